@@ -1,0 +1,51 @@
+import { availableParallelism } from 'node:os';
+import { z } from 'zod';
+
+const cores = availableParallelism();
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number().int().min(min).max(max);
+
+/** Every setting of the origin, with its default. `.env.example` lists the same. */
+export const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: int(0, 65535).default(8788),
+  DATA_DIR: z.string().min(1).default('./data'),
+  /** One or more folders of models, separated by the platform's path delimiter (`:`). */
+  MODEL_DIR: z.string().min(1).default('./models'),
+  POOL_THREADS: int(1, cores).default(cores),
+  EXECUTION_PROVIDER: z.enum(['cpu', 'cuda']).default('cpu'),
+  QUEUE_LIMIT: int(1).default(100),
+  JOB_TIMEOUT_MS: int(100).default(120_000),
+  /** How long a canceled or timed-out task may keep its thread before the thread is replaced. */
+  ABORT_GRACE_MS: int(0).default(2_000),
+  MAX_ATTEMPTS: int(1, 100).default(3),
+  PROGRESS_INTERVAL_MS: int(0).default(100),
+  BODY_LIMIT_BYTES: int(256).default(64 * 1024),
+  JWT_SECRET: z
+    .string()
+    .refine((s) => new TextEncoder().encode(s).length >= 32, 'must be at least 32 bytes')
+    .optional(),
+  JWT_TTL_SECONDS: int(60).default(7 * 24 * 3600),
+  /** Credits that a new account receives (billing's free mode). */
+  FREE_GRANT_CREDITS: int(0).default(20),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+/**
+ * Validates the environment once, at start. On a bad variable it throws an error whose
+ * message names every bad variable, so `main` can print it and exit.
+ *
+ * @example
+ * const env = loadEnv(process.env);
+ */
+export function loadEnv(source: Record<string, string | undefined>): Env {
+  const blanksRemoved = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== ''));
+  const parsed = envSchema.safeParse(blanksRemoved);
+  if (parsed.success) return parsed.data;
+  const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+  throw new Error(`invalid environment:\n${lines.join('\n')}`);
+}

@@ -1,0 +1,48 @@
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { ApiError, type ErrorCode } from '../../shared/errors.ts';
+import type { AppEnv } from './context.ts';
+
+const codeForStatus: Record<number, ErrorCode> = {
+  400: 'invalid_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  409: 'conflict',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'rate_limited',
+  503: 'overloaded',
+};
+
+/** Answers an `ApiError` with the API's JSON error shape and `Retry-After` where it applies. */
+export function errorResponse(c: Context<AppEnv>, error: ApiError): Response {
+  if (error.retryAfter !== undefined) c.header('Retry-After', String(error.retryAfter));
+  if (error.code === 'unauthorized') c.header('WWW-Authenticate', 'Bearer');
+  return c.json(error.toBody(c.get('requestId')), error.status as ContentfulStatusCode);
+}
+
+/**
+ * The app's one error handler, in three tiers: our errors, Hono's HTTPException, and
+ * anything else, which is logged and answered as a 500 with no detail but the request id.
+ */
+export function handleError(error: Error, c: Context<AppEnv>): Response {
+  if (error instanceof ApiError) return errorResponse(c, error);
+  if (error instanceof HTTPException) {
+    const code = codeForStatus[error.status] ?? 'internal';
+    return errorResponse(c, new ApiError(code, error.message || code));
+  }
+  c.get('services').logger.error(
+    { err: error, requestId: c.get('requestId'), route: c.req.routePath },
+    'unhandled error',
+  );
+  return errorResponse(
+    c,
+    new ApiError('internal', 'Something went wrong on our side; quote the request id.'),
+  );
+}
+
+export function handleNotFound(c: Context<AppEnv>): Response {
+  return errorResponse(c, new ApiError('not_found', `No route for ${c.req.method} ${c.req.path}.`));
+}

@@ -1,0 +1,39 @@
+import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import type { Context } from 'hono';
+import { ApiError } from '../../../shared/errors.ts';
+import { findOutput } from '../../jobs/read-jobs.ts';
+import { parseRange } from '../../outputs/range.ts';
+import type { AppEnv } from '../context.ts';
+import { pathId } from '../validation.ts';
+
+const stream = (path: string, start: number, end: number) =>
+  Readable.toWeb(createReadStream(path, { start, end })) as ReadableStream<Uint8Array>;
+
+/** `GET /v1/jobs/:id/output`: the file, with validators, and 206 for a single Range. */
+export async function serveOutput(c: Context<AppEnv>): Promise<Response> {
+  const jobId = pathId(c);
+  const file = await findOutput(c.get('services'), c.get('principal'), jobId);
+  c.header('Content-Type', file.contentType);
+  c.header('Accept-Ranges', 'bytes');
+  c.header('ETag', file.etag);
+  c.header('Cache-Control', 'private, max-age=31536000, immutable');
+  c.header('Content-Disposition', `inline; filename="${jobId}"`);
+  if (c.req.header('if-none-match') === file.etag) return c.body(null, 304);
+
+  const range = parseRange(c.req.header('range'), file.size);
+  if (range === 'unsatisfiable') {
+    c.header('Content-Range', `bytes */${file.size}`);
+    throw new ApiError('range_not_satisfiable', `The file has ${file.size} bytes.`);
+  }
+  if (
+    range === undefined ||
+    (c.req.header('if-range') !== undefined && c.req.header('if-range') !== file.etag)
+  ) {
+    c.header('Content-Length', String(file.size));
+    return c.body(stream(file.path, 0, file.size - 1), 200);
+  }
+  c.header('Content-Range', `bytes ${range.start}-${range.end}/${file.size}`);
+  c.header('Content-Length', String(range.end - range.start + 1));
+  return c.body(stream(file.path, range.start, range.end), 206);
+}

@@ -1,0 +1,74 @@
+import { createHash } from 'node:crypto';
+import { ApiError } from '../../shared/errors.ts';
+import type { CreateJobBody, Job } from '../../shared/schemas/jobs.ts';
+import type { Principal } from '../auth/principal.ts';
+import { canonicalJson } from '../lib/canonical-json.ts';
+import type { Services } from '../services.ts';
+
+type Deps = Pick<Services, 'env' | 'store' | 'models' | 'pool' | 'scheduler' | 'accepting'>;
+
+/** Seconds a client should wait before retrying when the queue is full. */
+const overloadedRetryAfter = 5;
+
+/**
+ * Validates the input against the model, then debits and queues the job in one
+ * transaction. The same `Idempotency-Key` with the same body answers the first job
+ * (`replayed`) and charges nothing more; with another body it is a 409.
+ */
+export async function createJob(
+  deps: Deps,
+  principal: Principal,
+  body: CreateJobBody,
+  idempotencyKey: string | undefined,
+): Promise<{ job: Job; replayed: boolean }> {
+  if (!deps.accepting || !deps.pool.isReady) {
+    throw new ApiError('not_ready', 'The origin is starting or stopping; try again shortly.', {
+      retryAfter: 5,
+    });
+  }
+  const model = deps.models.get(body.model);
+  if (!model) {
+    throw new ApiError('invalid_request', `Unknown model '${body.model}'.`, {
+      details: [{ path: 'model', message: 'unknown model; see GET /v1/models' }],
+    });
+  }
+  const checked = deps.models.check(body.model, body.input);
+  if (!checked.ok) {
+    throw new ApiError('invalid_request', 'The input does not match the model.', {
+      details: checked.issues,
+    });
+  }
+  const requestHash = createHash('sha256')
+    .update(canonicalJson({ model: body.model, input: body.input }))
+    .digest('hex');
+  const result = await deps.store.jobs.create({
+    userId: principal.userId,
+    model: model.manifest.id,
+    modelVersion: model.manifest.version,
+    input: checked.input,
+    cost: model.manifest.cost,
+    idempotencyKey,
+    requestHash,
+    queueLimit: deps.env.QUEUE_LIMIT,
+  });
+  switch (result.kind) {
+    case 'created':
+      deps.scheduler.wake();
+      return { job: result.job, replayed: false };
+    case 'replayed':
+      return { job: result.job, replayed: true };
+    case 'idempotency_conflict':
+      throw new ApiError('conflict', 'This Idempotency-Key was used with a different request.', {
+        details: { jobId: result.jobId },
+      });
+    case 'insufficient_credits':
+      throw new ApiError('insufficient_credits', 'Not enough credits for this job.', {
+        details: { balance: result.balance, cost: result.cost },
+      });
+    case 'queue_full':
+      throw new ApiError('overloaded', 'The queue is full; try again shortly.', {
+        retryAfter: overloadedRetryAfter,
+        details: { queued: result.queued },
+      });
+  }
+}

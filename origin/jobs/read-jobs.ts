@@ -1,0 +1,52 @@
+import { stat } from 'node:fs/promises';
+import { ApiError } from '../../shared/errors.ts';
+import type { Job, JobPage, ListJobsQuery } from '../../shared/schemas/jobs.ts';
+import type { Principal } from '../auth/principal.ts';
+import type { Services } from '../services.ts';
+
+type Deps = Pick<Services, 'store' | 'outputs'>;
+
+/** The user's job; another user's job is as unknown as a missing one (404, not 403). */
+export async function getJob(deps: Deps, principal: Principal, jobId: string): Promise<Job> {
+  const job = await deps.store.jobs.get(principal.userId, jobId);
+  if (!job) throw new ApiError('not_found', 'No job with that id.');
+  return job;
+}
+
+/** The user's jobs, newest first. */
+export function listJobs(deps: Deps, principal: Principal, query: ListJobsQuery): Promise<JobPage> {
+  return deps.store.jobs.list(principal.userId, query);
+}
+
+export interface OutputFile {
+  path: string;
+  size: number;
+  contentType: string;
+  etag: string;
+}
+
+/** Where the output of a succeeded job is on disk. */
+export async function findOutput(
+  deps: Deps,
+  principal: Principal,
+  jobId: string,
+): Promise<OutputFile> {
+  const job = await getJob(deps, principal, jobId);
+  if (job.status !== 'succeeded') {
+    throw new ApiError('conflict', `The job has no output: it is ${job.status}.`);
+  }
+  const row = await deps.store.jobs.row(jobId);
+  if (!row?.outputFile) throw new ApiError('gone', 'The output of this job was removed.');
+  const path = deps.outputs.path(row.outputFile);
+  try {
+    const { size } = await stat(path);
+    return {
+      path,
+      size,
+      contentType: row.outputContentType ?? 'application/octet-stream',
+      etag: `"${row.outputEtag ?? row.id}"`,
+    };
+  } catch {
+    throw new ApiError('gone', 'The output of this job was removed.');
+  }
+}

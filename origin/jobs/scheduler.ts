@@ -1,0 +1,251 @@
+import { MessageChannel } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import type { ModelRegistry } from '../inference/models/registry.ts';
+import type { InferencePool } from '../inference/pool.ts';
+import type { InferenceResult, ProgressMessage } from '../inference/task.ts';
+import type { OutputFiles } from '../outputs/files.ts';
+import type { JobRow } from '../store/schema/index.ts';
+import type { JobEnding, JobEvent, JobStore } from '../store/store.ts';
+
+export interface SchedulerOptions {
+  store: JobStore;
+  pool: Pick<InferencePool, 'size' | 'run'>;
+  models: Pick<ModelRegistry, 'get'>;
+  outputs: OutputFiles;
+  jobTimeoutMs: number;
+  /** How long a stopped task may keep its thread before the thread is replaced. */
+  abortGraceMs: number;
+  progressIntervalMs: number;
+  maxAttempts: number;
+  logger: Logger;
+}
+
+type Stop = { status: 'canceled' } | { status: 'failed'; error: { code: string; message: string } };
+
+interface Running {
+  /** Ends the wait for the worker: the job is over (canceled or timed out) whatever it does. */
+  stop(reason: Stop): void;
+}
+
+/**
+ * Moves queued jobs through the inference pool, at most one per pool thread. The store is
+ * the truth: each transition is a conditional update, so a late result of a canceled job
+ * changes nothing and its file is removed.
+ */
+export class Scheduler {
+  readonly #o: SchedulerOptions;
+  readonly #running = new Map<string, Running>();
+  /** Tasks still holding a pool thread (a stopped task holds it until it ends or is killed). */
+  #busy = 0;
+  #pumping = false;
+  #again = false;
+  #stopped = true;
+
+  constructor(options: SchedulerOptions) {
+    this.#o = options;
+  }
+
+  /** Jobs running now. */
+  get active(): number {
+    return this.#running.size;
+  }
+
+  /** Re-queues (or fails) what a dead process left running, then starts dispatching. */
+  async recover(): Promise<JobEvent[]> {
+    this.#o.outputs.removeTemporary();
+    const events = await this.#o.store.recoverInterrupted(this.#o.maxAttempts, Date.now());
+    for (const e of events) this.#o.logger.warn({ jobId: e.jobId, event: e.kind }, 'recovered job');
+    return events;
+  }
+
+  start(): void {
+    this.#stopped = false;
+    this.wake();
+  }
+
+  /** Stops starting new jobs; running ones carry on. */
+  pause(): void {
+    this.#stopped = true;
+  }
+
+  /** Call after a job was queued. */
+  wake(): void {
+    void this.#pump().catch((error: unknown) =>
+      this.#o.logger.error({ err: error }, 'scheduler failed to dispatch'),
+    );
+  }
+
+  /**
+   * Cancels a queued or running job. A running job's worker is told to stop between
+   * steps; the job is `canceled` at once whether or not the worker listens.
+   */
+  async cancel(jobId: string): Promise<JobEvent | undefined> {
+    const event = await this.#o.store.finish(jobId, { status: 'canceled' }, Date.now());
+    this.#running.get(jobId)?.stop({ status: 'canceled' });
+    return event;
+  }
+
+  async #pump(): Promise<void> {
+    if (this.#pumping) {
+      this.#again = true;
+      return;
+    }
+    this.#pumping = true;
+    try {
+      do {
+        this.#again = false;
+        while (!this.#stopped && this.#busy < this.#o.pool.size) {
+          const row = await this.#o.store.claimNext(Date.now());
+          if (!row) break;
+          this.#launch(row);
+        }
+      } while (this.#again);
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  #launch(row: JobRow): void {
+    const { pool, logger } = this.#o;
+    const abort = new Int32Array(new SharedArrayBuffer(4));
+    const kill = new AbortController();
+    const { port1, port2 } = new MessageChannel();
+    const progress = this.#progressWriter(row.id);
+    port1.on('message', (m: ProgressMessage) => progress.report(m.done / m.total));
+
+    let stop: (reason: Stop) => void = () => {};
+    const stopped = new Promise<Stop>((resolve) => {
+      stop = resolve;
+    });
+    const timeout = setTimeout(
+      () =>
+        stop({
+          status: 'failed',
+          error: {
+            code: 'timeout',
+            message: `The job ran longer than ${this.#o.jobTimeoutMs} ms.`,
+          },
+        }),
+      this.#o.jobTimeoutMs,
+    );
+    this.#running.set(row.id, { stop: (reason) => stop(reason) });
+    this.#busy++;
+    logger.info({ jobId: row.id, model: row.model, attempt: row.attempts }, 'job started');
+
+    const task = pool.run(
+      { modelId: row.model, input: row.input, abort, progress: port2 },
+      kill.signal,
+    );
+    // The thread is released only when the task really ends (or its thread is killed).
+    task
+      .catch(() => undefined)
+      .finally(() => {
+        port1.close();
+        this.#busy--;
+        this.wake();
+      });
+
+    const outcome = Promise.race([
+      task.then(
+        (result) => ({ kind: 'result', result }) as const,
+        (error: unknown) => ({ kind: 'error', error }) as const,
+      ),
+      stopped.then((reason) => ({ kind: 'stopped', reason }) as const),
+    ]);
+
+    void outcome
+      .then(async (o) => {
+        clearTimeout(timeout);
+        progress.cancel();
+        if (o.kind === 'stopped') {
+          Atomics.store(abort, 0, 1);
+          const grace = setTimeout(() => kill.abort(), this.#o.abortGraceMs);
+          void task.catch(() => undefined).finally(() => clearTimeout(grace));
+          // Cancel already ended the job; a timeout ends it here.
+          if (o.reason.status === 'failed') await this.#end(row, o.reason);
+          return;
+        }
+        if (o.kind === 'error') {
+          const message = o.error instanceof Error ? o.error.message : String(o.error);
+          logger.warn({ jobId: row.id, err: o.error }, 'model failed');
+          await this.#end(row, {
+            status: 'failed',
+            error: { code: 'model_error', message: `The model failed: ${message}`.slice(0, 500) },
+          });
+          return;
+        }
+        await this.#succeed(row, o.result);
+      })
+      .catch((error: unknown) => {
+        logger.error({ jobId: row.id, err: error }, 'job could not be finished');
+        return this.#end(row, {
+          status: 'failed',
+          error: { code: 'internal', message: 'The job could not be finished.' },
+        });
+      })
+      .finally(() => this.#running.delete(row.id));
+  }
+
+  async #succeed(row: JobRow, result: InferenceResult): Promise<void> {
+    const manifest = this.#o.models.get(row.model)?.manifest;
+    if (result.bytes === null || !manifest) {
+      await this.#end(row, {
+        status: 'failed',
+        error: { code: 'invalid_output', message: 'The model produced no output.' },
+      });
+      return;
+    }
+    const file = await this.#o.outputs.write(row.id, manifest.output.extension, result.bytes);
+    const ended = await this.#end(row, {
+      status: 'succeeded',
+      output: {
+        file,
+        contentType: manifest.output.contentType,
+        bytes: result.bytes.byteLength,
+        etag: result.sha256,
+        runMs: Math.round(result.runMs),
+      },
+    });
+    // Canceled while the file was being written: the cancel stands, the file goes.
+    if (!ended) await this.#o.outputs.remove(file);
+  }
+
+  async #end(row: JobRow, ending: JobEnding): Promise<JobEvent | undefined> {
+    const event = await this.#o.store.finish(row.id, ending, Date.now());
+    if (event) {
+      this.#o.logger.info(
+        { jobId: row.id, status: ending.status, error: event.job.error?.code },
+        'job finished',
+      );
+    }
+    return event;
+  }
+
+  /** Writes progress at most once per interval; the last report is flushed, not dropped. */
+  #progressWriter(jobId: string) {
+    const interval = this.#o.progressIntervalMs;
+    let lastWrite = 0;
+    let pending: number | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const flush = () => {
+      timer = undefined;
+      if (pending === undefined) return;
+      const value = pending;
+      pending = undefined;
+      lastWrite = Date.now();
+      void this.#o.store.progress(jobId, value);
+    };
+    return {
+      report(value: number) {
+        pending = Math.min(1, Math.max(0, value));
+        const wait = lastWrite + interval - Date.now();
+        if (wait <= 0) flush();
+        else timer ??= setTimeout(flush, wait);
+      },
+      cancel() {
+        if (timer) clearTimeout(timer);
+        pending = undefined;
+      },
+    };
+  }
+}

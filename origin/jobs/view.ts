@@ -1,0 +1,38 @@
+import type { Job } from '../../shared/schemas/jobs.ts';
+import type { JobRow } from '../store/schema/index.ts';
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+/** Where a job's output is downloaded, relative to the API's host. */
+export const outputUrl = (jobId: string): string => `/v1/jobs/${jobId}/output`;
+
+/**
+ * The public shape of a job (API.md `Job`), from its row.
+ *
+ * @example
+ * toJob(row, 3).queuePosition; // 3
+ */
+export function toJob(row: JobRow, queuePosition: number | null): Job {
+  const hasOutput = row.status === 'succeeded' && row.outputFile !== null;
+  return {
+    id: row.id,
+    model: row.model,
+    status: row.status,
+    progress: row.progress,
+    queuePosition: row.status === 'queued' ? queuePosition : null,
+    input: row.input,
+    cost: row.cost,
+    createdAt: new Date(row.createdAt).toISOString(),
+    startedAt: iso(row.startedAt),
+    finishedAt: iso(row.finishedAt),
+    error: row.errorCode === null ? null : { code: row.errorCode, message: row.errorMessage ?? '' },
+    output: hasOutput
+      ? {
+          url: outputUrl(row.id),
+          contentType: row.outputContentType ?? 'application/octet-stream',
+          bytes: row.outputBytes ?? 0,
+        }
+      : null,
+    seq: row.seq,
+  };
+}

@@ -1,0 +1,39 @@
+import { loadEnv } from './env.ts';
+import { ModelFolderError } from './inference/models/registry.ts';
+import { startOrigin } from './start.ts';
+
+/** The origin process: validate the environment, start, and stop on SIGTERM/SIGINT. */
+async function main(): Promise<void> {
+  let env: ReturnType<typeof loadEnv>;
+  try {
+    env = loadEnv(process.env);
+  } catch (error) {
+    console.error(`origin: ${(error as Error).message}`);
+    process.exit(2);
+  }
+  let origin: Awaited<ReturnType<typeof startOrigin>>;
+  try {
+    origin = await startOrigin(env);
+  } catch (error) {
+    const message = error instanceof ModelFolderError ? error.message : String(error);
+    console.error(`origin: failed to start: ${message}`);
+    process.exit(1);
+  }
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    origin.services.logger.info({ signal }, 'stopping');
+    origin.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        origin.services.logger.error({ err: error }, 'stop failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+await main();

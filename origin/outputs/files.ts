@@ -1,0 +1,54 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { open, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+
+const tempPrefix = '.tmp-';
+
+export interface OutputFiles {
+  readonly dir: string;
+  /**
+   * Writes a job's output atomically: temporary file, fsync, rename, fsync of the folder.
+   * Once it resolves the file is complete on disk, so a job marked `succeeded` after it
+   * always has a readable output. Returns the file name.
+   */
+  write(jobId: string, extension: string, bytes: Uint8Array): Promise<string>;
+  path(file: string): string;
+  remove(file: string): Promise<void>;
+  /** Removes temporary files a killed process left behind. */
+  removeTemporary(): void;
+}
+
+/** @example const outputs = outputFiles(join(env.DATA_DIR, 'outputs')); */
+export function outputFiles(dir: string): OutputFiles {
+  mkdirSync(dir, { recursive: true });
+  return {
+    dir,
+    async write(jobId, extension, bytes) {
+      const file = `${jobId}.${extension}`;
+      const temp = join(dir, `${tempPrefix}${file}-${randomBytes(4).toString('hex')}`);
+      const handle = await open(temp, 'wx', 0o640);
+      try {
+        await handle.writeFile(bytes);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(temp, join(dir, file));
+      const folder = await open(dir, 'r');
+      try {
+        await folder.sync();
+      } finally {
+        await folder.close();
+      }
+      return file;
+    },
+    path: (file) => join(dir, file),
+    remove: (file) => rm(join(dir, file), { force: true }),
+    removeTemporary() {
+      for (const name of readdirSync(dir)) {
+        if (name.startsWith(tempPrefix)) rmSync(join(dir, name), { force: true });
+      }
+    },
+  };
+}

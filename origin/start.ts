@@ -1,0 +1,112 @@
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { type ServerType, serve } from '@hono/node-server';
+import { loadJwtSecret } from './auth/jwt-secret.ts';
+import { createTokenSigner } from './auth/tokens.ts';
+import type { Env } from './env.ts';
+import { createApp } from './http/app.ts';
+import { loadModels } from './inference/models/registry.ts';
+import { createInferencePool } from './inference/pool.ts';
+import { Scheduler } from './jobs/scheduler.ts';
+import { createLogger } from './logger.ts';
+import { outputFiles } from './outputs/files.ts';
+import type { Services } from './services.ts';
+import { openSqliteStore } from './store/sqlite/index.ts';
+
+const { version } = JSON.parse(
+  readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
+) as { version: string };
+
+export interface RunningOrigin {
+  services: Services;
+  server: ServerType;
+  port: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Builds every service from a validated environment and starts listening at once; the
+ * inference pool warms up behind it (health answers `starting` until it is done).
+ */
+export async function startOrigin(env: Env): Promise<RunningOrigin> {
+  const logger = createLogger(env.LOG_LEVEL);
+  const models = loadModels(env.MODEL_DIR);
+  const store = openSqliteStore(join(env.DATA_DIR, 'overture.sqlite'));
+  const tokens = createTokenSigner(
+    loadJwtSecret({
+      configured: env.JWT_SECRET,
+      dataDir: env.DATA_DIR,
+      production: env.NODE_ENV === 'production',
+    }),
+    env.JWT_TTL_SECONDS,
+  );
+  const outputs = outputFiles(join(env.DATA_DIR, 'outputs'));
+  const pool = createInferencePool({
+    models: models.list(),
+    threads: env.POOL_THREADS,
+    executionProvider: env.EXECUTION_PROVIDER,
+  });
+  const scheduler = new Scheduler({
+    store: store.jobs,
+    pool,
+    models,
+    outputs,
+    jobTimeoutMs: env.JOB_TIMEOUT_MS,
+    abortGraceMs: env.ABORT_GRACE_MS,
+    progressIntervalMs: env.PROGRESS_INTERVAL_MS,
+    maxAttempts: env.MAX_ATTEMPTS,
+    logger,
+  });
+  await scheduler.recover();
+
+  const services: Services = {
+    env,
+    version,
+    logger,
+    store,
+    tokens,
+    models,
+    pool,
+    scheduler,
+    outputs,
+    accepting: true,
+  };
+  const app = createApp(services);
+  const server = await new Promise<ServerType>((resolve) => {
+    const s = serve({ fetch: app.fetch, hostname: env.HOST, port: env.PORT }, () => resolve(s));
+  });
+  const port = (server.address() as AddressInfo).port;
+  logger.info(
+    { port, host: env.HOST, models: models.list().map((m) => m.manifest.id) },
+    'listening',
+  );
+
+  const started = performance.now();
+  pool.ready.then(
+    () => {
+      logger.info(
+        { device: pool.device, threads: pool.size, ms: Math.round(performance.now() - started) },
+        'models loaded',
+      );
+      scheduler.start();
+    },
+    (error: unknown) => {
+      logger.fatal({ err: error }, 'inference pool failed to start');
+      process.exit(1);
+    },
+  );
+
+  return {
+    services,
+    server,
+    port,
+    async stop() {
+      services.accepting = false;
+      scheduler.pause();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await pool.close();
+      store.close();
+    },
+  };
+}

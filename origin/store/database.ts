@@ -1,0 +1,31 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import * as schema from './schema/index.ts';
+
+export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
+
+const migrationsFolder = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
+
+/**
+ * Opens (or creates) the SQLite file, sets WAL, a busy timeout and foreign keys, and
+ * applies the committed migrations.
+ *
+ * @example
+ * const db = openDatabase('./data/overture.sqlite');
+ */
+export function openDatabase(file: string): Db {
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  const client = new Database(file);
+  client.pragma('journal_mode = WAL');
+  // FULL: a commit (a debit, a job, a ledger row) survives power loss, not only a crash.
+  client.pragma('synchronous = FULL');
+  client.pragma('busy_timeout = 5000');
+  client.pragma('foreign_keys = ON');
+  const db = drizzle({ client, schema });
+  migrate(db, { migrationsFolder });
+  return db;
+}

@@ -1,0 +1,74 @@
+CREATE TABLE `api_keys` (
+	`id` text PRIMARY KEY NOT NULL,
+	`user_id` text NOT NULL,
+	`name` text NOT NULL,
+	`prefix` text NOT NULL,
+	`key_hash` text NOT NULL,
+	`created_at` integer NOT NULL,
+	`last_used_at` integer,
+	`revoked_at` integer,
+	FOREIGN KEY (`user_id`) REFERENCES `users`(`id`) ON UPDATE no action ON DELETE no action
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `api_keys_key_hash_unique` ON `api_keys` (`key_hash`);--> statement-breakpoint
+CREATE INDEX `api_keys_user` ON `api_keys` (`user_id`);--> statement-breakpoint
+CREATE TABLE `credit_ledger` (
+	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`user_id` text NOT NULL,
+	`delta` integer NOT NULL,
+	`reason` text NOT NULL,
+	`reference` text NOT NULL,
+	`created_at` integer NOT NULL,
+	FOREIGN KEY (`user_id`) REFERENCES `users`(`id`) ON UPDATE no action ON DELETE no action
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `credit_ledger_reason_reference` ON `credit_ledger` (`reason`,`reference`);--> statement-breakpoint
+CREATE INDEX `credit_ledger_user` ON `credit_ledger` (`user_id`,`id`);--> statement-breakpoint
+CREATE TABLE `job_events` (
+	`job_id` text NOT NULL,
+	`seq` integer NOT NULL,
+	`kind` text NOT NULL,
+	`snapshot` text NOT NULL,
+	`created_at` integer NOT NULL,
+	PRIMARY KEY(`job_id`, `seq`),
+	FOREIGN KEY (`job_id`) REFERENCES `jobs`(`id`) ON UPDATE no action ON DELETE no action
+);
+--> statement-breakpoint
+CREATE TABLE `jobs` (
+	`id` text PRIMARY KEY NOT NULL,
+	`user_id` text NOT NULL,
+	`model` text NOT NULL,
+	`model_version` text NOT NULL,
+	`status` text NOT NULL,
+	`progress` real DEFAULT 0 NOT NULL,
+	`input` text NOT NULL,
+	`cost` integer NOT NULL,
+	`idempotency_key` text,
+	`request_hash` text,
+	`attempts` integer DEFAULT 0 NOT NULL,
+	`error_code` text,
+	`error_message` text,
+	`output_file` text,
+	`output_content_type` text,
+	`output_bytes` integer,
+	`output_etag` text,
+	`run_ms` integer,
+	`seq` integer DEFAULT 0 NOT NULL,
+	`created_at` integer NOT NULL,
+	`started_at` integer,
+	`finished_at` integer,
+	FOREIGN KEY (`user_id`) REFERENCES `users`(`id`) ON UPDATE no action ON DELETE no action
+);
+--> statement-breakpoint
+CREATE INDEX `jobs_user_id` ON `jobs` (`user_id`,`id`);--> statement-breakpoint
+CREATE INDEX `jobs_status_id` ON `jobs` (`status`,`id`);--> statement-breakpoint
+CREATE UNIQUE INDEX `jobs_user_idempotency` ON `jobs` (`user_id`,`idempotency_key`);--> statement-breakpoint
+CREATE TABLE `users` (
+	`id` text PRIMARY KEY NOT NULL,
+	`email` text NOT NULL,
+	`password_hash` text NOT NULL,
+	`balance` integer DEFAULT 0 NOT NULL,
+	`created_at` integer NOT NULL
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `users_email_unique` ON `users` (`email`);

@@ -1,0 +1,5 @@
+export { apiKeys } from './api-keys.ts';
+export { jobEvents } from './job-events.ts';
+export { type JobRow, jobs } from './jobs.ts';
+export { creditLedger, type LedgerReason, ledgerReasons } from './ledger.ts';
+export { users } from './users.ts';

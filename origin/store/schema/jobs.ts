@@ -1,0 +1,47 @@
+import { index, integer, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { jobStatuses } from '../../../shared/schemas/jobs.ts';
+import { users } from './users.ts';
+
+/**
+ * One row per job. Ids sort by creation time, so the queue runs in id order and
+ * pagination (newest first) walks ids downwards.
+ */
+export const jobs = sqliteTable(
+  'jobs',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id),
+    model: text('model').notNull(),
+    modelVersion: text('model_version').notNull(),
+    status: text('status', { enum: jobStatuses }).notNull(),
+    progress: real('progress').notNull().default(0),
+    input: text('input', { mode: 'json' }).notNull().$type<Record<string, unknown>>(),
+    cost: integer('cost').notNull(),
+    idempotencyKey: text('idempotency_key'),
+    /** SHA-256 of the request (model + input) that first used the idempotency key. */
+    requestHash: text('request_hash'),
+    attempts: integer('attempts').notNull().default(0),
+    errorCode: text('error_code'),
+    errorMessage: text('error_message'),
+    outputFile: text('output_file'),
+    outputContentType: text('output_content_type'),
+    outputBytes: integer('output_bytes'),
+    outputEtag: text('output_etag'),
+    /** Inference time the worker measured, for benchmarks and stats. */
+    runMs: integer('run_ms'),
+    /** Sequence number of the job's latest event. */
+    seq: integer('seq').notNull().default(0),
+    createdAt: integer('created_at').notNull(),
+    startedAt: integer('started_at'),
+    finishedAt: integer('finished_at'),
+  },
+  (t) => [
+    index('jobs_user_id').on(t.userId, t.id),
+    index('jobs_status_id').on(t.status, t.id),
+    uniqueIndex('jobs_user_idempotency').on(t.userId, t.idempotencyKey),
+  ],
+);
+
+export type JobRow = typeof jobs.$inferSelect;

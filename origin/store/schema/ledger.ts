@@ -1,0 +1,34 @@
+import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { users } from './users.ts';
+
+export const ledgerReasons = [
+  'grant',
+  'purchase',
+  'job',
+  'refund',
+  'chargeback',
+  'adjustment',
+] as const;
+export type LedgerReason = (typeof ledgerReasons)[number];
+
+/**
+ * Every change of a balance. The unique (reason, reference) key is what makes a replayed
+ * Stripe event, a retried request or a second refund change nothing.
+ */
+export const creditLedger = sqliteTable(
+  'credit_ledger',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id),
+    delta: integer('delta').notNull(),
+    reason: text('reason', { enum: ledgerReasons }).notNull(),
+    reference: text('reference').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('credit_ledger_reason_reference').on(t.reason, t.reference),
+    index('credit_ledger_user').on(t.userId, t.id),
+  ],
+);

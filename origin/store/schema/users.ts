@@ -1,0 +1,11 @@
+import { integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+
+export const users = sqliteTable('users', {
+  id: text('id').primaryKey(),
+  /** Normalised: trimmed, lower case. */
+  email: text('email').notNull().unique(),
+  passwordHash: text('password_hash').notNull(),
+  /** Cached sum of this user's ledger rows, updated in the same transaction as each row. */
+  balance: integer('balance').notNull().default(0),
+  createdAt: integer('created_at').notNull(),
+});

@@ -1,0 +1,88 @@
+import { and, eq, isNull } from 'drizzle-orm';
+import { newId } from '../../lib/ids.ts';
+import type { Db } from '../database.ts';
+import { apiKeys, creditLedger, users } from '../schema/index.ts';
+import type { AccountStore, ApiKeyRecord } from '../store.ts';
+
+const keyColumns = {
+  id: apiKeys.id,
+  userId: apiKeys.userId,
+  name: apiKeys.name,
+  prefix: apiKeys.prefix,
+  createdAt: apiKeys.createdAt,
+  lastUsedAt: apiKeys.lastUsedAt,
+};
+
+/** Users and API keys in SQLite. */
+export function sqliteAccounts(db: Db): AccountStore {
+  return {
+    async createUser({ email, passwordHash, grant }) {
+      return db.transaction(
+        (tx) => {
+          const taken = tx.select({ id: users.id }).from(users).where(eq(users.email, email)).get();
+          if (taken) return 'email_taken' as const;
+          const now = Date.now();
+          const user = { id: newId('usr'), email, passwordHash, balance: grant, createdAt: now };
+          tx.insert(users).values(user).run();
+          if (grant > 0) {
+            tx.insert(creditLedger)
+              .values({
+                userId: user.id,
+                delta: grant,
+                reason: 'grant',
+                reference: user.id,
+                createdAt: now,
+              })
+              .run();
+          }
+          return user;
+        },
+        { behavior: 'immediate' },
+      );
+    },
+
+    async findUserByEmail(email) {
+      return db.select().from(users).where(eq(users.email, email)).get();
+    },
+
+    async findUserById(id) {
+      return db.select().from(users).where(eq(users.id, id)).get();
+    },
+
+    async createApiKey({ userId, name, prefix, keyHash }) {
+      const row = { id: newId('key'), userId, name, prefix, keyHash, createdAt: Date.now() };
+      db.insert(apiKeys).values(row).run();
+      return { ...row, lastUsedAt: null };
+    },
+
+    async listApiKeys(userId) {
+      return db
+        .select(keyColumns)
+        .from(apiKeys)
+        .where(and(eq(apiKeys.userId, userId), isNull(apiKeys.revokedAt)))
+        .orderBy(apiKeys.id)
+        .all();
+    },
+
+    async revokeApiKey(userId, keyId) {
+      const result = db
+        .update(apiKeys)
+        .set({ revokedAt: Date.now() })
+        .where(and(eq(apiKeys.id, keyId), eq(apiKeys.userId, userId), isNull(apiKeys.revokedAt)))
+        .run();
+      return result.changes > 0;
+    },
+
+    async findApiKey(keyHash): Promise<ApiKeyRecord | undefined> {
+      return db
+        .select(keyColumns)
+        .from(apiKeys)
+        .where(and(eq(apiKeys.keyHash, keyHash), isNull(apiKeys.revokedAt)))
+        .get();
+    },
+
+    async touchApiKey(keyId, at) {
+      db.update(apiKeys).set({ lastUsedAt: at }).where(eq(apiKeys.id, keyId)).run();
+    },
+  };
+}

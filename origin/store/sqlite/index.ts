@@ -1,0 +1,21 @@
+import { openDatabase } from '../database.ts';
+import type { Store } from '../store.ts';
+import { sqliteAccounts } from './accounts.ts';
+import { sqliteJobs } from './jobs.ts';
+import { sqliteLedger } from './ledger.ts';
+
+/**
+ * The store on one SQLite file (WAL, migrations applied).
+ *
+ * @example
+ * const store = openSqliteStore(join(env.DATA_DIR, 'overture.sqlite'));
+ */
+export function openSqliteStore(file: string): Store {
+  const db = openDatabase(file);
+  return {
+    accounts: sqliteAccounts(db),
+    jobs: sqliteJobs(db),
+    ledger: sqliteLedger(db),
+    close: () => db.$client.close(),
+  };
+}

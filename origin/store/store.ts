@@ -1,0 +1,142 @@
+import type { Job, JobEventKind, JobPage, JobStatus } from '../../shared/schemas/jobs.ts';
+import type { JobRow, LedgerReason } from './schema/index.ts';
+
+/**
+ * The narrow interface between the origin and its database. Routes, services and the
+ * scheduler see only this; `sqlite/` implements it today, and a PostgreSQL implementation
+ * (SKIP LOCKED claims, LISTEN/NOTIFY events) can be added beside it.
+ */
+export interface Store {
+  readonly accounts: AccountStore;
+  readonly jobs: JobStore;
+  readonly ledger: LedgerStore;
+  close(): void;
+}
+
+export interface UserRecord {
+  id: string;
+  email: string;
+  passwordHash: string;
+  balance: number;
+  createdAt: number;
+}
+
+export interface ApiKeyRecord {
+  id: string;
+  userId: string;
+  name: string;
+  prefix: string;
+  createdAt: number;
+  lastUsedAt: number | null;
+}
+
+export interface AccountStore {
+  /** Creates the user and, when `grant` > 0, its `grant:<user id>` ledger row. */
+  createUser(input: {
+    email: string;
+    passwordHash: string;
+    grant: number;
+  }): Promise<UserRecord | 'email_taken'>;
+  findUserByEmail(email: string): Promise<UserRecord | undefined>;
+  findUserById(id: string): Promise<UserRecord | undefined>;
+  createApiKey(input: {
+    userId: string;
+    name: string;
+    prefix: string;
+    keyHash: string;
+  }): Promise<ApiKeyRecord>;
+  listApiKeys(userId: string): Promise<ApiKeyRecord[]>;
+  /** False when the key does not exist, is not the user's, or is already revoked. */
+  revokeApiKey(userId: string, keyId: string): Promise<boolean>;
+  findApiKey(keyHash: string): Promise<ApiKeyRecord | undefined>;
+  touchApiKey(keyId: string, at: number): Promise<void>;
+}
+
+export interface LedgerEntry {
+  id: number;
+  delta: number;
+  reason: LedgerReason;
+  reference: string;
+  createdAt: number;
+}
+
+export interface LedgerStore {
+  balance(userId: string): Promise<number>;
+  entries(userId: string, limit: number): Promise<LedgerEntry[]>;
+  /** Sum of the user's ledger rows, ignoring the cached balance (for checks and tests). */
+  sum(userId: string): Promise<number>;
+}
+
+/** A committed state change of a job, as the WebSocket hub delivers it. */
+export interface JobEvent {
+  jobId: string;
+  userId: string;
+  seq: number;
+  kind: JobEventKind;
+  job: Job;
+  createdAt: number;
+}
+
+export interface NewJob {
+  userId: string;
+  model: string;
+  modelVersion: string;
+  input: Record<string, unknown>;
+  cost: number;
+  idempotencyKey: string | undefined;
+  requestHash: string;
+  queueLimit: number;
+}
+
+export type CreateJobResult =
+  | { kind: 'created'; job: Job }
+  | { kind: 'replayed'; job: Job }
+  | { kind: 'idempotency_conflict'; jobId: string }
+  | { kind: 'insufficient_credits'; balance: number; cost: number }
+  | { kind: 'queue_full'; queued: number };
+
+export interface JobOutputRecord {
+  file: string;
+  contentType: string;
+  bytes: number;
+  etag: string;
+  runMs: number;
+}
+
+/** How a job ends. Every ending but `succeeded` refunds the job's cost, once. */
+export type JobEnding =
+  | { status: 'succeeded'; output: JobOutputRecord }
+  | { status: 'failed'; error: { code: string; message: string } }
+  | { status: 'canceled' };
+
+export interface JobStore {
+  /**
+   * In one transaction: replays an idempotent request, or checks the queue bound and the
+   * balance, debits `job:<id>`, inserts the job and its `queued` event.
+   */
+  create(input: NewJob): Promise<CreateJobResult>;
+  /** The job if it exists and belongs to `userId`. */
+  get(userId: string, jobId: string): Promise<Job | undefined>;
+  row(jobId: string): Promise<JobRow | undefined>;
+  list(
+    userId: string,
+    query: { status?: JobStatus; limit: number; cursor?: string },
+  ): Promise<JobPage>;
+  countQueued(): Promise<number>;
+  countRunning(): Promise<number>;
+  /** The oldest queued job, moved to `running` (attempts + 1) with its `started` event. */
+  claimNext(at: number): Promise<JobRow | undefined>;
+  /** Records progress (0..1) of a running job; undefined if it is no longer running. */
+  progress(jobId: string, progress: number): Promise<JobEvent | undefined>;
+  /** Ends a job that is not yet terminal; undefined if it already was. */
+  finish(jobId: string, ending: JobEnding, at: number): Promise<JobEvent | undefined>;
+  /**
+   * At start: each job left `running` by a dead process goes back to the queue, or fails
+   * with `interrupted` once it has used `maxAttempts`.
+   */
+  recoverInterrupted(maxAttempts: number, at: number): Promise<JobEvent[]>;
+  /** The user's events of one job with `seq` > `since`, in order. */
+  eventsSince(jobId: string, since: number): Promise<JobEvent[]>;
+  /** Called after each commit that wrote an event. */
+  onEvent(listener: (event: JobEvent) => void): () => void;
+}
