@@ -1,0 +1,104 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export const repoRoot = join(import.meta.dirname, '..', '..');
+/** The shipped models plus the test fixtures (`steps`). */
+export const testModelDir = [join(repoRoot, 'models'), join(repoRoot, 'test/fixtures/models')].join(
+  delimiter,
+);
+
+export interface OriginProcess {
+  url: string;
+  port: number;
+  dataDir: string;
+  child: ChildProcess;
+  /** Everything the process printed so far (JSON log lines and stderr). */
+  output(): string;
+  /** Sends a signal and waits for the process to exit. */
+  kill(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export interface StartOptions {
+  /** Reuse a data directory (restart); a fresh temporary one otherwise. */
+  dataDir?: string;
+  env?: Record<string, string>;
+  /** Wait for `/v1/health` to answer 200 (default), or only for the listening line. */
+  waitReady?: boolean;
+}
+
+export function makeDataDir(): string {
+  return mkdtempSync(join(tmpdir(), 'overture-test-'));
+}
+
+export function removeDataDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * Starts `node origin/main.ts` as a real process on port 0 and resolves once it listens
+ * (and, by default, once its models are loaded). Callers stop it with `kill()`.
+ *
+ * @example
+ * const origin = await startOriginProcess();
+ * onTestFinished(() => origin.kill());
+ */
+export async function startOriginProcess(options: StartOptions = {}): Promise<OriginProcess> {
+  const dataDir = options.dataDir ?? makeDataDir();
+  const child = spawn(process.execPath, [join(repoRoot, 'origin/main.ts')], {
+    cwd: repoRoot,
+    env: {
+      PATH: process.env.PATH ?? '',
+      NODE_ENV: 'test',
+      HOST: '127.0.0.1',
+      PORT: '0',
+      DATA_DIR: dataDir,
+      MODEL_DIR: testModelDir,
+      POOL_THREADS: '2',
+      LOG_LEVEL: 'info',
+      ...options.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let text = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    text += d.toString();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    text += d.toString();
+  });
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
+
+  const deadline = Date.now() + 30_000;
+  let port: number | undefined;
+  while (port === undefined) {
+    const match = /"port":(\d+).*"msg":"listening"/.exec(text);
+    if (match?.[1]) port = Number(match[1]);
+    else if (child.exitCode !== null) throw new Error(`origin exited early:\n${text}`);
+    else if (Date.now() > deadline) throw new Error(`origin did not listen in time:\n${text}`);
+    else await sleep(20);
+  }
+  const url = `http://127.0.0.1:${port}`;
+  if (options.waitReady !== false) {
+    while ((await fetch(`${url}/v1/health`).catch(() => undefined))?.status !== 200) {
+      if (child.exitCode !== null) throw new Error(`origin exited early:\n${text}`);
+      if (Date.now() > deadline) throw new Error(`origin did not get ready in time:\n${text}`);
+      await sleep(25);
+    }
+  }
+  return {
+    url,
+    port,
+    dataDir,
+    child,
+    output: () => text,
+    async kill(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
