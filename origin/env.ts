@@ -30,6 +30,15 @@ export const envSchema = z.object({
   JWT_TTL_SECONDS: int(60).default(7 * 24 * 3600),
   /** Credits that a new account receives (billing's free mode). */
   FREE_GRANT_CREDITS: int(0).default(20),
+  WS_PING_INTERVAL_MS: int(50).default(30_000),
+  WS_AUTH_TIMEOUT_MS: int(50).default(5_000),
+  /** A socket whose unsent bytes pass this is closed (1013) rather than growing memory. */
+  WS_MAX_BUFFERED_BYTES: int(1024).default(1024 * 1024),
+  WS_MAX_MESSAGE_BYTES: int(64, 64 * 1024).default(4096),
+  WS_MAX_SOCKETS_PER_USER: int(1).default(20),
+  WS_MAX_SUBSCRIPTIONS: int(1).default(100),
+  /** Bad messages a socket may send before it is closed (1008). */
+  WS_ERROR_BUDGET: int(0).default(5),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

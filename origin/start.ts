@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { type ServerType, serve } from '@hono/node-server';
 import { loadJwtSecret } from './auth/jwt-secret.ts';
+import { authenticate } from './auth/principal.ts';
 import { createTokenSigner } from './auth/tokens.ts';
 import type { Env } from './env.ts';
 import { createApp } from './http/app.ts';
@@ -13,6 +15,7 @@ import { createLogger } from './logger.ts';
 import { outputFiles } from './outputs/files.ts';
 import type { Services } from './services.ts';
 import { openSqliteStore } from './store/sqlite/index.ts';
+import { WsHub } from './ws/hub.ts';
 
 const { version } = JSON.parse(
   readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
@@ -20,6 +23,7 @@ const { version } = JSON.parse(
 
 export interface RunningOrigin {
   services: Services;
+  hub: WsHub;
   server: ServerType;
   port: number;
   stop(): Promise<void>;
@@ -76,6 +80,21 @@ export async function startOrigin(env: Env): Promise<RunningOrigin> {
   const server = await new Promise<ServerType>((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: env.HOST, port: env.PORT }, () => resolve(s));
   });
+  const hub = new WsHub({
+    store: store.jobs,
+    authenticate: (token) => authenticate({ accounts: store.accounts, tokens }, token),
+    limits: {
+      maxBufferedBytes: env.WS_MAX_BUFFERED_BYTES,
+      maxMessageBytes: env.WS_MAX_MESSAGE_BYTES,
+      maxSubscriptions: env.WS_MAX_SUBSCRIPTIONS,
+      maxSocketsPerUser: env.WS_MAX_SOCKETS_PER_USER,
+      errorBudget: env.WS_ERROR_BUDGET,
+      authTimeoutMs: env.WS_AUTH_TIMEOUT_MS,
+      pingIntervalMs: env.WS_PING_INTERVAL_MS,
+    },
+    logger,
+  });
+  hub.attach(server as Server);
   const port = (server.address() as AddressInfo).port;
   logger.info(
     { port, host: env.HOST, models: models.list().map((m) => m.manifest.id) },
@@ -99,11 +118,13 @@ export async function startOrigin(env: Env): Promise<RunningOrigin> {
 
   return {
     services,
+    hub,
     server,
     port,
     async stop() {
       services.accepting = false;
       scheduler.pause();
+      hub.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await pool.close();
       store.close();

@@ -1,0 +1,187 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import { type WebSocket, WebSocketServer } from 'ws';
+import { closeCodes } from '../../shared/ws-messages.ts';
+import type { Principal } from '../auth/principal.ts';
+import type { JobEvent, JobStore } from '../store/store.ts';
+import { Connection, jobMessage } from './connection.ts';
+import type { HubContext, WsLimits } from './hub-context.ts';
+
+export interface HubOptions {
+  store: Pick<JobStore, 'get' | 'eventsSince' | 'onEvent'>;
+  authenticate(token: string): Promise<Principal | undefined>;
+  limits: WsLimits;
+  logger: Logger;
+  /** Queue moves are sent at most this often (coalesced). */
+  queueUpdateIntervalMs?: number;
+}
+
+/** Frames larger than this close the socket outright (1009); smaller oversize ones get an error. */
+const hardFrameLimit = 64 * 1024;
+
+/**
+ * The WebSocket hub on the origin's HTTP server (`ws` in noServer mode on `/v1/ws`): auth,
+ * subscriptions, fan-out of committed job events, coalesced queue moves, ping/pong, and
+ * the bounds of API.md.
+ */
+export class WsHub implements HubContext {
+  readonly limits: WsLimits;
+  readonly store: HubOptions['store'];
+  readonly #o: HubOptions;
+  readonly #wss = new WebSocketServer({ noServer: true, maxPayload: hardFrameLimit });
+  readonly #connections = new Set<Connection>();
+  readonly #byJob = new Map<string, Set<Connection>>();
+  readonly #byUser = new Map<string, Set<Connection>>();
+  readonly #ping: NodeJS.Timeout;
+  readonly #unlisten: () => void;
+  #queueTimer: NodeJS.Timeout | undefined;
+  /** Sockets closed for being slow, since start (a metric). */
+  slowConsumersDropped = 0;
+
+  constructor(options: HubOptions) {
+    this.#o = options;
+    this.limits = options.limits;
+    this.store = options.store;
+    this.#unlisten = options.store.onEvent((e) => this.#publish(e));
+    this.#ping = setInterval(() => this.#heartbeat(), options.limits.pingIntervalMs);
+    this.#ping.unref();
+  }
+
+  get connectionCount(): number {
+    return this.#connections.size;
+  }
+
+  /** Takes over `upgrade` requests for `/v1/ws` on the server; others are refused. */
+  attach(server: Server): void {
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const url = new URL(req.url ?? '/', 'http://origin');
+      if (url.pathname !== '/v1/ws') {
+        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        return;
+      }
+      this.#wss.handleUpgrade(req, socket, head, (ws) =>
+        this.#accept(ws, url.searchParams.get('token')),
+      );
+    });
+  }
+
+  #accept(ws: WebSocket, token: string | null): void {
+    const connection = new Connection(ws, this);
+    this.#connections.add(connection);
+    ws.on('message', (data: Buffer, isBinary) => {
+      connection.onMessage(data, isBinary).catch((error: unknown) => {
+        this.#o.logger.error({ err: error }, 'websocket message failed');
+        connection.close(1011, 'internal error');
+      });
+    });
+    ws.on('pong', () => {
+      connection.missedPongs = 0;
+    });
+    ws.on('error', () => ws.terminate());
+    ws.on('close', () => this.#forget(connection));
+    if (token) {
+      void this.authenticate(connection, token);
+    } else {
+      setTimeout(() => {
+        if (connection.userId === undefined) {
+          connection.close(closeCodes.unauthorized, 'no auth message in time');
+        }
+      }, this.limits.authTimeoutMs).unref();
+    }
+  }
+
+  async authenticate(connection: Connection, token: string): Promise<void> {
+    const principal = await this.#o.authenticate(token);
+    if (!principal) {
+      connection.close(closeCodes.unauthorized, 'invalid token');
+      return;
+    }
+    const mine = this.#byUser.get(principal.userId) ?? new Set<Connection>();
+    if (mine.size >= this.limits.maxSocketsPerUser) {
+      connection.close(closeCodes.policyViolation, 'too many sockets for this user');
+      return;
+    }
+    connection.userId = principal.userId;
+    mine.add(connection);
+    this.#byUser.set(principal.userId, mine);
+    connection.send({ type: 'ready', userId: principal.userId });
+  }
+
+  subscribe(connection: Connection, jobId: string): void {
+    const set = this.#byJob.get(jobId) ?? new Set<Connection>();
+    set.add(connection);
+    this.#byJob.set(jobId, set);
+  }
+
+  unsubscribe(connection: Connection, jobId: string): void {
+    const set = this.#byJob.get(jobId);
+    set?.delete(connection);
+    if (set?.size === 0) this.#byJob.delete(jobId);
+  }
+
+  onSlowConsumer(connection: Connection): void {
+    this.slowConsumersDropped++;
+    this.#o.logger.warn({ userId: connection.userId }, 'closed a slow websocket consumer');
+  }
+
+  /** Closes every socket (1012 on restart, so clients reconnect and resume). */
+  close(code: number = closeCodes.restarting, reason = 'server restarting'): void {
+    clearInterval(this.#ping);
+    if (this.#queueTimer) clearTimeout(this.#queueTimer);
+    this.#unlisten();
+    for (const c of this.#connections) c.close(code, reason);
+    this.#wss.close();
+  }
+
+  #forget(connection: Connection): void {
+    this.#connections.delete(connection);
+    for (const jobId of connection.subscriptions.keys()) this.unsubscribe(connection, jobId);
+    if (connection.userId !== undefined) {
+      const mine = this.#byUser.get(connection.userId);
+      mine?.delete(connection);
+      if (mine?.size === 0) this.#byUser.delete(connection.userId);
+    }
+  }
+
+  #publish(event: JobEvent): void {
+    const followers = this.#byJob.get(event.jobId);
+    if (followers) {
+      const text = jobMessage(event); // serialised once for every follower
+      for (const c of followers) c.deliver(event.jobId, event, text);
+    }
+    if (event.kind !== 'progress') this.#scheduleQueueMoves();
+  }
+
+  /** A job left (or re-entered) the queue: the queued jobs behind it moved. */
+  #scheduleQueueMoves(): void {
+    if (this.#queueTimer || this.#byJob.size === 0) return;
+    this.#queueTimer = setTimeout(() => {
+      this.#queueTimer = undefined;
+      this.#sendQueueMoves().catch((error: unknown) =>
+        this.#o.logger.error({ err: error }, 'queue update failed'),
+      );
+    }, this.#o.queueUpdateIntervalMs ?? 100);
+  }
+
+  async #sendQueueMoves(): Promise<void> {
+    for (const [jobId, followers] of this.#byJob) {
+      const first = followers.values().next().value;
+      if (first?.userId === undefined) continue;
+      const job = await this.store.get(first.userId, jobId);
+      if (job?.status !== 'queued' || job.queuePosition === null) continue;
+      for (const c of followers) c.moveInQueue(jobId, job.seq, job.queuePosition);
+    }
+  }
+
+  #heartbeat(): void {
+    for (const c of this.#connections) {
+      if (c.missedPongs >= 2) {
+        c.ws.terminate();
+        continue;
+      }
+      c.missedPongs++;
+      c.ws.ping();
+    }
+  }
+}
