@@ -3,6 +3,11 @@ import { z } from 'zod';
 
 const cores = availableParallelism();
 
+const flag = z
+  .enum(['true', 'false', '1', '0'])
+  .transform((v) => v === 'true' || v === '1')
+  .default(false);
+
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
   z.coerce.number().int().min(min).max(max);
 
@@ -39,6 +44,12 @@ export const envSchema = z.object({
   WS_MAX_SUBSCRIPTIONS: int(1).default(100),
   /** Bad messages a socket may send before it is closed (1008). */
   WS_ERROR_BUDGET: int(0).default(5),
+  /** Development only: lets webhooks use http and reach loopback/private addresses. */
+  WEBHOOK_ALLOW_INSECURE: flag,
+  WEBHOOK_TIMEOUT_MS: int(100).default(10_000),
+  WEBHOOK_MAX_ATTEMPTS: int(1, 50).default(8),
+  WEBHOOK_RETRY_BASE_MS: int(10).default(5_000),
+  WEBHOOK_CONCURRENCY: int(1, 64).default(4),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -15,6 +15,7 @@ import { createLogger } from './logger.ts';
 import { outputFiles } from './outputs/files.ts';
 import type { Services } from './services.ts';
 import { openSqliteStore } from './store/sqlite/index.ts';
+import { WebhookDeliverer } from './webhooks/deliverer.ts';
 import { WsHub } from './ws/hub.ts';
 
 const { version } = JSON.parse(
@@ -63,6 +64,19 @@ export async function startOrigin(env: Env): Promise<RunningOrigin> {
     logger,
   });
   await scheduler.recover();
+  const deliverer = new WebhookDeliverer({
+    webhooks: store.webhooks,
+    accounts: store.accounts,
+    logger,
+    timeoutMs: env.WEBHOOK_TIMEOUT_MS,
+    maxAttempts: env.WEBHOOK_MAX_ATTEMPTS,
+    retryBaseMs: env.WEBHOOK_RETRY_BASE_MS,
+    allowInsecure: env.WEBHOOK_ALLOW_INSECURE,
+    concurrency: env.WEBHOOK_CONCURRENCY,
+  });
+  // Deliveries are written with job events; a delivery left pending by a restart goes now.
+  store.jobs.onEvent(() => deliverer.wake());
+  deliverer.wake();
 
   const services: Services = {
     env,
@@ -125,6 +139,7 @@ export async function startOrigin(env: Env): Promise<RunningOrigin> {
       services.accepting = false;
       scheduler.pause();
       hub.close();
+      await deliverer.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await pool.close();
       store.close();

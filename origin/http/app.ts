@@ -12,6 +12,7 @@ import { registerHealth } from './routes/health.ts';
 import { registerJobs } from './routes/jobs.ts';
 import { registerMe } from './routes/me.ts';
 import { registerModels } from './routes/models.ts';
+import { registerWebhooks } from './routes/webhooks.ts';
 
 /**
  * The origin's HTTP API: a list of `registerX(app)` calls behind the shared middleware.
@@ -45,6 +46,7 @@ export function createApp(services: Services): Hono<AppEnv> {
   registerMe(app);
   registerApiKeys(app);
   registerJobs(app);
+  registerWebhooks(app);
 
   app.notFound(handleNotFound);
   app.onError(handleError);

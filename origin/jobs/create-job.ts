@@ -1,14 +1,23 @@
 import { createHash } from 'node:crypto';
 import { ApiError } from '../../shared/errors.ts';
-import type { CreateJobBody, Job } from '../../shared/schemas/jobs.ts';
+import { type CreateJobBody, defaultWebhookEvents, type Job } from '../../shared/schemas/jobs.ts';
 import type { Principal } from '../auth/principal.ts';
 import { canonicalJson } from '../lib/canonical-json.ts';
 import type { Services } from '../services.ts';
+import { checkWebhookUrl } from '../webhooks/url-guard.ts';
 
 type Deps = Pick<Services, 'env' | 'store' | 'models' | 'pool' | 'scheduler' | 'accepting'>;
 
 /** Seconds a client should wait before retrying when the queue is full. */
 const overloadedRetryAfter = 5;
+
+function checkedWebhookUrl(raw: string, allowInsecure: boolean): string {
+  const check = checkWebhookUrl(raw, allowInsecure);
+  if (check.ok) return check.url.href;
+  throw new ApiError('invalid_request', `The webhook URL is refused: ${check.reason}.`, {
+    details: [{ path: 'webhook.url', message: check.reason }],
+  });
+}
 
 /**
  * Validates the input against the model, then debits and queues the job in one
@@ -38,8 +47,12 @@ export async function createJob(
       details: checked.issues,
     });
   }
+  const webhook = body.webhook && {
+    url: checkedWebhookUrl(body.webhook.url, deps.env.WEBHOOK_ALLOW_INSECURE),
+    events: [...new Set(body.webhook.events ?? defaultWebhookEvents)],
+  };
   const requestHash = createHash('sha256')
-    .update(canonicalJson({ model: body.model, input: body.input }))
+    .update(canonicalJson({ model: body.model, input: body.input, webhook: body.webhook ?? null }))
     .digest('hex');
   const result = await deps.store.jobs.create({
     userId: principal.userId,
@@ -50,6 +63,7 @@ export async function createJob(
     idempotencyKey,
     requestHash,
     queueLimit: deps.env.QUEUE_LIMIT,
+    webhook,
   });
   switch (result.kind) {
     case 'created':

@@ -1,5 +1,5 @@
 import type { Job, JobEventKind, JobPage, JobStatus } from '../../shared/schemas/jobs.ts';
-import type { JobRow, LedgerReason } from './schema/index.ts';
+import type { DeliveryStatus, JobRow, LedgerReason } from './schema/index.ts';
 
 /**
  * The narrow interface between the origin and its database. Routes, services and the
@@ -10,6 +10,7 @@ export interface Store {
   readonly accounts: AccountStore;
   readonly jobs: JobStore;
   readonly ledger: LedgerStore;
+  readonly webhooks: WebhookStore;
   close(): void;
 }
 
@@ -18,6 +19,7 @@ export interface UserRecord {
   email: string;
   passwordHash: string;
   balance: number;
+  webhookSecret: string;
   createdAt: number;
 }
 
@@ -31,7 +33,10 @@ export interface ApiKeyRecord {
 }
 
 export interface AccountStore {
-  /** Creates the user and, when `grant` > 0, its `grant:<user id>` ledger row. */
+  /**
+   * Creates the user with a new webhook signing secret and, when `grant` > 0, its
+   * `grant:<user id>` ledger row.
+   */
   createUser(input: {
     email: string;
     passwordHash: string;
@@ -86,6 +91,7 @@ export interface NewJob {
   idempotencyKey: string | undefined;
   requestHash: string;
   queueLimit: number;
+  webhook?: { url: string; events: JobEventKind[] } | undefined;
 }
 
 export type CreateJobResult =
@@ -139,4 +145,38 @@ export interface JobStore {
   eventsSince(jobId: string, since: number): Promise<JobEvent[]>;
   /** Called after each commit that wrote an event. */
   onEvent(listener: (event: JobEvent) => void): () => void;
+}
+
+/** One outbound webhook message and how its delivery went. */
+export interface WebhookDelivery {
+  id: string;
+  jobId: string;
+  userId: string;
+  url: string;
+  event: JobEventKind;
+  seq: number;
+  payload: string;
+  status: DeliveryStatus;
+  attempts: number;
+  nextAttemptAt: number;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  createdAt: number;
+  finishedAt: number | null;
+}
+
+export type AttemptOutcome =
+  | { result: 'delivered'; statusCode: number }
+  | { result: 'retry'; statusCode: number | null; error: string; nextAttemptAt: number }
+  | { result: 'failed'; statusCode: number | null; error: string };
+
+/** Outbound webhook deliveries; rows are written with the job events they report. */
+export interface WebhookStore {
+  /** Pending deliveries due at `now`, oldest first. */
+  due(now: number, limit: number): Promise<WebhookDelivery[]>;
+  /** Records one attempt (attempts + 1) and its outcome. */
+  recordAttempt(id: string, outcome: AttemptOutcome, at: number): Promise<void>;
+  forJob(jobId: string): Promise<WebhookDelivery[]>;
+  /** The earliest `nextAttemptAt` among pending deliveries. */
+  nextDue(): Promise<number | undefined>;
 }

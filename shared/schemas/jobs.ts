@@ -18,10 +18,26 @@ export type JobEventKind = (typeof jobEventKinds)[number];
 
 export const idSchema = z.string().regex(/^[a-z]{2,4}_[0-9A-Za-z]{10,40}$/, 'not a valid id');
 
+/** Events an outbound webhook may ask for; without a list, the terminal ones. */
+export const webhookEventKinds = [
+  'started',
+  'progress',
+  'succeeded',
+  'failed',
+  'canceled',
+] as const;
+export const defaultWebhookEvents: JobEventKind[] = ['succeeded', 'failed', 'canceled'];
+
 /** Body of `POST /v1/jobs`. `input` is checked against the model's own JSON Schema. */
 export const createJobSchema = z.strictObject({
   model: z.string().min(1).max(100),
   input: z.record(z.string(), z.unknown()),
+  webhook: z
+    .strictObject({
+      url: z.string().min(1).max(2048),
+      events: z.array(z.enum(webhookEventKinds)).min(1).max(5).optional(),
+    })
+    .optional(),
 });
 export type CreateJobBody = z.infer<typeof createJobSchema>;
 
@@ -71,4 +87,19 @@ export interface Job {
 export interface JobPage {
   data: Job[];
   nextCursor: string | null;
+}
+
+/** One entry of `GET /v1/jobs/:id/webhook-deliveries`. */
+export interface WebhookDeliveryInfo {
+  id: string;
+  event: JobEventKind;
+  seq: number;
+  url: string;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  createdAt: string;
+  nextAttemptAt: string | null;
+  finishedAt: string | null;
 }

@@ -14,18 +14,20 @@ const stream = (path: string, start: number, end: number) =>
 export async function serveOutput(c: Context<AppEnv>): Promise<Response> {
   const jobId = pathId(c);
   const file = await findOutput(c.get('services'), c.get('principal'), jobId);
-  c.header('Content-Type', file.contentType);
   c.header('Accept-Ranges', 'bytes');
   c.header('ETag', file.etag);
   c.header('Cache-Control', 'private, max-age=31536000, immutable');
-  c.header('Content-Disposition', `inline; filename="${jobId}"`);
   if (c.req.header('if-none-match') === file.etag) return c.body(null, 304);
 
   const range = parseRange(c.req.header('range'), file.size);
   if (range === 'unsatisfiable') {
+    // An answer about this request's Range, not the file: it must not be cached as the file.
+    c.header('Cache-Control', 'no-store');
     c.header('Content-Range', `bytes */${file.size}`);
     throw new ApiError('range_not_satisfiable', `The file has ${file.size} bytes.`);
   }
+  c.header('Content-Type', file.contentType);
+  c.header('Content-Disposition', `inline; filename="${jobId}"`);
   if (
     range === undefined ||
     (c.req.header('if-range') !== undefined && c.req.header('if-range') !== file.etag)

@@ -53,6 +53,8 @@ CREATE TABLE `jobs` (
 	`output_bytes` integer,
 	`output_etag` text,
 	`run_ms` integer,
+	`webhook_url` text,
+	`webhook_events` text,
 	`seq` integer DEFAULT 0 NOT NULL,
 	`created_at` integer NOT NULL,
 	`started_at` integer,
@@ -68,7 +70,29 @@ CREATE TABLE `users` (
 	`email` text NOT NULL,
 	`password_hash` text NOT NULL,
 	`balance` integer DEFAULT 0 NOT NULL,
+	`webhook_secret` text NOT NULL,
 	`created_at` integer NOT NULL
 );
 --> statement-breakpoint
-CREATE UNIQUE INDEX `users_email_unique` ON `users` (`email`);
+CREATE UNIQUE INDEX `users_email_unique` ON `users` (`email`);--> statement-breakpoint
+CREATE TABLE `webhook_deliveries` (
+	`id` text PRIMARY KEY NOT NULL,
+	`job_id` text NOT NULL,
+	`user_id` text NOT NULL,
+	`url` text NOT NULL,
+	`event` text NOT NULL,
+	`seq` integer NOT NULL,
+	`payload` text NOT NULL,
+	`status` text DEFAULT 'pending' NOT NULL,
+	`attempts` integer DEFAULT 0 NOT NULL,
+	`next_attempt_at` integer NOT NULL,
+	`last_status_code` integer,
+	`last_error` text,
+	`created_at` integer NOT NULL,
+	`finished_at` integer,
+	FOREIGN KEY (`job_id`) REFERENCES `jobs`(`id`) ON UPDATE no action ON DELETE no action,
+	FOREIGN KEY (`user_id`) REFERENCES `users`(`id`) ON UPDATE no action ON DELETE no action
+);
+--> statement-breakpoint
+CREATE INDEX `webhook_deliveries_due` ON `webhook_deliveries` (`status`,`next_attempt_at`);--> statement-breakpoint
+CREATE INDEX `webhook_deliveries_job` ON `webhook_deliveries` (`job_id`,`seq`);

@@ -1,5 +1,5 @@
 import { index, integer, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
-import { jobStatuses } from '../../../shared/schemas/jobs.ts';
+import { type JobEventKind, jobStatuses } from '../../../shared/schemas/jobs.ts';
 import { users } from './users.ts';
 
 /**
@@ -31,6 +31,9 @@ export const jobs = sqliteTable(
     outputEtag: text('output_etag'),
     /** Inference time the worker measured, for benchmarks and stats. */
     runMs: integer('run_ms'),
+    /** Where this job's events are POSTed, and which of them. */
+    webhookUrl: text('webhook_url'),
+    webhookEvents: text('webhook_events', { mode: 'json' }).$type<JobEventKind[]>(),
     /** Sequence number of the job's latest event. */
     seq: integer('seq').notNull().default(0),
     createdAt: integer('created_at').notNull(),

@@ -7,5 +7,7 @@ export const users = sqliteTable('users', {
   passwordHash: text('password_hash').notNull(),
   /** Cached sum of this user's ledger rows, updated in the same transaction as each row. */
   balance: integer('balance').notNull().default(0),
+  /** Signs this user's outbound webhooks (Standard Webhooks, `whsec_…`). */
+  webhookSecret: text('webhook_secret').notNull(),
   createdAt: integer('created_at').notNull(),
 });

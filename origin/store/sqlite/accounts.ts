@@ -1,5 +1,6 @@
 import { and, eq, isNull } from 'drizzle-orm';
 import { newId } from '../../lib/ids.ts';
+import { newWebhookSecret } from '../../webhooks/signature.ts';
 import type { Db } from '../database.ts';
 import { apiKeys, creditLedger, users } from '../schema/index.ts';
 import type { AccountStore, ApiKeyRecord } from '../store.ts';
@@ -22,7 +23,14 @@ export function sqliteAccounts(db: Db): AccountStore {
           const taken = tx.select({ id: users.id }).from(users).where(eq(users.email, email)).get();
           if (taken) return 'email_taken' as const;
           const now = Date.now();
-          const user = { id: newId('usr'), email, passwordHash, balance: grant, createdAt: now };
+          const user = {
+            id: newId('usr'),
+            email,
+            passwordHash,
+            webhookSecret: newWebhookSecret(),
+            balance: grant,
+            createdAt: now,
+          };
           tx.insert(users).values(user).run();
           if (grant > 0) {
             tx.insert(creditLedger)

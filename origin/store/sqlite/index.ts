@@ -3,6 +3,7 @@ import type { Store } from '../store.ts';
 import { sqliteAccounts } from './accounts.ts';
 import { sqliteJobs } from './jobs.ts';
 import { sqliteLedger } from './ledger.ts';
+import { sqliteWebhooks } from './webhooks.ts';
 
 /**
  * The store on one SQLite file (WAL, migrations applied).
@@ -16,6 +17,7 @@ export function openSqliteStore(file: string): Store {
     accounts: sqliteAccounts(db),
     jobs: sqliteJobs(db),
     ledger: sqliteLedger(db),
+    webhooks: sqliteWebhooks(db),
     close: () => db.$client.close(),
   };
 }

@@ -2,8 +2,9 @@ import { and, asc, count, desc, eq, gt, inArray, lt, lte, type SQL, sql } from '
 import type { JobEventKind } from '../../../shared/schemas/jobs.ts';
 import { toJob } from '../../jobs/view.ts';
 import { newId } from '../../lib/ids.ts';
+import { webhookPayload } from '../../webhooks/payload.ts';
 import type { Db } from '../database.ts';
-import { type JobRow, jobEvents, jobs, users } from '../schema/index.ts';
+import { type JobRow, jobEvents, jobs, users, webhookDeliveries } from '../schema/index.ts';
 import type { JobEnding, JobEvent, JobStore } from '../store.ts';
 import { applyLedgerEntry } from './ledger.ts';
 
@@ -22,12 +23,30 @@ function queuePosition(db: Reader, row: JobRow): number | null {
   return countWhere(db, and(eq(jobs.status, 'queued'), lte(jobs.id, row.id)));
 }
 
-/** Writes the event row for a job row whose `seq` was just incremented. */
+/**
+ * Writes the event row for a job row whose `seq` was just incremented, and the webhook
+ * delivery of the event when the job asked for it, in the same transaction.
+ */
 function recordEvent(tx: Tx, row: JobRow, kind: JobEventKind, at: number): JobEvent {
   const job = toJob(row, queuePosition(tx, row));
   tx.insert(jobEvents)
     .values({ jobId: row.id, seq: row.seq, kind, snapshot: job, createdAt: at })
     .run();
+  if (row.webhookUrl !== null && row.webhookEvents?.includes(kind)) {
+    tx.insert(webhookDeliveries)
+      .values({
+        id: newId('msg', at),
+        jobId: row.id,
+        userId: row.userId,
+        url: row.webhookUrl,
+        event: kind,
+        seq: row.seq,
+        payload: webhookPayload(kind, job, at),
+        nextAttemptAt: at,
+        createdAt: at,
+      })
+      .run();
+  }
   return { jobId: row.id, userId: row.userId, seq: row.seq, kind, job, createdAt: at };
 }
 
@@ -136,6 +155,8 @@ export function sqliteJobs(db: Db): JobStore {
             cost: input.cost,
             idempotencyKey: input.idempotencyKey ?? null,
             requestHash: input.requestHash,
+            webhookUrl: input.webhook?.url ?? null,
+            webhookEvents: input.webhook?.events ?? null,
             seq: 1,
             createdAt: at,
           })
