@@ -33,8 +33,17 @@ export const envSchema = z.object({
     .refine((s) => new TextEncoder().encode(s).length >= 32, 'must be at least 32 bytes')
     .optional(),
   JWT_TTL_SECONDS: int(60).default(7 * 24 * 3600),
-  /** Credits that a new account receives (billing's free mode). */
+  /** Credits that a new account receives in free billing mode (no Stripe keys). */
   FREE_GRANT_CREDITS: int(0).default(20),
+  /** Stripe mode when both are set; free mode otherwise. */
+  STRIPE_SECRET_KEY: z.string().startsWith('sk_').optional(),
+  STRIPE_WEBHOOK_SECRET: z.string().startsWith('whsec_').optional(),
+  /** Where stripe-node sends API calls (a local double in tests); Stripe's API by default. */
+  STRIPE_API_URL: z.url().optional(),
+  /** The public address of the UI, for Checkout's success and cancel URLs. */
+  PUBLIC_URL: z.url().default('http://127.0.0.1:8787'),
+  /** A JSON file of credit packs; `origin/billing/default-packs.json` otherwise. */
+  BILLING_PACKS_FILE: z.string().min(1).optional(),
   WS_PING_INTERVAL_MS: int(50).default(30_000),
   WS_AUTH_TIMEOUT_MS: int(50).default(5_000),
   /** A socket whose unsent bytes pass this is closed (1013) rather than growing memory. */
@@ -55,6 +64,16 @@ export const envSchema = z.object({
 
 export type Env = z.infer<typeof envSchema>;
 
+const envRules = envSchema.superRefine((env, ctx) => {
+  if ((env.STRIPE_SECRET_KEY === undefined) !== (env.STRIPE_WEBHOOK_SECRET === undefined)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [env.STRIPE_SECRET_KEY ? 'STRIPE_WEBHOOK_SECRET' : 'STRIPE_SECRET_KEY'],
+      message: 'Stripe mode needs both STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET',
+    });
+  }
+});
+
 /**
  * Validates the environment once, at start. On a bad variable it throws an error whose
  * message names every bad variable, so `main` can print it and exit.
@@ -64,7 +83,7 @@ export type Env = z.infer<typeof envSchema>;
  */
 export function loadEnv(source: Record<string, string | undefined>): Env {
   const blanksRemoved = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== ''));
-  const parsed = envSchema.safeParse(blanksRemoved);
+  const parsed = envRules.safeParse(blanksRemoved);
   if (parsed.success) return parsed.data;
   const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
   throw new Error(`invalid environment:\n${lines.join('\n')}`);

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { TokenSigner } from './auth/tokens.ts';
+import type { Billing } from './billing/billing.ts';
 import type { Env } from './env.ts';
 import type { ModelRegistry } from './inference/models/registry.ts';
 import type { InferencePool } from './inference/pool.ts';
@@ -18,6 +19,7 @@ export interface Services {
   pool: Pick<InferencePool, 'isReady' | 'device' | 'size'>;
   scheduler: Scheduler;
   outputs: OutputFiles;
+  billing: Billing;
   /** False once shutdown began: new jobs are refused with 503 `not_ready`. */
   accepting: boolean;
 }

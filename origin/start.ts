@@ -6,6 +6,7 @@ import { type ServerType, serve } from '@hono/node-server';
 import { loadJwtSecret } from './auth/jwt-secret.ts';
 import { authenticate } from './auth/principal.ts';
 import { createTokenSigner } from './auth/tokens.ts';
+import { createBilling } from './billing/billing.ts';
 import type { Env } from './env.ts';
 import { createApp } from './http/app.ts';
 import { loadModels } from './inference/models/registry.ts';
@@ -88,6 +89,7 @@ export async function startOrigin(env: Env): Promise<RunningOrigin> {
     pool,
     scheduler,
     outputs,
+    billing: createBilling(env),
     accepting: true,
   };
   const app = createApp(services);

@@ -8,11 +8,14 @@ import { handleError, handleNotFound } from './errors.ts';
 import { logRequests } from './middleware/log-requests.ts';
 import { registerApiKeys } from './routes/api-keys.ts';
 import { registerAuth } from './routes/auth.ts';
+import { registerBilling } from './routes/billing.ts';
 import { registerHealth } from './routes/health.ts';
 import { registerJobs } from './routes/jobs.ts';
 import { registerMe } from './routes/me.ts';
 import { registerModels } from './routes/models.ts';
 import { registerWebhooks } from './routes/webhooks.ts';
+
+const stripeEventLimitBytes = 1024 * 1024;
 
 /**
  * The origin's HTTP API: a list of `registerX(app)` calls behind the shared middleware.
@@ -28,17 +31,20 @@ export function createApp(services: Services): Hono<AppEnv> {
   });
   app.use(requestId());
   app.use(logRequests());
-  app.use(
+  const limitBody = (maxSize: number) =>
     bodyLimit({
-      maxSize: services.env.BODY_LIMIT_BYTES,
+      maxSize,
       onError: () => {
-        throw new ApiError(
-          'payload_too_large',
-          `The body is larger than ${services.env.BODY_LIMIT_BYTES} bytes.`,
-        );
+        throw new ApiError('payload_too_large', `The body is larger than ${maxSize} bytes.`);
       },
-    }),
-  );
+    });
+  const apiBodyLimit = limitBody(services.env.BODY_LIMIT_BYTES);
+  // Stripe's events can be larger than API requests; they are signed, and bounded too.
+  const stripeBodyLimit = limitBody(stripeEventLimitBytes);
+  app.use(async function limitBodies(c, next) {
+    const limit = c.req.path === '/v1/webhooks/stripe' ? stripeBodyLimit : apiBodyLimit;
+    return limit(c, next);
+  });
 
   registerHealth(app);
   registerModels(app);
@@ -47,6 +53,7 @@ export function createApp(services: Services): Hono<AppEnv> {
   registerApiKeys(app);
   registerJobs(app);
   registerWebhooks(app);
+  registerBilling(app);
 
   app.notFound(handleNotFound);
   app.onError(handleError);

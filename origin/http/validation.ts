@@ -26,8 +26,28 @@ export function parseOr400<T extends z.ZodType>(
 }
 
 /**
- * Reads a JSON body: 415 unless it is sent as application/json, 400 when it is not JSON
- * or does not match `schema`. (The body size is bounded before, by the body-limit middleware.)
+ * How deeply a JSON body may nest. A small body can still nest thousands of levels, and
+ * recursive code downstream (structuredClone, JSON.stringify, schema checks) would then
+ * overflow the stack; real requests stay a few levels deep.
+ */
+export const maxJsonDepth = 32;
+
+/** True when `value` nests objects or arrays more than `limit` levels deep; no recursion. */
+export function nestsDeeperThan(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    const [node, depth] = item;
+    if (node === null || typeof node !== 'object') continue;
+    if (depth >= limit) return true;
+    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
+/**
+ * Reads a JSON body: 415 unless it is sent as application/json, 400 when it is not JSON,
+ * nests deeper than `maxJsonDepth`, or does not match `schema`. (The body size is bounded
+ * before, by the body-limit middleware.)
  *
  * @example
  * const body = await readJson(c, credentialsSchema);
@@ -43,6 +63,9 @@ export async function readJson<T extends z.ZodType>(c: Context, schema: T): Prom
     raw = JSON.parse(text);
   } catch {
     throw new ApiError('invalid_request', 'The body is not valid JSON.');
+  }
+  if (nestsDeeperThan(raw, maxJsonDepth)) {
+    throw new ApiError('invalid_request', `The body nests deeper than ${maxJsonDepth} levels.`);
   }
   return parseOr400(schema, raw, 'body');
 }

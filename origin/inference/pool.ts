@@ -38,6 +38,8 @@ export function createInferencePool(options: {
   models: LoadedModel[];
   threads: number;
   executionProvider: 'cpu' | 'cuda';
+  /** Told of a thread that died outside a task (Piscina replaces it), e.g. to log it. */
+  onError?: (error: unknown) => void;
 }): InferencePool {
   const cores = availableParallelism();
   if (options.threads > cores) {
@@ -60,7 +62,9 @@ export function createInferencePool(options: {
   const readyThreads = new Set<number>();
   let device = options.executionProvider;
   let isReady = false;
+  let failed: (error: Error) => void = () => {};
   const ready = new Promise<void>((resolve, reject) => {
+    failed = reject;
     channel.onmessage = (event) => {
       const message = (event as { data: WorkerReadyMessage }).data;
       if (message.type === 'failed') {
@@ -86,6 +90,13 @@ export function createInferencePool(options: {
     idleTimeout: Number.POSITIVE_INFINITY,
     concurrentTasksPerWorker: 1,
     workerData: setup,
+  });
+  // A thread whose warm-up throws, or that crashes between tasks, ends with an 'error' event
+  // on the pool; unheard, it would be an uncaught exception that takes the origin down.
+  piscina.on('error', (error: unknown) => {
+    const message = error instanceof Error ? error.message : String(error);
+    failed(new Error(`inference worker failed to load: ${message}`));
+    options.onError?.(error);
   });
 
   return {

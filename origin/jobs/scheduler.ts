@@ -63,7 +63,10 @@ export class Scheduler {
     this.wake();
   }
 
-  /** Stops starting new jobs; running ones carry on. */
+  /**
+   * Stops starting new jobs (the origin is stopping); running ones carry on. One whose task
+   * is ended under it meanwhile (the pool closing) stays `running`: `recover()` re-queues it.
+   */
   pause(): void {
     this.#stopped = true;
   }
@@ -136,15 +139,6 @@ export class Scheduler {
       { modelId: row.model, input: row.input, abort, progress: port2 },
       kill.signal,
     );
-    // The thread is released only when the task really ends (or its thread is killed).
-    task
-      .catch(() => undefined)
-      .finally(() => {
-        port1.close();
-        this.#busy--;
-        this.wake();
-      });
-
     const outcome = Promise.race([
       task.then(
         (result) => ({ kind: 'result', result }) as const,
@@ -153,7 +147,7 @@ export class Scheduler {
       stopped.then((reason) => ({ kind: 'stopped', reason }) as const),
     ]);
 
-    void outcome
+    const handled = outcome
       .then(async (o) => {
         clearTimeout(timeout);
         progress.cancel();
@@ -166,6 +160,11 @@ export class Scheduler {
           return;
         }
         if (o.kind === 'error') {
+          if (this.#stopped) {
+            // A restart is no model failure: failing (and refunding) the job here would lose it.
+            logger.warn({ jobId: row.id }, 'job interrupted by the stop; re-queued at the next start');
+            return;
+          }
           const message = o.error instanceof Error ? o.error.message : String(o.error);
           logger.warn({ jobId: row.id, err: o.error }, 'model failed');
           await this.#end(row, {
@@ -184,6 +183,14 @@ export class Scheduler {
         });
       })
       .finally(() => this.#running.delete(row.id));
+
+    // The thread is released only when the task really ends (or its thread is killed) and
+    // the job's ending is written, so jobs `running` in the store never outnumber the threads.
+    void Promise.allSettled([task, handled]).then(() => {
+      port1.close();
+      this.#busy--;
+      this.wake();
+    });
   }
 
   async #succeed(row: JobRow, result: InferenceResult): Promise<void> {
@@ -233,7 +240,12 @@ export class Scheduler {
       const value = pending;
       pending = undefined;
       lastWrite = Date.now();
-      void this.#o.store.progress(jobId, value);
+      // Progress is advisory: a failed write is logged, never an unhandled rejection.
+      this.#o.store
+        .progress(jobId, value)
+        .catch((error: unknown) =>
+          this.#o.logger.warn({ jobId, err: error }, 'progress not recorded'),
+        );
     };
     return {
       report(value: number) {

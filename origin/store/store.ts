@@ -11,6 +11,7 @@ export interface Store {
   readonly jobs: JobStore;
   readonly ledger: LedgerStore;
   readonly webhooks: WebhookStore;
+  readonly billing: BillingStore;
   close(): void;
 }
 
@@ -179,4 +180,69 @@ export interface WebhookStore {
   forJob(jobId: string): Promise<WebhookDelivery[]>;
   /** The earliest `nextAttemptAt` among pending deliveries. */
   nextDue(): Promise<number | undefined>;
+}
+
+/** What a Checkout Session event says, with the configured pack it names (if any). */
+export interface SessionFacts {
+  sessionId: string;
+  userId: string | null;
+  packId: string | null;
+  amount: number | null;
+  currency: string | null;
+  paymentIntent: string | null;
+  /** The configured pack named by the event's metadata; undefined for an unknown pack. */
+  pack: { credits: number; amount: number; currency: string } | undefined;
+}
+
+/** A verified Stripe event, reduced to what it does to the ledger. */
+export type BillingEvent =
+  | { kind: 'session_paid'; session: SessionFacts }
+  | { kind: 'session_unpaid'; session: SessionFacts }
+  | { kind: 'session_failed'; session: SessionFacts }
+  | {
+      kind: 'reversal';
+      chargeId: string;
+      paymentIntent: string | null;
+      reason: 'refund' | 'dispute';
+    }
+  | { kind: 'ignored' };
+
+export type BillingOutcome =
+  | 'credited'
+  | 'reversed'
+  | 'recorded'
+  | 'flagged'
+  | 'ignored'
+  | 'duplicate';
+
+export interface PurchaseRecord {
+  id: string;
+  userId: string | null;
+  packId: string;
+  credits: number;
+  amount: number;
+  currency: string;
+  status: string;
+  flag: string | null;
+}
+
+export interface BillingStore {
+  /** Records a Checkout Session this origin created, before the user pays. */
+  recordCheckout(input: {
+    sessionId: string;
+    userId: string;
+    packId: string;
+    credits: number;
+    amount: number;
+    currency: string;
+  }): Promise<void>;
+  /**
+   * Applies one Stripe event in one transaction with the record of its id: the same
+   * event id a second time changes nothing and answers `duplicate`.
+   */
+  applyEvent(
+    event: { id: string; type: string; effect: BillingEvent },
+    at: number,
+  ): Promise<BillingOutcome>;
+  purchase(sessionId: string): Promise<PurchaseRecord | undefined>;
 }

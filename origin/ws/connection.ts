@@ -41,6 +41,7 @@ export class Connection {
   missedPongs = 0;
   #errors = 0;
   #closed = false;
+  #queue: Promise<void> = Promise.resolve();
 
   constructor(ws: WebSocket, hub: HubContext) {
     this.ws = ws;
@@ -61,6 +62,13 @@ export class Connection {
     this.ws.send(text);
   }
 
+  /** Runs `task` once every earlier one has finished, so messages are handled in order. */
+  enqueue(task: () => Promise<void>): Promise<void> {
+    const run = this.#queue.then(task);
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
   close(code: number, reason: string): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -77,6 +85,7 @@ export class Connection {
   }
 
   async onMessage(data: Buffer, isBinary: boolean): Promise<void> {
+    if (this.ws.readyState !== this.ws.OPEN) return; // closed while it waited its turn
     if (isBinary || data.byteLength > this.#hub.limits.maxMessageBytes) {
       const why = isBinary ? 'binary frames are not accepted' : 'the message is too large';
       this.fail(isBinary ? 'invalid_message' : 'message_too_large', why);

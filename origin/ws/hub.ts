@@ -69,11 +69,15 @@ export class WsHub implements HubContext {
   #accept(ws: WebSocket, token: string | null): void {
     const connection = new Connection(ws, this);
     this.#connections.add(connection);
-    ws.on('message', (data: Buffer, isBinary) => {
-      connection.onMessage(data, isBinary).catch((error: unknown) => {
+    // One at a time, in arrival order: a subscribe sent right behind the token (in the query
+    // or an auth message) waits for the auth instead of being refused as unauthenticated.
+    const handle = (task: () => Promise<void>) =>
+      connection.enqueue(task).catch((error: unknown) => {
         this.#o.logger.error({ err: error }, 'websocket message failed');
         connection.close(1011, 'internal error');
       });
+    ws.on('message', (data: Buffer, isBinary) => {
+      void handle(() => connection.onMessage(data, isBinary));
     });
     ws.on('pong', () => {
       connection.missedPongs = 0;
@@ -81,7 +85,7 @@ export class WsHub implements HubContext {
     ws.on('error', () => ws.terminate());
     ws.on('close', () => this.#forget(connection));
     if (token) {
-      void this.authenticate(connection, token);
+      void handle(() => this.authenticate(connection, token));
     } else {
       setTimeout(() => {
         if (connection.userId === undefined) {
@@ -93,6 +97,8 @@ export class WsHub implements HubContext {
 
   async authenticate(connection: Connection, token: string): Promise<void> {
     const principal = await this.#o.authenticate(token);
+    // Gone while its token was checked: counting it would hold one of the user's sockets forever.
+    if (connection.ws.readyState !== connection.ws.OPEN) return;
     if (!principal) {
       connection.close(closeCodes.unauthorized, 'invalid token');
       return;

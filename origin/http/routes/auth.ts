@@ -6,7 +6,7 @@ import { readJson } from '../validation.ts';
 
 const deps = (c: Context<AppEnv>) => {
   const s = c.get('services');
-  return { accounts: s.store.accounts, tokens: s.tokens, grant: s.env.FREE_GRANT_CREDITS };
+  return { accounts: s.store.accounts, tokens: s.tokens, grant: s.billing.signupGrant };
 };
 
 /** `POST /v1/auth/register` (201) and `POST /v1/auth/login`. */

@@ -19,7 +19,12 @@ export async function serveOutput(c: Context<AppEnv>): Promise<Response> {
   c.header('Cache-Control', 'private, max-age=31536000, immutable');
   if (c.req.header('if-none-match') === file.etag) return c.body(null, 304);
 
-  const range = parseRange(c.req.header('range'), file.size);
+  // A Range under a stale If-Range is ignored (RFC 9110 §13.1.5): the whole current file.
+  const ifRange = c.req.header('if-range');
+  const range =
+    ifRange === undefined || ifRange === file.etag
+      ? parseRange(c.req.header('range'), file.size)
+      : undefined;
   if (range === 'unsatisfiable') {
     // An answer about this request's Range, not the file: it must not be cached as the file.
     c.header('Cache-Control', 'no-store');
@@ -28,10 +33,7 @@ export async function serveOutput(c: Context<AppEnv>): Promise<Response> {
   }
   c.header('Content-Type', file.contentType);
   c.header('Content-Disposition', `inline; filename="${jobId}"`);
-  if (
-    range === undefined ||
-    (c.req.header('if-range') !== undefined && c.req.header('if-range') !== file.etag)
-  ) {
+  if (range === undefined) {
     c.header('Content-Length', String(file.size));
     return c.body(stream(file.path, 0, file.size - 1), 200);
   }

@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
+import type { ErrorObject } from 'ajv';
 import Ajv2020 from 'ajv/dist/2020.js';
 import type { ModelInfo } from '../../../shared/schemas/models.ts';
 import { type Manifest, manifestSchema } from './manifest.ts';
@@ -49,6 +50,14 @@ function readManifest(dir: string): Manifest {
   return manifest;
 }
 
+/** `input.a.b` for an issue; a missing or unexpected property is named, not its parent. */
+function issuePath(error: ErrorObject): string {
+  const property: unknown = error.params.missingProperty ?? error.params.additionalProperty;
+  const pointer =
+    typeof property === 'string' ? `${error.instancePath}/${property}` : error.instancePath;
+  return `input${pointer.replaceAll('/', '.')}`;
+}
+
 /**
  * Loads every model folder under the given directories (separated by `:`), validating
  * each manifest, the files it names, its input schema and its warm-up input.
@@ -78,12 +87,14 @@ export function loadModels(modelDirs: string): ModelRegistry {
       } catch (error) {
         throw new ModelFolderError(`model folder ${dir}: input schema: ${String(error)}`);
       }
-      if (!validate(structuredClone(manifest.warmup))) {
+      // Workers warm up on what a job would get: the input with its defaults applied.
+      const warmup = structuredClone(manifest.warmup);
+      if (!validate(warmup)) {
         throw new ModelFolderError(
           `model folder ${dir}: warmup input does not match the input schema: ${ajv.errorsText(validate.errors)}`,
         );
       }
-      models.set(manifest.id, { manifest, dir });
+      models.set(manifest.id, { manifest: { ...manifest, warmup }, dir });
       validators.set(manifest.id, validate);
     }
   }
@@ -100,7 +111,7 @@ export function loadModels(modelDirs: string): ModelRegistry {
       return {
         ok: false,
         issues: (validate.errors ?? []).map((e) => ({
-          path: `input${e.instancePath.replaceAll('/', '.')}`,
+          path: issuePath(e),
           message: e.message ?? 'invalid',
         })),
       };

@@ -65,6 +65,39 @@ CREATE TABLE `jobs` (
 CREATE INDEX `jobs_user_id` ON `jobs` (`user_id`,`id`);--> statement-breakpoint
 CREATE INDEX `jobs_status_id` ON `jobs` (`status`,`id`);--> statement-breakpoint
 CREATE UNIQUE INDEX `jobs_user_idempotency` ON `jobs` (`user_id`,`idempotency_key`);--> statement-breakpoint
+CREATE TABLE `purchases` (
+	`id` text PRIMARY KEY NOT NULL,
+	`user_id` text,
+	`pack_id` text NOT NULL,
+	`credits` integer NOT NULL,
+	`amount` integer NOT NULL,
+	`currency` text NOT NULL,
+	`payment_intent` text,
+	`status` text NOT NULL,
+	`flag` text,
+	`created_at` integer NOT NULL,
+	`updated_at` integer NOT NULL,
+	FOREIGN KEY (`user_id`) REFERENCES `users`(`id`) ON UPDATE no action ON DELETE no action
+);
+--> statement-breakpoint
+CREATE INDEX `purchases_payment_intent` ON `purchases` (`payment_intent`);--> statement-breakpoint
+CREATE INDEX `purchases_user` ON `purchases` (`user_id`);--> statement-breakpoint
+CREATE TABLE `stripe_events` (
+	`id` text PRIMARY KEY NOT NULL,
+	`type` text NOT NULL,
+	`outcome` text NOT NULL,
+	`detail` text,
+	`received_at` integer NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE `stripe_reversals` (
+	`charge_id` text PRIMARY KEY NOT NULL,
+	`payment_intent` text NOT NULL,
+	`kind` text NOT NULL,
+	`created_at` integer NOT NULL
+);
+--> statement-breakpoint
+CREATE INDEX `stripe_reversals_payment_intent` ON `stripe_reversals` (`payment_intent`);--> statement-breakpoint
 CREATE TABLE `users` (
 	`id` text PRIMARY KEY NOT NULL,
 	`email` text NOT NULL,

@@ -58,9 +58,12 @@ export function sqliteAccounts(db: Db): AccountStore {
     },
 
     async createApiKey({ userId, name, prefix, keyHash }) {
-      const row = { id: newId('key'), userId, name, prefix, keyHash, createdAt: Date.now() };
-      db.insert(apiKeys).values(row).run();
-      return { ...row, lastUsedAt: null };
+      const key = { id: newId('key'), userId, name, prefix, createdAt: Date.now() };
+      db.insert(apiKeys)
+        .values({ ...key, keyHash })
+        .run();
+      // The record, like every read of a key, leaves the hash out.
+      return { ...key, lastUsedAt: null };
     },
 
     async listApiKeys(userId) {

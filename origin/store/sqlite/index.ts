@@ -1,6 +1,7 @@
 import { openDatabase } from '../database.ts';
 import type { Store } from '../store.ts';
 import { sqliteAccounts } from './accounts.ts';
+import { sqliteBilling } from './billing.ts';
 import { sqliteJobs } from './jobs.ts';
 import { sqliteLedger } from './ledger.ts';
 import { sqliteWebhooks } from './webhooks.ts';
@@ -18,6 +19,7 @@ export function openSqliteStore(file: string): Store {
     jobs: sqliteJobs(db),
     ledger: sqliteLedger(db),
     webhooks: sqliteWebhooks(db),
+    billing: sqliteBilling(db),
     close: () => db.$client.close(),
   };
 }
