@@ -33,6 +33,15 @@ export const envSchema = z.object({
     .refine((s) => new TextEncoder().encode(s).length >= 32, 'must be at least 32 bytes')
     .optional(),
   JWT_TTL_SECONDS: int(60).default(7 * 24 * 3600),
+  /** The secret the edge signs forwarded requests with (shared with the Worker). */
+  EDGE_SIGNING_SECRET: z
+    .string()
+    .refine((s) => new TextEncoder().encode(s).length >= 32, 'must be at least 32 bytes')
+    .optional(),
+  /** `off` lets requests in without an edge signature: development only, refused in production. */
+  EDGE_SIGNATURE_CHECK: z.enum(['on', 'off']).default('on'),
+  /** How old a signed request may be: the replay window. */
+  EDGE_SIGNATURE_MAX_AGE_S: int(1, 600).default(30),
   /** Credits that a new account receives in free billing mode (no Stripe keys). */
   FREE_GRANT_CREDITS: int(0).default(20),
   /** Stripe mode when both are set; free mode otherwise. */
@@ -65,6 +74,20 @@ export const envSchema = z.object({
 export type Env = z.infer<typeof envSchema>;
 
 const envRules = envSchema.superRefine((env, ctx) => {
+  if (env.EDGE_SIGNATURE_CHECK === 'on' && env.EDGE_SIGNING_SECRET === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['EDGE_SIGNING_SECRET'],
+      message: 'required (or EDGE_SIGNATURE_CHECK=off, for local development only)',
+    });
+  }
+  if (env.EDGE_SIGNATURE_CHECK === 'off' && env.NODE_ENV === 'production') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['EDGE_SIGNATURE_CHECK'],
+      message: 'must be on in production',
+    });
+  }
   if ((env.STRIPE_SECRET_KEY === undefined) !== (env.STRIPE_WEBHOOK_SECRET === undefined)) {
     ctx.addIssue({
       code: 'custom',

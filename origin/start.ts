@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { type ServerType, serve } from '@hono/node-server';
+import { edgeTrust } from './auth/edge-trust.ts';
 import { loadJwtSecret } from './auth/jwt-secret.ts';
 import { authenticate } from './auth/principal.ts';
 import { createTokenSigner } from './auth/tokens.ts';
@@ -92,13 +93,19 @@ export async function startOrigin(env: Env): Promise<RunningOrigin> {
     billing: createBilling(env),
     accepting: true,
   };
-  const app = createApp(services);
+  const edge =
+    env.EDGE_SIGNATURE_CHECK === 'on' && env.EDGE_SIGNING_SECRET
+      ? edgeTrust({ secret: env.EDGE_SIGNING_SECRET, maxAgeSeconds: env.EDGE_SIGNATURE_MAX_AGE_S })
+      : undefined;
+  if (!edge) logger.warn('EDGE_SIGNATURE_CHECK=off: the origin accepts unsigned requests');
+  const app = createApp(services, edge);
   const server = await new Promise<ServerType>((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: env.HOST, port: env.PORT }, () => resolve(s));
   });
   const hub = new WsHub({
     store: store.jobs,
     authenticate: (token) => authenticate({ accounts: store.accounts, tokens }, token),
+    edge,
     limits: {
       maxBufferedBytes: env.WS_MAX_BUFFERED_BYTES,
       maxMessageBytes: env.WS_MAX_MESSAGE_BYTES,

@@ -2,10 +2,12 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { ApiError } from '../../shared/errors.ts';
+import type { EdgeTrust } from '../auth/edge-trust.ts';
 import type { Services } from '../services.ts';
 import type { AppEnv } from './context.ts';
 import { handleError, handleNotFound } from './errors.ts';
 import { logRequests } from './middleware/log-requests.ts';
+import { requireEdgeSignature } from './middleware/require-edge-signature.ts';
 import { registerApiKeys } from './routes/api-keys.ts';
 import { registerAuth } from './routes/auth.ts';
 import { registerBilling } from './routes/billing.ts';
@@ -21,9 +23,9 @@ const stripeEventLimitBytes = 1024 * 1024;
  * The origin's HTTP API: a list of `registerX(app)` calls behind the shared middleware.
  *
  * @example
- * serve({ fetch: createApp(services).fetch, port: 8788 });
+ * serve({ fetch: createApp(services, edgeTrust({ secret, maxAgeSeconds: 30 })).fetch });
  */
-export function createApp(services: Services): Hono<AppEnv> {
+export function createApp(services: Services, edge: EdgeTrust | undefined): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.use(async function provideServices(c, next) {
     c.set('services', services);
@@ -45,6 +47,10 @@ export function createApp(services: Services): Hono<AppEnv> {
     const limit = c.req.path === '/v1/webhooks/stripe' ? stripeBodyLimit : apiBodyLimit;
     return limit(c, next);
   });
+  app.use(requireEdgeSignature(edge, ['/healthz']));
+
+  // The origin's own liveness probe: the one path served without an edge signature.
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
 
   registerHealth(app);
   registerModels(app);

@@ -162,7 +162,10 @@ export class Scheduler {
         if (o.kind === 'error') {
           if (this.#stopped) {
             // A restart is no model failure: failing (and refunding) the job here would lose it.
-            logger.warn({ jobId: row.id }, 'job interrupted by the stop; re-queued at the next start');
+            logger.warn(
+              { jobId: row.id },
+              'job interrupted by the stop; re-queued at the next start',
+            );
             return;
           }
           const message = o.error instanceof Error ? o.error.message : String(o.error);

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { closeCodes } from '../../shared/ws-messages.ts';
+import type { EdgeTrust } from '../auth/edge-trust.ts';
 import type { Principal } from '../auth/principal.ts';
 import type { JobEvent, JobStore } from '../store/store.ts';
 import { Connection, jobMessage } from './connection.ts';
@@ -11,10 +12,16 @@ import type { HubContext, WsLimits } from './hub-context.ts';
 export interface HubOptions {
   store: Pick<JobStore, 'get' | 'eventsSince' | 'onEvent'>;
   authenticate(token: string): Promise<Principal | undefined>;
+  /** Upgrades must carry a valid edge signature; undefined turns the check off (development). */
+  edge: EdgeTrust | undefined;
   limits: WsLimits;
   logger: Logger;
   /** Queue moves are sent at most this often (coalesced). */
   queueUpdateIntervalMs?: number;
+}
+
+function refuseUpgrade(socket: Duplex, status: number, text: string): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }
 
 /** Frames larger than this close the socket outright (1009); smaller oversize ones get an error. */
@@ -57,13 +64,33 @@ export class WsHub implements HubContext {
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       const url = new URL(req.url ?? '/', 'http://origin');
       if (url.pathname !== '/v1/ws') {
-        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        refuseUpgrade(socket, 404, 'Not Found');
         return;
       }
-      this.#wss.handleUpgrade(req, socket, head, (ws) =>
-        this.#accept(ws, url.searchParams.get('token')),
-      );
+      void this.#trusted(req, url).then((ok) => {
+        if (!ok) {
+          refuseUpgrade(socket, 401, 'Unauthorized');
+          return;
+        }
+        this.#wss.handleUpgrade(req, socket, head, (ws) =>
+          this.#accept(ws, url.searchParams.get('token')),
+        );
+      });
     });
+  }
+
+  async #trusted(req: IncomingMessage, url: URL): Promise<boolean> {
+    if (!this.#o.edge) return true;
+    const result = await this.#o.edge.check({
+      method: req.method ?? 'GET',
+      pathWithQuery: url.pathname + url.search,
+      body: undefined,
+      header: (name) => {
+        const value = req.headers[name];
+        return Array.isArray(value) ? value[0] : value;
+      },
+    });
+    return result.ok;
   }
 
   #accept(ws: WebSocket, token: string | null): void {

@@ -57,6 +57,8 @@ export async function startOriginProcess(options: StartOptions = {}): Promise<Or
       DATA_DIR: dataDir,
       MODEL_DIR: testModelDir,
       POOL_THREADS: '2',
+      // Origin-level suites talk to the origin directly; the edge suites turn the check on.
+      EDGE_SIGNATURE_CHECK: 'off',
       LOG_LEVEL: 'info',
       ...options.env,
     },

@@ -95,10 +95,20 @@ function applySession(tx: Tx, effect: BillingEvent & { session: SessionFacts }, 
   if (effect.kind !== 'session_paid') {
     // A late "pending" or "failed" never undoes a payment already credited.
     if (known?.status === 'paid' || known?.status === 'flagged') return 'recorded' as const;
+    // A session this origin never recorded is checked now: a later payment is checked
+    // against this row, and its user must exist.
+    const problem = known ? undefined : mismatch(tx, s, undefined);
     const status = effect.kind === 'session_unpaid' ? 'pending' : 'failed';
-    upsertPurchase(tx, s, known, { status, flag: null }, at);
-    return 'recorded' as const;
+    upsertPurchase(
+      tx,
+      s,
+      known,
+      problem ? { status: 'flagged', flag: problem } : { status, flag: null },
+      at,
+    );
+    return problem ? ('flagged' as const) : ('recorded' as const);
   }
+  if (known?.status === 'flagged') return 'flagged' as const;
   const problem = mismatch(tx, s, known);
   if (problem) {
     upsertPurchase(tx, s, known, { status: 'flagged', flag: problem }, at);
@@ -106,7 +116,7 @@ function applySession(tx: Tx, effect: BillingEvent & { session: SessionFacts }, 
   }
   const paid = upsertPurchase(tx, s, known, { status: 'paid', flag: null }, at);
   if (paid.userId === null) return 'flagged' as const;
-  applyLedgerEntry(tx, {
+  const credited = applyLedgerEntry(tx, {
     userId: paid.userId,
     delta: paid.credits,
     reason: 'purchase',
@@ -122,7 +132,7 @@ function applySession(tx: Tx, effect: BillingEvent & { session: SessionFacts }, 
         .get()
     : undefined;
   if (early) reverse(tx, paid, early.chargeId, at);
-  return 'credited' as const;
+  return credited ? ('credited' as const) : ('recorded' as const);
 }
 
 function applyReversal(

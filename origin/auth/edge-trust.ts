@@ -1,0 +1,41 @@
+import { type EdgeCheck, verifyEdgeRequest } from '../../shared/edge-signature.ts';
+
+/**
+ * Checks that a request came through the edge: a valid, fresh edge signature seen only
+ * once (a replayed request inside the freshness window is refused too).
+ */
+export interface EdgeTrust {
+  check(request: {
+    method: string;
+    pathWithQuery: string;
+    body: ArrayBuffer | Uint8Array | undefined;
+    header(name: string): string | undefined | null;
+  }): Promise<EdgeCheck | { ok: false; reason: 'replayed' }>;
+}
+
+/** @example const trust = edgeTrust({ secret, maxAgeSeconds: 30 }); */
+export function edgeTrust(options: { secret: string; maxAgeSeconds: number }): EdgeTrust {
+  // Signatures seen, with their timestamps; entries older than the window can go.
+  const seen = new Map<string, number>();
+  let lastSweep = 0;
+  const sweep = (now: number) => {
+    if (now - lastSweep < options.maxAgeSeconds) return;
+    lastSweep = now;
+    for (const [signature, stamp] of seen) {
+      if (now - stamp > options.maxAgeSeconds) seen.delete(signature);
+    }
+  };
+  return {
+    async check(request) {
+      const result = await verifyEdgeRequest(options.secret, request, {
+        maxAgeSeconds: options.maxAgeSeconds,
+      });
+      if (!result.ok) return result;
+      const now = Math.floor(Date.now() / 1000);
+      sweep(now);
+      if (seen.has(result.signature)) return { ok: false, reason: 'replayed' };
+      seen.set(result.signature, result.timestamp);
+      return result;
+    },
+  };
+}
