@@ -57,16 +57,18 @@ export interface SignedParts {
 async function canonical(parts: SignedParts, timestamp: number): Promise<Uint8Array<ArrayBuffer>> {
   const body = parts.body ?? new Uint8Array(0);
   const bodyHash = toHex(await crypto.subtle.digest('SHA-256', body as BufferSource));
-  return encoder.encode(
-    [
-      'v1',
-      String(timestamp),
-      parts.method.toUpperCase(),
-      parts.pathWithQuery,
-      bodyHash,
-      parts.clientIp,
-      parts.requestId,
-    ].join('\n'),
+  return new Uint8Array(
+    encoder.encode(
+      [
+        'v1',
+        String(timestamp),
+        parts.method.toUpperCase(),
+        parts.pathWithQuery,
+        bodyHash,
+        parts.clientIp,
+        parts.requestId,
+      ].join('\n'),
+    ),
   );
 }
 

@@ -1,0 +1,75 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { ApiError } from '../shared/errors.ts';
+import { readConfig } from './config.ts';
+import type { EdgeEnv } from './context.ts';
+import { errorResponse, handleError } from './errors.ts';
+import { cors } from './middleware/cors/index.ts';
+import { rateLimit } from './middleware/rate-limit/index.ts';
+import { securityHeaders } from './middleware/security-headers/index.ts';
+import { forwardToOrigin } from './routes/forward.ts';
+import { registerStripeWebhook } from './routes/stripe-webhook.ts';
+import { registerWebSocket } from './routes/websocket.ts';
+
+const stripeEventLimitBytes = 1024 * 1024;
+
+/**
+ * The edge Worker: configuration check, the WebSocket pass-through, then security headers,
+ * CORS, body limits, rate limits, Stripe verification and signed forwarding.
+ */
+export function createEdgeApp(): Hono<EdgeEnv> {
+  const app = new Hono<EdgeEnv>();
+
+  app.use(async function configure(c, next) {
+    c.set('requestId', crypto.randomUUID());
+    c.set('clientIp', c.req.header('cf-connecting-ip') ?? '0.0.0.0');
+    const result = readConfig(c.env);
+    if (!result.ok) {
+      console.error(JSON.stringify({ msg: 'edge misconfigured', problems: result.problems }));
+      return errorResponse(
+        c,
+        new ApiError('misconfigured', `The edge is misconfigured: ${result.problems.join('; ')}`),
+      );
+    }
+    c.set('config', result.config);
+    await next();
+  });
+
+  registerWebSocket(app);
+
+  app.use(securityHeaders());
+  app.use(async function corsFromConfig(c, next) {
+    return cors({ allowed: c.get('config').CORS_ORIGINS })(c, next);
+  });
+
+  app.get('/healthz', (c) => c.json({ status: 'ok', service: 'edge' }));
+
+  const limitBody = (maxSize: number) =>
+    bodyLimit({
+      maxSize,
+      onError: () => {
+        throw new ApiError('payload_too_large', `The body is larger than ${maxSize} bytes.`);
+      },
+    });
+  app.use('/v1/webhooks/stripe', limitBody(stripeEventLimitBytes));
+  registerStripeWebhook(app);
+
+  app.use('/v1/*', async function limitApiBody(c, next) {
+    return limitBody(c.get('config').BODY_LIMIT_BYTES)(c, next);
+  });
+  app.use('/v1/*', rateLimit());
+  app.all('/v1/*', forwardToOrigin);
+
+  app.notFound(async (c) => {
+    if (c.env.ASSETS && (c.req.method === 'GET' || c.req.method === 'HEAD')) {
+      const asset = await c.env.ASSETS.fetch(c.req.raw);
+      return new Response(asset.body, asset);
+    }
+    return errorResponse(
+      c,
+      new ApiError('not_found', `No route for ${c.req.method} ${c.req.path}.`),
+    );
+  });
+  app.onError(handleError);
+  return app;
+}

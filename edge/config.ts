@@ -1,0 +1,90 @@
+import { z } from 'zod';
+
+/** The Worker's bindings as wrangler provides them (vars, secrets, Durable Objects). */
+export interface Bindings {
+  ORIGIN_URL?: string;
+  EDGE_SIGNING_SECRET?: string;
+  STRIPE_WEBHOOK_SECRET?: string;
+  CORS_ORIGINS?: string;
+  RATE_LIMIT_ENABLED?: string;
+  RATE_LIMIT_JOBS?: string;
+  RATE_LIMIT_AUTH?: string;
+  RATE_LIMIT_DEFAULT?: string;
+  BODY_LIMIT_BYTES?: string;
+  ORIGIN_TIMEOUT_MS?: string;
+  RATE_LIMITER?: DurableObjectNamespace<import('./middleware/rate-limit/limiter.ts').RateLimiter>;
+  ASSETS?: Fetcher;
+}
+
+const budget = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .pipe(z.string().regex(/^\d+\/\d+$/, 'write it as <requests>/<seconds>, e.g. 10/60'))
+    .transform((s) => {
+      const [requests = 0, seconds = 1] = s.split('/').map(Number);
+      return { requests, seconds };
+    })
+    .refine((b) => b.requests >= 1 && b.seconds >= 1, 'both numbers must be at least 1');
+
+const intString = (fallback: number, min: number) =>
+  z.string().regex(/^\d+$/).transform(Number).pipe(z.number().int().min(min)).default(fallback);
+
+const configSchema = z.object({
+  ORIGIN_URL: z
+    .url()
+    .refine((u) => new URL(u).pathname === '/', 'must be a bare origin, with no path'),
+  EDGE_SIGNING_SECRET: z.string().min(32, 'must be at least 32 characters'),
+  STRIPE_WEBHOOK_SECRET: z.string().startsWith('whsec_').optional(),
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.url())),
+  RATE_LIMIT_ENABLED: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
+  RATE_LIMIT_JOBS: budget('10/60'),
+  RATE_LIMIT_AUTH: budget('10/60'),
+  RATE_LIMIT_DEFAULT: budget('300/60'),
+  BODY_LIMIT_BYTES: intString(64 * 1024, 256),
+  ORIGIN_TIMEOUT_MS: intString(30_000, 100),
+  RATE_LIMITER: z.custom<NonNullable<Bindings['RATE_LIMITER']>>(
+    (v) => typeof (v as { idFromName?: unknown } | undefined)?.idFromName === 'function',
+    'the Durable Object binding is missing',
+  ),
+});
+
+export type EdgeConfig = z.infer<typeof configSchema>;
+export type Budget = EdgeConfig['RATE_LIMIT_DEFAULT'];
+
+export type ConfigResult = { ok: true; config: EdgeConfig } | { ok: false; problems: string[] };
+
+// Bindings are fixed for an isolate's life: validate each bindings object once.
+const cache = new WeakMap<object, ConfigResult>();
+
+/**
+ * Validates the bindings; a bad or missing one is named, never guessed.
+ *
+ * @example
+ * const result = readConfig(c.env);
+ * if (!result.ok) return misconfigured(result.problems);
+ */
+export function readConfig(env: Bindings): ConfigResult {
+  const known = cache.get(env);
+  if (known) return known;
+  const parsed = configSchema.safeParse(
+    Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')),
+  );
+  const result: ConfigResult = parsed.success
+    ? { ok: true, config: parsed.data }
+    : { ok: false, problems: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) };
+  cache.set(env, result);
+  return result;
+}

@@ -1,0 +1,65 @@
+import type { MiddlewareHandler } from 'hono';
+import { ApiError } from '../../../shared/errors.ts';
+import type { EdgeEnv } from '../../context.ts';
+
+export interface CorsOptions {
+  /** Origins allowed to call the API from a browser, exactly (`https://app.example.com`). */
+  allowed: readonly string[];
+  methods?: readonly string[];
+  headers?: readonly string[];
+  exposeHeaders?: readonly string[];
+  maxAgeSeconds?: number;
+}
+
+/**
+ * CORS against an allowlist: preflights are answered here (204 with the allowed methods,
+ * headers and max-age for an allowed origin; 403 for any other), answers to allowed
+ * origins carry the origin itself and credentials, never `*`; every answer varies by Origin.
+ *
+ * @example
+ * app.use(cors({ allowed: ['https://app.example.com'] }));
+ */
+export function cors(options: CorsOptions): MiddlewareHandler<EdgeEnv> {
+  const allowed = new Set(options.allowed);
+  const methods = (options.methods ?? ['GET', 'POST', 'DELETE', 'OPTIONS']).join(', ');
+  const headers = (options.headers ?? ['authorization', 'content-type', 'idempotency-key']).join(
+    ', ',
+  );
+  const expose = (
+    options.exposeHeaders ?? [
+      'x-request-id',
+      'retry-after',
+      'ratelimit',
+      'ratelimit-policy',
+      'content-range',
+      'etag',
+    ]
+  ).join(', ');
+  const maxAge = String(options.maxAgeSeconds ?? 600);
+
+  return async function cors(c, next) {
+    const origin = c.req.header('origin');
+    const ok = origin !== undefined && allowed.has(origin);
+    if (c.req.method === 'OPTIONS' && c.req.header('access-control-request-method')) {
+      if (!ok) throw new ApiError('forbidden', 'This origin may not call the API.');
+      return new Response(null, {
+        status: 204,
+        headers: {
+          'access-control-allow-origin': origin,
+          'access-control-allow-credentials': 'true',
+          'access-control-allow-methods': methods,
+          'access-control-allow-headers': headers,
+          'access-control-max-age': maxAge,
+          vary: 'Origin',
+        },
+      });
+    }
+    await next();
+    c.header('vary', 'Origin', { append: true });
+    if (ok) {
+      c.header('access-control-allow-origin', origin);
+      c.header('access-control-allow-credentials', 'true');
+      c.header('access-control-expose-headers', expose);
+    }
+  };
+}

@@ -1,0 +1,81 @@
+import type { MiddlewareHandler } from 'hono';
+import { ApiError } from '../../../shared/errors.ts';
+import type { Budget } from '../../config.ts';
+import type { EdgeEnv } from '../../context.ts';
+
+export { RateLimiter, type TakeResult } from './limiter.ts';
+
+export type BudgetName = 'jobs' | 'auth' | 'default';
+
+/** Which budget a request spends: job creation, auth attempts, or everything else. */
+export function budgetFor(method: string, path: string): BudgetName {
+  if (method === 'POST' && path === '/v1/jobs') return 'jobs';
+  if (method === 'POST' && path.startsWith('/v1/auth/')) return 'auth';
+  return 'default';
+}
+
+const toHex = (bytes: ArrayBuffer) =>
+  Array.from(new Uint8Array(bytes), (b) => b.toString(16).padStart(2, '0')).join('');
+
+/**
+ * Who a request counts against: the bearer credential (API key or session token, hashed)
+ * when there is one, the client IP otherwise.
+ */
+export async function limitKey(
+  authorization: string | undefined,
+  clientIp: string,
+): Promise<string> {
+  const token = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
+  if (!token) return `ip:${clientIp}`;
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(token));
+  return `token:${toHex(digest).slice(0, 32)}`;
+}
+
+/** IETF httpapi RateLimit header values (draft: structured fields `"name";q=;w=` and `"name";r=;t=`). */
+export const policyHeader = (name: BudgetName, b: Budget) =>
+  `"${name}";q=${b.requests};w=${b.seconds}`;
+export const limitHeader = (name: BudgetName, remaining: number, reset: number) =>
+  `"${name}";r=${remaining};t=${reset}`;
+
+/**
+ * Spends one request of the request's budget in the limiter Durable Object; 429
+ * `rate_limited` with `Retry-After` once it is empty. Answers carry `RateLimit-Policy`
+ * and `RateLimit`. Switched off, it does nothing at all.
+ *
+ * @example
+ * app.use('/v1/*', rateLimit());
+ */
+export function rateLimit(): MiddlewareHandler<EdgeEnv> {
+  return async function rateLimit(c, next) {
+    const config = c.get('config');
+    if (!config.RATE_LIMIT_ENABLED) return next();
+    const name = budgetFor(c.req.method, c.req.path);
+    const budget =
+      name === 'jobs'
+        ? config.RATE_LIMIT_JOBS
+        : name === 'auth'
+          ? config.RATE_LIMIT_AUTH
+          : config.RATE_LIMIT_DEFAULT;
+    const key = await limitKey(c.req.header('authorization'), c.get('clientIp'));
+    const limiter = config.RATE_LIMITER.get(config.RATE_LIMITER.idFromName(`${name}|${key}`));
+    const result = await limiter.take(budget.requests, budget.seconds);
+    const headers = {
+      'ratelimit-policy': policyHeader(name, budget),
+      ratelimit: limitHeader(name, result.remaining, result.resetSeconds),
+    };
+    if (!result.allowed) {
+      const error = new ApiError(
+        'rate_limited',
+        `Too many requests; the ${name} budget is spent.`,
+        {
+          retryAfter: result.retryAfterSeconds,
+        },
+      );
+      for (const [k, v] of Object.entries(headers)) c.header(k, v);
+      throw error;
+    }
+    await next();
+    if (c.res.status === 101) return;
+    for (const [k, v] of Object.entries(headers)) c.header(k, v);
+  };
+}

@@ -1,0 +1,77 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { repoRoot } from './origin-process.ts';
+
+export interface EdgeProcess {
+  url: string;
+  port: number;
+  child: ChildProcess;
+  output(): string;
+  kill(): Promise<void>;
+}
+
+/** A free TCP port on 127.0.0.1 (wrangler dev needs a number, not 0). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+/**
+ * Starts the edge Worker in real workerd with `wrangler dev`, as `npm start` does, with the
+ * given vars (ORIGIN_URL and EDGE_SIGNING_SECRET at least), and waits for `/healthz`.
+ *
+ * @example
+ * const edge = await startEdgeProcess({ ORIGIN_URL: origin.url, EDGE_SIGNING_SECRET: secret });
+ */
+export async function startEdgeProcess(vars: Record<string, string>): Promise<EdgeProcess> {
+  const port = await freePort();
+  const args = [
+    'dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--show-interactive-dev-session=false',
+  ];
+  for (const [k, v] of Object.entries(vars)) args.push('--var', `${k}:${v}`);
+  // Each edge gets its own local state folder, so rate-limit buckets never leak between runs.
+  args.push('--persist-to', join(repoRoot, '.wrangler', `test-${port}`));
+  const child = spawn(join(repoRoot, 'node_modules/.bin/wrangler'), args, {
+    cwd: repoRoot,
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let text = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    text += d.toString();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    text += d.toString();
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  while ((await fetch(`${url}/healthz`).catch(() => undefined))?.status !== 200) {
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited:\n${text}`);
+    if (Date.now() > deadline) throw new Error(`wrangler dev did not start:\n${text}`);
+    await sleep(100);
+  }
+  return {
+    url,
+    port,
+    child,
+    output: () => text,
+    async kill() {
+      if (child.exitCode !== null || child.pid === undefined) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      process.kill(-child.pid, 'SIGTERM'); // wrangler and its workerd
+      await Promise.race([exited, sleep(5_000)]);
+    },
+  };
+}
