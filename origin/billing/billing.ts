@@ -41,6 +41,7 @@ export function createBilling(env: Env): Billing {
     signupGrant: 0,
     stripe,
     webhookSecret: env.STRIPE_WEBHOOK_SECRET,
-    publicUrl: env.PUBLIC_URL,
+    // Without its trailing slash, so that `${publicUrl}/?checkout=…` has one.
+    publicUrl: env.PUBLIC_URL.replace(/\/+$/, ''),
   };
 }

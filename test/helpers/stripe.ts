@@ -110,9 +110,10 @@ export interface StripeDouble {
 /**
  * A local HTTP double of the one Stripe API call Overture makes (`POST
  * /v1/checkout/sessions`): this machine cannot reach Stripe, so tests point stripe-node at
- * it with `STRIPE_API_URL`. It answers a fixture-shaped session.
+ * it with `STRIPE_API_URL`. It answers a fixture-shaped session. Pass the `port` of a
+ * closed double to bring it back where the origin expects it.
  */
-export async function startStripeDouble(): Promise<StripeDouble> {
+export async function startStripeDouble(port = 0): Promise<StripeDouble> {
   const sessions: Record<string, string>[] = [];
   const server: Server = createServer((req, res) => {
     let body = '';
@@ -148,11 +149,16 @@ export async function startStripeDouble(): Promise<StripeDouble> {
       );
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const address = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${address.port}`,
     sessions,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        // stripe-node keeps its connection alive; without this, close waits for it to idle out.
+        server.closeAllConnections();
+      }),
   };
 }

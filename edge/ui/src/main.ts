@@ -1,0 +1,77 @@
+import { ApiClientError } from '../../../shared/client.ts';
+import { byId } from './dom.ts';
+import { LiveSocket } from './live.ts';
+import { showError } from './notify.ts';
+import { api, session } from './session.ts';
+import { setUpAuth } from './views/auth.ts';
+import { setUpBilling } from './views/billing.ts';
+import { setUpGenerate } from './views/generate.ts';
+import { JobList } from './views/jobs.ts';
+import { setUpKeys } from './views/keys.ts';
+
+const jobs = new JobList();
+const live = new LiveSocket(() => session.token, {
+  onJob: (job) => jobs.upsert(job),
+  onQueue: (jobId, position) => jobs.moveInQueue(jobId, position),
+  onOnline: (online) => {
+    byId('offline').hidden = online;
+    // Back online: what happened meanwhile may include jobs we were not following.
+    if (online) void refreshBalance();
+  },
+  onUnauthorized: () => signOut(),
+});
+jobs.onActive = (job) => live.follow(job.id, job.seq);
+jobs.onFinished = (job) => {
+  live.unfollow(job.id);
+  void refreshBalance();
+  void billing.refreshLedger();
+};
+
+async function refreshBalance(): Promise<number | undefined> {
+  try {
+    const me = await api.me();
+    byId('who').textContent = me.user.email;
+    byId('balance').textContent = `${me.credits} credit${me.credits === 1 ? '' : 's'}`;
+    return me.credits;
+  } catch (error) {
+    if (error instanceof ApiClientError && error.status === 401) signOut();
+    else showError(error, 'Could not load your balance');
+    return undefined;
+  }
+}
+
+const billing = setUpBilling(refreshBalance);
+const generate = setUpGenerate((job) => {
+  jobs.upsert(job);
+  void refreshBalance();
+  void billing.refreshLedger();
+});
+const keys = setUpKeys();
+
+function show(signedIn: boolean): void {
+  byId('auth-view').hidden = signedIn;
+  byId('app-view').hidden = !signedIn;
+  byId('account').hidden = !signedIn;
+}
+
+async function enter(): Promise<void> {
+  show(true);
+  live.connect();
+  const credits = await refreshBalance();
+  if (credits === undefined && !session.token) return;
+  await Promise.all([generate.load(), jobs.loadFirstPage(), billing.load(), keys.load()]);
+}
+
+function signOut(): void {
+  session.clear();
+  live.close();
+  jobs.clear();
+  byId('offline').hidden = true;
+  show(false);
+}
+
+byId('sign-out').addEventListener('click', signOut);
+setUpAuth(() => void enter());
+
+if (session.token) void enter();
+else show(false);

@@ -1,0 +1,58 @@
+import type { Job } from '../../../../shared/schemas/jobs.ts';
+import type { ModelInfo } from '../../../../shared/schemas/models.ts';
+import { byId, h } from '../dom.ts';
+import { showError } from '../notify.ts';
+import { api } from '../session.ts';
+
+/** The generate form: model (with its cost), prompt, seed and duration. */
+export function setUpGenerate(onCreated: (job: Job) => void): { load(): Promise<void> } {
+  const form = byId<HTMLFormElement>('generate-form');
+  const select = form.elements.namedItem('model') as HTMLSelectElement;
+  const cost = byId('model-cost');
+  const button = form.querySelector<HTMLButtonElement>('button[type=submit]');
+  let models: ModelInfo[] = [];
+  // No job can be asked for before there is a model to ask it of.
+  if (button) button.disabled = true;
+
+  const describe = () => {
+    const model = models.find((m) => m.id === select.value);
+    cost.textContent = model ? `${model.cost} credit${model.cost === 1 ? '' : 's'} per job` : '';
+  };
+  select.addEventListener('change', describe);
+
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const data = new FormData(form);
+    const input: Record<string, unknown> = { prompt: String(data.get('prompt') ?? '') };
+    const seed = String(data.get('seed') ?? '').trim();
+    const duration = String(data.get('duration') ?? '').trim();
+    if (seed !== '') input.seed = Number(seed);
+    if (duration !== '') input.duration = Number(duration);
+    if (button) button.disabled = true;
+    try {
+      // One key per press: a retried request never makes (or charges) a second job.
+      onCreated(await api.createJob({ model: select.value, input }, crypto.randomUUID()));
+    } catch (error) {
+      showError(error, 'Could not start the job');
+    } finally {
+      if (button) button.disabled = false;
+    }
+  });
+
+  return {
+    async load() {
+      try {
+        models = (await api.models()).data;
+        select.replaceChildren(
+          ...models.map((m) =>
+            h('option', { value: m.id }, `${m.id} — ${m.description.slice(0, 60)}`),
+          ),
+        );
+        describe();
+        if (button) button.disabled = models.length === 0;
+      } catch (error) {
+        showError(error, 'Could not load the models');
+      }
+    },
+  };
+}

@@ -1,0 +1,144 @@
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import type { Job } from '../../shared/schemas/jobs.ts';
+import { apiClient } from '../helpers/api.ts';
+import { creditsOf, expectApiError, submitJob } from '../helpers/expectations.ts';
+import {
+  makeDataDir,
+  type OriginProcess,
+  removeDataDir,
+  repoRoot,
+  type StartOptions,
+  startOriginProcess,
+} from '../helpers/origin-process.ts';
+
+const isRunning = (j: Job) => j.status === 'running';
+
+/** Starts an origin that is SIGKILLed (if still alive) when the test ends. */
+async function start(dataDir: string, options: StartOptions = {}) {
+  const origin = await startOriginProcess({ ...options, dataDir });
+  onTestFinished(async () => {
+    await origin.kill('SIGKILL');
+  });
+  return { origin, api: apiClient(origin.url) };
+}
+
+function tempDataDir(): string {
+  const dir = makeDataDir();
+  onTestFinished(() => removeDataDir(dir));
+  return dir;
+}
+
+/**
+ * A model folder holding only the `steps` fixture, whose warm-up takes `warmupMs`: an
+ * origin on it stays `starting` that long, deterministically.
+ */
+function slowWarmupModels(warmupMs: number): string {
+  const root = tempDataDir();
+  const dir = join(root, 'steps');
+  cpSync(join(repoRoot, 'test/fixtures/models/steps'), dir, { recursive: true });
+  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+  manifest.warmup = { steps: 1, stepMs: warmupMs };
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
+  return root;
+}
+
+async function kill(origin: OriginProcess): Promise<void> {
+  await origin.kill('SIGKILL');
+  expect(origin.child.signalCode).toBe('SIGKILL');
+}
+
+describe('an origin killed mid-job', () => {
+  it('re-queues the running jobs on restart; every job then succeeds with a readable output', async () => {
+    const dataDir = tempDataDir();
+    const first = await start(dataDir);
+    const { token } = await first.api.signUp();
+    const input = { steps: 10, stepMs: 100 };
+    const jobs: Job[] = [];
+    for (let i = 0; i < 4; i++) jobs.push(await submitJob(first.api, token, 'steps', input));
+    const [a, b, c, d] = jobs as [Job, Job, Job, Job];
+    await first.api.waitForJob(token, a.id, isRunning);
+    await first.api.waitForJob(token, b.id, isRunning);
+    expect((await first.api.call<Job>('GET', `/v1/jobs/${c.id}`, { token })).body.status).toBe(
+      'queued',
+    );
+    await kill(first.origin);
+    const killedAt = Date.now();
+
+    const second = await start(dataDir);
+    // The session token outlives the restart (the secret is kept in the data directory).
+    for (const job of [a, b, c, d]) {
+      const ended = await second.api.waitForJob(token, job.id);
+      expect(ended).toMatchObject({ status: 'succeeded', error: null, progress: 1 });
+      // Every job, the interrupted ones included, ran (again) after the restart.
+      expect(Date.parse(ended.startedAt ?? '')).toBeGreaterThanOrEqual(killedAt);
+      const output = await second.api.call('GET', `/v1/jobs/${job.id}/output`, { token });
+      expect(output.status).toBe(200);
+      expect(new TextDecoder().decode(output.bytes)).toBe('done 10 steps\n');
+    }
+    expect(await creditsOf(second.api, token)).toBe(16);
+  });
+
+  it('with MAX_ATTEMPTS=1, fails the interrupted job as interrupted and refunds it once', async () => {
+    const dataDir = tempDataDir();
+    const env = { MAX_ATTEMPTS: '1' };
+    const first = await start(dataDir, { env });
+    const { token } = await first.api.signUp();
+    const running = await submitJob(first.api, token, 'steps', { steps: 100, stepMs: 100 });
+    await first.api.waitForJob(token, running.id, isRunning);
+    const done = await submitJob(first.api, token, 'steps', { steps: 1, stepMs: 0 });
+    expect((await first.api.waitForJob(token, done.id)).status).toBe('succeeded');
+    expect(await creditsOf(first.api, token)).toBe(18);
+    await kill(first.origin);
+
+    const second = await start(dataDir, { env });
+    const ended = await second.api.waitForJob(token, running.id);
+    expect(ended).toMatchObject({ status: 'failed', output: null, error: { code: 'interrupted' } });
+    expect((await second.api.call<Job>('GET', `/v1/jobs/${done.id}`, { token })).body.status).toBe(
+      'succeeded',
+    );
+    expect(await creditsOf(second.api, token)).toBe(19);
+  });
+});
+
+describe('an origin whose models are still warming up', () => {
+  it('answers health 503 starting and jobs 503 not_ready, then accepts jobs once ready', async () => {
+    const dataDir = tempDataDir();
+    const { api } = await start(dataDir, {
+      env: { MODEL_DIR: slowWarmupModels(3_000) },
+      waitReady: false,
+    });
+    const health = await api.call('GET', '/v1/health');
+    expect(health.status).toBe(503);
+    expect(health.headers.get('retry-after')).toBeTruthy();
+    expect(health.body).toMatchObject({
+      status: 'starting',
+      modelsLoaded: false,
+      device: expect.any(String),
+      queueLength: 0,
+      activeJobs: 0,
+      version: expect.any(String),
+    });
+    const models = await api.call('GET', '/v1/models');
+    expect(models.body.data).toMatchObject([{ id: 'steps', ready: false }]);
+
+    // Accounts work while the models load; jobs wait for them.
+    const { token } = await api.signUp();
+    const refused = await api.call('POST', '/v1/jobs', {
+      token,
+      body: { model: 'steps', input: { steps: 1, stepMs: 0 } },
+    });
+    expectApiError(refused, 503, 'not_ready');
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(await creditsOf(api, token)).toBe(20);
+
+    const deadline = Date.now() + 20_000;
+    while ((await api.call('GET', '/v1/health')).status !== 200 && Date.now() < deadline) {
+      await sleep(50);
+    }
+    const job = await submitJob(api, token, 'steps', { steps: 1, stepMs: 0 });
+    expect((await api.waitForJob(token, job.id)).status).toBe('succeeded');
+  });
+});

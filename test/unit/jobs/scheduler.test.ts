@@ -1,0 +1,369 @@
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { loadModels } from '../../../origin/inference/models/registry.ts';
+import { createInferencePool } from '../../../origin/inference/pool.ts';
+import { Scheduler, type SchedulerOptions } from '../../../origin/jobs/scheduler.ts';
+import { type OutputFiles, outputFiles } from '../../../origin/outputs/files.ts';
+import type { JobEvent, JobStore } from '../../../origin/store/store.ts';
+import type { JobEventKind } from '../../../shared/schemas/jobs.ts';
+import { fixtureModels, makeUser, newJob, tempDir, tempStore, waitFor } from '../support.ts';
+
+const terminal: readonly JobEventKind[] = ['succeeded', 'failed', 'canceled'];
+
+interface StepsInput {
+  steps?: number;
+  stepMs?: number;
+  ignoreAbort?: boolean;
+  fail?: boolean;
+  garbage?: boolean;
+}
+
+type Options = Partial<Omit<SchedulerOptions, 'store' | 'pool' | 'models' | 'outputs' | 'logger'>>;
+
+/**
+ * A scheduler on real parts: a SQLite store, a Piscina pool of `threads` threads running the
+ * `steps` fixture model, and an outputs folder, all in a temporary folder.
+ */
+async function harness(
+  options: Options & {
+    threads?: number;
+    wrap?: (jobs: JobStore) => JobStore;
+    wrapOutputs?: (outputs: OutputFiles) => OutputFiles;
+  } = {},
+) {
+  const { threads = 1, wrap = (jobs) => jobs, wrapOutputs = (o) => o, ...overrides } = options;
+  const dir = tempDir();
+  const store = tempStore(join(dir, 'overture.sqlite'));
+  const models = loadModels(fixtureModels);
+  const pool = createInferencePool({ models: models.list(), threads, executionProvider: 'cpu' });
+  const outputs = wrapOutputs(outputFiles(join(dir, 'outputs')));
+  const scheduler = new Scheduler({
+    store: wrap(store.jobs),
+    pool,
+    models,
+    outputs,
+    jobTimeoutMs: 30_000,
+    abortGraceMs: 5_000,
+    progressIntervalMs: 0,
+    maxAttempts: 3,
+    logger: pino({ level: 'silent' }),
+    ...overrides,
+  });
+  // Runs before the store closes and the folder goes (clean-ups run last-registered first).
+  onTestFinished(async () => {
+    scheduler.pause();
+    await waitFor(() => scheduler.active === 0, 10_000, 'running jobs to end');
+    await pool.close();
+  });
+  await pool.ready;
+  const user = await makeUser(store, 1000);
+  const events: JobEvent[] = [];
+  store.jobs.onEvent((e) => events.push(e));
+
+  return {
+    store,
+    outputs,
+    scheduler,
+    user,
+    events,
+    /** Queues a `steps` job (defaults applied, as the route does) and wakes the scheduler. */
+    async submit(input: StepsInput = {}): Promise<string> {
+      const checked = models.check('steps', { steps: 1, stepMs: 0, ...input });
+      if (!checked.ok) throw new Error(`bad fixture input: ${JSON.stringify(checked.issues)}`);
+      const result = await store.jobs.create(newJob(user.id, { input: checked.input }));
+      if (result.kind !== 'created') throw new Error(`job refused: ${result.kind}`);
+      scheduler.wake();
+      return result.job.id;
+    },
+    kinds: (jobId: string) => events.filter((e) => e.jobId === jobId).map((e) => e.kind),
+    /** Waits for an event of `kinds` of the job, and answers it. */
+    until(jobId: string, kinds: readonly JobEventKind[], ms = 10_000): Promise<JobEvent> {
+      return waitFor(
+        () => events.find((e) => e.jobId === jobId && kinds.includes(e.kind)),
+        ms,
+        `${kinds.join('/')} of ${jobId}`,
+      );
+    },
+    async refunds(jobId: string) {
+      const entries = await store.ledger.entries(user.id, 10_000);
+      return entries.filter((e) => e.reason === 'refund' && e.reference === jobId).length;
+    },
+  };
+}
+
+describe('Scheduler', () => {
+  it('runs jobs to succeeded with an output file holding exactly the model bytes', async () => {
+    const h = await harness({ threads: 2 });
+    h.scheduler.start();
+    const ids = [
+      await h.submit({ steps: 2, stepMs: 5 }),
+      await h.submit({ steps: 3 }),
+      await h.submit({ steps: 1 }),
+    ];
+    for (const id of ids) await h.until(id, terminal);
+
+    for (const [i, id] of ids.entries()) {
+      const steps = [2, 3, 1][i];
+      const expected = Buffer.from(`done ${steps} steps\n`);
+      const row = await h.store.jobs.row(id);
+      expect(row).toMatchObject({
+        status: 'succeeded',
+        outputFile: `${id}.txt`,
+        outputContentType: 'text/plain',
+        outputBytes: expected.byteLength,
+        outputEtag: createHash('sha256').update(expected).digest('hex'),
+        attempts: 1,
+      });
+      expect(readFileSync(h.outputs.path(`${id}.txt`)).equals(expected)).toBe(true);
+      const kinds = h.kinds(id);
+      expect(kinds.slice(0, 2)).toEqual(['queued', 'started']);
+      expect(kinds.at(-1)).toBe('succeeded');
+      const job = await h.store.jobs.get(h.user.id, id);
+      expect(job?.output).toEqual({
+        url: `/v1/jobs/${id}/output`,
+        contentType: 'text/plain',
+        bytes: expected.byteLength,
+      });
+      expect(await h.refunds(id)).toBe(0);
+    }
+    expect(readdirSync(h.outputs.dir).sort()).toEqual(ids.map((id) => `${id}.txt`).sort());
+  });
+
+  it('never runs more jobs at once than the pool has threads, and uses them all', async () => {
+    const h = await harness({ threads: 2 });
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) ids.push(await h.submit({ steps: 3, stepMs: 20 }));
+    let running = 0;
+    let most = 0;
+    let mostActive = 0;
+    h.store.jobs.onEvent((e) => {
+      if (e.kind === 'started') running++;
+      if (terminal.includes(e.kind)) running--;
+      most = Math.max(most, running);
+      mostActive = Math.max(mostActive, h.scheduler.active);
+    });
+    h.scheduler.start();
+    for (const id of ids) await h.until(id, terminal);
+    expect(most).toBe(2);
+    expect(mostActive).toBeLessThanOrEqual(2);
+    for (const id of ids) expect(h.kinds(id).at(-1)).toBe('succeeded');
+    // The queue runs oldest first.
+    const starts = h.events.filter((e) => e.kind === 'started').map((e) => e.jobId);
+    expect(starts).toEqual(ids);
+  });
+
+  it('throttles progress writes to the interval but always ends with the terminal event', async () => {
+    const h = await harness({ progressIntervalMs: 60_000 });
+    h.scheduler.start();
+    const id = await h.submit({ steps: 6, stepMs: 10 });
+    await h.until(id, terminal);
+    // The first report is written at once; the rest fall inside the interval.
+    expect(h.kinds(id)).toEqual(['queued', 'started', 'progress', 'succeeded']);
+    const events = await h.store.jobs.eventsSince(id, 0);
+    expect(events.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+    expect(events[2]?.job.progress).toBeCloseTo(1 / 6);
+  });
+
+  it('writes progress in order, with gapless seqs, when the interval is zero', async () => {
+    const h = await harness({ progressIntervalMs: 0 });
+    h.scheduler.start();
+    const id = await h.submit({ steps: 5, stepMs: 10 });
+    await h.until(id, terminal);
+    const events = await h.store.jobs.eventsSince(id, 0);
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+    expect(events.at(-1)?.kind).toBe('succeeded');
+    const progress = events.filter((e) => e.kind === 'progress').map((e) => e.job.progress);
+    expect(progress.length).toBeGreaterThanOrEqual(2);
+    expect([...progress].sort((a, b) => a - b)).toEqual(progress);
+    expect(new Set(progress).size).toBe(progress.length);
+  });
+
+  it('finishes a job whose progress writes fail, without an unhandled rejection', async () => {
+    let failures = 0;
+    const h = await harness({
+      wrap: (jobs) => ({
+        ...jobs,
+        progress: async () => {
+          failures++;
+          throw new Error('disk I/O error');
+        },
+      }),
+    });
+    h.scheduler.start();
+    const id = await h.submit({ steps: 3, stepMs: 5 });
+    expect((await h.until(id, terminal)).kind).toBe('succeeded');
+    expect(failures).toBeGreaterThan(0);
+    expect(h.kinds(id)).toEqual(['queued', 'started', 'succeeded']);
+  });
+
+  it('cancels a queued job without ever running it, refunded once', async () => {
+    const h = await harness({ threads: 1 });
+    h.scheduler.start();
+    const first = await h.submit({ steps: 10, stepMs: 30 });
+    const second = await h.submit({ steps: 1 });
+    await h.until(first, ['started']);
+    const event = await h.scheduler.cancel(second);
+    expect(event).toMatchObject({ kind: 'canceled', job: { status: 'canceled' } });
+    await h.until(first, terminal);
+    expect(h.kinds(first).at(-1)).toBe('succeeded');
+    expect(h.kinds(second)).toEqual(['queued', 'canceled']);
+    expect((await h.store.jobs.row(second))?.attempts).toBe(0);
+    expect(await h.refunds(second)).toBe(1);
+    expect(await h.scheduler.cancel(second)).toBeUndefined();
+    expect(await h.refunds(second)).toBe(1);
+  });
+
+  it('cancels a running job at once; its worker stops and frees the thread, leaving no file', async () => {
+    const h = await harness({ threads: 1 });
+    h.scheduler.start();
+    const slow = await h.submit({ steps: 200, stepMs: 25 });
+    await h.until(slow, ['progress']);
+    const event = await h.scheduler.cancel(slow);
+    expect(event?.job.status).toBe('canceled');
+    expect((await h.store.jobs.row(slow))?.status).toBe('canceled');
+
+    // The next job needs the only thread: it runs once the canceled worker has stopped.
+    const next = await h.submit({ steps: 1 });
+    await h.until(next, terminal);
+    expect(h.kinds(next).at(-1)).toBe('succeeded');
+    expect(h.kinds(slow).at(-1)).toBe('canceled');
+    expect((await h.store.jobs.row(slow))?.status).toBe('canceled');
+    expect(readdirSync(h.outputs.dir)).toEqual([`${next}.txt`]);
+    expect(await h.refunds(slow)).toBe(1);
+  });
+
+  it('keeps a cancel that lands while the output is being written, and removes the file', async () => {
+    let release: () => void = () => {};
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let writing = false;
+    const h = await harness({
+      wrapOutputs: (outputs) => ({
+        ...outputs,
+        async write(jobId, extension, bytes) {
+          const file = await outputs.write(jobId, extension, bytes);
+          writing = true;
+          await released;
+          return file;
+        },
+      }),
+    });
+    h.scheduler.start();
+    const id = await h.submit({ steps: 2 });
+    await waitFor(() => writing, 10_000, 'the output write');
+    expect((await h.scheduler.cancel(id))?.kind).toBe('canceled');
+    release();
+    await waitFor(() => h.scheduler.active === 0, 10_000, 'the job to be let go');
+    expect(h.kinds(id).at(-1)).toBe('canceled');
+    expect(h.kinds(id)).not.toContain('succeeded');
+    expect(readdirSync(h.outputs.dir)).toEqual([]);
+    expect(await h.refunds(id)).toBe(1);
+  });
+
+  it('ignores the late result of a canceled job that finished anyway', async () => {
+    // A worker that never looks at the abort flag, given the time to finish.
+    const h = await harness({ threads: 1, abortGraceMs: 30_000 });
+    h.scheduler.start();
+    const stubborn = await h.submit({ steps: 5, stepMs: 60, ignoreAbort: true });
+    await h.until(stubborn, ['started']);
+    expect((await h.scheduler.cancel(stubborn))?.kind).toBe('canceled');
+    // Queued behind the stubborn task, so it starts only after that task's result came back.
+    const next = await h.submit({ steps: 1 });
+    await h.until(next, terminal);
+    expect(h.kinds(stubborn)).toEqual(['queued', 'started', 'canceled']);
+    expect((await h.store.jobs.row(stubborn))?.outputFile).toBeNull();
+    expect(readdirSync(h.outputs.dir)).toEqual([`${next}.txt`]);
+    expect(await h.refunds(stubborn)).toBe(1);
+  });
+
+  it('frees the thread of a worker that ignores the abort once abortGraceMs has passed', async () => {
+    const h = await harness({ threads: 1, abortGraceMs: 100 });
+    h.scheduler.start();
+    // Would hold its thread for a minute if it were not ended.
+    const stuck = await h.submit({ steps: 1000, stepMs: 60, ignoreAbort: true });
+    await h.until(stuck, ['started']);
+    expect((await h.scheduler.cancel(stuck))?.job.status).toBe('canceled');
+    const next = await h.submit({ steps: 2, stepMs: 5 });
+    await h.until(next, terminal, 15_000);
+    expect(h.kinds(next).at(-1)).toBe('succeeded');
+    expect(h.kinds(stuck)).toEqual(['queued', 'started', 'canceled']);
+    // The replacement thread keeps serving.
+    const after = await h.submit({ steps: 1 });
+    expect((await h.until(after, terminal)).kind).toBe('succeeded');
+  });
+
+  it('fails a job that runs past jobTimeoutMs with timeout, refunded, and carries on', async () => {
+    const h = await harness({ threads: 1, jobTimeoutMs: 300, abortGraceMs: 100 });
+    h.scheduler.start();
+    const long = await h.submit({ steps: 1000, stepMs: 20 });
+    const ended = await h.until(long, terminal);
+    expect(ended.kind).toBe('failed');
+    expect(ended.job.error).toMatchObject({ code: 'timeout' });
+    expect(await h.refunds(long)).toBe(1);
+    const next = await h.submit({ steps: 1 });
+    expect((await h.until(next, terminal)).kind).toBe('succeeded');
+    expect(readdirSync(h.outputs.dir)).toEqual([`${next}.txt`]);
+  });
+
+  it('fails a job whose model throws with model_error, and one answering garbage with invalid_output', async () => {
+    const h = await harness({ threads: 2 });
+    h.scheduler.start();
+    const failing = await h.submit({ steps: 2, fail: true });
+    const garbage = await h.submit({ steps: 2, garbage: true });
+    const failed = await h.until(failing, terminal);
+    expect(failed.kind).toBe('failed');
+    expect(failed.job.error?.code).toBe('model_error');
+    expect(failed.job.error?.message).toContain('fixture failure on request');
+    const invalid = await h.until(garbage, terminal);
+    expect(invalid.kind).toBe('failed');
+    expect(invalid.job.error?.code).toBe('invalid_output');
+    for (const id of [failing, garbage]) {
+      expect(await h.refunds(id)).toBe(1);
+      expect(h.kinds(id).filter((k) => terminal.includes(k))).toHaveLength(1);
+    }
+    expect(readdirSync(h.outputs.dir)).toEqual([]);
+  });
+
+  it('does not start jobs while paused, and picks them up on start', async () => {
+    const h = await harness();
+    const id = await h.submit({ steps: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(h.kinds(id)).toEqual(['queued']);
+    h.scheduler.start();
+    expect((await h.until(id, terminal)).kind).toBe('succeeded');
+  });
+
+  it('recover re-queues what a dead process left running, fails it at maxAttempts, then runs', async () => {
+    const h = await harness({ threads: 1, maxAttempts: 2 });
+    // A job that a dead process had already started twice...
+    const worn = await h.submit({ steps: 1 });
+    await h.store.jobs.claimNext(Date.now());
+    await h.store.jobs.recoverInterrupted(2, Date.now());
+    await h.store.jobs.claimNext(Date.now());
+    // ...and one it had started once, and the temporary file of a write it never finished.
+    const fresh = await h.submit({ steps: 2 });
+    await h.store.jobs.claimNext(Date.now());
+    writeFileSync(join(h.outputs.dir, `.tmp-${fresh}.txt-0badf00d`), 'half');
+    expect(await h.store.jobs.countRunning()).toBe(2);
+
+    const recovered = await h.scheduler.recover();
+    expect(recovered.map((e) => [e.jobId, e.kind])).toEqual([
+      [worn, 'failed'],
+      [fresh, 'queued'],
+    ]);
+    expect(recovered[0]?.job.error?.code).toBe('interrupted');
+    expect(readdirSync(h.outputs.dir)).toEqual([]);
+
+    h.scheduler.start();
+    const ended = await h.until(fresh, terminal);
+    expect(ended.kind).toBe('succeeded');
+    expect((await h.store.jobs.row(fresh))?.attempts).toBe(2);
+    expect((await h.store.jobs.row(worn))?.status).toBe('failed');
+    expect(await h.refunds(worn)).toBe(1);
+    expect(await h.refunds(fresh)).toBe(0);
+  });
+});

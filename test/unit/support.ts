@@ -1,0 +1,132 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { onTestFinished } from 'vitest';
+import { openSqliteStore } from '../../origin/store/sqlite/index.ts';
+import type {
+  JobEnding,
+  JobOutputRecord,
+  NewJob,
+  Store,
+  UserRecord,
+} from '../../origin/store/store.ts';
+import type { Job } from '../../shared/schemas/jobs.ts';
+
+export const repoRoot = join(import.meta.dirname, '..', '..');
+export const shippedModels = join(repoRoot, 'models');
+export const fixtureModels = join(repoRoot, 'test/fixtures/models');
+
+/** A fresh temporary folder, removed when the test finishes. */
+export function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'overture-unit-'));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** A store on a real SQLite file, in a temporary folder by default; closed when the test ends. */
+export function tempStore(file = join(tempDir(), 'x.sqlite')): Store {
+  const store = openSqliteStore(file);
+  onTestFinished(() => store.close());
+  return store;
+}
+
+let users = 0;
+
+/** A user with a unique email and `grant` credits. */
+export async function makeUser(store: Store, grant = 100): Promise<UserRecord> {
+  const created = await store.accounts.createUser({
+    email: `user${++users}-${process.pid}@example.test`,
+    passwordHash: 'not-a-real-hash',
+    grant,
+  });
+  if (created === 'email_taken') throw new Error('factory emails are unique');
+  return created;
+}
+
+let requests = 0;
+
+/** The input of `store.jobs.create` for a unique request of the `steps` model. */
+export function newJob(userId: string, overrides: Partial<NewJob> = {}): NewJob {
+  const n = ++requests;
+  return {
+    userId,
+    model: 'steps',
+    modelVersion: '1.0.0',
+    input: { steps: 1, stepMs: 0, n },
+    cost: 1,
+    idempotencyKey: undefined,
+    requestHash: `hash-${n}`,
+    queueLimit: 1000,
+    ...overrides,
+  };
+}
+
+/** Creates a job that must be accepted, and answers it. */
+export async function createdJob(
+  store: Store,
+  userId: string,
+  overrides: Partial<NewJob> = {},
+): Promise<Job> {
+  const result = await store.jobs.create(newJob(userId, overrides));
+  if (result.kind !== 'created') throw new Error(`expected a created job, got ${result.kind}`);
+  return result.job;
+}
+
+/** The user's `refund` ledger rows. */
+export async function refundsOf(store: Store, userId: string) {
+  return (await store.ledger.entries(userId, 10_000)).filter((e) => e.reason === 'refund');
+}
+
+export const anOutput: JobOutputRecord = {
+  file: 'x.txt',
+  contentType: 'text/plain',
+  bytes: 3,
+  etag: 'abc',
+  runMs: 5,
+};
+export const succeeded: JobEnding = { status: 'succeeded', output: anOutput };
+export const failed = {
+  status: 'failed',
+  error: { code: 'model_error', message: 'boom' },
+} as const satisfies JobEnding;
+
+/** Polls `check` until it returns a value other than undefined/false, or fails after `ms`. */
+export async function waitFor<T>(
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  ms = 10_000,
+  what = 'condition',
+): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/**
+ * A seeded pseudo-random generator (mulberry32), so a property test replays exactly.
+ *
+ * @example
+ * const rand = prng(42); rand.int(6); // 0..5
+ */
+export function prng(seed: number) {
+  let a = seed >>> 0;
+  const next = (): number => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return {
+    next,
+    int: (n: number): number => Math.floor(next() * n),
+    pick: <T>(items: readonly T[]): T => {
+      const item = items[Math.floor(next() * items.length)];
+      if (item === undefined) throw new Error('pick from an empty list');
+      return item;
+    },
+  };
+}
