@@ -39,7 +39,10 @@ export interface RunningOrigin {
 export async function startOrigin(env: Env): Promise<RunningOrigin> {
   const logger = createLogger(env.LOG_LEVEL);
   const models = loadModels(env.MODEL_DIR);
-  const store = openSqliteStore(join(env.DATA_DIR, 'overture.sqlite'));
+  const store = openSqliteStore(join(env.DATA_DIR, 'overture.sqlite'), {
+    onListenerError: (error, event) =>
+      logger.error({ err: error, jobId: event.jobId, seq: event.seq }, 'job event listener failed'),
+  });
   const tokens = createTokenSigner(
     loadJwtSecret({
       configured: env.JWT_SECRET,
@@ -53,6 +56,7 @@ export async function startOrigin(env: Env): Promise<RunningOrigin> {
     models: models.list(),
     threads: env.POOL_THREADS,
     executionProvider: env.EXECUTION_PROVIDER,
+    onError: (error) => logger.error({ err: error }, 'inference worker died; it is replaced'),
   });
   const scheduler = new Scheduler({
     store: store.jobs,

@@ -27,7 +27,11 @@ export function createTokenSigner(secret: Uint8Array, ttlSeconds: number): Token
     },
     async verify(token) {
       try {
-        const { payload } = await jwtVerify(token, secret, { issuer, algorithms: ['HS256'] });
+        const { payload } = await jwtVerify(token, secret, {
+          issuer,
+          algorithms: ['HS256'],
+          requiredClaims: ['exp', 'sub'],
+        });
         return typeof payload.sub === 'string' ? payload.sub : undefined;
       } catch (error) {
         if (error instanceof errors.JOSEError) return undefined;

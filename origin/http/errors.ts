@@ -28,7 +28,16 @@ export function errorResponse(c: Context<AppEnv>, error: ApiError): Response {
  * anything else, which is logged and answered as a 500 with no detail but the request id.
  */
 export function handleError(error: Error, c: Context<AppEnv>): Response {
-  if (error instanceof ApiError) return errorResponse(c, error);
+  if (error instanceof ApiError) {
+    // A 5xx of ours (Stripe unreachable, say) is for operators to see, with its cause.
+    if (error.status >= 500) {
+      c.get('services').logger.error(
+        { err: error.cause ?? error, code: error.code, requestId: c.get('requestId') },
+        error.message,
+      );
+    }
+    return errorResponse(c, error);
+  }
   if (error instanceof HTTPException) {
     const code = codeForStatus[error.status] ?? 'internal';
     return errorResponse(c, new ApiError(code, error.message || code));

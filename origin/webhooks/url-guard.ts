@@ -76,7 +76,11 @@ export function checkWebhookUrl(raw: string, allowInsecure: boolean): UrlCheck {
   }
   if (url.username || url.password) return { ok: false, reason: 'must not carry credentials' };
   if (allowInsecure) return { ok: true, url };
-  const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  // `localhost.` (fully qualified) is still localhost.
+  const host = url.hostname
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.$/, '')
+    .toLowerCase();
   if (host === 'localhost' || host.endsWith('.localhost')) {
     return { ok: false, reason: 'resolves to a loopback address' };
   }

@@ -75,7 +75,8 @@ export async function startOriginProcess(options: StartOptions = {}): Promise<Or
     child.once('exit', (code) => resolve(code)),
   );
 
-  const deadline = Date.now() + 30_000;
+  // Generous: a loaded 2-core machine can take long to start a process with a thread pool.
+  const deadline = Date.now() + 60_000;
   let port: number | undefined;
   while (port === undefined) {
     const match = /"port":(\d+).*"msg":"listening"/.exec(text);

@@ -23,6 +23,8 @@ export interface ModelRegistry {
   info(ready: boolean): ModelInfo[];
 }
 
+const maxIssues = 20;
+
 /** Raised when a model folder is broken; the message names the folder and the problem. */
 export class ModelFolderError extends Error {
   override name = 'ModelFolderError';
@@ -110,7 +112,8 @@ export function loadModels(modelDirs: string): ModelRegistry {
       if (validate(copy)) return { ok: true, input: copy };
       return {
         ok: false,
-        issues: (validate.errors ?? []).map((e) => ({
+        // A bounded answer, however many ways an input is wrong.
+        issues: (validate.errors ?? []).slice(0, maxIssues).map((e) => ({
           path: issuePath(e),
           message: e.message ?? 'invalid',
         })),

@@ -1,5 +1,5 @@
 import { openDatabase } from '../database.ts';
-import type { Store } from '../store.ts';
+import type { JobEvent, Store } from '../store.ts';
 import { sqliteAccounts } from './accounts.ts';
 import { sqliteBilling } from './billing.ts';
 import { sqliteJobs } from './jobs.ts';
@@ -12,11 +12,14 @@ import { sqliteWebhooks } from './webhooks.ts';
  * @example
  * const store = openSqliteStore(join(env.DATA_DIR, 'overture.sqlite'));
  */
-export function openSqliteStore(file: string): Store {
+export function openSqliteStore(
+  file: string,
+  options: { onListenerError?: (error: unknown, event: JobEvent) => void } = {},
+): Store {
   const db = openDatabase(file);
   return {
     accounts: sqliteAccounts(db),
-    jobs: sqliteJobs(db),
+    jobs: sqliteJobs(db, options.onListenerError),
     ledger: sqliteLedger(db),
     webhooks: sqliteWebhooks(db),
     billing: sqliteBilling(db),

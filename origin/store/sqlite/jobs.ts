@@ -97,11 +97,23 @@ function finishIn(tx: Tx, jobId: string, ending: JobEnding, at: number): JobEven
 }
 
 /** Jobs and their events in SQLite. Listeners hear each event after its commit. */
-export function sqliteJobs(db: Db): JobStore {
+export function sqliteJobs(
+  db: Db,
+  onListenerError: (error: unknown, event: JobEvent) => void = () => {},
+): JobStore {
   const listeners = new Set<(event: JobEvent) => void>();
+  // The transaction has committed: a listener that throws must not turn that into an
+  // error for the caller, nor keep the event from the other listeners.
   const emit = (events: readonly (JobEvent | undefined)[]): void => {
     for (const event of events) {
-      if (event) for (const listener of listeners) listener(event);
+      if (!event) continue;
+      for (const listener of listeners) {
+        try {
+          listener(event);
+        } catch (error) {
+          onListenerError(error, event);
+        }
+      }
     }
   };
   const write = <T>(fn: (tx: Tx) => T): T => db.transaction(fn, { behavior: 'immediate' });
