@@ -8,6 +8,15 @@ const flag = z
   .transform((v) => v === 'true' || v === '1')
   .default(false);
 
+const unitMs: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+/** A duration such as `90s`, `30m`, `72h` or `3d`, in milliseconds. */
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .pipe(z.string().regex(/^\d+[smhd]$/, 'a number and a unit: s, m, h or d (e.g. 3d)'))
+    .transform((s) => Number(s.slice(0, -1)) * (unitMs[s.slice(-1)] ?? 1));
+
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
   z.coerce.number().int().min(min).max(max);
 
@@ -68,6 +77,18 @@ export const envSchema = z.object({
   WEBHOOK_MAX_ATTEMPTS: int(1, 50).default(8),
   WEBHOOK_RETRY_BASE_MS: int(10).default(5_000),
   WEBHOOK_CONCURRENCY: int(1, 64).default(4),
+  /** Prometheus metrics listen here, apart from the API (never forwarded by the edge). */
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  METRICS_PORT: int(0, 65535).default(9464),
+  /** On SIGTERM/SIGINT, running jobs get this long to finish before they are re-queued. */
+  SHUTDOWN_GRACE_MS: int(0).default(20_000),
+  /** How long outputs are kept; the job keeps its record after (`outputExpired`, 410). */
+  OUTPUT_TTL: duration('3d'),
+  RETENTION_SWEEP_MS: int(1_000).default(600_000),
+  /** Below either free-space threshold new jobs get 503 `disk_full` and health says degraded. */
+  DISK_MIN_FREE_BYTES: int(0).default(512 * 1024 * 1024),
+  DISK_MIN_FREE_PERCENT: z.coerce.number().min(0).max(100).default(5),
+  DISK_CHECK_MS: int(100).default(5_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -5,6 +5,8 @@ import type { Env } from './env.ts';
 import type { ModelRegistry } from './inference/models/registry.ts';
 import type { InferencePool } from './inference/pool.ts';
 import type { Scheduler } from './jobs/scheduler.ts';
+import type { Metrics } from './metrics/metrics.ts';
+import type { DiskGuard } from './ops/disk-guard.ts';
 import type { OutputFiles } from './outputs/files.ts';
 import type { Store } from './store/store.ts';
 
@@ -20,6 +22,8 @@ export interface Services {
   scheduler: Scheduler;
   outputs: OutputFiles;
   billing: Billing;
+  metrics: Metrics;
+  disk: Pick<DiskGuard, 'state'>;
   /** False once shutdown began: new jobs are refused with 503 `not_ready`. */
   accepting: boolean;
 }

@@ -14,7 +14,12 @@ import { loadModels } from './inference/models/registry.ts';
 import { createInferencePool } from './inference/pool.ts';
 import { Scheduler } from './jobs/scheduler.ts';
 import { createLogger } from './logger.ts';
+import { metricsPort, prometheusMetrics, serveMetrics } from './metrics/prometheus.ts';
+import { diskGuard } from './ops/disk-guard.ts';
+import { watchJobMetrics } from './ops/job-metrics.ts';
+import { gracefulStop } from './ops/shutdown.ts';
 import { outputFiles } from './outputs/files.ts';
+import { OutputSweeper } from './outputs/retention.ts';
 import type { Services } from './services.ts';
 import { openSqliteStore } from './store/sqlite/index.ts';
 import { WebhookDeliverer } from './webhooks/deliverer.ts';
@@ -29,6 +34,7 @@ export interface RunningOrigin {
   hub: WsHub;
   server: ServerType;
   port: number;
+  /** Graceful: refuse new jobs, let running ones finish (or re-queue them), then close. */
   stop(): Promise<void>;
 }
 
@@ -52,13 +58,20 @@ export async function startOrigin(env: Env): Promise<RunningOrigin> {
     env.JWT_TTL_SECONDS,
   );
   const outputs = outputFiles(join(env.DATA_DIR, 'outputs'));
+  const disk = diskGuard(env.DATA_DIR, {
+    minFreeBytes: env.DISK_MIN_FREE_BYTES,
+    minFreePercent: env.DISK_MIN_FREE_PERCENT,
+    intervalMs: env.DISK_CHECK_MS,
+  });
   const pool = createInferencePool({
     models: models.list(),
     threads: env.POOL_THREADS,
     executionProvider: env.EXECUTION_PROVIDER,
     onError: (error) => logger.error({ err: error }, 'inference worker died; it is replaced'),
   });
-  const scheduler = new Scheduler({
+
+  let hub: WsHub | undefined;
+  const scheduler: Scheduler = new Scheduler({
     store: store.jobs,
     pool,
     models,
@@ -68,8 +81,17 @@ export async function startOrigin(env: Env): Promise<RunningOrigin> {
     progressIntervalMs: env.PROGRESS_INTERVAL_MS,
     maxAttempts: env.MAX_ATTEMPTS,
     logger,
+    onInference: (model, ms) => metrics.inference(model, ms / 1000),
   });
+  const { metrics, registry } = prometheusMetrics({
+    queueLength: () => store.jobs.countQueued(),
+    activeJobs: () => scheduler.active,
+    wsConnections: () => hub?.connectionCount ?? 0,
+    ledgerTotals: () => store.ledger.totals(),
+  });
+  watchJobMetrics(store.jobs, metrics);
   await scheduler.recover();
+
   const deliverer = new WebhookDeliverer({
     webhooks: store.webhooks,
     accounts: store.accounts,
@@ -79,10 +101,19 @@ export async function startOrigin(env: Env): Promise<RunningOrigin> {
     retryBaseMs: env.WEBHOOK_RETRY_BASE_MS,
     allowInsecure: env.WEBHOOK_ALLOW_INSECURE,
     concurrency: env.WEBHOOK_CONCURRENCY,
+    onAttempt: (result) => metrics.webhookAttempt(result),
   });
   // Deliveries are written with job events; a delivery left pending by a restart goes now.
   store.jobs.onEvent(() => deliverer.wake());
   deliverer.wake();
+  const sweeper = new OutputSweeper({
+    store: store.jobs,
+    outputs,
+    ttlMs: env.OUTPUT_TTL,
+    intervalMs: env.RETENTION_SWEEP_MS,
+    logger,
+  });
+  sweeper.start();
 
   const services: Services = {
     env,
@@ -95,6 +126,8 @@ export async function startOrigin(env: Env): Promise<RunningOrigin> {
     scheduler,
     outputs,
     billing: createBilling(env),
+    metrics,
+    disk,
     accepting: true,
   };
   const edge =
@@ -106,7 +139,7 @@ export async function startOrigin(env: Env): Promise<RunningOrigin> {
   const server = await new Promise<ServerType>((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: env.HOST, port: env.PORT }, () => resolve(s));
   });
-  const hub = new WsHub({
+  hub = new WsHub({
     store: store.jobs,
     authenticate: (token) => authenticate({ accounts: store.accounts, tokens }, token),
     edge,
@@ -120,11 +153,18 @@ export async function startOrigin(env: Env): Promise<RunningOrigin> {
       pingIntervalMs: env.WS_PING_INTERVAL_MS,
     },
     logger,
+    onSlowConsumer: () => metrics.slowConsumerDropped(),
   });
   hub.attach(server as Server);
+  const metricsServer = await serveMetrics(registry, env.METRICS_HOST, env.METRICS_PORT);
   const port = (server.address() as AddressInfo).port;
   logger.info(
-    { port, host: env.HOST, models: models.list().map((m) => m.manifest.id) },
+    {
+      port,
+      host: env.HOST,
+      metricsPort: metricsPort(metricsServer),
+      models: models.list().map((m) => m.manifest.id),
+    },
     'listening',
   );
 
@@ -135,7 +175,7 @@ export async function startOrigin(env: Env): Promise<RunningOrigin> {
         { device: pool.device, threads: pool.size, ms: Math.round(performance.now() - started) },
         'models loaded',
       );
-      scheduler.start();
+      if (services.accepting) scheduler.start();
     },
     (error: unknown) => {
       logger.fatal({ err: error }, 'inference pool failed to start');
@@ -143,19 +183,24 @@ export async function startOrigin(env: Env): Promise<RunningOrigin> {
     },
   );
 
+  const wsHub = hub;
   return {
     services,
-    hub,
+    hub: wsHub,
     server,
     port,
-    async stop() {
-      services.accepting = false;
-      scheduler.pause();
-      hub.close();
-      await deliverer.stop();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await pool.close();
-      store.close();
-    },
+    stop: () =>
+      gracefulStop({
+        services,
+        hub: wsHub,
+        server: server as Server,
+        metricsServer,
+        deliverer,
+        sweeper,
+        disk,
+        pool,
+        store,
+        graceMs: env.SHUTDOWN_GRACE_MS,
+      }),
   };
 }

@@ -6,7 +6,7 @@ import type { EdgeTrust } from '../auth/edge-trust.ts';
 import type { Services } from '../services.ts';
 import type { AppEnv } from './context.ts';
 import { handleError, handleNotFound } from './errors.ts';
-import { logRequests } from './middleware/log-requests.ts';
+import { observeRequests } from './middleware/observe-requests.ts';
 import { requireEdgeSignature } from './middleware/require-edge-signature.ts';
 import { registerApiKeys } from './routes/api-keys.ts';
 import { registerAuth } from './routes/auth.ts';
@@ -32,7 +32,7 @@ export function createApp(services: Services, edge: EdgeTrust | undefined): Hono
     await next();
   });
   app.use(requestId());
-  app.use(logRequests());
+  app.use(observeRequests());
   const limitBody = (maxSize: number) =>
     bodyLimit({
       maxSize,

@@ -29,8 +29,9 @@ export function errorResponse(c: Context<AppEnv>, error: ApiError): Response {
  */
 export function handleError(error: Error, c: Context<AppEnv>): Response {
   if (error instanceof ApiError) {
-    // A 5xx of ours (Stripe unreachable, say) is for operators to see, with its cause.
-    if (error.status >= 500) {
+    // A failure of ours (Stripe unreachable, say) is for operators to see, with its cause;
+    // a 503 (starting, overloaded, disk full) is the system working as designed.
+    if (error.status >= 500 && error.status !== 503) {
       c.get('services').logger.error(
         { err: error.cause ?? error, code: error.code, requestId: c.get('requestId') },
         error.message,

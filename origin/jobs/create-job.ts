@@ -6,7 +6,10 @@ import { canonicalJson } from '../lib/canonical-json.ts';
 import type { Services } from '../services.ts';
 import { checkWebhookUrl } from '../webhooks/url-guard.ts';
 
-type Deps = Pick<Services, 'env' | 'store' | 'models' | 'pool' | 'scheduler' | 'accepting'>;
+type Deps = Pick<
+  Services,
+  'env' | 'store' | 'models' | 'pool' | 'scheduler' | 'accepting' | 'disk' | 'metrics'
+>;
 
 /** Seconds a client should wait before retrying when the queue is full. */
 const overloadedRetryAfter = 5;
@@ -34,6 +37,15 @@ export async function createJob(
     throw new ApiError('not_ready', 'The origin is starting or stopping; try again shortly.', {
       retryAfter: 5,
     });
+  }
+  if (deps.disk.state().low) {
+    throw new ApiError(
+      'disk_full',
+      'The server is low on disk space; new jobs are refused for now.',
+      {
+        retryAfter: 60,
+      },
+    );
   }
   const model = deps.models.get(body.model);
   if (!model) {
@@ -67,6 +79,7 @@ export async function createJob(
   });
   switch (result.kind) {
     case 'created':
+      deps.metrics.jobCreated(result.job.model);
       deps.scheduler.wake();
       return { job: result.job, replayed: false };
     case 'replayed':

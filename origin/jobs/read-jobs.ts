@@ -36,7 +36,9 @@ export async function findOutput(
     throw new ApiError('conflict', `The job has no output: it is ${job.status}.`);
   }
   const row = await deps.store.jobs.row(jobId);
-  if (!row?.outputFile) throw new ApiError('gone', 'The output of this job was removed.');
+  if (!row?.outputFile || row.outputExpiredAt !== null) {
+    throw new ApiError('gone', 'The output of this job was removed by the retention policy.');
+  }
   const path = deps.outputs.path(row.outputFile);
   try {
     const { size } = await stat(path);

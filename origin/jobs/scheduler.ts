@@ -18,9 +18,15 @@ export interface SchedulerOptions {
   progressIntervalMs: number;
   maxAttempts: number;
   logger: Logger;
+  /** Hears the inference time the worker measured for each succeeded job. */
+  onInference?: (model: string, ms: number) => void;
 }
 
-type Stop = { status: 'canceled' } | { status: 'failed'; error: { code: string; message: string } };
+type Stop =
+  | { status: 'canceled' }
+  | { status: 'failed'; error: { code: string; message: string } }
+  /** Graceful shutdown put the job back in the queue. */
+  | { status: 'requeued' };
 
 interface Running {
   /** Ends the wait for the worker: the job is over (canceled or timed out) whatever it does. */
@@ -37,6 +43,8 @@ export class Scheduler {
   readonly #running = new Map<string, Running>();
   /** Tasks still holding a pool thread (a stopped task holds it until it ends or is killed). */
   #busy = 0;
+  /** Waiting for `#busy` to reach 0 (graceful shutdown). */
+  readonly #idle = new Set<() => void>();
   #pumping = false;
   #again = false;
   #stopped = true;
@@ -69,6 +77,36 @@ export class Scheduler {
    */
   pause(): void {
     this.#stopped = true;
+  }
+
+  /** Resolves true once no task holds a thread, or false after `timeoutMs`. */
+  drain(timeoutMs: number): Promise<boolean> {
+    if (this.#busy === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        this.#idle.delete(done);
+        resolve(false);
+      }, timeoutMs);
+      this.#idle.add(done);
+    });
+  }
+
+  /**
+   * Graceful shutdown, once the grace period is over: each job still running goes back to
+   * the queue (the attempt given back, nothing refunded or charged again) and its worker is
+   * told to stop. Answers how many were re-queued.
+   */
+  async requeueRunning(): Promise<number> {
+    let requeued = 0;
+    for (const [jobId, running] of this.#running) {
+      if (await this.#o.store.requeue(jobId, Date.now())) requeued++;
+      running.stop({ status: 'requeued' });
+    }
+    return requeued;
   }
 
   /** Call after a job was queued. */
@@ -155,7 +193,7 @@ export class Scheduler {
           Atomics.store(abort, 0, 1);
           const grace = setTimeout(() => kill.abort(), this.#o.abortGraceMs);
           void task.catch(() => undefined).finally(() => clearTimeout(grace));
-          // Cancel already ended the job; a timeout ends it here.
+          // Cancel already ended the job, and a re-queue put it back; a timeout ends it here.
           if (o.reason.status === 'failed') await this.#end(row, o.reason);
           return;
         }
@@ -192,6 +230,10 @@ export class Scheduler {
     void Promise.allSettled([task, handled]).then(() => {
       port1.close();
       this.#busy--;
+      if (this.#busy === 0) {
+        for (const done of this.#idle) done();
+        this.#idle.clear();
+      }
       this.wake();
     });
   }
@@ -205,6 +247,7 @@ export class Scheduler {
       });
       return;
     }
+    this.#o.onInference?.(row.model, result.runMs);
     const file = await this.#o.outputs.write(row.id, manifest.output.extension, result.bytes);
     const ended = await this.#end(row, {
       status: 'succeeded',

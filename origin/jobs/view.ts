@@ -13,7 +13,8 @@ export const outputUrl = (jobId: string): string => `/v1/jobs/${jobId}/output`;
  * toJob(row, 3).queuePosition; // 3
  */
 export function toJob(row: JobRow, queuePosition: number | null): Job {
-  const hasOutput = row.status === 'succeeded' && row.outputFile !== null;
+  const hasOutput =
+    row.status === 'succeeded' && row.outputFile !== null && row.outputExpiredAt === null;
   return {
     id: row.id,
     model: row.model,
@@ -33,6 +34,7 @@ export function toJob(row: JobRow, queuePosition: number | null): Job {
           bytes: row.outputBytes ?? 0,
         }
       : null,
+    outputExpired: row.outputExpiredAt !== null,
     seq: row.seq,
   };
 }

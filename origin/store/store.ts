@@ -71,6 +71,8 @@ export interface LedgerStore {
   entries(userId: string, limit: number): Promise<LedgerEntry[]>;
   /** Sum of the user's ledger rows, ignoring the cached balance (for checks and tests). */
   sum(userId: string): Promise<number>;
+  /** Sum of every ledger row by reason, for metrics. */
+  totals(): Promise<Record<string, number>>;
 }
 
 /** A committed state change of a job, as the WebSocket hub delivers it. */
@@ -137,6 +139,15 @@ export interface JobStore {
   progress(jobId: string, progress: number): Promise<JobEvent | undefined>;
   /** Ends a job that is not yet terminal; undefined if it already was. */
   finish(jobId: string, ending: JobEnding, at: number): Promise<JobEvent | undefined>;
+  /**
+   * Graceful shutdown: puts a running job back in the queue, giving back the attempt it
+   * used; undefined if it is no longer running.
+   */
+  requeue(jobId: string, at: number): Promise<JobEvent | undefined>;
+  /** Succeeded jobs finished before `before` whose output file has not expired yet. */
+  outputsToExpire(before: number, limit: number): Promise<{ id: string; file: string }[]>;
+  /** Records that the job's output file was removed by retention. */
+  markOutputExpired(jobId: string, at: number): Promise<void>;
   /**
    * At start: each job left `running` by a dead process goes back to the queue, or fails
    * with `interrupted` once it has used `maxAttempts`.

@@ -22,6 +22,8 @@ export interface DelivererOptions {
   /** Development only: allow http and private addresses. */
   allowInsecure: boolean;
   concurrency: number;
+  /** Hears the result of each attempt (a metric). */
+  onAttempt?: (result: AttemptOutcome['result']) => void;
 }
 
 const maxBackoffMs = 3_600_000;
@@ -139,6 +141,7 @@ export class WebhookDeliverer {
     const answer = await post(new URL(d.url), headers, d.payload, this.#o);
     const outcome = this.#judge(d, answer);
     await this.#o.webhooks.recordAttempt(d.id, outcome, Date.now());
+    this.#o.onAttempt?.(outcome.result);
     this.#o.logger.info(
       { jobId: d.jobId, deliveryId: d.id, event: d.event, result: outcome.result },
       'webhook attempt',

@@ -16,6 +16,8 @@ export interface HubOptions {
   edge: EdgeTrust | undefined;
   limits: WsLimits;
   logger: Logger;
+  /** Hears each socket closed for being slow (a metric). */
+  onSlowConsumer?: () => void;
   /** Queue moves are sent at most this often (coalesced). */
   queueUpdateIntervalMs?: number;
 }
@@ -155,6 +157,7 @@ export class WsHub implements HubContext {
 
   onSlowConsumer(connection: Connection): void {
     this.slowConsumersDropped++;
+    this.#o.onSlowConsumer?.();
     this.#o.logger.warn({ userId: connection.userId }, 'closed a slow websocket consumer');
   }
 

@@ -56,50 +56,66 @@ export const idempotencyKeySchema = z
   .max(255)
   .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
 
-export interface JobError {
-  code: string;
-  message: string;
-}
+/** An ISO 8601 timestamp in UTC, as `Date.prototype.toISOString` writes it. */
+const timestamp = z.iso.datetime();
 
-export interface JobOutput {
-  url: string;
-  contentType: string;
-  bytes: number;
-}
+export const jobErrorSchema = z.object({
+  code: z.string().describe('machine-readable: `model_error`, `timeout`, `interrupted`, …'),
+  message: z.string(),
+});
+export type JobError = z.infer<typeof jobErrorSchema>;
+
+export const jobOutputSchema = z.object({
+  url: z.string().describe('where to download the file, relative to the API host'),
+  contentType: z.string(),
+  bytes: z.number().int().min(0),
+});
+export type JobOutput = z.infer<typeof jobOutputSchema>;
 
 /** The job as every answer and every event shows it (API.md "Jobs"). */
-export interface Job {
-  id: string;
-  model: string;
-  status: JobStatus;
-  progress: number;
-  queuePosition: number | null;
-  input: Record<string, unknown>;
-  cost: number;
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  error: JobError | null;
-  output: JobOutput | null;
-  seq: number;
-}
+export const jobSchema = z.object({
+  id: z.string(),
+  model: z.string(),
+  status: z.enum(jobStatuses),
+  progress: z.number().min(0).max(1),
+  queuePosition: z.number().int().min(1).nullable().describe('1 for the next job to run'),
+  input: z.record(z.string(), z.unknown()),
+  cost: z.number().int().min(0),
+  createdAt: timestamp,
+  startedAt: timestamp.nullable(),
+  finishedAt: timestamp.nullable(),
+  error: jobErrorSchema.nullable(),
+  output: jobOutputSchema.nullable(),
+  /** True once retention removed the output: the job stays, its file is gone (410). */
+  outputExpired: z.boolean(),
+  seq: z.number().int().min(0).describe("sequence number of the job's latest event"),
+});
+export type Job = z.infer<typeof jobSchema>;
 
-export interface JobPage {
-  data: Job[];
-  nextCursor: string | null;
-}
+export const jobPageSchema = z.object({
+  data: z.array(jobSchema),
+  nextCursor: z.string().nullable(),
+});
+export type JobPage = z.infer<typeof jobPageSchema>;
 
 /** One entry of `GET /v1/jobs/:id/webhook-deliveries`. */
-export interface WebhookDeliveryInfo {
-  id: string;
-  event: JobEventKind;
-  seq: number;
-  url: string;
-  status: 'pending' | 'delivered' | 'failed';
-  attempts: number;
-  lastStatusCode: number | null;
-  lastError: string | null;
-  createdAt: string;
-  nextAttemptAt: string | null;
-  finishedAt: string | null;
-}
+export const webhookDeliveryInfoSchema = z.object({
+  id: z.string(),
+  event: z.enum(jobEventKinds),
+  seq: z.number().int().min(1),
+  url: z.string(),
+  status: z.enum(['pending', 'delivered', 'failed']),
+  attempts: z.number().int().min(0),
+  lastStatusCode: z.number().int().nullable(),
+  lastError: z.string().nullable(),
+  createdAt: timestamp,
+  nextAttemptAt: timestamp.nullable(),
+  finishedAt: timestamp.nullable(),
+});
+export type WebhookDeliveryInfo = z.infer<typeof webhookDeliveryInfoSchema>;
+
+/** Answer of `GET /v1/jobs/:id/webhook-deliveries`. */
+export const webhookDeliveryListSchema = z.object({ data: z.array(webhookDeliveryInfoSchema) });
+
+/** Answer of `GET /v1/webhooks/secret`: the key that signs this user's webhooks. */
+export const webhookSecretSchema = z.object({ secret: z.string().startsWith('whsec_') });

@@ -1,8 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { signEdgeRequest } from '../../shared/edge-signature.ts';
 
 export const repoRoot = join(import.meta.dirname, '..', '..');
 /** The shipped models plus the test fixtures (`steps`). */
@@ -13,6 +15,8 @@ export const testModelDir = [join(repoRoot, 'models'), join(repoRoot, 'test/fixt
 export interface OriginProcess {
   url: string;
   port: number;
+  /** The origin's Prometheus endpoint (its own listener, no edge signature). */
+  metricsUrl: string;
   dataDir: string;
   child: ChildProcess;
   /** Everything the process printed so far (JSON log lines and stderr). */
@@ -37,6 +41,22 @@ export function removeDataDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
 
+/** `GET /v1/health`, signed as the edge signs it when the origin checks edge signatures. */
+async function healthProbe(url: string, env: Record<string, string>): Promise<Response> {
+  const secret = env.EDGE_SIGNING_SECRET;
+  const signed =
+    env.EDGE_SIGNATURE_CHECK === 'on' && secret
+      ? await signEdgeRequest(secret, {
+          method: 'GET',
+          pathWithQuery: '/v1/health',
+          body: undefined,
+          clientIp: '127.0.0.1',
+          requestId: randomUUID(),
+        })
+      : {};
+  return fetch(`${url}/v1/health`, { headers: signed });
+}
+
 /**
  * Starts `node origin/main.ts` as a real process on port 0 and resolves once it listens
  * (and, by default, once its models are loaded). Callers stop it with `kill()`.
@@ -47,21 +67,24 @@ export function removeDataDir(dir: string): void {
  */
 export async function startOriginProcess(options: StartOptions = {}): Promise<OriginProcess> {
   const dataDir = options.dataDir ?? makeDataDir();
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    NODE_ENV: 'test',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    DATA_DIR: dataDir,
+    MODEL_DIR: testModelDir,
+    POOL_THREADS: '2',
+    // Origin-level suites talk to the origin directly; the edge suites turn the check on.
+    EDGE_SIGNATURE_CHECK: 'off',
+    // Many origins run side by side in tests: each takes a free metrics port.
+    METRICS_PORT: '0',
+    LOG_LEVEL: 'info',
+    ...options.env,
+  };
   const child = spawn(process.execPath, [join(repoRoot, 'origin/main.ts')], {
     cwd: repoRoot,
-    env: {
-      PATH: process.env.PATH ?? '',
-      NODE_ENV: 'test',
-      HOST: '127.0.0.1',
-      PORT: '0',
-      DATA_DIR: dataDir,
-      MODEL_DIR: testModelDir,
-      POOL_THREADS: '2',
-      // Origin-level suites talk to the origin directly; the edge suites turn the check on.
-      EDGE_SIGNATURE_CHECK: 'off',
-      LOG_LEVEL: 'info',
-      ...options.env,
-    },
+    env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let text = '';
@@ -78,16 +101,19 @@ export async function startOriginProcess(options: StartOptions = {}): Promise<Or
   // Generous: a loaded 2-core machine can take long to start a process with a thread pool.
   const deadline = Date.now() + 60_000;
   let port: number | undefined;
+  let metricsPort = 0;
   while (port === undefined) {
-    const match = /"port":(\d+).*"msg":"listening"/.exec(text);
-    if (match?.[1]) port = Number(match[1]);
-    else if (child.exitCode !== null) throw new Error(`origin exited early:\n${text}`);
+    const match = /"port":(\d+).*"metricsPort":(\d+).*"msg":"listening"/.exec(text);
+    if (match?.[1]) {
+      port = Number(match[1]);
+      metricsPort = Number(match[2]);
+    } else if (child.exitCode !== null) throw new Error(`origin exited early:\n${text}`);
     else if (Date.now() > deadline) throw new Error(`origin did not listen in time:\n${text}`);
     else await sleep(20);
   }
   const url = `http://127.0.0.1:${port}`;
   if (options.waitReady !== false) {
-    while ((await fetch(`${url}/v1/health`).catch(() => undefined))?.status !== 200) {
+    while ((await healthProbe(url, env).catch(() => undefined))?.status !== 200) {
       if (child.exitCode !== null) throw new Error(`origin exited early:\n${text}`);
       if (Date.now() > deadline) throw new Error(`origin did not get ready in time:\n${text}`);
       await sleep(25);
@@ -96,6 +122,7 @@ export async function startOriginProcess(options: StartOptions = {}): Promise<Or
   return {
     url,
     port,
+    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
     dataDir,
     child,
     output: () => text,

@@ -11,6 +11,8 @@ import type { AppEnv } from '../context.ts';
  */
 export function requireUser(): MiddlewareHandler<AppEnv> {
   return async function requireUser(c, next) {
+    // Overlapping route patterns may run it twice for one request: resolve once.
+    if (c.get('principal')) return next();
     const header = c.req.header('authorization') ?? '';
     const match = /^Bearer\s+(\S{1,2048})$/i.exec(header);
     const { store, tokens } = c.get('services');

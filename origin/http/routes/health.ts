@@ -1,20 +1,28 @@
 import type { Health } from '../../../shared/schemas/health.ts';
 import type { App } from '../context.ts';
 
-/** `GET /v1/health`: 503 `starting` until every worker has warmed every model. */
+/**
+ * `GET /v1/health`: 503 `starting` until every worker has warmed every model, 503 while a
+ * graceful shutdown drains; `degraded` (200) when the disk is low and new jobs are refused.
+ */
 export function registerHealth(app: App): void {
   app.get('/v1/health', async (c) => {
     const s = c.get('services');
-    const ready = s.pool.isReady && s.accepting;
+    const disk = s.disk.state();
+    const stopping = !s.accepting;
+    const status = !s.pool.isReady ? 'starting' : stopping || disk.low ? 'degraded' : 'healthy';
     const body: Health = {
-      status: ready ? 'healthy' : 'starting',
+      status,
       modelsLoaded: s.pool.isReady,
       device: s.pool.device,
       queueLength: await s.store.jobs.countQueued(),
       activeJobs: s.scheduler.active,
       version: s.version,
+      disk,
+      stopping,
     };
-    if (!ready) c.header('Retry-After', '2');
-    return c.json(body, ready ? 200 : 503);
+    const serving = s.pool.isReady && !stopping;
+    if (!serving) c.header('Retry-After', '2');
+    return c.json(body, serving ? 200 : 503);
   });
 }

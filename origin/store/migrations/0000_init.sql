@@ -52,6 +52,7 @@ CREATE TABLE `jobs` (
 	`output_content_type` text,
 	`output_bytes` integer,
 	`output_etag` text,
+	`output_expired_at` integer,
 	`run_ms` integer,
 	`webhook_url` text,
 	`webhook_events` text,

@@ -29,6 +29,8 @@ export const jobs = sqliteTable(
     outputContentType: text('output_content_type'),
     outputBytes: integer('output_bytes'),
     outputEtag: text('output_etag'),
+    /** When retention removed the output file; the job keeps its record. */
+    outputExpiredAt: integer('output_expired_at'),
     /** Inference time the worker measured, for benchmarks and stats. */
     runMs: integer('run_ms'),
     /** Where this job's events are POSTed, and which of them. */

@@ -1,4 +1,18 @@
-import { and, asc, count, desc, eq, gt, inArray, lt, lte, type SQL, sql } from 'drizzle-orm';
+import {
+  and,
+  asc,
+  count,
+  desc,
+  eq,
+  gt,
+  inArray,
+  isNotNull,
+  isNull,
+  lt,
+  lte,
+  type SQL,
+  sql,
+} from 'drizzle-orm';
 import type { JobEventKind } from '../../../shared/schemas/jobs.ts';
 import { toJob } from '../../jobs/view.ts';
 import { newId } from '../../lib/ids.ts';
@@ -270,6 +284,48 @@ export function sqliteJobs(
       const event = write((tx) => finishIn(tx, jobId, ending, at));
       emit([event]);
       return event;
+    },
+
+    async requeue(jobId, at) {
+      const event = write((tx) => {
+        const row = tx
+          .update(jobs)
+          .set({
+            status: 'queued',
+            startedAt: null,
+            progress: 0,
+            attempts: sql`max(${jobs.attempts} - 1, 0)`,
+            seq: sql`${jobs.seq} + 1`,
+          })
+          .where(and(eq(jobs.id, jobId), eq(jobs.status, 'running')))
+          .returning()
+          .get();
+        return row && recordEvent(tx, row, 'queued', at);
+      });
+      emit([event]);
+      return event;
+    },
+
+    async outputsToExpire(before, limit) {
+      return db
+        .select({ id: jobs.id, file: jobs.outputFile })
+        .from(jobs)
+        .where(
+          and(
+            eq(jobs.status, 'succeeded'),
+            isNotNull(jobs.outputFile),
+            isNull(jobs.outputExpiredAt),
+            lt(jobs.finishedAt, before),
+          ),
+        )
+        .orderBy(asc(jobs.finishedAt))
+        .limit(limit)
+        .all()
+        .map((r) => ({ id: r.id, file: r.file ?? '' }));
+    },
+
+    async markOutputExpired(jobId, at) {
+      db.update(jobs).set({ outputExpiredAt: at }).where(eq(jobs.id, jobId)).run();
     },
 
     async recoverInterrupted(maxAttempts, at) {

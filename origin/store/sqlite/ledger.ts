@@ -53,6 +53,14 @@ export function sqliteLedger(db: Db): LedgerStore {
         .limit(limit)
         .all();
     },
+    async totals() {
+      const rows = db
+        .select({ reason: creditLedger.reason, total: sql<number>`sum(${creditLedger.delta})` })
+        .from(creditLedger)
+        .groupBy(creditLedger.reason)
+        .all();
+      return Object.fromEntries(rows.map((r) => [r.reason, Number(r.total)]));
+    },
     async sum(userId) {
       const row = db
         .select({ total: sql<number>`coalesce(sum(${creditLedger.delta}), 0)` })

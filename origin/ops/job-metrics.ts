@@ -1,0 +1,15 @@
+import type { Metrics } from '../metrics/metrics.ts';
+import type { JobStore } from '../store/store.ts';
+
+const terminal = new Set(['succeeded', 'failed', 'canceled']);
+
+/** Turns committed job events into metrics: queue wait at start, endings by status. */
+export function watchJobMetrics(jobs: Pick<JobStore, 'onEvent'>, metrics: Metrics): () => void {
+  return jobs.onEvent(({ kind, job }) => {
+    if (kind === 'started' && job.startedAt) {
+      metrics.queueWait(job.model, (Date.parse(job.startedAt) - Date.parse(job.createdAt)) / 1000);
+    } else if (terminal.has(kind)) {
+      metrics.jobFinished(job.model, kind);
+    }
+  });
+}

@@ -1,0 +1,57 @@
+import type { Logger } from 'pino';
+import type { JobStore } from '../store/store.ts';
+import type { OutputFiles } from './files.ts';
+
+export interface SweeperOptions {
+  store: Pick<JobStore, 'outputsToExpire' | 'markOutputExpired'>;
+  outputs: Pick<OutputFiles, 'remove'>;
+  ttlMs: number;
+  intervalMs: number;
+  logger: Logger;
+}
+
+const batch = 500;
+
+/**
+ * Removes outputs older than the TTL: first the file, then the mark on the job, so a crash
+ * in between leaves a job whose download answers 410 and whose mark comes next sweep.
+ */
+export class OutputSweeper {
+  readonly #o: SweeperOptions;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(options: SweeperOptions) {
+    this.#o = options;
+  }
+
+  /** Sweeps now, then every `intervalMs`. */
+  start(): void {
+    const run = () =>
+      this.sweep().catch((error: unknown) =>
+        this.#o.logger.error({ err: error }, 'retention sweep failed'),
+      );
+    void run();
+    this.#timer = setInterval(run, this.#o.intervalMs);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    if (this.#timer) clearInterval(this.#timer);
+  }
+
+  /** Expires every output finished before now − TTL; answers how many. */
+  async sweep(now = Date.now()): Promise<number> {
+    let expired = 0;
+    for (;;) {
+      const due = await this.#o.store.outputsToExpire(now - this.#o.ttlMs, batch);
+      for (const { id, file } of due) {
+        await this.#o.outputs.remove(file);
+        await this.#o.store.markOutputExpired(id, now);
+      }
+      expired += due.length;
+      if (due.length < batch) break;
+    }
+    if (expired > 0) this.#o.logger.info({ expired }, 'expired outputs');
+    return expired;
+  }
+}
