@@ -89,6 +89,17 @@ export const envSchema = z.object({
   DISK_MIN_FREE_BYTES: int(0).default(512 * 1024 * 1024),
   DISK_MIN_FREE_PERCENT: z.coerce.number().min(0).max(100).default(5),
   DISK_CHECK_MS: int(100).default(5_000),
+  /** Accounts (comma-separated emails) that may read every user's stats (`scope=all`). */
+  ADMIN_EMAILS: z
+    .string()
+    .default('')
+    .transform((list) =>
+      list
+        .split(',')
+        .map((email) => email.trim().toLowerCase())
+        .filter((email) => email !== ''),
+    )
+    .pipe(z.array(z.email())),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

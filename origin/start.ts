@@ -158,7 +158,9 @@ export async function startOrigin(env: Env): Promise<RunningOrigin> {
   hub.attach(server as Server);
   const metricsServer = await serveMetrics(registry, env.METRICS_HOST, env.METRICS_PORT);
   const port = (server.address() as AddressInfo).port;
-  logger.info(
+  // The start-up announcement is printed whatever LOG_LEVEL (but silent) says: tools read it.
+  const announce = env.LOG_LEVEL === 'silent' ? logger : logger.child({}, { level: 'info' });
+  announce.info(
     {
       port,
       host: env.HOST,

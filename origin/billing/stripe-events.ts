@@ -61,11 +61,11 @@ export function billingEffect(event: Stripe.Event, packs: Pack[]): BillingEvent 
 
 /**
  * Verifies a Stripe event on its raw body (Stripe's signature scheme, 300 s tolerance) and
- * applies it once. Resolves only after the transaction committed, so whatever fails is
+ * applies it once. Resolves only after the transaction is on disk, so whatever fails is
  * answered with an error and Stripe retries it.
  */
 export async function receiveStripeEvent(
-  deps: { billing: Billing; store: BillingStore },
+  deps: { billing: Billing; store: BillingStore; durable(): Promise<void> },
   rawBody: string,
   signature: string | undefined,
 ): Promise<BillingOutcome> {
@@ -80,8 +80,10 @@ export async function receiveStripeEvent(
   } catch {
     throw new ApiError('invalid_signature', 'The Stripe-Signature header does not verify.');
   }
-  return deps.store.applyEvent(
+  const outcome = await deps.store.applyEvent(
     { id: event.id, type: event.type, effect: billingEffect(event, billing.packs) },
     Date.now(),
   );
+  await deps.durable();
+  return outcome;
 }

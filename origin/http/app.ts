@@ -15,6 +15,8 @@ import { registerHealth } from './routes/health.ts';
 import { registerJobs } from './routes/jobs.ts';
 import { registerMe } from './routes/me.ts';
 import { registerModels } from './routes/models.ts';
+import { registerOpenApi } from './routes/openapi.ts';
+import { registerStats } from './routes/stats.ts';
 import { registerWebhooks } from './routes/webhooks.ts';
 
 const stripeEventLimitBytes = 1024 * 1024;
@@ -60,6 +62,8 @@ export function createApp(services: Services, edge: EdgeTrust | undefined): Hono
   registerJobs(app);
   registerWebhooks(app);
   registerBilling(app);
+  registerStats(app);
+  registerOpenApi(app);
 
   app.notFound(handleNotFound);
   app.onError(handleError);

@@ -81,6 +81,8 @@ export async function createJob(
     case 'created':
       deps.metrics.jobCreated(result.job.model);
       deps.scheduler.wake();
+      // The debit and the job are on disk before the client hears 202.
+      await deps.store.durable();
       return { job: result.job, replayed: false };
     case 'replayed':
       return { job: result.job, replayed: true };

@@ -21,8 +21,9 @@ export function openDatabase(file: string): Db {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const client = new Database(file);
   client.pragma('journal_mode = WAL');
-  // FULL: a commit (a debit, a job, a ledger row) survives power loss, not only a crash.
-  client.pragma('synchronous = FULL');
+  // NORMAL in WAL mode: a commit survives a process crash at once, and power loss once the
+  // WAL is fsynced; acknowledgements wait for that fsync, shared by all (WalSync).
+  client.pragma('synchronous = NORMAL');
   client.pragma('busy_timeout = 5000');
   client.pragma('foreign_keys = ON');
   const db = drizzle({ client, schema });

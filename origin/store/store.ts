@@ -12,6 +12,12 @@ export interface Store {
   readonly ledger: LedgerStore;
   readonly webhooks: WebhookStore;
   readonly billing: BillingStore;
+  readonly stats: StatsStore;
+  /**
+   * Resolves once every commit made before the call is on disk. Await it before telling
+   * anyone outside that a change happened (a debited job accepted, a Stripe event taken).
+   */
+  durable(): Promise<void>;
   close(): void;
 }
 
@@ -256,4 +262,20 @@ export interface BillingStore {
     at: number,
   ): Promise<BillingOutcome>;
   purchase(sessionId: string): Promise<PurchaseRecord | undefined>;
+}
+
+/** What quality statistics need of one job: its model, outcome and times (epoch ms). */
+export interface JobSample {
+  model: string;
+  status: JobStatus;
+  errorCode: string | null;
+  createdAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+}
+
+/** Reads for operations' statistics. */
+export interface StatsStore {
+  /** Jobs created in [from, to], of one user, or of every user when `userId` is undefined. */
+  jobSamples(query: { from: number; to: number; userId?: string }): Promise<JobSample[]>;
 }

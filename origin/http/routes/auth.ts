@@ -6,7 +6,12 @@ import { readJson } from '../validation.ts';
 
 const deps = (c: Context<AppEnv>) => {
   const s = c.get('services');
-  return { accounts: s.store.accounts, tokens: s.tokens, grant: s.billing.signupGrant };
+  return {
+    accounts: s.store.accounts,
+    tokens: s.tokens,
+    grant: s.billing.signupGrant,
+    durable: s.store.durable,
+  };
 };
 
 /** `POST /v1/auth/register` (201) and `POST /v1/auth/login`. */

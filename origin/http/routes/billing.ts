@@ -2,6 +2,7 @@ import {
   checkoutSchema,
   type LedgerAnswer,
   type PacksAnswer,
+  type StripeReceipt,
 } from '../../../shared/schemas/billing.ts';
 import { createCheckout } from '../../billing/checkout.ts';
 import { receiveStripeEvent } from '../../billing/stripe-events.ts';
@@ -54,10 +55,11 @@ export function registerBilling(app: App): void {
   app.post('/v1/webhooks/stripe', async (c) => {
     const s = c.get('services');
     const outcome = await receiveStripeEvent(
-      { billing: s.billing, store: s.store.billing },
+      { billing: s.billing, store: s.store.billing, durable: s.store.durable },
       await c.req.text(),
       c.req.header('stripe-signature'),
     );
-    return c.json({ received: true, outcome });
+    const body: StripeReceipt = { received: true, outcome };
+    return c.json(body);
   });
 }

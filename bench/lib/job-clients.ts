@@ -1,0 +1,124 @@
+import WebSocket from 'ws';
+
+export interface JobTiming {
+  jobId: string;
+  /** ms, performance.now() of this process */
+  submittedAt: number;
+  doneAt: number;
+  status: string;
+}
+
+interface Waiter {
+  resolve(status: string): void;
+}
+
+/** One benchmark client: an account, a WebSocket, and one job in flight at a time. */
+class JobClient {
+  readonly #base: string;
+  readonly #token: string;
+  readonly #ws: WebSocket;
+  readonly #waiting = new Map<string, Waiter>();
+  /** Terminal events that arrived before their job was being waited for. */
+  readonly #early = new Map<string, string>();
+
+  private constructor(base: string, token: string, ws: WebSocket) {
+    this.#base = base;
+    this.#token = token;
+    this.#ws = ws;
+    ws.on('message', (data: Buffer) => {
+      const m = JSON.parse(data.toString()) as { type: string; jobId?: string; event?: string };
+      if (m.type !== 'job' || !m.jobId || !m.event) return;
+      if (m.event !== 'succeeded' && m.event !== 'failed' && m.event !== 'canceled') return;
+      const waiter = this.#waiting.get(m.jobId);
+      if (waiter) {
+        this.#waiting.delete(m.jobId);
+        waiter.resolve(m.event);
+      } else {
+        this.#early.set(m.jobId, m.event);
+      }
+    });
+  }
+
+  static async open(base: string, token: string): Promise<JobClient> {
+    const ws = new WebSocket(`${base.replace(/^http/, 'ws')}/v1/ws?token=${token}`);
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    return new JobClient(base, token, ws);
+  }
+
+  /** Submits one job and waits for its terminal event on the socket. */
+  async run(model: string, input: Record<string, unknown>): Promise<JobTiming> {
+    const submittedAt = performance.now();
+    const res = await fetch(`${this.#base}/v1/jobs`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${this.#token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model, input }),
+    });
+    const job = (await res.json()) as { id?: string; error?: unknown };
+    if (res.status !== 202 || !job.id)
+      throw new Error(`submit failed: ${res.status} ${JSON.stringify(job)}`);
+    const jobId = job.id;
+    const status = await new Promise<string>((resolve) => {
+      const early = this.#early.get(jobId);
+      if (early) {
+        this.#early.delete(jobId);
+        resolve(early);
+        return;
+      }
+      this.#waiting.set(jobId, { resolve });
+      // since 0: a job that ended before this subscribe still reports its end.
+      this.#ws.send(JSON.stringify({ type: 'subscribe', jobId, since: 0 }));
+    });
+    return { jobId, submittedAt, doneAt: performance.now(), status };
+  }
+
+  close(): void {
+    this.#ws.close();
+  }
+}
+
+/** Registers `count` accounts on the origin and opens a client for each. */
+export async function openClients(base: string, count: number): Promise<JobClient[]> {
+  const clients: JobClient[] = [];
+  for (let i = 0; i < count; i++) {
+    const res = await fetch(`${base}/v1/auth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        email: `bench-${process.pid}-${Date.now()}-${i}@example.test`,
+        password: 'benchmark-pass',
+      }),
+    });
+    const { token } = (await res.json()) as { token: string };
+    clients.push(await JobClient.open(base, token));
+  }
+  return clients;
+}
+
+/**
+ * Closed loop: every client submits a job, waits for its end, and submits the next, until
+ * `total` jobs are done. Answers the elapsed time and each job's timing.
+ */
+export async function closedLoop(
+  clients: readonly JobClient[],
+  total: number,
+  model: string,
+  input: Record<string, unknown>,
+): Promise<{ ms: number; timings: JobTiming[] }> {
+  const timings: JobTiming[] = [];
+  let started = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    clients.map(async (client) => {
+      while (started < total) {
+        started++;
+        timings.push(await client.run(model, input));
+      }
+    }),
+  );
+  return { ms: performance.now() - t0, timings };
+}
+
+export type { JobClient };

@@ -1,0 +1,113 @@
+import { join } from 'node:path';
+import { MessageChannel } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+import { loadModels } from '../../origin/inference/models/registry.ts';
+import { createInferencePool } from '../../origin/inference/pool.ts';
+import { removeDataDir, repoRoot, startOriginProcess } from '../../test/helpers/origin-process.ts';
+import { closedLoop, openClients } from '../lib/job-clients.ts';
+import { interleave, percentile, round } from '../lib/stats.ts';
+
+const model = 'tone-diffusion';
+const input = { prompt: 'benchmark: slow rain on a tin roof', seed: 7, duration: 8 };
+
+/**
+ * The physical limit against the product: the default model run directly by a Piscina pool
+ * of `threads` threads, and the same model through a real origin (HTTP submit, SQLite,
+ * scheduler, WebSocket terminal event) with the same threads, in interleaved rounds.
+ * Both keep two jobs in flight per thread so neither leaves a thread idle by design.
+ */
+export async function inferenceVsEndToEnd(options: {
+  threads: number;
+  rounds: number;
+  perRound: number;
+}) {
+  const { threads, rounds, perRound } = options;
+  const registry = loadModels(join(repoRoot, 'models'));
+  const loaded = registry.get(model);
+  const checked = registry.check(model, input);
+  if (!loaded || !checked.ok) throw new Error('the default model is missing');
+  const pool = createInferencePool({ models: [loaded], threads, executionProvider: 'cpu' });
+  await pool.ready;
+  const origin = await startOriginProcess({
+    env: {
+      MODEL_DIR: join(repoRoot, 'models'),
+      POOL_THREADS: String(threads),
+      FREE_GRANT_CREDITS: '1000000000',
+      QUEUE_LIMIT: '100000',
+      LOG_LEVEL: 'warn',
+    },
+  });
+  const clients = await openClients(origin.url, threads * 2);
+
+  const raw = { jobs: 0, ms: 0 };
+  const e2e = { jobs: 0, ms: 0 };
+  const overheadTimings: { jobId: string; latency: number }[] = [];
+
+  await interleave(rounds, {
+    raw: async () => {
+      const t0 = performance.now();
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: threads * 2 }, async () => {
+          while (next < perRound) {
+            next++;
+            const { port1, port2 } = new MessageChannel();
+            port1.unref();
+            await pool.run(
+              {
+                modelId: model,
+                input: checked.input,
+                abort: new Int32Array(new SharedArrayBuffer(4)),
+                progress: port2,
+              },
+              new AbortController().signal,
+            );
+            port1.close();
+          }
+        }),
+      );
+      raw.ms += performance.now() - t0;
+      raw.jobs += perRound;
+    },
+    e2e: async () => {
+      const run = await closedLoop(clients, perRound, model, input);
+      e2e.ms += run.ms;
+      e2e.jobs += run.timings.length;
+    },
+    // One job in flight per thread: submit-to-event latency without queueing.
+    overhead: async () => {
+      const run = await closedLoop(
+        clients.slice(0, threads),
+        Math.ceil(perRound / 2),
+        model,
+        input,
+      );
+      for (const t of run.timings)
+        overheadTimings.push({ jobId: t.jobId, latency: t.doneAt - t.submittedAt });
+    },
+  });
+
+  for (const c of clients) c.close();
+  await origin.kill();
+  await pool.close();
+  // The worker's own inference time of each job, as the origin recorded it.
+  const db = new Database(join(origin.dataDir, 'overture.sqlite'), { readonly: true });
+  const runMs = new Map(
+    (
+      db.prepare('select id, run_ms as runMs from jobs').all() as { id: string; runMs: number }[]
+    ).map((r) => [r.id, r.runMs]),
+  );
+  db.close();
+  removeDataDir(origin.dataDir);
+  const overheads = overheadTimings.map((t) => t.latency - (runMs.get(t.jobId) ?? 0));
+  const rawPerS = (raw.jobs / raw.ms) * 1000;
+  const e2ePerS = (e2e.jobs / e2e.ms) * 1000;
+  return {
+    raw_jobs_per_s: round(rawPerS, 1),
+    e2e_jobs_per_s: round(e2ePerS, 1),
+    e2e_ratio: round(e2ePerS / rawPerS, 3),
+    overhead_ms_p50: round(percentile(overheads, 50)),
+    overhead_ms_p99: round(percentile(overheads, 99)),
+    inference_ms_p50: round(percentile([...runMs.values()], 50)),
+  };
+}
