@@ -1,12 +1,62 @@
+import { cloudflareTest } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Two projects. `node`: unit, integration and end-to-end suites in forked Node processes
+ * (integration and e2e start real origins with inference pools, and real `wrangler dev`).
+ * `edge`: the Worker in real workerd, its bindings set here, forwarding to an echo origin
+ * that the project's global setup starts.
+ */
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    pool: 'forks',
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
-    // Two cores: integration suites start real origin processes with inference pools.
+    // Two cores: the suites start real processes.
     maxWorkers: 2,
+    projects: [
+      {
+        test: {
+          name: 'node',
+          include: [
+            'test/unit/**/*.test.ts',
+            'test/integration/**/*.test.ts',
+            'test/e2e/**/*.test.ts',
+          ],
+          pool: 'forks',
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        // stripe's ESM build ships source maps without their sources: one warning per module.
+        logLevel: 'error',
+        plugins: [
+          cloudflareTest(({ inject }) => ({
+            wrangler: { configPath: './wrangler.toml' },
+            miniflare: {
+              bindings: {
+                ORIGIN_URL: inject('echoOrigin'),
+                EDGE_SIGNING_SECRET: 'edge-test-signing-secret-0123456789abcdef',
+                STRIPE_WEBHOOK_SECRET: 'whsec_edge_test_0123456789abcdef',
+                CORS_ORIGINS: 'https://app.overture.test, https://admin.overture.test',
+                RATE_LIMIT_ENABLED: 'true',
+                RATE_LIMIT_JOBS: '3/60',
+                RATE_LIMIT_AUTH: '4/60',
+                RATE_LIMIT_DEFAULT: '20/60',
+                BODY_LIMIT_BYTES: '1024',
+                ORIGIN_TIMEOUT_MS: '5000',
+              },
+            },
+          })),
+        ],
+        test: {
+          name: 'edge',
+          include: ['test/edge/**/*.test.ts'],
+          globalSetup: ['test/helpers/edge-global-setup.ts'],
+          testTimeout: 15_000,
+          // One module graph per worker: stripe loads once, not once per file. Files share no
+          // state that matters: each test spends rate limits under its own client IP or token.
+          isolate: false,
+        },
+      },
+    ],
   },
 });

@@ -57,7 +57,8 @@ export function createEdgeApp(): Hono<EdgeEnv> {
   app.use('/v1/*', async function limitApiBody(c, next) {
     return limitBody(c.get('config').BODY_LIMIT_BYTES)(c, next);
   });
-  app.use('/v1/*', rateLimit());
+  // Health probes and Stripe's retries must never be turned away by a client budget.
+  app.use('/v1/*', rateLimit({ exempt: ['/v1/health', '/v1/webhooks/stripe'] }));
   app.all('/v1/*', forwardToOrigin);
 
   app.notFound(async (c) => {

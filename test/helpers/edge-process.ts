@@ -29,14 +29,21 @@ export async function freePort(): Promise<number> {
  * @example
  * const edge = await startEdgeProcess({ ORIGIN_URL: origin.url, EDGE_SIGNING_SECRET: secret });
  */
-export async function startEdgeProcess(vars: Record<string, string>): Promise<EdgeProcess> {
-  const port = await freePort();
+export async function startEdgeProcess(
+  vars: Record<string, string>,
+  options: { port?: number } = {},
+): Promise<EdgeProcess> {
+  // A port chosen beforehand lets a caller give the edge's address to the origin it starts meanwhile.
+  const port = options.port ?? (await freePort());
   const args = [
     'dev',
     '--ip',
     '127.0.0.1',
     '--port',
     String(port),
+    // Otherwise each wrangler takes 9229 when it looks free: two starting at once collide.
+    '--inspector-port',
+    String(await freePort()),
     '--show-interactive-dev-session=false',
   ];
   for (const [k, v] of Object.entries(vars)) args.push('--var', `${k}:${v}`);

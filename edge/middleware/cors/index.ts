@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { ApiError } from '../../../shared/errors.ts';
 import type { EdgeEnv } from '../../context.ts';
+import { errorResponse } from '../../errors.ts';
 
 export interface CorsOptions {
   /** Origins allowed to call the API from a browser, exactly (`https://app.example.com`). */
@@ -41,7 +42,15 @@ export function cors(options: CorsOptions): MiddlewareHandler<EdgeEnv> {
     const origin = c.req.header('origin');
     const ok = origin !== undefined && allowed.has(origin);
     if (c.req.method === 'OPTIONS' && c.req.header('access-control-request-method')) {
-      if (!ok) throw new ApiError('forbidden', 'This origin may not call the API.');
+      if (!ok) {
+        // Answered rather than thrown: a thrown refusal would lose its Vary: Origin.
+        const refusal = errorResponse(
+          c,
+          new ApiError('forbidden', 'This origin may not call the API.'),
+        );
+        refusal.headers.append('vary', 'Origin');
+        return refusal;
+      }
       return new Response(null, {
         status: 204,
         headers: {

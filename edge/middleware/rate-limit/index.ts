@@ -2,6 +2,7 @@ import type { MiddlewareHandler } from 'hono';
 import { ApiError } from '../../../shared/errors.ts';
 import type { Budget } from '../../config.ts';
 import type { EdgeEnv } from '../../context.ts';
+import { errorResponse } from '../../errors.ts';
 
 export { RateLimiter, type TakeResult } from './limiter.ts';
 
@@ -37,18 +38,24 @@ export const policyHeader = (name: BudgetName, b: Budget) =>
 export const limitHeader = (name: BudgetName, remaining: number, reset: number) =>
   `"${name}";r=${remaining};t=${reset}`;
 
+export interface RateLimitOptions {
+  /** Paths no client budget applies to (health probes, Stripe's webhook), exactly. */
+  exempt?: readonly string[];
+}
+
 /**
  * Spends one request of the request's budget in the limiter Durable Object; 429
  * `rate_limited` with `Retry-After` once it is empty. Answers carry `RateLimit-Policy`
- * and `RateLimit`. Switched off, it does nothing at all.
+ * and `RateLimit`. Switched off, or on an exempt path, it does nothing at all.
  *
  * @example
- * app.use('/v1/*', rateLimit());
+ * app.use('/v1/*', rateLimit({ exempt: ['/v1/health'] }));
  */
-export function rateLimit(): MiddlewareHandler<EdgeEnv> {
+export function rateLimit(options: RateLimitOptions = {}): MiddlewareHandler<EdgeEnv> {
+  const exempt = new Set(options.exempt);
   return async function rateLimit(c, next) {
     const config = c.get('config');
-    if (!config.RATE_LIMIT_ENABLED) return next();
+    if (!config.RATE_LIMIT_ENABLED || exempt.has(c.req.path)) return next();
     const name = budgetFor(c.req.method, c.req.path);
     const budget =
       name === 'jobs'
@@ -64,15 +71,15 @@ export function rateLimit(): MiddlewareHandler<EdgeEnv> {
       ratelimit: limitHeader(name, result.remaining, result.resetSeconds),
     };
     if (!result.allowed) {
-      const error = new ApiError(
-        'rate_limited',
-        `Too many requests; the ${name} budget is spent.`,
-        {
+      // Answered rather than thrown: headers set on the context before a throw are lost.
+      const refusal = errorResponse(
+        c,
+        new ApiError('rate_limited', `Too many requests; the ${name} budget is spent.`, {
           retryAfter: result.retryAfterSeconds,
-        },
+        }),
       );
-      for (const [k, v] of Object.entries(headers)) c.header(k, v);
-      throw error;
+      for (const [k, v] of Object.entries(headers)) refusal.headers.set(k, v);
+      return refusal;
     }
     await next();
     if (c.res.status === 101) return;

@@ -1,0 +1,79 @@
+/**
+ * One job from end to end through the real edge (workerd) and the real origin: register,
+ * submit, watch it over a WebSocket that passes through the edge, download the audio.
+ */
+import { describe, expect, it } from 'vitest';
+import { decodeWav } from '../../models/tone-diffusion/wav.ts';
+import type { Job } from '../../shared/schemas/jobs.ts';
+import { sharedEdgePair } from '../helpers/edge-pair.ts';
+import { submitJob } from '../helpers/expectations.ts';
+import { openSocket, streamProblems } from '../helpers/ws-client.ts';
+
+const pair = sharedEdgePair();
+
+describe('a tone-diffusion job through the edge', () => {
+  it('is submitted, followed live over the WebSocket, and downloaded', async () => {
+    const { api } = pair;
+    const { token } = await api.signUp();
+    const socket = await openSocket(pair.edge.url, { token });
+
+    const duration = 2;
+    const job = await submitJob(api, token, 'tone-diffusion', {
+      prompt: 'a slow e2e melody in the rain',
+      seed: 42,
+      duration,
+    });
+    expect(job.status).toBe('queued');
+    const subscribed = await socket.subscribe(job.id, 0);
+    expect(subscribed.type).toBe('subscribed');
+
+    const events = await socket.untilTerminal(job.id, 25_000);
+    expect(streamProblems(events)).toEqual([]);
+    expect(events.map((e) => e.event)).toContain('progress');
+    expect(events.at(0)?.event).toBe('queued');
+    expect(events.at(-1)?.event).toBe('succeeded');
+    const done = events.at(-1)?.job as Job;
+    expect(done.output?.contentType).toBe('audio/wav');
+    const progress = events.filter((e) => e.event === 'progress').map((e) => e.job.progress);
+    expect(progress).toEqual([...progress].sort((a, b) => a - b));
+
+    // The same job over HTTP through the edge agrees.
+    const read = await api.call<Job>('GET', `/v1/jobs/${job.id}`, { token });
+    expect(read.status).toBe(200);
+    expect(read.body.status).toBe('succeeded');
+    expect(read.body.seq).toBe(done.seq);
+
+    const url = done.output?.url as string;
+    const file = await api.call('GET', url, { token });
+    expect(file.status).toBe(200);
+    expect(file.headers.get('content-type')).toBe('audio/wav');
+    expect(Number(file.headers.get('content-length'))).toBe(file.bytes.length);
+    expect(file.bytes.length).toBe(done.output?.bytes);
+    const wav = decodeWav(file.bytes);
+    expect(wav.channels).toBe(1);
+    expect(wav.samples.length / wav.channels / wav.sampleRate).toBeCloseTo(duration, 1);
+    expect(wav.samples.some((s) => Math.abs(s) > 0.01)).toBe(true);
+
+    // A range of it, as a player asks for it.
+    const part = await api.call('GET', url, { token, headers: { range: 'bytes=0-43' } });
+    expect(part.status).toBe(206);
+    expect(part.headers.get('content-range')).toBe(`bytes 0-43/${file.bytes.length}`);
+    expect(part.bytes).toEqual(file.bytes.slice(0, 44));
+    const tail = await api.call('GET', url, { token, headers: { range: 'bytes=-100' } });
+    expect(tail.status).toBe(206);
+    expect(tail.bytes).toEqual(file.bytes.slice(-100));
+  });
+
+  it("keeps a user's output from another user, through the edge too", async () => {
+    const { api } = pair;
+    const owner = await api.signUp();
+    const other = await api.signUp();
+    const job = await submitJob(api, owner.token, 'tone-diffusion', {
+      prompt: 'mine',
+      duration: 1,
+    });
+    await api.waitForJob(owner.token, job.id);
+    const res = await api.call('GET', `/v1/jobs/${job.id}/output`, { token: other.token });
+    expect(res.status).toBe(404);
+  });
+});

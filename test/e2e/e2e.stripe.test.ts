@@ -1,0 +1,110 @@
+/**
+ * Buying credits through the real edge: the edge verifies Stripe's signature on the raw
+ * body and forwards the event, signed, to an origin in Stripe mode (its one Stripe API
+ * call goes to a local double). Stripe retries, so the same event arrives several times.
+ */
+
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sharedEdgePair } from '../helpers/edge-pair.ts';
+import { creditsOf, expectApiError } from '../helpers/expectations.ts';
+import { repoRoot } from '../helpers/origin-process.ts';
+import {
+  checkoutSession,
+  type StripeDouble,
+  signStripe,
+  startStripeDouble,
+  stripeEvent,
+  testSecretKey,
+  testWebhookSecret,
+} from '../helpers/stripe.ts';
+
+// The default packs (origin/billing/default-packs.json).
+const starter = { id: 'starter', credits: 50, amount: 500, currency: 'usd' };
+
+let double: StripeDouble;
+beforeAll(async () => {
+  double = await startStripeDouble();
+});
+afterAll(() => double?.close());
+
+// The origin starts after the double above listens (beforeAll hooks run in order).
+const pair = sharedEdgePair({
+  originEnv: () => ({
+    STRIPE_API_URL: double.url,
+    STRIPE_SECRET_KEY: testSecretKey,
+    STRIPE_WEBHOOK_SECRET: testWebhookSecret,
+    MODEL_DIR: join(repoRoot, 'test/fixtures/models'),
+  }),
+  edgeVars: { STRIPE_WEBHOOK_SECRET: testWebhookSecret },
+});
+
+/** A user who went through Checkout for the starter pack, through the edge. */
+async function checkedOut() {
+  const user = await pair.api.signUp();
+  const res = await pair.api.call('POST', '/v1/billing/checkout', {
+    token: user.token,
+    body: { pack: starter.id },
+  });
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  expect(res.body.url).toMatch(/^https:\/\/checkout\.stripe\.com\//);
+  const sessionId = res.body.sessionId as string;
+  expect(double.sessions.at(-1)?.client_reference_id).toBe(user.id);
+  const body = JSON.stringify(
+    stripeEvent(
+      'checkout.session.completed',
+      checkoutSession({ id: sessionId, userId: user.id, pack: starter.id, amount: starter.amount }),
+    ),
+  );
+  return { user, body };
+}
+
+const postEvent = (body: string, signature: string) =>
+  pair.api.call('POST', '/v1/webhooks/stripe', {
+    body,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'stripe-signature': signature },
+  });
+
+describe('a paid checkout through the edge', () => {
+  it('credits the user exactly once, however many times Stripe delivers the event', async () => {
+    const { user, body } = await checkedOut();
+    expect(await creditsOf(pair.api, user.token)).toBe(0);
+    for (let delivery = 0; delivery < 3; delivery++) {
+      // Each delivery is signed anew, as Stripe does on a retry.
+      const res = await postEvent(body, signStripe(body));
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      expect(res.body).toEqual({ received: true });
+    }
+    expect(await creditsOf(pair.api, user.token)).toBe(starter.credits);
+    const ledger = await pair.api.call('GET', '/v1/billing/ledger', { token: user.token });
+    expect(ledger.body.balance).toBe(starter.credits);
+    expect(ledger.body.data).toHaveLength(1);
+  });
+
+  it('refuses a tampered event at the edge: 400, and no credit', async () => {
+    const { user, body } = await checkedOut();
+    const signature = signStripe(body);
+    const tampered = body.replace(`"amount_total":${starter.amount}`, '"amount_total":1');
+    expect(tampered).not.toBe(body);
+    expectApiError(await postEvent(tampered, signature), 400, 'invalid_signature');
+    // A stale one too, and one signed with another secret.
+    const stale = signStripe(body, { timestamp: Math.floor(Date.now() / 1000) - 600 });
+    expectApiError(await postEvent(body, stale), 400, 'invalid_signature');
+    const forged = signStripe(body, { secret: 'whsec_not_the_right_one_0123456789' });
+    expectApiError(await postEvent(body, forged), 400, 'invalid_signature');
+    expect(await creditsOf(pair.api, user.token)).toBe(0);
+  });
+
+  it('cannot be credited by posting to the origin directly, even with a good Stripe signature', async () => {
+    const { user, body } = await checkedOut();
+    expectApiError(
+      await pair.direct.call('POST', '/v1/webhooks/stripe', {
+        body,
+        headers: { 'stripe-signature': signStripe(body) },
+      }),
+      401,
+      'unauthorized',
+    );
+    expect(await creditsOf(pair.api, user.token)).toBe(0);
+  });
+});

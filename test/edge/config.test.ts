@@ -1,0 +1,85 @@
+import { env } from 'cloudflare:test';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Bindings } from '../../edge/config.ts';
+import { edgeWith, expectError, newTag, seenByOrigin } from './support.ts';
+
+type Overrides = Partial<Record<keyof Bindings, string | undefined>>;
+
+const cases: [string, Overrides, string][] = [
+  ['ORIGIN_URL is missing', { ORIGIN_URL: undefined }, 'ORIGIN_URL'],
+  ['ORIGIN_URL is empty', { ORIGIN_URL: '' }, 'ORIGIN_URL'],
+  ['ORIGIN_URL has a path', { ORIGIN_URL: `${env.ORIGIN_URL}/api` }, 'ORIGIN_URL'],
+  ['ORIGIN_URL is not a URL', { ORIGIN_URL: 'origin.internal:8788' }, 'ORIGIN_URL'],
+  ['EDGE_SIGNING_SECRET is missing', { EDGE_SIGNING_SECRET: undefined }, 'EDGE_SIGNING_SECRET'],
+  [
+    'EDGE_SIGNING_SECRET is short',
+    { EDGE_SIGNING_SECRET: 'short-secret-31-characters-long' },
+    'EDGE_SIGNING_SECRET',
+  ],
+  [
+    'RATE_LIMIT_JOBS is not <requests>/<seconds>',
+    { RATE_LIMIT_JOBS: '10 per minute' },
+    'RATE_LIMIT_JOBS',
+  ],
+  ['RATE_LIMIT_AUTH allows nothing', { RATE_LIMIT_AUTH: '0/60' }, 'RATE_LIMIT_AUTH'],
+  ['RATE_LIMIT_ENABLED is not true/false', { RATE_LIMIT_ENABLED: 'yes' }, 'RATE_LIMIT_ENABLED'],
+  [
+    'STRIPE_WEBHOOK_SECRET is not a whsec_',
+    { STRIPE_WEBHOOK_SECRET: 'sk_live_oops' },
+    'STRIPE_WEBHOOK_SECRET',
+  ],
+  ['BODY_LIMIT_BYTES is not a number', { BODY_LIMIT_BYTES: '64k' }, 'BODY_LIMIT_BYTES'],
+  ['CORS_ORIGINS holds a non-URL', { CORS_ORIGINS: 'https://ok.example, *' }, 'CORS_ORIGINS'],
+];
+
+describe('a misconfigured edge', () => {
+  let logged: string[];
+  beforeEach(() => {
+    logged = [];
+    const spy = vi.spyOn(console, 'error').mockImplementation((line: unknown) => {
+      logged.push(String(line));
+    });
+    return () => spy.mockRestore();
+  });
+
+  it.each(cases)(
+    'answers 500 misconfigured naming the binding when %s',
+    async (_, overrides, name) => {
+      const edge = edgeWith(overrides);
+      const tag = newTag();
+      for (const path of ['/v1/me', '/healthz']) {
+        const res = await edge(path, { headers: { 'x-echo-tag': tag } });
+        const { error } = await expectError(res, 500, 'misconfigured');
+        expect(error.message).toContain(name);
+        // The problem is named, its value (perhaps a secret) never shown.
+        for (const value of Object.values(overrides)) {
+          if (value) expect(error.message).not.toContain(value);
+        }
+        expect(error.message).not.toContain(env.EDGE_SIGNING_SECRET);
+      }
+      // Logged as plainly: the name, never the value.
+      expect(logged.join('\n')).toContain(name);
+      for (const value of Object.values(overrides)) {
+        if (value) expect(logged.join('\n')).not.toContain(value);
+      }
+      expect(await seenByOrigin(tag)).toEqual([]);
+    },
+  );
+
+  it('names every bad binding at once', async () => {
+    const res = await edgeWith({ ORIGIN_URL: undefined, RATE_LIMIT_JOBS: 'ten' })('/v1/me');
+    const { error } = await expectError(res, 500, 'misconfigured');
+    expect(error.message).toContain('ORIGIN_URL');
+    expect(error.message).toContain('RATE_LIMIT_JOBS');
+  });
+
+  it('is not a misconfiguration when the optional bindings are left out', async () => {
+    const res = await edgeWith({
+      STRIPE_WEBHOOK_SECRET: undefined,
+      CORS_ORIGINS: undefined,
+      RATE_LIMIT_JOBS: undefined,
+      BODY_LIMIT_BYTES: '',
+    })('/healthz');
+    expect(res.status).toBe(200);
+  });
+});

@@ -1,0 +1,225 @@
+import { env } from 'cloudflare:test';
+import { describe, expect, inject, it } from 'vitest';
+import { verifyEdgeRequest } from '../../shared/edge-signature.ts';
+import {
+  type Echoed,
+  echoedBody,
+  edgeFetch,
+  edgeWith,
+  expectError,
+  newClientIp,
+  newTag,
+  seenByOrigin,
+} from './support.ts';
+
+const secret = () => env.EDGE_SIGNING_SECRET as string;
+
+/** Checks the edge signature of a request as the echo origin received it. */
+const verifyEchoed = (echoed: Echoed, maxAgeSeconds = 30) =>
+  verifyEdgeRequest(
+    secret(),
+    {
+      method: echoed.method,
+      pathWithQuery: echoed.path,
+      body: ['GET', 'HEAD'].includes(echoed.method) ? undefined : echoedBody(echoed),
+      header: (name) => echoed.headers[name],
+    },
+    { maxAgeSeconds },
+  );
+
+describe('forwarding', () => {
+  it('signs every request so that the origin can verify it', async () => {
+    const body = JSON.stringify({ model: 'steps', input: { steps: 3 } });
+    const answers = await Promise.all([
+      edgeFetch('/v1/jobs', {
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'application/json' },
+      }),
+      edgeFetch('/v1/me'),
+      edgeFetch('/v1/api-keys/key_1', { method: 'DELETE' }),
+      edgeFetch('/v1/jobs/job_1/output', { headers: { range: 'bytes=0-9' } }),
+    ]);
+    for (const res of answers) {
+      expect(res.status).toBe(200);
+      const echoed = (await res.json()) as Echoed;
+      const check = await verifyEchoed(echoed);
+      expect(check.ok, `${echoed.method} ${echoed.path} ${JSON.stringify(check)}`).toBe(true);
+    }
+    const posted = (await (await edgeFetch('/v1/jobs', { method: 'POST', body })).json()) as Echoed;
+    expect(new TextDecoder().decode(echoedBody(posted))).toBe(body);
+  });
+
+  it('signs the client IP and request id: changing either breaks the signature', async () => {
+    const ip = newClientIp();
+    const res = await edgeFetch('/v1/me', { headers: { 'cf-connecting-ip': ip } });
+    const echoed = (await res.json()) as Echoed;
+    expect(echoed.headers['x-edge-client-ip']).toBe(ip);
+    expect((await verifyEchoed(echoed)).ok).toBe(true);
+    const withIp = {
+      ...echoed,
+      headers: { ...echoed.headers, 'x-edge-client-ip': '203.0.113.10' },
+    };
+    expect(await verifyEchoed(withIp)).toEqual({ ok: false, reason: 'mismatch' });
+    const withPath = { ...echoed, path: '/v1/api-keys' };
+    expect(await verifyEchoed(withPath)).toEqual({ ok: false, reason: 'mismatch' });
+  });
+
+  it("drops the client's x-edge-*, cf-* and x-forwarded-* headers", async () => {
+    const ip = newClientIp();
+    const res = await edgeFetch('/v1/me', {
+      headers: {
+        'cf-connecting-ip': ip,
+        'x-edge-signature': 'v1=forged',
+        'x-edge-timestamp': '1',
+        'x-edge-client-ip': '10.0.0.1',
+        'x-edge-admin': 'yes',
+        'cf-ray': 'forged-ray',
+        'cf-ipcountry': 'XX',
+        'x-forwarded-for': '10.0.0.2',
+        'x-forwarded-host': 'origin.internal',
+        'x-forwarded-proto': 'http',
+        'x-real-ip': '10.0.0.3',
+        authorization: 'Bearer ovt_kept',
+      },
+    });
+    const { headers } = (await res.json()) as Echoed;
+    const forged = [
+      'v1=forged',
+      '1',
+      '10.0.0.1',
+      'yes',
+      'forged-ray',
+      'XX',
+      '10.0.0.2',
+      'origin.internal',
+    ];
+    for (const [name, value] of Object.entries(headers)) {
+      expect(forged, `${name}: ${value}`).not.toContain(value);
+      expect(name).not.toMatch(/^x-forwarded-|^x-real-ip$|^cf-(ray|ipcountry|connecting-ip)$/);
+    }
+    expect(headers['x-edge-client-ip']).toBe(ip);
+    expect(headers['x-edge-admin']).toBeUndefined();
+    expect(headers.authorization).toBe('Bearer ovt_kept');
+  });
+
+  it("sends the edge's x-request-id to the origin and answers it, not the client's", async () => {
+    const res = await edgeFetch('/v1/me', { headers: { 'x-request-id': 'client-chosen-id' } });
+    const echoed = (await res.json()) as Echoed;
+    const id = res.headers.get('x-request-id');
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(echoed.headers['x-request-id']).toBe(id);
+  });
+
+  it('keeps the path and query string exactly', async () => {
+    const pathWithQuery = '/v1/jobs?status=queued&limit=5&cursor=a%2Fb%3D%3D&empty=&x=%C3%A9';
+    const echoed = (await (await edgeFetch(pathWithQuery)).json()) as Echoed;
+    expect(echoed.path).toBe(pathWithQuery);
+    expect((await verifyEchoed(echoed)).ok).toBe(true);
+  });
+
+  it("passes the origin's JSON errors through as they are", async () => {
+    const res = await edgeFetch('/v1/jobs', { headers: { 'x-echo-mode': 'json-503' } });
+    expect(res.status).toBe(503);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('internal');
+  });
+});
+
+describe('a failing origin', () => {
+  it('answering a non-JSON 500 is a 502 bad_gateway in JSON, never its HTML', async () => {
+    const res = await edgeFetch('/v1/me', { headers: { 'x-echo-mode': 'html-500' } });
+    const error = await expectError(res, 502, 'bad_gateway');
+    expect(JSON.stringify(error)).not.toContain('<html');
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+
+  it('that cannot be reached is a 502 bad_gateway', async () => {
+    const edge = edgeWith({ ORIGIN_URL: inject('deadOrigin') });
+    await expectError(await edge('/v1/me'), 502, 'bad_gateway');
+  });
+
+  it('slower than ORIGIN_TIMEOUT_MS is a 504 gateway_timeout', async () => {
+    const edge = edgeWith({ ORIGIN_TIMEOUT_MS: '300' });
+    const tag = newTag();
+    const res = await edge('/v1/jobs', { headers: { 'x-echo-mode': 'hang', 'x-echo-tag': tag } });
+    await expectError(res, 504, 'gateway_timeout');
+    expect(await seenByOrigin(tag)).toHaveLength(1);
+  });
+});
+
+describe('at the edge only', () => {
+  it('refuses a body over BODY_LIMIT_BYTES with 413, without forwarding it', async () => {
+    const limit = Number(env.BODY_LIMIT_BYTES);
+    const tag = newTag();
+    const res = await edgeFetch('/v1/jobs', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-echo-tag': tag },
+      body: JSON.stringify({ model: 'steps', input: { prompt: 'x'.repeat(limit) } }),
+    });
+    await expectError(res, 413, 'payload_too_large');
+    expect(await seenByOrigin(tag)).toEqual([]);
+  });
+
+  it('refuses a streamed body (no Content-Length) that grows past the limit', async () => {
+    const limit = Number(env.BODY_LIMIT_BYTES);
+    const tag = newTag();
+    const chunk = new TextEncoder().encode('y'.repeat(256));
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent > limit * 2) return controller.close();
+        sent += chunk.length;
+        controller.enqueue(chunk);
+      },
+    });
+    const res = await edgeFetch('/v1/jobs', {
+      method: 'POST',
+      headers: { 'x-echo-tag': tag },
+      body,
+    });
+    await expectError(res, 413, 'payload_too_large');
+    expect(await seenByOrigin(tag)).toEqual([]);
+  });
+
+  it('lets a body of exactly the limit through', async () => {
+    const limit = Number(env.BODY_LIMIT_BYTES);
+    const res = await edgeFetch('/v1/jobs', { method: 'POST', body: 'z'.repeat(limit) });
+    expect(res.status).toBe(200);
+    expect(echoedBody((await res.json()) as Echoed)).toHaveLength(limit);
+  });
+
+  it('does not forward /metrics (the origin keeps it to itself)', async () => {
+    const tag = newTag();
+    const res = await edgeFetch('/metrics', { headers: { 'x-echo-tag': tag } });
+    await res.body?.cancel();
+    // The static assets' 404 where there are assets (as here), the API's JSON 404 otherwise.
+    expect(res.status).toBe(404);
+    expect(await seenByOrigin(tag)).toEqual([]);
+  });
+
+  it('answers its own liveness at /healthz', async () => {
+    const res = await edgeFetch('/healthz');
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'ok', service: 'edge' });
+  });
+});
+
+describe('security headers', () => {
+  it.each([
+    ['a forwarded answer', () => edgeFetch('/v1/me')],
+    ['an edge error', () => edgeFetch('/metrics')],
+    ['the liveness probe', () => edgeFetch('/healthz')],
+    ['a gateway error', () => edgeFetch('/v1/me', { headers: { 'x-echo-mode': 'html-500' } })],
+  ])('are on %s', async (_, send) => {
+    const res = await send();
+    await res.body?.cancel();
+    expect(res.headers.get('strict-transport-security')).toMatch(/max-age=\d{7,}/);
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('referrer-policy')).toBe('strict-origin-when-cross-origin');
+    expect(res.headers.get('x-frame-options')).toBe('DENY');
+    const csp = res.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).toContain("default-src 'self'");
+    expect(res.headers.get('x-request-id')).toBeTruthy();
+  });
+});

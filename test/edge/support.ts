@@ -1,0 +1,96 @@
+/**
+ * Helpers for the edge's tests, which run inside workerd: requests to the Worker (`SELF`)
+ * or to a Worker built with other bindings, and a look at what the echo origin received.
+ */
+import { env, SELF } from 'cloudflare:test';
+import Stripe from 'stripe';
+import { expect, inject } from 'vitest';
+import { createEdgeApp } from '../../edge/app.ts';
+import type { Bindings } from '../../edge/config.ts';
+import type { ErrorBody } from '../../shared/errors.ts';
+
+/** What the echo origin answers by default: the request it received (body in base64). */
+export interface Echoed {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export const edgeBase = 'https://edge.overture.test';
+
+/**
+ * A client IP of its own (`cf-connecting-ip`, random in the IPv6 documentation range), so
+ * that a test's requests spend a rate-limit bucket that no other test, in any file, touches.
+ */
+export function newClientIp(): string {
+  const words = Array.from(crypto.getRandomValues(new Uint16Array(6)), (w) => w.toString(16));
+  return `2001:db8:${words.join(':')}`;
+}
+
+/** A tag for `x-echo-tag`, to find the requests of one test at the echo origin. */
+export const newTag = (): string => `tag-${crypto.randomUUID()}`;
+
+/** A request to the Worker under test, from its own client IP unless one is given. */
+export function edgeFetch(path: string, init: RequestInit = {}): Promise<Response> {
+  const headers = new Headers(init.headers);
+  if (!headers.has('cf-connecting-ip')) headers.set('cf-connecting-ip', newClientIp());
+  return SELF.fetch(`${edgeBase}${path}`, { ...init, headers });
+}
+
+/**
+ * The edge app with other bindings than the Worker's (the same Durable Object namespace):
+ * for the settings one test needs, such as rate limiting switched off.
+ */
+export function edgeWith(overrides: Partial<Record<keyof Bindings, string | undefined>>) {
+  const app = createEdgeApp();
+  const bindings = { ...env, ...overrides } as Bindings;
+  return (path: string, init: RequestInit = {}): Promise<Response> => {
+    const headers = new Headers(init.headers);
+    if (!headers.has('cf-connecting-ip')) headers.set('cf-connecting-ip', newClientIp());
+    return Promise.resolve(
+      app.fetch(new Request(`${edgeBase}${path}`, { ...init, headers }), bindings),
+    );
+  };
+}
+
+/** The requests tagged `tag` that reached the echo origin. */
+export async function seenByOrigin(tag: string): Promise<Echoed[]> {
+  const res = await fetch(`${inject('echoOrigin')}/__echo/seen?tag=${encodeURIComponent(tag)}`);
+  return (await res.json()) as Echoed[];
+}
+
+/** The bytes of an echoed body. */
+export const echoedBody = (echoed: Echoed): Uint8Array<ArrayBuffer> =>
+  Uint8Array.from(atob(echoed.body), (ch) => ch.charCodeAt(0));
+
+/**
+ * Asserts the API's error shape (status, JSON `{error:{code,message,requestId}}` whose id is
+ * the `x-request-id` header's) and answers the body.
+ */
+export async function expectError(res: Response, status: number, code: string): Promise<ErrorBody> {
+  const text = await res.text();
+  expect(res.status, text).toBe(status);
+  expect(res.headers.get('content-type'), text).toMatch(/^application\/json/);
+  const body = JSON.parse(text) as ErrorBody;
+  expect(body.error.code, text).toBe(code);
+  expect(body.error.message, text).toEqual(expect.any(String));
+  expect(res.headers.get('x-request-id'), text).toBeTruthy();
+  expect(body.error.requestId, text).toBe(res.headers.get('x-request-id'));
+  return body;
+}
+
+const stripeCrypto = Stripe.createSubtleCryptoProvider();
+
+/** A `Stripe-Signature` header made with Stripe's own scheme (Web Crypto, as in workerd). */
+export function signStripe(
+  payload: string,
+  options: { secret?: string; timestamp?: number } = {},
+): Promise<string> {
+  return Stripe.webhooks.generateTestHeaderStringAsync({
+    payload,
+    secret: options.secret ?? (env.STRIPE_WEBHOOK_SECRET as string),
+    cryptoProvider: stripeCrypto,
+    ...(options.timestamp !== undefined ? { timestamp: options.timestamp } : {}),
+  });
+}
