@@ -1,0 +1,109 @@
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { onTestFinished } from 'vitest';
+import type { WebhookDeliveryInfo } from '../../shared/schemas/jobs.ts';
+import type { apiClient } from './api.ts';
+
+export interface ReceivedWebhook {
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/** How the receiver answers its `n`-th request (0-based): a status, a redirect, or never. */
+export type Responder = (n: number, hit: ReceivedWebhook) => number | 'hang' | { redirect: string };
+
+export interface Receiver {
+  url: string;
+  port: number;
+  received: ReceivedWebhook[];
+  /** Waits until `count` requests have arrived. */
+  waitForCount(count: number, timeoutMs?: number): Promise<ReceivedWebhook[]>;
+}
+
+/**
+ * A local `node:http` webhook receiver on 127.0.0.1 (port 0 unless given), closed (with any
+ * hanging request) when the test finishes.
+ *
+ * @example
+ * const receiver = await startReceiver((n) => (n === 0 ? 500 : 200));
+ */
+export async function startReceiver(respond: Responder, port = 0): Promise<Receiver> {
+  const received: ReceivedWebhook[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const hit = {
+        path: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString(),
+      };
+      const answer = respond(received.length, hit);
+      received.push(hit);
+      if (answer === 'hang') return;
+      if (typeof answer === 'number') res.writeHead(answer).end();
+      else res.writeHead(302, { location: answer.redirect }).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  onTestFinished(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+  const bound = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${bound}/hooks`,
+    port: bound,
+    received,
+    async waitForCount(count, timeoutMs = 15_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (received.length < count) {
+        if (Date.now() > deadline) {
+          throw new Error(`receiver got ${received.length} of ${count} requests`);
+        }
+        await sleep(10);
+      }
+      return received;
+    },
+  };
+}
+
+/** A port that nothing listens on (found free, then released): connections are refused. */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Polls `GET /v1/jobs/:id/webhook-deliveries` until `until(deliveries)` holds. */
+export async function waitForDeliveries(
+  api: ReturnType<typeof apiClient>,
+  token: string,
+  jobId: string,
+  until: (deliveries: WebhookDeliveryInfo[]) => boolean,
+  timeoutMs = 15_000,
+): Promise<WebhookDeliveryInfo[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await api.call<{ data: WebhookDeliveryInfo[] }>(
+      'GET',
+      `/v1/jobs/${jobId}/webhook-deliveries`,
+      { token },
+    );
+    if (res.status !== 200)
+      throw new Error(`deliveries: ${res.status} ${JSON.stringify(res.body)}`);
+    if (until(res.body.data)) return res.body.data;
+    if (Date.now() > deadline) {
+      throw new Error(`deliveries of ${jobId} never matched: ${JSON.stringify(res.body.data)}`);
+    }
+    await sleep(25);
+  }
+}
+
+/** Every delivery has ended (delivered or failed). */
+export const allSettled = (deliveries: WebhookDeliveryInfo[]): boolean =>
+  deliveries.length > 0 && deliveries.every((d) => d.status !== 'pending');

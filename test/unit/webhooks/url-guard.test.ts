@@ -1,0 +1,155 @@
+import type { LookupAddress } from 'node:dns';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import {
+  checkWebhookUrl,
+  guardedLookup,
+  isBlockedAddress,
+} from '../../../origin/webhooks/url-guard.ts';
+
+const blocked = [
+  '127.0.0.1',
+  '127.255.255.254',
+  '10.1.2.3',
+  '172.16.0.1',
+  '172.31.255.255',
+  '192.168.1.1',
+  '169.254.169.254',
+  '100.64.0.1',
+  '0.0.0.0',
+  '224.0.0.1',
+  '255.255.255.255',
+  '::1',
+  '[::1]',
+  '::',
+  'fc00::1',
+  'fd00::1',
+  'fe80::1',
+  'fe80::1%eth0',
+  'ff02::1',
+  '::ffff:127.0.0.1',
+  '::ffff:7f00:1',
+  '::FFFF:10.0.0.1',
+  '64:ff9b::a9fe:a9fe',
+  'localhost',
+  'not-an-address',
+  '',
+];
+const allowed = [
+  '8.8.8.8',
+  '1.1.1.1',
+  '172.15.255.255',
+  '172.32.0.1',
+  '192.169.0.1',
+  '100.128.0.1',
+  '2606:4700:4700::1111',
+  '2001:4860:4860::8888',
+  '::ffff:8.8.8.8',
+];
+
+describe('isBlockedAddress', () => {
+  it.each(blocked)('blocks %s', (address) => {
+    expect(isBlockedAddress(address)).toBe(true);
+  });
+  it.each(allowed)('allows %s', (address) => {
+    expect(isBlockedAddress(address)).toBe(false);
+  });
+});
+
+describe('checkWebhookUrl', () => {
+  it.each([
+    ['http://example.com/hooks', 'must be https'],
+    ['ftp://example.com/hooks', 'must be https'],
+    ['https://user:pw@example.com/hooks', 'must not carry credentials'],
+    ['https://:pw@example.com/hooks', 'must not carry credentials'],
+    ['https://localhost/hooks', 'loopback'],
+    ['https://localhost./hooks', 'loopback'],
+    ['https://Api.LocalHost/hooks', 'loopback'],
+    ['https://127.0.0.1/hooks', 'private'],
+    ['https://127.1/hooks', 'private'],
+    ['https://0x7f000001/hooks', 'private'],
+    ['https://[::1]:8443/hooks', 'private'],
+    ['https://[::ffff:127.0.0.1]/hooks', 'private'],
+    ['https://[fd00::1]/hooks', 'private'],
+    ['https://10.0.0.1/hooks', 'private'],
+    ['https://172.16.0.1/hooks', 'private'],
+    ['https://192.168.1.1/hooks', 'private'],
+    ['https://169.254.169.254/latest/meta-data/', 'private'],
+    ['no scheme', 'not a URL'],
+  ])('refuses %s (%s)', (raw, reason) => {
+    const check = checkWebhookUrl(raw, false);
+    expect(check.ok).toBe(false);
+    if (!check.ok) expect(check.reason).toContain(reason);
+  });
+
+  it('accepts public https URLs, normalised', () => {
+    expect(checkWebhookUrl('https://Hooks.Example.com:8443/a?b=1', false)).toEqual({
+      ok: true,
+      url: new URL('https://hooks.example.com:8443/a?b=1'),
+    });
+    expect(checkWebhookUrl('https://8.8.8.8/hooks', false).ok).toBe(true);
+    expect(checkWebhookUrl('https://[2606:4700::1111]/hooks', false).ok).toBe(true);
+  });
+
+  it('lets the development setting reach http and private hosts, but never credentials', () => {
+    expect(checkWebhookUrl('http://127.0.0.1:8080/hooks', true).ok).toBe(true);
+    expect(checkWebhookUrl('https://localhost/hooks', true).ok).toBe(true);
+    expect(checkWebhookUrl('http://u:p@127.0.0.1/hooks', true).ok).toBe(false);
+    expect(checkWebhookUrl('ftp://127.0.0.1/hooks', true).ok).toBe(false);
+  });
+});
+
+type Resolved = { address: string | LookupAddress[]; family?: number | undefined };
+
+function lookUp(allowInsecure: boolean, host: string, all: boolean): Promise<Resolved> {
+  return new Promise((resolve, reject) => {
+    guardedLookup(allowInsecure)(host, { all }, (error, address, family) =>
+      error ? reject(error) : resolve({ address, family }),
+    );
+  });
+}
+
+describe('guardedLookup', () => {
+  it('refuses a name that resolves to loopback with EBLOCKED, in both lookup forms', async () => {
+    for (const all of [false, true]) {
+      await expect(lookUp(false, 'localhost', all)).rejects.toMatchObject({ code: 'EBLOCKED' });
+    }
+    await expect(lookUp(false, '169.254.169.254', false)).rejects.toMatchObject({
+      code: 'EBLOCKED',
+    });
+  });
+
+  it('answers public addresses, in the form asked for', async () => {
+    expect(await lookUp(false, '8.8.8.8', false)).toEqual({ address: '8.8.8.8', family: 4 });
+    expect(await lookUp(false, '8.8.8.8', true)).toMatchObject({
+      address: [{ address: '8.8.8.8', family: 4 }],
+    });
+  });
+
+  it('resolves loopback under the development setting', async () => {
+    const { address } = await lookUp(true, 'localhost', false);
+    expect(isBlockedAddress(address as string)).toBe(true);
+  });
+
+  it('keeps an http request from ever connecting to a name on a blocked address', async () => {
+    let hits = 0;
+    const server = createServer((_req, res) => {
+      hits++;
+      res.end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const { port } = server.address() as AddressInfo;
+
+    const error = await new Promise<NodeJS.ErrnoException>((resolve, reject) => {
+      const req = request(`http://localhost:${port}/`, { lookup: guardedLookup(false) }, () =>
+        reject(new Error('connected')),
+      );
+      req.on('error', resolve);
+      req.end();
+    });
+    expect(error.code).toBe('EBLOCKED');
+    expect(hits).toBe(0);
+  });
+});

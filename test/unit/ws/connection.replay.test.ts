@@ -1,0 +1,142 @@
+import { setImmediate as tick } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import type { WebSocket } from 'ws';
+import type { JobEvent } from '../../../origin/store/store.ts';
+import { Connection, jobMessage } from '../../../origin/ws/connection.ts';
+import type { HubContext } from '../../../origin/ws/hub-context.ts';
+import type { Job } from '../../../shared/schemas/jobs.ts';
+
+const jobId = 'job_replay0000000000';
+const owner = 'usr_owner000000000';
+
+/** The part of a `ws` socket a Connection uses; records what was sent. */
+class FakeSocket {
+  readonly OPEN = 1;
+  readyState = 1;
+  bufferedAmount = 0;
+  readonly sent: string[] = [];
+  send(text: string) {
+    this.sent.push(text);
+  }
+  close() {
+    this.readyState = 3;
+  }
+  terminate() {
+    this.readyState = 3;
+  }
+}
+
+/**
+ * A job whose events are published one per macrotask, and a store whose reads yield to the
+ * event loop (as a networked database would), so events commit between a subscriber's
+ * snapshot read, its replay read, and its going live. `readsLate` picks whether a replay
+ * sees the events committed during its own wait.
+ */
+function world(readsLate: boolean) {
+  const events: JobEvent[] = [];
+  const followers = new Set<Connection>();
+  const snapshot = (seq: number) => ({ id: jobId, status: 'running', seq }) as unknown as Job;
+  const hub: HubContext = {
+    limits: {
+      maxBufferedBytes: 1 << 30,
+      maxMessageBytes: 4096,
+      maxSubscriptions: 10,
+      maxSocketsPerUser: 10,
+      errorBudget: 5,
+      authTimeoutMs: 1_000,
+      pingIntervalMs: 1_000,
+    },
+    store: {
+      async get(userId) {
+        await tick();
+        return userId === owner ? snapshot(events.length) : undefined;
+      },
+      async eventsSince(_jobId, since) {
+        const early = events.filter((e) => e.seq > since);
+        await tick();
+        return readsLate ? events.filter((e) => e.seq > since) : early;
+      },
+    },
+    async authenticate() {},
+    subscribe: (c) => followers.add(c),
+    unsubscribe: (c) => followers.delete(c),
+    onSlowConsumer() {},
+  };
+  const publish = () => {
+    const seq = events.length + 1;
+    const event: JobEvent = {
+      jobId,
+      userId: owner,
+      seq,
+      kind: seq === 1 ? 'queued' : 'progress',
+      job: snapshot(seq),
+      createdAt: Date.now(),
+    };
+    events.push(event);
+    for (const c of followers) c.deliver(jobId, event, jobMessage(event));
+  };
+  const connect = (userId = owner) => {
+    const socket = new FakeSocket();
+    const connection = new Connection(socket as unknown as WebSocket, hub);
+    connection.userId = userId;
+    const subscribe = (since?: number) =>
+      connection.onMessage(Buffer.from(JSON.stringify({ type: 'subscribe', jobId, since })), false);
+    const seqs = () =>
+      socket.sent
+        .map((text) => JSON.parse(text) as { type: string; seq: number })
+        .filter((m) => m.type === 'job')
+        .map((m) => m.seq);
+    return { socket, subscribe, seqs };
+  };
+  return { events, publish, connect };
+}
+
+const range = (from: number, to: number) =>
+  Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
+
+describe('Connection: replay racing live events', () => {
+  it.each([
+    ['replay reads after its wait', true],
+    ['replay reads before its wait', false],
+  ])('delivers every seq once, in order, whenever a subscribe lands (%s)', async (_, late) => {
+    const w = world(late);
+    const total = 120;
+    const joiners = [0, 1, 2, 5, 17, 60, 118].map((at) => ({ at, client: w.connect() }));
+    const live = joiners.map(() => w.connect());
+    const subscribing: Promise<void>[] = [];
+    for (let n = 0; n <= total; n++) {
+      for (const [i, j] of joiners.entries()) {
+        if (j.at === n) {
+          subscribing.push(j.client.subscribe(0));
+          subscribing.push(live[i]?.subscribe() ?? Promise.resolve());
+        }
+      }
+      if (n < total) w.publish();
+      await tick();
+    }
+    await Promise.all(subscribing);
+    for (let i = 0; i < 5; i++) await tick();
+
+    for (const j of joiners) expect(j.client.seqs(), `since 0 at ${j.at}`).toEqual(range(1, total));
+    for (const [i, client] of live.entries()) {
+      const seqs = client.seqs();
+      // Live from the snapshot it was given: a tail of the stream, gapless and unrepeated.
+      expect(seqs, `live at ${joiners[i]?.at}`).toEqual(range(total - seqs.length + 1, total));
+    }
+  });
+
+  it("drops events of another user's job, and answers not_found to its subscribe", async () => {
+    const w = world(true);
+    const stranger = w.connect('usr_stranger000000');
+    const subscribing = stranger.subscribe(0);
+    for (let n = 0; n < 10; n++) {
+      w.publish();
+      await tick();
+    }
+    await subscribing;
+    expect(stranger.seqs()).toEqual([]);
+    expect(stranger.socket.sent.map((t) => JSON.parse(t))).toEqual([
+      { type: 'error', code: 'not_found', message: 'no such job', jobId },
+    ]);
+  });
+});
