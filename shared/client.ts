@@ -10,6 +10,7 @@ import type {
   WebhookDeliveryInfo,
 } from './schemas/jobs.ts';
 import type { ModelInfo } from './schemas/models.ts';
+import type { StatsAnswer } from './schemas/stats.ts';
 
 /** An error answer of the API, with its machine-readable code. */
 export class ApiClientError extends Error {
@@ -176,6 +177,13 @@ export class OvertureClient {
   }
   ledger() {
     return this.request<LedgerAnswer>('GET', '/v1/billing/ledger');
+  }
+  /** Per-model quality over a window (`24h`, `7d`, …); `scope: 'all'` for administrators. */
+  stats(query: { window?: string; scope?: 'own' | 'all' } = {}) {
+    const params = new URLSearchParams();
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, v);
+    const qs = params.toString();
+    return this.request<StatsAnswer>('GET', `/v1/stats${qs ? `?${qs}` : ''}`);
   }
   createApiKey(name: string) {
     return this.request<CreatedApiKey>('POST', '/v1/api-keys', { name });

@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /**
  * The one error vocabulary of the API (API.md "Errors"), shared by the edge, the origin
  * and clients. A code names what went wrong; `codeToStatus` is the only place that maps
@@ -73,9 +75,15 @@ export function codeToStatus(code: ErrorCode): number {
 }
 
 /** The JSON body of every error answer. */
-export interface ErrorBody {
-  error: { code: ErrorCode; message: string; details?: unknown; requestId?: string };
-}
+export const errorBodySchema = z.object({
+  error: z.object({
+    code: z.enum(errorCodes),
+    message: z.string(),
+    details: z.unknown().optional(),
+    requestId: z.string().optional(),
+  }),
+});
+export type ErrorBody = z.infer<typeof errorBodySchema>;
 
 /**
  * The one error class: thrown by services and middleware, turned into an answer by each

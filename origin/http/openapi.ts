@@ -73,7 +73,7 @@ export interface OperationSpec {
   /** Answers by status: a JSON schema, a file, or nothing (204, 304). */
   responses: Record<number, { description: string; schema?: z.ZodType | typeof binary }>;
   /** Error codes of this operation beyond those its shape implies (see `impliedErrors`). */
-  errors: ErrorCode[];
+  errors?: ErrorCode[];
 }
 
 const json = (schema: z.ZodType, description: string) => ({ schema, description });
@@ -87,7 +87,6 @@ export const operations: OperationSpec[] = [
     summary: 'This document',
     auth: false,
     responses: { 200: json(openApiDocumentSchema, 'OpenAPI 3.1') },
-    errors: [],
   },
   {
     method: 'get',
@@ -99,7 +98,6 @@ export const operations: OperationSpec[] = [
       200: json(healthSchema, 'healthy or degraded'),
       503: json(healthSchema, 'starting, or stopping (with Retry-After)'),
     },
-    errors: [],
   },
   {
     method: 'get',
@@ -108,7 +106,6 @@ export const operations: OperationSpec[] = [
     summary: 'The models, with cost and input schema',
     auth: false,
     responses: { 200: json(modelListSchema, 'every loaded model') },
-    errors: [],
   },
   {
     method: 'post',
@@ -137,7 +134,6 @@ export const operations: OperationSpec[] = [
     summary: 'Who the token is, and the credit balance',
     auth: true,
     responses: { 200: json(meAnswerSchema, 'the account') },
-    errors: [],
   },
   {
     method: 'post',
@@ -147,7 +143,6 @@ export const operations: OperationSpec[] = [
     auth: true,
     body: createApiKeySchema,
     responses: { 201: json(createdApiKeySchema, 'the key, the only time it is shown') },
-    errors: [],
   },
   {
     method: 'get',
@@ -156,7 +151,6 @@ export const operations: OperationSpec[] = [
     summary: "The account's API keys",
     auth: true,
     responses: { 200: json(apiKeyListSchema, 'the keys that are not revoked') },
-    errors: [],
   },
   {
     method: 'delete',
@@ -165,7 +159,6 @@ export const operations: OperationSpec[] = [
     summary: 'Revoke an API key',
     auth: true,
     responses: { 204: { description: 'revoked' } },
-    errors: [],
   },
   {
     method: 'post',
@@ -195,7 +188,6 @@ export const operations: OperationSpec[] = [
     auth: true,
     query: listJobsQuerySchema,
     responses: { 200: json(jobPageSchema, 'a page; follow nextCursor for the next') },
-    errors: [],
   },
   {
     method: 'get',
@@ -204,7 +196,6 @@ export const operations: OperationSpec[] = [
     summary: 'A job',
     auth: true,
     responses: { 200: json(jobSchema, 'the job') },
-    errors: [],
   },
   {
     method: 'post',
@@ -240,7 +231,6 @@ export const operations: OperationSpec[] = [
     summary: "The job's outbound webhook messages and how they went",
     auth: true,
     responses: { 200: json(webhookDeliveryListSchema, 'oldest first') },
-    errors: [],
   },
   {
     method: 'get',
@@ -249,7 +239,6 @@ export const operations: OperationSpec[] = [
     summary: "The key that signs this account's webhooks (Standard Webhooks)",
     auth: true,
     responses: { 200: json(webhookSecretSchema, 'the secret') },
-    errors: [],
   },
   {
     method: 'get',
@@ -258,7 +247,6 @@ export const operations: OperationSpec[] = [
     summary: 'Credit packs, and whether credits can be bought',
     auth: false,
     responses: { 200: json(packsAnswerSchema, 'the packs') },
-    errors: [],
   },
   {
     method: 'post',
@@ -277,7 +265,6 @@ export const operations: OperationSpec[] = [
     summary: "The account's latest credit changes and its balance",
     auth: true,
     responses: { 200: json(ledgerAnswerSchema, 'newest first, at most 100') },
-    errors: [],
   },
   {
     method: 'post',
@@ -381,7 +368,7 @@ function schemaRef(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
 
 /** Codes an operation can answer by its shape alone, then the edge's and the server's. */
 function impliedErrors(op: OperationSpec): ErrorCode[] {
-  const codes: ErrorCode[] = [...op.errors];
+  const codes: ErrorCode[] = [...(op.errors ?? [])];
   if (op.auth) codes.push('unauthorized');
   if (op.body) codes.push('invalid_request', 'unsupported_media_type', 'payload_too_large');
   if (op.query) codes.push('invalid_request');

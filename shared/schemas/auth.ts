@@ -12,40 +12,42 @@ export const credentialsSchema = z.strictObject({
 });
 export type Credentials = z.infer<typeof credentialsSchema>;
 
-export interface User {
-  id: string;
-  email: string;
-}
+export const userSchema = z.object({ id: z.string(), email: z.string() });
+export type User = z.infer<typeof userSchema>;
 
 /** Answer of register (201) and login (200). */
-export interface SessionAnswer {
-  user: User;
-  token: string;
-}
+export const sessionAnswerSchema = z.object({
+  user: userSchema,
+  token: z.string().describe('a session JWT, sent as `Authorization: Bearer`'),
+});
+export type SessionAnswer = z.infer<typeof sessionAnswerSchema>;
 
 /** Answer of `GET /v1/me`. */
-export interface MeAnswer {
-  user: User;
-  credits: number;
-}
+export const meAnswerSchema = z.object({ user: userSchema, credits: z.number().int() });
+export type MeAnswer = z.infer<typeof meAnswerSchema>;
 
 /** Body of `POST /v1/api-keys`. */
 export const createApiKeySchema = z.strictObject({
   name: z.string().trim().min(1).max(100),
 });
 
-export interface ApiKeyInfo {
-  id: string;
-  name: string;
-  prefix: string;
-  createdAt: string;
-  lastUsedAt: string | null;
-}
+export const apiKeyInfoSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  prefix: z.string().describe('the visible start of the key, to tell keys apart'),
+  createdAt: z.iso.datetime(),
+  lastUsedAt: z.iso.datetime().nullable(),
+});
+export type ApiKeyInfo = z.infer<typeof apiKeyInfoSchema>;
+
+/** Answer of `GET /v1/api-keys`. */
+export const apiKeyListSchema = z.object({ data: z.array(apiKeyInfoSchema) });
 
 /** Answer of `POST /v1/api-keys`: the only time `key` is shown. */
-export interface CreatedApiKey {
-  id: string;
-  name: string;
-  prefix: string;
-  key: string;
-}
+export const createdApiKeySchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  prefix: z.string(),
+  key: z.string().startsWith('ovt_').describe('shown once, stored hashed'),
+});
+export type CreatedApiKey = z.infer<typeof createdApiKeySchema>;

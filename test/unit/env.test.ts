@@ -99,6 +99,13 @@ describe('loadEnv', () => {
     expect(tooShort).not.toContain(short);
   });
 
+  it('reads ADMIN_EMAILS as a normalised list, empty by default, refusing a non-email', () => {
+    expect(loadEnv(base).ADMIN_EMAILS).toEqual([]);
+    const env = loadEnv({ ...base, ADMIN_EMAILS: ' Ops@Example.test, b@example.test ,' });
+    expect(env.ADMIN_EMAILS).toEqual(['ops@example.test', 'b@example.test']);
+    expect(errorOf({ ADMIN_EMAILS: 'a@example.test,root' })).toContain('ADMIN_EMAILS');
+  });
+
   it('refuses POOL_THREADS above the cores, and zero', () => {
     const cores = availableParallelism();
     expect(loadEnv({ ...base, POOL_THREADS: String(cores) }).POOL_THREADS).toBe(cores);

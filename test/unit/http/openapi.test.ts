@@ -1,0 +1,301 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createTokenSigner } from '../../../origin/auth/tokens.ts';
+import { createBilling } from '../../../origin/billing/billing.ts';
+import { loadEnv } from '../../../origin/env.ts';
+import { createApp } from '../../../origin/http/app.ts';
+import type { App } from '../../../origin/http/context.ts';
+import { buildOpenApi, openApiPath, operations } from '../../../origin/http/openapi.ts';
+import { loadModels } from '../../../origin/inference/models/registry.ts';
+import type { Scheduler } from '../../../origin/jobs/scheduler.ts';
+import { createLogger } from '../../../origin/logger.ts';
+import { noopMetrics } from '../../../origin/metrics/metrics.ts';
+import { outputFiles } from '../../../origin/outputs/files.ts';
+import type { Services } from '../../../origin/services.ts';
+import { openSqliteStore } from '../../../origin/store/sqlite/index.ts';
+import type { ApiAnswer } from '../../helpers/api.ts';
+import {
+  documentAjv,
+  expectDocumented,
+  type OpenApiDocument,
+  pointer,
+} from '../../helpers/openapi.ts';
+import { fixtureModels } from '../support.ts';
+
+const version = '9.9.9-test';
+
+// biome-ignore lint/suspicious/noExplicitAny: tests read answer bodies loosely; each asserts the fields it needs.
+type Body = any;
+
+/**
+ * The real app on a real SQLite store, with the parts that need threads stubbed: the pool
+ * is not ready, so no job runs and nothing reaches the scheduler but its `active` count.
+ */
+function inProcessApp(dir: string, adminEmail: string): { app: App; close(): void } {
+  const env = loadEnv({
+    EDGE_SIGNATURE_CHECK: 'off',
+    DATA_DIR: dir,
+    MODEL_DIR: fixtureModels,
+    ADMIN_EMAILS: adminEmail,
+  });
+  const store = openSqliteStore(join(dir, 'overture.sqlite'));
+  const services: Services = {
+    env,
+    version,
+    logger: createLogger('silent'),
+    store,
+    tokens: createTokenSigner(new TextEncoder().encode('a-test-secret-of-32-bytes-or-more'), 600),
+    models: loadModels(fixtureModels),
+    pool: { isReady: false, device: 'cpu', size: 0 },
+    scheduler: { active: 0 } as Scheduler,
+    outputs: outputFiles(join(dir, 'outputs')),
+    billing: createBilling(env),
+    metrics: noopMetrics,
+    disk: { state: () => ({ freeBytes: 2 ** 40, freePercent: 50, low: false }) },
+    accepting: true,
+  };
+  return { app: createApp(services, undefined), close: () => store.close() };
+}
+
+async function call(
+  app: App,
+  method: string,
+  path: string,
+  options: { token?: string; body?: unknown } = {},
+): Promise<ApiAnswer<Body>> {
+  const headers: Record<string, string> = {};
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  const res = await app.request(`http://localhost${path}`, {
+    method,
+    headers,
+    ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+  });
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  const text = new TextDecoder().decode(bytes);
+  const isJson = (res.headers.get('content-type') ?? '').includes('json') && bytes.length > 0;
+  return {
+    status: res.status,
+    headers: res.headers,
+    body: isJson ? JSON.parse(text) : undefined,
+    bytes,
+  };
+}
+
+/** Every `$ref` in the document, with where it is. */
+function refsOf(node: unknown, at = '#'): { at: string; ref: string }[] {
+  if (node === null || typeof node !== 'object') return [];
+  return Object.entries(node).flatMap(([key, value]) =>
+    key === '$ref' && typeof value === 'string'
+      ? [{ at, ref: value }]
+      : refsOf(value, `${at}/${key}`),
+  );
+}
+
+/** Resolves a local JSON pointer reference (`#/a/b`) in the document. */
+function resolve(doc: OpenApiDocument, ref: string): unknown {
+  if (!ref.startsWith('#/')) return undefined;
+  return ref
+    .slice(2)
+    .split('/')
+    .map((p) => decodeURIComponent(p).replaceAll('~1', '/').replaceAll('~0', '~'))
+    .reduce<unknown>(
+      (node, part) =>
+        node !== null && typeof node === 'object' ? (node as OpenApiDocument)[part] : undefined,
+      doc,
+    );
+}
+
+const methods = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'trace'];
+
+describe('the OpenAPI document', () => {
+  const adminEmail = 'admin@example.test';
+  let app: App;
+  let doc: OpenApiDocument;
+  let ajv: ReturnType<typeof documentAjv>;
+
+  beforeAll(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'overture-openapi-'));
+    const built = inProcessApp(dir, adminEmail);
+    app = built.app;
+    const res = await call(app, 'GET', '/v1/openapi.json');
+    expect(res.status).toBe(200);
+    doc = res.body;
+    ajv = documentAjv(doc);
+    return () => {
+      built.close();
+      rmSync(dir, { recursive: true, force: true });
+    };
+  });
+
+  it('is served without auth, as JSON, and is what the builder makes', async () => {
+    expect(doc).toEqual(buildOpenApi({ version }));
+    expect(doc.info).toMatchObject({ title: 'Overture API', version });
+  });
+
+  it('lists exactly the (method, path) pairs the app registers', () => {
+    const registered = new Set(
+      app.routes
+        // Middleware (`app.use`) registers as ALL; /healthz is the process's own probe.
+        .filter((r) => r.method !== 'ALL' && r.path !== '/healthz')
+        .map((r) => `${r.method} ${openApiPath(r.path)}`),
+    );
+    const documented = new Set(
+      Object.entries(doc.paths as OpenApiDocument).flatMap(([path, item]) =>
+        Object.keys(item)
+          .filter((m) => methods.includes(m))
+          .map((m) => `${m.toUpperCase()} ${path}`),
+      ),
+    );
+    expect([...documented].sort()).toEqual([...registered].sort());
+    expect(documented.size).toBe(operations.length);
+  });
+
+  it('has the shape of OpenAPI 3.1: version, info, operations with responses', () => {
+    expect(doc.openapi).toMatch(/^3\.1\.\d+$/);
+    expect(doc.info.title).toEqual(expect.any(String));
+    expect(doc.info.version).toEqual(expect.any(String));
+    const ids = new Set<string>();
+    for (const [path, item] of Object.entries(doc.paths as OpenApiDocument)) {
+      expect(path).toMatch(/^\/v1\//);
+      for (const [method, op] of Object.entries(item as OpenApiDocument)) {
+        const where = `${method} ${path}`;
+        expect(methods, where).toContain(method);
+        expect(ids.has(op.operationId), `duplicate operationId at ${where}`).toBe(false);
+        ids.add(op.operationId);
+        const statuses = Object.keys(op.responses ?? {});
+        expect(statuses.length, where).toBeGreaterThan(0);
+        expect(
+          statuses.some((s) => /^2\d\d$/.test(s)),
+          where,
+        ).toBe(true);
+        for (const status of statuses) {
+          expect(status, where).toMatch(/^[1-5]\d\d$/);
+          expect(op.responses[status].description, `${where} ${status}`).toEqual(
+            expect.any(String),
+          );
+        }
+        // Every templated segment is a required path parameter, and nothing more.
+        const templated = [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
+        const inPath = (op.parameters ?? []).filter((p: OpenApiDocument) => p.in === 'path');
+        expect(inPath.map((p: OpenApiDocument) => p.name).sort(), where).toEqual(templated.sort());
+        for (const p of inPath) expect(p.required, where).toBe(true);
+        for (const requirement of op.security ?? []) {
+          for (const scheme of Object.keys(requirement)) {
+            expect(doc.components.securitySchemes[scheme], where).toBeDefined();
+          }
+        }
+      }
+    }
+  });
+
+  it('resolves every $ref, and every schema compiles as JSON Schema 2020-12', () => {
+    const refs = refsOf(doc);
+    expect(refs.length).toBeGreaterThan(20);
+    for (const { at, ref } of refs) {
+      expect(resolve(doc, ref), `${ref} at ${at}`).toBeDefined();
+    }
+    for (const name of Object.keys(doc.components.schemas)) {
+      expect(
+        () =>
+          ajv.getSchema(
+            `https://overture.test/openapi.json${pointer('components', 'schemas', name)}`,
+          ),
+        name,
+      ).not.toThrow();
+    }
+  });
+
+  it('describes the app’s real answers (auth, keys, billing, stats, errors)', async () => {
+    const check = (method: string, path: string, res: ApiAnswer) =>
+      expectDocumented(ajv, doc, method, path, res);
+    const credentials = { email: 'someone@example.test', password: 'correct horse battery' };
+
+    const registered = await call(app, 'POST', '/v1/auth/register', { body: credentials });
+    check('post', '/v1/auth/register', registered);
+    const token = registered.body.token as string;
+    check(
+      'post',
+      '/v1/auth/register',
+      await call(app, 'POST', '/v1/auth/register', { body: credentials }),
+    );
+    check(
+      'post',
+      '/v1/auth/login',
+      await call(app, 'POST', '/v1/auth/login', { body: credentials }),
+    );
+    check(
+      'post',
+      '/v1/auth/login',
+      await call(app, 'POST', '/v1/auth/login', { body: { email: 'x' } }),
+    );
+    check('get', '/v1/me', await call(app, 'GET', '/v1/me', { token }));
+    check('get', '/v1/me', await call(app, 'GET', '/v1/me'));
+
+    const key = await call(app, 'POST', '/v1/api-keys', { token, body: { name: 'ci' } });
+    check('post', '/v1/api-keys', key);
+    check('get', '/v1/api-keys', await call(app, 'GET', '/v1/api-keys', { token: key.body.key }));
+    check(
+      'delete',
+      '/v1/api-keys/{id}',
+      await call(app, 'DELETE', `/v1/api-keys/${key.body.id}`, { token }),
+    );
+    check(
+      'delete',
+      '/v1/api-keys/{id}',
+      await call(app, 'DELETE', `/v1/api-keys/${key.body.id}`, { token }),
+    );
+
+    check('get', '/v1/billing/packs', await call(app, 'GET', '/v1/billing/packs'));
+    check('get', '/v1/billing/ledger', await call(app, 'GET', '/v1/billing/ledger', { token }));
+    check(
+      'post',
+      '/v1/billing/checkout',
+      await call(app, 'POST', '/v1/billing/checkout', { token, body: { pack: 'small' } }),
+    );
+    check('get', '/v1/webhooks/secret', await call(app, 'GET', '/v1/webhooks/secret', { token }));
+    check('get', '/v1/models', await call(app, 'GET', '/v1/models'));
+    check('get', '/v1/health', await call(app, 'GET', '/v1/health'));
+
+    const job = { model: 'steps', input: {} };
+    check('post', '/v1/jobs', await call(app, 'POST', '/v1/jobs', { token, body: job }));
+    check('get', '/v1/jobs', await call(app, 'GET', '/v1/jobs?limit=5', { token }));
+    check('get', '/v1/jobs', await call(app, 'GET', '/v1/jobs?limit=500', { token }));
+    check(
+      'get',
+      '/v1/jobs/{id}',
+      await call(app, 'GET', '/v1/jobs/job_0000000000000000000000', { token }),
+    );
+
+    check('get', '/v1/stats', await call(app, 'GET', '/v1/stats?window=7d', { token }));
+    check('get', '/v1/stats', await call(app, 'GET', '/v1/stats?scope=all', { token }));
+    check('get', '/v1/stats', await call(app, 'GET', '/v1/stats?window=1y', { token }));
+    const admin = await call(app, 'POST', '/v1/auth/register', {
+      body: { email: adminEmail, password: 'correct horse battery' },
+    });
+    const all = await call(app, 'GET', '/v1/stats?scope=all', { token: admin.body.token });
+    expect(all.status).toBe(200);
+    check('get', '/v1/stats', all);
+  });
+
+  it('leaves answers open to new fields, but lists every field the app writes today', async () => {
+    const open = doc.components.schemas.Job;
+    expect(open.additionalProperties).toBeUndefined();
+    const closed = buildOpenApi({ version, closed: true });
+    const closedAjv = documentAjv(closed);
+    const { token } = (
+      await call(app, 'POST', '/v1/auth/register', {
+        body: { email: 'closed@example.test', password: 'correct horse battery' },
+      })
+    ).body;
+    const me = await call(app, 'GET', '/v1/me', { token });
+    const grown = { ...me, body: { ...me.body, addedLater: 1 } };
+    expectDocumented(closedAjv, closed, 'get', '/v1/me', me);
+    expectDocumented(ajv, doc, 'get', '/v1/me', grown);
+    expect(() => expectDocumented(closedAjv, closed, 'get', '/v1/me', grown)).toThrow(
+      /addedLater|additional properties/,
+    );
+  });
+});
