@@ -1,7 +1,7 @@
 import { ApiClientError } from '../../../shared/client.ts';
 import { byId } from './dom.ts';
 import { LiveSocket } from './live.ts';
-import { showError } from './notify.ts';
+import { clearErrors, showError, unreachableCodes } from './notify.ts';
 import { api, session } from './session.ts';
 import { setUpAuth } from './views/auth.ts';
 import { setUpBilling } from './views/billing.ts';
@@ -15,8 +15,12 @@ const live = new LiveSocket(() => session.token, {
   onQueue: (jobId, position) => jobs.moveInQueue(jobId, position),
   onOnline: (online) => {
     byId('offline').hidden = online;
-    // Back online: what happened meanwhile may include jobs we were not following.
-    if (online) void refreshBalance();
+    // Back online: what happened meanwhile may include jobs we were not following, and
+    // the errors of requests that failed while the server was away no longer hold.
+    if (online) {
+      clearErrors(unreachableCodes);
+      void refreshBalance();
+    }
   },
   onUnauthorized: () => signOut(),
 });
@@ -30,7 +34,9 @@ jobs.onFinished = (job) => {
 async function refreshBalance(): Promise<number | undefined> {
   try {
     const me = await api.me();
-    byId('who').textContent = me.user.email;
+    const who = byId('who');
+    who.textContent = me.user.email;
+    who.title = me.user.email; // the whole address, where a narrow screen cuts it short
     byId('balance').textContent = `${me.credits} credit${me.credits === 1 ? '' : 's'}`;
     return me.credits;
   } catch (error) {

@@ -14,6 +14,19 @@ function dismissible(
   return box;
 }
 
+/** What is wrong and where, from the `details` of a 400 (`[{path, message}]`), in words. */
+function problemsOf(details: unknown): string {
+  if (!Array.isArray(details)) return '';
+  const problems = details
+    .filter(
+      (d): d is { path: string; message: string } =>
+        typeof d?.path === 'string' && typeof d?.message === 'string',
+    )
+    .slice(0, 3)
+    .map((d) => `${d.path}: ${d.message}`);
+  return problems.length > 0 ? ` ${problems.join('; ')}.` : '';
+}
+
 /**
  * Shows an error in words, with its code when the API gave one: never a silent failure.
  *
@@ -25,7 +38,7 @@ export function showError(error: unknown, context?: string): void {
   const prefix = context ? `${context}: ` : '';
   if (error instanceof ApiClientError) {
     const parts: (Node | string)[] = [
-      `${prefix}${error.message} `,
+      `${prefix}${error.message}${problemsOf(error.details)} `,
       h('code', {}, `(${error.code})`),
     ];
     if (error.requestId) parts.push(` request ${error.requestId}`);
@@ -41,9 +54,20 @@ export function showError(error: unknown, context?: string): void {
   while (errors.children.length > 3) errors.firstElementChild?.remove();
 }
 
-export function clearErrors(): void {
-  byId('errors').replaceChildren();
+/** Removes the errors shown, or only those with one of these codes. */
+export function clearErrors(codes?: readonly string[]): void {
+  const errors = byId('errors');
+  if (!codes) {
+    errors.replaceChildren();
+    return;
+  }
+  for (const box of [...errors.children]) {
+    if (box instanceof HTMLElement && codes.includes(box.dataset.code ?? '')) box.remove();
+  }
 }
+
+/** The codes of a server that could not be reached: stale once the page is back online. */
+export const unreachableCodes = ['network', 'bad_gateway', 'gateway_timeout', 'not_ready'];
 
 /** A passing message (a purchase confirmed, a key copied); it goes away by itself. */
 export function showNotice(text: string, ms = 6_000): HTMLElement {

@@ -52,6 +52,7 @@ export function setUpBilling(refreshBalance: () => Promise<number | undefined>):
             ),
           ),
       );
+      if (ledger.data.length === 0) ledgerList.append(h('li', { class: 'hint' }, 'Nothing yet.'));
     } catch (error) {
       showError(error, 'Could not load your credit history');
     }

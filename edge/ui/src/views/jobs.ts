@@ -22,8 +22,11 @@ interface Card {
   outputUrl?: string;
 }
 
-const seconds = (from: string | null, to: string | null) =>
-  from && to ? `${((Date.parse(to) - Date.parse(from)) / 1000).toFixed(1)} s` : '';
+const seconds = (from: string | null, to: string | null) => {
+  if (!from || !to) return '';
+  const s = (Date.parse(to) - Date.parse(from)) / 1000;
+  return s < 0.1 ? 'under 0.1 s' : `${s.toFixed(1)} s`;
+};
 
 /**
  * The list of the user's jobs, newest first: each card shows status, queue position, a
@@ -71,6 +74,8 @@ export class JobList {
   /** Adds or updates a job's card; a new job goes first. */
   upsert(job: Job, where: 'start' | 'end' = 'start'): void {
     let card = this.#cards.get(job.id);
+    // Only a job seen unfinished can finish now: a finished one loaded from the list has not.
+    const wasActive = card !== undefined && !terminal.has(card.job.status);
     if (!card) {
       card = this.#create(job);
       this.#cards.set(job.id, card);
@@ -79,17 +84,16 @@ export class JobList {
     } else if (job.seq < card.job.seq) {
       return;
     }
-    const wasDone = terminal.has(card.job.status) && card.job.seq < job.seq;
     card.job = job;
     this.#render(card);
     this.#empty();
     if (!terminal.has(job.status)) this.onActive(job);
-    else if (!wasDone) this.onFinished(job);
+    else if (wasActive) this.onFinished(job);
   }
 
   moveInQueue(jobId: string, position: number): void {
     const card = this.#cards.get(jobId);
-    if (!card || card.job.status !== 'queued') return;
+    if (card?.job.status !== 'queued') return;
     card.job = { ...card.job, queuePosition: position };
     this.#render(card);
   }

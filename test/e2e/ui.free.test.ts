@@ -1,0 +1,266 @@
+/**
+ * The web UI in a real Chromium against the whole system as `npm start` runs it (the edge
+ * in workerd serving the built UI, dist/ui, and the API; a real origin behind it), in free
+ * billing mode: generate and watch the progress bar, play and download, cancel, billing
+ * off, the keyboard, a phone, and surviving an origin crash. The origin has one inference
+ * thread, which another user's long `steps` job can hold, so the page's job waits in the
+ * queue for exactly as long as a test needs.
+ */
+import { readFile } from 'node:fs/promises';
+import type { Page } from 'playwright-core';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { decodeWav } from '../../models/tone-diffusion/wav.ts';
+import type { Job } from '../../shared/schemas/jobs.ts';
+import { uniqueEmail } from '../helpers/api.ts';
+import {
+  openPage,
+  sharedBrowser,
+  signUpInPage,
+  socketMessages,
+  testPassword,
+  tokenOf,
+} from '../helpers/browser.ts';
+import { occupyThePool, sharedUiSystem, type UiSystem } from '../helpers/ui-system.ts';
+
+// The browser first: it launches while the system starts.
+const shared = sharedBrowser();
+const system = sharedUiSystem({ originEnv: { POOL_THREADS: '1' } });
+
+/** Creates an account through the form; free mode's welcome grant shows in the balance. */
+async function signUp(page: Page, email = uniqueEmail()): Promise<string> {
+  await signUpInPage(page, email);
+  await page.locator('#balance', { hasText: '20 credits' }).waitFor();
+  return email;
+}
+
+/** Fills the form and presses Generate; answers the new job's card. */
+async function generate(page: Page, prompt: string, duration: number) {
+  await page.getByRole('textbox', { name: 'Prompt' }).fill(prompt);
+  await page.getByLabel('Duration (seconds)').fill(String(duration));
+  await page.getByRole('button', { name: 'Generate' }).click();
+  const card = page.getByRole('listitem').filter({ hasText: prompt });
+  await card.waitFor();
+  return card;
+}
+
+/** Holds the only inference thread until the test ends (or `release`). */
+async function holdThePool(sys: UiSystem) {
+  const blocker = await occupyThePool(sys);
+  let released = false;
+  const release = async () => {
+    if (released) return;
+    released = true;
+    expect(await blocker.release()).toBe('canceled');
+  };
+  onTestFinished(release);
+  return { release };
+}
+
+async function jobOf(page: Page, jobId: string): Promise<Job> {
+  const token = (await tokenOf(page)) ?? '';
+  const res = await system.api.call<Job>('GET', `/v1/jobs/${jobId}`, { token });
+  expect(res.status).toBe(200);
+  return res.body;
+}
+
+const pageWidths = (page: Page) =>
+  page.evaluate(() => ({
+    scrollWidth: document.documentElement.scrollWidth,
+    innerWidth: window.innerWidth,
+  }));
+
+describe('the UI in free mode', () => {
+  it('generates music: the bar moves, the result plays and downloads as a WAV', async () => {
+    const { page } = await openPage(shared.browser, system.url);
+    const socket = socketMessages(page);
+    await signUp(page);
+    const pool = await holdThePool(system);
+
+    const duration = 2;
+    const card = await generate(page, 'slow rain on a tin roof', duration);
+    await card.getByText('Position 1 in the queue').waitFor();
+    const jobId = (await card.getAttribute('data-job-id')) ?? '';
+    // The page follows the job live before it runs.
+    await socket.until((m) => m.type === 'subscribed' && m.jobId === jobId);
+    await expect(card.locator('.status').textContent()).resolves.toBe('queued');
+    await page.locator('#balance', { hasText: '19 credits' }).waitFor();
+    const bar = card.getByRole('progressbar');
+    expect(await bar.getAttribute('aria-valuenow')).toBe('0');
+
+    // Record every value the bar takes from now on, then let the job run.
+    await bar.evaluate((el) => {
+      const seen: number[] = [];
+      (globalThis as unknown as { progressSeen: number[] }).progressSeen = seen;
+      new MutationObserver(() => seen.push(Number(el.getAttribute('aria-valuenow')))).observe(el, {
+        attributes: true,
+        attributeFilter: ['aria-valuenow'],
+      });
+    });
+    await pool.release();
+
+    await card.locator('.status', { hasText: 'succeeded' }).waitFor();
+    const seen = await page.evaluate(
+      () => (globalThis as unknown as { progressSeen: number[] }).progressSeen,
+    );
+    expect(
+      seen.some((v) => v > 0 && v < 100),
+      `values seen: ${seen}`,
+    ).toBe(true);
+    expect(seen, 'the bar never goes back').toEqual([...seen].sort((a, b) => a - b));
+    expect(seen.at(-1)).toBe(100);
+    expect(await bar.isHidden()).toBe(true);
+    expect(await card.getByRole('button', { name: 'Cancel' }).isHidden()).toBe(true);
+
+    // The player: metadata loads, its length is the asked duration, and it plays.
+    const audio = card.locator('audio');
+    const length = await audio.evaluate(
+      (a: HTMLAudioElement) =>
+        new Promise<number>((resolve, reject) => {
+          if (a.readyState >= 1) resolve(a.duration);
+          a.addEventListener('loadedmetadata', () => resolve(a.duration));
+          a.addEventListener('error', () => reject(new Error(`audio error ${a.error?.code}`)));
+        }),
+    );
+    expect(length).toBeCloseTo(duration, 1);
+    await audio.evaluate(
+      (a: HTMLAudioElement) =>
+        new Promise<void>((resolve, reject) => {
+          a.addEventListener('timeupdate', () => a.currentTime > 0 && resolve());
+          a.play().catch(reject);
+        }),
+    );
+    await card.locator('canvas[data-drawn="true"]').waitFor();
+
+    // The download: the very file the API serves, a valid WAV of that length.
+    const job = await jobOf(page, jobId);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      card.getByRole('link', { name: 'Download' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toBe(`${jobId}.wav`);
+    const bytes = new Uint8Array(await readFile(await download.path()));
+    const ascii = (from: number, to: number) => new TextDecoder().decode(bytes.slice(from, to));
+    expect(ascii(0, 4)).toBe('RIFF');
+    expect(ascii(8, 12)).toBe('WAVE');
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    expect(view.getUint32(4, true)).toBe(bytes.length - 8);
+    expect(bytes.length).toBe(job.output?.bytes);
+    const wav = decodeWav(bytes);
+    expect(wav.samples.length / wav.channels / wav.sampleRate).toBeCloseTo(duration, 1);
+  });
+
+  it('cancels a queued job, and the credit comes back', async () => {
+    const { page } = await openPage(shared.browser, system.url);
+    await signUp(page);
+    await holdThePool(system);
+
+    const card = await generate(page, 'a job to think better of', 2);
+    await card.getByText('Position 1 in the queue').waitFor();
+    await page.locator('#balance', { hasText: '19 credits' }).waitFor();
+
+    await card.getByRole('button', { name: 'Cancel' }).click();
+    await card.locator('.status', { hasText: 'canceled' }).waitFor();
+    await page.locator('#balance', { hasText: '20 credits' }).waitFor();
+    expect(await card.getByRole('button', { name: 'Cancel' }).isHidden()).toBe(true);
+    expect(await card.getByRole('progressbar').isHidden()).toBe(true);
+    await page
+      .locator('#ledger li', { hasText: 'Refund of a job' })
+      .filter({ hasText: '+1' })
+      .waitFor();
+    const jobId = (await card.getAttribute('data-job-id')) ?? '';
+    expect((await jobOf(page, jobId)).status).toBe('canceled');
+  });
+
+  it('says that billing is off in free mode, with no way to buy', async () => {
+    const { page } = await openPage(shared.browser, system.url);
+    await signUp(page);
+    await page.locator('#billing-status', { hasText: 'Billing is off' }).waitFor();
+    expect(await page.locator('#billing-status').textContent()).toContain('20 credits');
+    expect(await page.getByRole('button', { name: 'Buy credits' }).count()).toBe(0);
+    await page
+      .locator('#ledger li', { hasText: 'Welcome grant' })
+      .filter({ hasText: '+20' })
+      .waitFor();
+  });
+
+  it('signs in with the keyboard only: Tab, type, Tab, type, Enter', async () => {
+    const user = await system.api.signUp(uniqueEmail(), testPassword);
+    const { page } = await openPage(shared.browser, system.url);
+    const email = page.getByRole('textbox', { name: 'Email' });
+    await email.waitFor();
+    const focused = (name: string) =>
+      page.evaluate(
+        (label) =>
+          document.activeElement instanceof HTMLInputElement &&
+          document.activeElement.labels?.[0]?.textContent?.trim() === label,
+        name,
+      );
+
+    await page.keyboard.press('Tab');
+    expect(await focused('Email')).toBe(true);
+    await page.keyboard.type(user.email);
+    await page.keyboard.press('Tab');
+    expect(await focused('Password')).toBe(true);
+    await page.keyboard.type(testPassword);
+    await page.keyboard.press('Enter');
+
+    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+    await page.locator('#who', { hasText: user.email }).waitFor();
+  });
+
+  it('fits a phone: no horizontal scroll, signed out or signed in with results', async () => {
+    const { page } = await openPage(shared.browser, system.url, {
+      viewport: { width: 390, height: 844 },
+    });
+    const before = await pageWidths(page);
+    expect(before.scrollWidth).toBeLessThanOrEqual(before.innerWidth);
+
+    // A long address, a result with its player, a new key and an error: the widest content.
+    await signUp(page, `a.rather.long.name.for.a.phone.${Date.now()}@example.test`);
+    await page.getByRole('textbox', { name: 'Prompt' }).fill('a small tune for a small screen');
+    await page.getByLabel('Duration (seconds)').fill('1');
+    await page.getByRole('button', { name: 'Generate' }).click();
+    await page.getByRole('link', { name: 'Download' }).waitFor();
+    await page.getByRole('textbox', { name: 'Key name' }).fill('phone');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    await page.locator('#new-key-value', { hasText: 'ovt_' }).waitFor();
+    await page.getByRole('textbox', { name: 'Key name' }).fill('');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    await page.getByRole('alert').getByText('(invalid_request)').waitFor();
+
+    const after = await pageWidths(page);
+    expect(after.scrollWidth).toBeLessThanOrEqual(after.innerWidth);
+    // Everything that matters is within the screen's width.
+    for (const name of ['Sign out', 'Generate', 'Create key']) {
+      const box = await page.getByRole('button', { name }).boundingBox();
+      expect(box && box.x >= 0 && box.x + box.width <= 390, name).toBe(true);
+    }
+  });
+
+  // Last: it kills the origin, and brings it back on the same port and data.
+  it('reconnects after the origin is killed mid-job, and shows the job succeeded', async () => {
+    const { page } = await openPage(shared.browser, system.url);
+    await signUp(page);
+    const pool = await holdThePool(system);
+    const card = await generate(page, 'music that outlives a crash', 2);
+    await card.getByText('Position 1 in the queue').waitFor();
+    const offline = page.getByRole('status').filter({ hasText: 'Offline — reconnecting…' });
+    expect(await offline.isHidden()).toBe(true);
+
+    await system.origin.kill('SIGKILL');
+    await offline.waitFor();
+    await expect(card.locator('.status').textContent()).resolves.toBe('queued');
+
+    await system.restartOrigin();
+    // The blocker was re-queued by the restart; cancel it so the page's job runs.
+    await pool.release();
+    await card.locator('.status', { hasText: 'succeeded' }).waitFor({ timeout: 20_000 });
+    await card.locator('audio').waitFor();
+    await card.getByRole('link', { name: 'Download' }).waitFor();
+    await offline.waitFor({ state: 'hidden' });
+    // Nothing left saying the server cannot be reached, now that it can.
+    expect(await page.getByRole('alert').textContent()).toBe('');
+    // The same session still works after the restart.
+    await page.locator('#balance', { hasText: '19 credits' }).waitFor();
+  }, 45_000);
+});
