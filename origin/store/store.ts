@@ -138,6 +138,8 @@ export interface JobStore {
     query: { status?: JobStatus; limit: number; cursor?: string },
   ): Promise<JobPage>;
   countQueued(): Promise<number>;
+  /** The queued jobs in the order they will run (position = index + 1), with their seq. */
+  queue(): Promise<{ id: string; seq: number }[]>;
   countRunning(): Promise<number>;
   /** The oldest queued job, moved to `running` (attempts + 1) with its `started` event. */
   claimNext(at: number): Promise<JobRow | undefined>;

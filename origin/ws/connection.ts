@@ -1,5 +1,5 @@
 import type { WebSocket } from 'ws';
-import type { JobEventKind } from '../../shared/schemas/jobs.ts';
+import { type JobEventKind, terminalStatuses } from '../../shared/schemas/jobs.ts';
 import {
   type ClientMessage,
   clientMessageSchema,
@@ -152,6 +152,14 @@ export class Connection {
     sub.position = job.queuePosition;
     this.send({ type: 'subscribed', jobId, seq: job.seq, job });
     await this.#catchUp(jobId, sub);
+    // Already over and nothing left to send: the subscription has nothing to wait for.
+    if (terminalStatuses.includes(job.status) && sub.lastSeq >= job.seq) this.#end(jobId);
+  }
+
+  /** A job's terminal event was sent: no later event can come, so the subscription ends. */
+  #end(jobId: string): void {
+    if (!this.subscriptions.delete(jobId)) return;
+    this.#hub.unsubscribe(this, jobId);
   }
 
   /** Sends stored events after `lastSeq`, then whatever arrived live meanwhile. */
@@ -187,6 +195,7 @@ export class Connection {
     sub.lastSeq = event.seq;
     sub.position = event.job.queuePosition;
     this.send(text);
+    if (terminalStatuses.includes(event.job.status)) this.#end(event.jobId);
   }
 
   /** Sends a coalesced queue move when the followed job's position changed. */

@@ -10,7 +10,7 @@ import { Connection, jobMessage } from './connection.ts';
 import type { HubContext, WsLimits } from './hub-context.ts';
 
 export interface HubOptions {
-  store: Pick<JobStore, 'get' | 'eventsSince' | 'onEvent'>;
+  store: Pick<JobStore, 'get' | 'eventsSince' | 'onEvent' | 'queue'>;
   authenticate(token: string): Promise<Principal | undefined>;
   /** Upgrades must carry a valid edge signature; undefined turns the check off (development). */
   edge: EdgeTrust | undefined;
@@ -200,14 +200,13 @@ export class WsHub implements HubContext {
     }, this.#o.queueUpdateIntervalMs ?? 100);
   }
 
+  /** One read of the whole queue, then each followed queued job hears its position. */
   async #sendQueueMoves(): Promise<void> {
-    for (const [jobId, followers] of this.#byJob) {
-      const first = followers.values().next().value;
-      if (first?.userId === undefined) continue;
-      const job = await this.store.get(first.userId, jobId);
-      if (job?.status !== 'queued' || job.queuePosition === null) continue;
-      for (const c of followers) c.moveInQueue(jobId, job.seq, job.queuePosition);
-    }
+    const queue = await this.store.queue();
+    queue.forEach(({ id, seq }, index) => {
+      const followers = this.#byJob.get(id);
+      if (followers) for (const c of followers) c.moveInQueue(id, seq, index + 1);
+    });
   }
 
   #heartbeat(): void {

@@ -69,8 +69,9 @@ describe('WebSocket message bounds', () => {
   it('refuses a subscription past the limit with too_many_subscriptions', async () => {
     const { token } = await shared.api.signUp();
     const socket = await openSocket(shared.origin.url, { token });
+    // Jobs that stay open while the test subscribes: a finished job's subscription ends by itself.
     const jobs = await Promise.all(
-      [1, 2, 3].map(() => submitJob(shared.api, token, 'steps', { steps: 1, stepMs: 0 })),
+      [1, 2, 3].map(() => submitJob(shared.api, token, 'steps', { steps: 20, stepMs: 50 })),
     );
     const [a, b, c] = jobs.map((j) => j.id) as [string, string, string];
     expect(await socket.subscribe(a)).toMatchObject({ type: 'subscribed' });
@@ -85,6 +86,28 @@ describe('WebSocket message bounds', () => {
     socket.send({ type: 'unsubscribe', jobId: b });
     expect(await socket.subscribe(c, 0)).toMatchObject({ type: 'subscribed' });
     expect(streamProblems(await socket.untilTerminal(c))).toEqual([]);
+  });
+});
+
+describe('WebSocket subscriptions of finished jobs', () => {
+  it('end by themselves after the terminal event, so they never count against the limit', async () => {
+    const { token } = await shared.api.signUp();
+    const socket = await openSocket(shared.origin.url, { token });
+    const done = await submitJob(shared.api, token, 'steps', { steps: 1, stepMs: 0 });
+    expect(await socket.subscribe(done.id, 0)).toMatchObject({ type: 'subscribed' });
+    expect(streamProblems(await socket.untilTerminal(done.id))).toEqual([]);
+    // With the finished job still counted, the second of these would be refused.
+    const open = await Promise.all(
+      Array.from({ length: limits.maxSubscriptions }, () =>
+        submitJob(shared.api, token, 'steps', { steps: 20, stepMs: 50 }),
+      ),
+    );
+    for (const job of open) {
+      expect(await socket.subscribe(job.id)).toMatchObject({ type: 'subscribed' });
+    }
+    for (const job of open) {
+      expect((await socket.untilTerminal(job.id)).at(-1)?.event).toBe('succeeded');
+    }
   });
 });
 

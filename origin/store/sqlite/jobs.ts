@@ -233,6 +233,15 @@ export function sqliteJobs(
       return countWhere(db, eq(jobs.status, 'queued'));
     },
 
+    async queue() {
+      return db
+        .select({ id: jobs.id, seq: jobs.seq })
+        .from(jobs)
+        .where(eq(jobs.status, 'queued'))
+        .orderBy(asc(jobs.id))
+        .all();
+    },
+
     async countRunning() {
       return countWhere(db, eq(jobs.status, 'running'));
     },
