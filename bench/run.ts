@@ -78,6 +78,17 @@ const rows: [string, unknown, string][] = [
     'submit → terminal event, minus worker inference time',
   ],
   ['overhead_ms_p99', results.overhead_ms_p99, ''],
+  ['inference_ms_p50', results.inference_ms_p50, 'worker-measured inference time of one job'],
+  [
+    'origin_main_cpu_ms_per_job',
+    results.origin_main_cpu_ms_per_job,
+    'origin main thread CPU per e2e job',
+  ],
+  [
+    'bench_client_cpu_ms_per_job',
+    results.bench_client_cpu_ms_per_job,
+    "the bench's own HTTP+WS client CPU per job",
+  ],
   ['noop_jobs_per_s', results.noop_jobs_per_s, 'no-op model, 16 closed-loop clients'],
   ['bullmq_noop_jobs_per_s', results.bullmq_noop_jobs_per_s, 'BullMQ + local Redis, same clients'],
   ['queue_ratio', results.queue_ratio, 'Overture / BullMQ (target ≥ 2)'],
@@ -93,7 +104,7 @@ const rows: [string, unknown, string][] = [
     results.ws_rss_mb,
     `origin RSS at that many (${JSON.stringify(results.ws_rss_by_sockets)})`,
   ],
-  ['ws_fanout_p50_ms', results.ws_fanout_p50_ms, 'cancel answered → each socket receives it'],
+  ['ws_fanout_p50_ms', results.ws_fanout_p50_ms, 'cancel sent → each socket receives it'],
   ['ws_fanout_p99_ms', results.ws_fanout_p99_ms, ''],
 ];
 console.log(

@@ -104,7 +104,9 @@ export async function startOrigin(env: Env): Promise<RunningOrigin> {
     onAttempt: (result) => metrics.webhookAttempt(result),
   });
   // Deliveries are written with job events; a delivery left pending by a restart goes now.
-  store.jobs.onEvent(() => deliverer.wake());
+  store.jobs.onEvent((event) => {
+    if (event.delivery) deliverer.wake();
+  });
   deliverer.wake();
   const sweeper = new OutputSweeper({
     store: store.jobs,

@@ -7,14 +7,14 @@ interface CapacityRow {
   rssMb: number;
   progressSpreadP50: number;
   progressSpreadP99: number;
-  responseToReceiptP50: number;
-  responseToReceiptP99: number;
+  cancelToReceiptP50: number;
+  cancelToReceiptP99: number;
 }
 
 /**
  * Subscribed sockets one origin holds and what it costs, from bench/ws-capacity.ts (run as
  * its own process so it can raise its file limit): RSS at each size, and event-to-client
- * latency (a cancel's answer to each socket's receipt) at the largest.
+ * latency (a cancel request to each socket's receipt) at the largest.
  */
 export function wsCapacity(options: { sockets: number[] }) {
   const run = spawnSync(
@@ -29,8 +29,10 @@ export function wsCapacity(options: { sockets: number[] }) {
   return {
     ws_sockets: top.sockets,
     ws_rss_mb: top.rssMb,
-    ws_fanout_p50_ms: top.responseToReceiptP50,
-    ws_fanout_p99_ms: top.responseToReceiptP99,
+    // Cancel request sent → each socket receives `canceled`: event write to client receipt,
+    // plus one HTTP request. (Its response arrives after the event, so it is no start line.)
+    ws_fanout_p50_ms: top.cancelToReceiptP50,
+    ws_fanout_p99_ms: top.cancelToReceiptP99,
     ws_rss_by_sockets: Object.fromEntries(result.rows.map((r) => [r.sockets, r.rssMb])),
     ws_kb_per_socket: result.perSocketKb,
   };

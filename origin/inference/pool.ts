@@ -3,7 +3,13 @@ import { availableParallelism } from 'node:os';
 import { BroadcastChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { LoadedModel } from './models/registry.ts';
-import type { InferenceResult, InferenceTask, WorkerReadyMessage, WorkerSetup } from './task.ts';
+import type {
+  InferenceResult,
+  InferenceTask,
+  ProgressMessage,
+  WorkerReadyMessage,
+  WorkerSetup,
+} from './task.ts';
 
 export interface InferencePool {
   readonly size: number;
@@ -12,8 +18,15 @@ export interface InferencePool {
   readonly isReady: boolean;
   /** The execution provider the workers actually use (`cpu`, or `cuda`). */
   readonly device: string;
-  /** Aborting `signal` ends the worker thread (it is replaced): the last resort for a stuck task. */
-  run(task: InferenceTask, signal: AbortSignal): Promise<InferenceResult>;
+  /**
+   * Runs one task; `onProgress` hears each step the processor reports. Aborting `signal`
+   * ends the worker thread (it is replaced): the last resort for a stuck task.
+   */
+  run(
+    task: Omit<InferenceTask, 'taskId'>,
+    signal: AbortSignal,
+    onProgress?: (done: number, total: number) => void,
+  ): Promise<InferenceResult>;
   close(): Promise<void>;
 }
 
@@ -56,7 +69,18 @@ export function createInferencePool(options: {
     intraOpThreads: intraOpThreads(options.threads, cores),
     executionProvider: options.executionProvider,
     readyChannel: `overture-ready-${randomUUID()}`,
+    progressChannel: `overture-progress-${randomUUID()}`,
   };
+  const progressListeners = new Map<number, (done: number, total: number) => void>();
+  const ends = new Map<number, () => void>();
+  let lastTaskId = 0;
+  const progress = new BroadcastChannel(setup.progressChannel);
+  progress.onmessage = (event) => {
+    const message = (event as { data: ProgressMessage }).data;
+    if ('end' in message) ends.get(message.taskId)?.();
+    else progressListeners.get(message.taskId)?.(message.done, message.total);
+  };
+  (progress as unknown as { unref(): void }).unref();
 
   const channel = new BroadcastChannel(setup.readyChannel);
   const readyThreads = new Set<number>();
@@ -108,14 +132,23 @@ export function createInferencePool(options: {
     get device() {
       return device;
     },
-    run(task, signal) {
-      return piscina.run(task, {
-        signal,
-        transferList: [task.progress],
-      }) as Promise<InferenceResult>;
+    async run(task, signal, onProgress) {
+      const taskId = ++lastTaskId;
+      if (onProgress) progressListeners.set(taskId, onProgress);
+      const ended = new Promise<void>((resolve) => ends.set(taskId, resolve));
+      try {
+        const result = (await piscina.run({ ...task, taskId }, { signal })) as InferenceResult;
+        // The worker's last message on the progress channel: every step was heard.
+        await ended;
+        return result;
+      } finally {
+        progressListeners.delete(taskId);
+        ends.delete(taskId);
+      }
     },
     async close() {
       channel.close();
+      progress.close();
       await piscina.destroy();
     },
   };

@@ -4,7 +4,13 @@ import { pathToFileURL } from 'node:url';
 import { BroadcastChannel, threadId, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import type { ModelProcessor, ProcessorContext } from './processor.ts';
-import type { InferenceResult, InferenceTask, WorkerReadyMessage, WorkerSetup } from './task.ts';
+import type {
+  InferenceResult,
+  InferenceTask,
+  ProgressMessage,
+  WorkerReadyMessage,
+  WorkerSetup,
+} from './task.ts';
 
 interface LoadedModel {
   processor: ModelProcessor;
@@ -91,14 +97,17 @@ async function load(): Promise<(task: InferenceTask) => Promise<InferenceResult>
     channel.close();
   }
 
+  const progress = new BroadcastChannel(setup.progressChannel);
+  (progress as unknown as { unref(): void }).unref();
+
   return async function runInference(task: InferenceTask): Promise<InferenceResult> {
     const model = models.get(task.modelId);
     if (!model) throw new Error(`model ${task.modelId} is not loaded in this worker`);
     const started = performance.now();
+    const ctx = context(model.sessions, task.abort, (done, total) =>
+      progress.postMessage({ taskId: task.taskId, done, total } satisfies ProgressMessage),
+    );
     try {
-      const ctx = context(model.sessions, task.abort, (done, total) =>
-        task.progress.postMessage({ done, total }),
-      );
       const output = await model.processor.run(task.input, ctx);
       const runMs = performance.now() - started;
       const bytes: unknown = output?.bytes;
@@ -108,7 +117,8 @@ async function load(): Promise<(task: InferenceTask) => Promise<InferenceResult>
       }
       return { bytes, runMs, sha256: createHash('sha256').update(bytes).digest('hex') };
     } finally {
-      task.progress.close();
+      // After every step on the same channel: the pool waits for it, so no step is lost.
+      progress.postMessage({ taskId: task.taskId, end: true } satisfies ProgressMessage);
     }
   };
 }

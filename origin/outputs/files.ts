@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
-import { open, rename, rm } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { GroupSync } from '../lib/group-sync.ts';
 
 const tempPrefix = '.tmp-';
 
@@ -22,25 +23,17 @@ export interface OutputFiles {
 /** @example const outputs = outputFiles(join(env.DATA_DIR, 'outputs')); */
 export function outputFiles(dir: string): OutputFiles {
   mkdirSync(dir, { recursive: true });
+  // Renames become durable with the folder: jobs finishing together share its fsync.
+  const folder = new GroupSync(dir, 'r');
   return {
     dir,
     async write(jobId, extension, bytes) {
       const file = `${jobId}.${extension}`;
       const temp = join(dir, `${tempPrefix}${file}-${randomBytes(4).toString('hex')}`);
-      const handle = await open(temp, 'wx', 0o640);
-      try {
-        await handle.writeFile(bytes);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
+      // flush: the data is fsynced before the file is closed.
+      await writeFile(temp, bytes, { flag: 'wx', mode: 0o640, flush: true });
       await rename(temp, join(dir, file));
-      const folder = await open(dir, 'r');
-      try {
-        await folder.sync();
-      } finally {
-        await folder.close();
-      }
+      await folder.sync();
       return file;
     },
     path: (file) => join(dir, file),

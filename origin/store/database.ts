@@ -22,7 +22,7 @@ export function openDatabase(file: string): Db {
   const client = new Database(file);
   client.pragma('journal_mode = WAL');
   // NORMAL in WAL mode: a commit survives a process crash at once, and power loss once the
-  // WAL is fsynced; acknowledgements wait for that fsync, shared by all (WalSync).
+  // WAL is fsynced; acknowledgements wait for that fsync, shared by all (GroupSync).
   client.pragma('synchronous = NORMAL');
   client.pragma('busy_timeout = 5000');
   client.pragma('foreign_keys = ON');

@@ -89,6 +89,8 @@ export interface JobEvent {
   kind: JobEventKind;
   job: Job;
   createdAt: number;
+  /** A webhook delivery of this event was written with it. */
+  delivery?: boolean;
 }
 
 export interface NewJob {

@@ -1,4 +1,4 @@
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import { newId } from '../../lib/ids.ts';
 import { newWebhookSecret } from '../../webhooks/signature.ts';
 import type { Db } from '../database.ts';
@@ -16,6 +16,17 @@ const keyColumns = {
 
 /** Users and API keys in SQLite. */
 export function sqliteAccounts(db: Db): AccountStore {
+  // Every authenticated request reads one of these: prepared once.
+  const userById = db
+    .select()
+    .from(users)
+    .where(eq(users.id, sql.placeholder('id')))
+    .prepare();
+  const liveKeyByHash = db
+    .select(keyColumns)
+    .from(apiKeys)
+    .where(and(eq(apiKeys.keyHash, sql.placeholder('hash')), isNull(apiKeys.revokedAt)))
+    .prepare();
   return {
     async createUser({ email, passwordHash, grant }) {
       return db.transaction(
@@ -54,7 +65,7 @@ export function sqliteAccounts(db: Db): AccountStore {
     },
 
     async findUserById(id) {
-      return db.select().from(users).where(eq(users.id, id)).get();
+      return userById.get({ id });
     },
 
     async createApiKey({ userId, name, prefix, keyHash }) {
@@ -85,11 +96,7 @@ export function sqliteAccounts(db: Db): AccountStore {
     },
 
     async findApiKey(keyHash): Promise<ApiKeyRecord | undefined> {
-      return db
-        .select(keyColumns)
-        .from(apiKeys)
-        .where(and(eq(apiKeys.keyHash, keyHash), isNull(apiKeys.revokedAt)))
-        .get();
+      return liveKeyByHash.get({ hash: keyHash });
     },
 
     async touchApiKey(keyId, at) {

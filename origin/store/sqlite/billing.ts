@@ -2,7 +2,7 @@ import { and, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../database.ts';
 import { creditLedger, purchases, stripeEvents, stripeReversals, users } from '../schema/index.ts';
 import type { BillingEvent, BillingOutcome, BillingStore, SessionFacts } from '../store.ts';
-import { applyLedgerEntry } from './ledger.ts';
+import type { LedgerWriter } from './ledger.ts';
 
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 type PurchaseRow = typeof purchases.$inferSelect;
@@ -29,7 +29,13 @@ function mismatch(tx: Tx, s: SessionFacts, known: PurchaseRow | undefined): stri
 }
 
 /** Takes back a paid purchase's credits for a reversal of its payment, once per payment. */
-function reverse(tx: Tx, purchase: PurchaseRow, chargeId: string, at: number): boolean {
+function reverse(
+  tx: Tx,
+  ledger: LedgerWriter,
+  purchase: PurchaseRow,
+  chargeId: string,
+  at: number,
+): boolean {
   if (purchase.status !== 'paid' || purchase.userId === null || !purchase.paymentIntent) {
     return false;
   }
@@ -45,7 +51,7 @@ function reverse(tx: Tx, purchase: PurchaseRow, chargeId: string, at: number): b
     .where(and(eq(creditLedger.reason, 'chargeback'), inArray(creditLedger.reference, charges)))
     .get();
   if (done) return false;
-  return applyLedgerEntry(tx, {
+  return ledger({
     userId: purchase.userId,
     delta: -purchase.credits,
     reason: 'chargeback',
@@ -89,7 +95,12 @@ function upsertPurchase(
     .get();
 }
 
-function applySession(tx: Tx, effect: BillingEvent & { session: SessionFacts }, at: number) {
+function applySession(
+  tx: Tx,
+  ledger: LedgerWriter,
+  effect: BillingEvent & { session: SessionFacts },
+  at: number,
+) {
   const s = effect.session;
   const known = tx.select().from(purchases).where(eq(purchases.id, s.sessionId)).get();
   if (effect.kind !== 'session_paid') {
@@ -116,7 +127,7 @@ function applySession(tx: Tx, effect: BillingEvent & { session: SessionFacts }, 
   }
   const paid = upsertPurchase(tx, s, known, { status: 'paid', flag: null }, at);
   if (paid.userId === null) return 'flagged' as const;
-  const credited = applyLedgerEntry(tx, {
+  const credited = ledger({
     userId: paid.userId,
     delta: paid.credits,
     reason: 'purchase',
@@ -131,12 +142,13 @@ function applySession(tx: Tx, effect: BillingEvent & { session: SessionFacts }, 
         .where(eq(stripeReversals.paymentIntent, paid.paymentIntent))
         .get()
     : undefined;
-  if (early) reverse(tx, paid, early.chargeId, at);
+  if (early) reverse(tx, ledger, paid, early.chargeId, at);
   return credited ? ('credited' as const) : ('recorded' as const);
 }
 
 function applyReversal(
   tx: Tx,
+  ledger: LedgerWriter,
   effect: Extract<BillingEvent, { kind: 'reversal' }>,
   at: number,
 ): BillingOutcome {
@@ -155,11 +167,11 @@ function applyReversal(
     .from(purchases)
     .where(eq(purchases.paymentIntent, effect.paymentIntent))
     .get();
-  return purchase && reverse(tx, purchase, effect.chargeId, at) ? 'reversed' : 'recorded';
+  return purchase && reverse(tx, ledger, purchase, effect.chargeId, at) ? 'reversed' : 'recorded';
 }
 
 /** Purchases and Stripe events in SQLite. */
-export function sqliteBilling(db: Db): BillingStore {
+export function sqliteBilling(db: Db, ledger: LedgerWriter): BillingStore {
   return {
     async recordCheckout(input) {
       const at = Date.now();
@@ -193,10 +205,10 @@ export function sqliteBilling(db: Db): BillingStore {
             case 'session_paid':
             case 'session_unpaid':
             case 'session_failed':
-              outcome = applySession(tx, effect, at);
+              outcome = applySession(tx, ledger, effect, at);
               break;
             case 'reversal':
-              outcome = applyReversal(tx, effect, at);
+              outcome = applyReversal(tx, ledger, effect, at);
               break;
             case 'ignored':
               outcome = 'ignored';

@@ -1,120 +1,84 @@
-import {
-  and,
-  asc,
-  count,
-  desc,
-  eq,
-  gt,
-  inArray,
-  isNotNull,
-  isNull,
-  lt,
-  lte,
-  type SQL,
-  sql,
-} from 'drizzle-orm';
+import { and, asc, desc, eq, isNotNull, isNull, lt } from 'drizzle-orm';
 import type { JobEventKind } from '../../../shared/schemas/jobs.ts';
 import { toJob } from '../../jobs/view.ts';
 import { newId } from '../../lib/ids.ts';
 import { webhookPayload } from '../../webhooks/payload.ts';
 import type { Db } from '../database.ts';
-import { type JobRow, jobEvents, jobs, users, webhookDeliveries } from '../schema/index.ts';
+import { type JobRow, jobs } from '../schema/index.ts';
 import type { JobEnding, JobEvent, JobStore } from '../store.ts';
-import { applyLedgerEntry } from './ledger.ts';
+import { type JobStatements, prepareJobStatements } from './job-statements.ts';
+import type { LedgerWriter } from './ledger.ts';
 
-type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
-type Reader = Db | Tx;
-
-const open = ['queued', 'running'] as const;
-
-function countWhere(db: Reader, where: SQL | undefined): number {
-  return db.select({ n: count() }).from(jobs).where(where).get()?.n ?? 0;
+/** What the job path writes with: its prepared statements and the ledger. */
+interface Writers {
+  q: JobStatements;
+  ledger: LedgerWriter;
 }
 
 /** 1 for the next job to run; null once the job has left the queue. */
-function queuePosition(db: Reader, row: JobRow): number | null {
+function queuePosition(q: JobStatements, row: JobRow): number | null {
   if (row.status !== 'queued') return null;
-  return countWhere(db, and(eq(jobs.status, 'queued'), lte(jobs.id, row.id)));
+  return q.queuedUpTo.get({ id: row.id })?.n ?? null;
 }
 
 /**
  * Writes the event row for a job row whose `seq` was just incremented, and the webhook
  * delivery of the event when the job asked for it, in the same transaction.
  */
-function recordEvent(tx: Tx, row: JobRow, kind: JobEventKind, at: number): JobEvent {
-  const job = toJob(row, queuePosition(tx, row));
-  tx.insert(jobEvents)
-    .values({ jobId: row.id, seq: row.seq, kind, snapshot: job, createdAt: at })
-    .run();
-  if (row.webhookUrl !== null && row.webhookEvents?.includes(kind)) {
-    tx.insert(webhookDeliveries)
-      .values({
-        id: newId('msg', at),
-        jobId: row.id,
-        userId: row.userId,
-        url: row.webhookUrl,
-        event: kind,
-        seq: row.seq,
-        payload: webhookPayload(kind, job, at),
-        nextAttemptAt: at,
-        createdAt: at,
-      })
-      .run();
-  }
-  return { jobId: row.id, userId: row.userId, seq: row.seq, kind, job, createdAt: at };
-}
-
-function endingColumns(ending: JobEnding, at: number): Partial<JobRow> {
-  switch (ending.status) {
-    case 'succeeded':
-      return {
-        status: 'succeeded',
-        progress: 1,
-        finishedAt: at,
-        outputFile: ending.output.file,
-        outputContentType: ending.output.contentType,
-        outputBytes: ending.output.bytes,
-        outputEtag: ending.output.etag,
-        runMs: ending.output.runMs,
-      };
-    case 'failed':
-      return {
-        status: 'failed',
-        finishedAt: at,
-        errorCode: ending.error.code,
-        errorMessage: ending.error.message,
-      };
-    case 'canceled':
-      return { status: 'canceled', finishedAt: at };
-  }
-}
-
-/** Ends a non-terminal job inside `tx`, refunding it unless it succeeded. */
-function finishIn(tx: Tx, jobId: string, ending: JobEnding, at: number): JobEvent | undefined {
-  const row = tx
-    .update(jobs)
-    .set({ ...endingColumns(ending, at), seq: sql`${jobs.seq} + 1` })
-    .where(and(eq(jobs.id, jobId), inArray(jobs.status, open)))
-    .returning()
-    .get();
-  if (!row) return undefined;
-  if (ending.status !== 'succeeded' && row.cost > 0) {
-    applyLedgerEntry(tx, {
+function recordEvent(
+  q: JobStatements,
+  row: JobRow,
+  kind: JobEventKind,
+  at: number,
+  position = queuePosition(q, row),
+): JobEvent {
+  const job = toJob(row, position);
+  q.insertEvent.run({ jobId: row.id, seq: row.seq, kind, snapshot: job, at });
+  const delivery = row.webhookUrl !== null && row.webhookEvents?.includes(kind) === true;
+  if (delivery) {
+    q.insertDelivery.run({
+      id: newId('msg', at),
+      jobId: row.id,
       userId: row.userId,
-      delta: row.cost,
-      reason: 'refund',
-      reference: row.id,
+      url: row.webhookUrl,
+      event: kind,
+      seq: row.seq,
+      payload: webhookPayload(kind, job, at),
       at,
     });
   }
-  return recordEvent(tx, row, ending.status, at);
+  return { jobId: row.id, userId: row.userId, seq: row.seq, kind, job, createdAt: at, delivery };
+}
+
+function end(q: JobStatements, jobId: string, ending: JobEnding, at: number): JobRow | undefined {
+  switch (ending.status) {
+    case 'succeeded':
+      return q.succeed.get({ id: jobId, at, ...ending.output });
+    case 'failed':
+      return q.fail.get({ id: jobId, at, ...ending.error });
+    case 'canceled':
+      return q.cancel.get({ id: jobId, at });
+  }
+}
+
+/** Ends a non-terminal job inside a transaction, refunding it unless it succeeded. */
+function finishIn(w: Writers, jobId: string, ending: JobEnding, at: number): JobEvent | undefined {
+  const row = end(w.q, jobId, ending, at);
+  if (!row) return undefined;
+  if (ending.status !== 'succeeded' && row.cost > 0) {
+    w.ledger({ userId: row.userId, delta: row.cost, reason: 'refund', reference: row.id, at });
+  }
+  return recordEvent(w.q, row, ending.status, at);
 }
 
 /** Jobs and their events in SQLite. Listeners hear each event after its commit. */
 export function sqliteJobs(
   db: Db,
+  ledger: LedgerWriter,
   onListenerError: (error: unknown, event: JobEvent) => void = () => {},
 ): JobStore {
+  const q = prepareJobStatements(db);
+  const w: Writers = { q, ledger };
   const listeners = new Set<(event: JobEvent) => void>();
   // The transaction has committed: a listener that throws must not turn that into an
   // error for the caller, nor keep the event from the other listeners.
@@ -130,30 +94,23 @@ export function sqliteJobs(
       }
     }
   };
-  const write = <T>(fn: (tx: Tx) => T): T => db.transaction(fn, { behavior: 'immediate' });
+  // Statements prepared on the database run inside its transaction: one connection.
+  const write = <T>(fn: () => T): T => db.transaction(() => fn(), { behavior: 'immediate' });
 
   return {
     async create(input) {
-      const result = write((tx) => {
+      const result = write(() => {
         if (input.idempotencyKey !== undefined) {
-          const prior = tx
-            .select()
-            .from(jobs)
-            .where(
-              and(eq(jobs.userId, input.userId), eq(jobs.idempotencyKey, input.idempotencyKey)),
-            )
-            .get();
+          const prior = q.byIdempotencyKey.get({ userId: input.userId, key: input.idempotencyKey });
           if (prior) {
             return prior.requestHash === input.requestHash
-              ? ({ kind: 'replayed', job: toJob(prior, queuePosition(tx, prior)) } as const)
+              ? ({ kind: 'replayed', job: toJob(prior, queuePosition(q, prior)) } as const)
               : ({ kind: 'idempotency_conflict', jobId: prior.id } as const);
           }
         }
-        const queued = countWhere(tx, eq(jobs.status, 'queued'));
+        const queued = q.countQueued.get()?.n ?? 0;
         if (queued >= input.queueLimit) return { kind: 'queue_full', queued } as const;
-        const balance =
-          tx.select({ b: users.balance }).from(users).where(eq(users.id, input.userId)).get()?.b ??
-          0;
+        const balance = q.balance.get({ userId: input.userId })?.b ?? 0;
         // A balance taken below zero by a chargeback refuses every job until it is positive.
         if (balance < input.cost || balance < 0) {
           return { kind: 'insufficient_credits', balance, cost: input.cost } as const;
@@ -161,34 +118,24 @@ export function sqliteJobs(
         const at = Date.now();
         const id = newId('job', at);
         if (input.cost > 0) {
-          applyLedgerEntry(tx, {
-            userId: input.userId,
-            delta: -input.cost,
-            reason: 'job',
-            reference: id,
-            at,
-          });
+          ledger({ userId: input.userId, delta: -input.cost, reason: 'job', reference: id, at });
         }
-        const row = tx
-          .insert(jobs)
-          .values({
-            id,
-            userId: input.userId,
-            model: input.model,
-            modelVersion: input.modelVersion,
-            status: 'queued',
-            input: input.input,
-            cost: input.cost,
-            idempotencyKey: input.idempotencyKey ?? null,
-            requestHash: input.requestHash,
-            webhookUrl: input.webhook?.url ?? null,
-            webhookEvents: input.webhook?.events ?? null,
-            seq: 1,
-            createdAt: at,
-          })
-          .returning()
-          .get();
-        return { kind: 'created', event: recordEvent(tx, row, 'queued', at) } as const;
+        const row = q.insert.get({
+          id,
+          userId: input.userId,
+          model: input.model,
+          modelVersion: input.modelVersion,
+          input: input.input,
+          cost: input.cost,
+          idempotencyKey: input.idempotencyKey ?? null,
+          requestHash: input.requestHash,
+          webhookUrl: input.webhook?.url ?? null,
+          webhookEvents: input.webhook?.events ?? null,
+          at,
+        });
+        if (!row) throw new Error('the job insert returned no row');
+        // The newest id: it queues behind every job queued now.
+        return { kind: 'created', event: recordEvent(q, row, 'queued', at, queued + 1) } as const;
       });
       if (result.kind !== 'created') return result;
       emit([result.event]);
@@ -196,16 +143,12 @@ export function sqliteJobs(
     },
 
     async get(userId, jobId) {
-      const row = db
-        .select()
-        .from(jobs)
-        .where(and(eq(jobs.id, jobId), eq(jobs.userId, userId)))
-        .get();
-      return row && toJob(row, queuePosition(db, row));
+      const row = q.byIdForUser.get({ id: jobId, userId });
+      return row && toJob(row, queuePosition(q, row));
     },
 
     async row(jobId) {
-      return db.select().from(jobs).where(eq(jobs.id, jobId)).get();
+      return q.byId.get({ id: jobId });
     },
 
     async list(userId, { status, limit, cursor }) {
@@ -224,92 +167,53 @@ export function sqliteJobs(
         .all();
       const page = rows.slice(0, limit);
       return {
-        data: page.map((row) => toJob(row, queuePosition(db, row))),
+        data: page.map((row) => toJob(row, queuePosition(q, row))),
         nextCursor: rows.length > limit ? (page.at(-1)?.id ?? null) : null,
       };
     },
 
     async countQueued() {
-      return countWhere(db, eq(jobs.status, 'queued'));
+      return q.countQueued.get()?.n ?? 0;
     },
 
     async queue() {
-      return db
-        .select({ id: jobs.id, seq: jobs.seq })
-        .from(jobs)
-        .where(eq(jobs.status, 'queued'))
-        .orderBy(asc(jobs.id))
-        .all();
+      return q.queue.all();
     },
 
     async countRunning() {
-      return countWhere(db, eq(jobs.status, 'running'));
+      return q.countRunning.get()?.n ?? 0;
     },
 
     async claimNext(at) {
-      const event = write((tx) => {
-        const next = tx
-          .select({ id: jobs.id })
-          .from(jobs)
-          .where(eq(jobs.status, 'queued'))
-          .orderBy(asc(jobs.id))
-          .limit(1)
-          .get();
-        if (!next) return undefined;
-        const row = tx
-          .update(jobs)
-          .set({
-            status: 'running',
-            startedAt: at,
-            progress: 0,
-            attempts: sql`${jobs.attempts} + 1`,
-            seq: sql`${jobs.seq} + 1`,
-          })
-          .where(eq(jobs.id, next.id))
-          .returning()
-          .get();
-        return row && { row, event: recordEvent(tx, row, 'started', at) };
+      const claimed = write(() => {
+        const next = q.nextQueued.get();
+        const row = next && q.claim.get({ id: next.id, at });
+        return row && { row, event: recordEvent(q, row, 'started', at) };
       });
-      if (!event) return undefined;
-      emit([event.event]);
-      return event.row;
+      if (!claimed) return undefined;
+      emit([claimed.event]);
+      return claimed.row;
     },
 
     async progress(jobId, progress) {
-      const event = write((tx) => {
-        const row = tx
-          .update(jobs)
-          .set({ progress, seq: sql`${jobs.seq} + 1` })
-          .where(and(eq(jobs.id, jobId), eq(jobs.status, 'running')))
-          .returning()
-          .get();
-        return row && recordEvent(tx, row, 'progress', Date.now());
+      const event = write(() => {
+        const row = q.progress.get({ id: jobId, progress });
+        return row && recordEvent(q, row, 'progress', Date.now());
       });
       emit([event]);
       return event;
     },
 
     async finish(jobId, ending, at) {
-      const event = write((tx) => finishIn(tx, jobId, ending, at));
+      const event = write(() => finishIn(w, jobId, ending, at));
       emit([event]);
       return event;
     },
 
     async requeue(jobId, at) {
-      const event = write((tx) => {
-        const row = tx
-          .update(jobs)
-          .set({
-            status: 'queued',
-            startedAt: null,
-            progress: 0,
-            attempts: sql`max(${jobs.attempts} - 1, 0)`,
-            seq: sql`${jobs.seq} + 1`,
-          })
-          .where(and(eq(jobs.id, jobId), eq(jobs.status, 'running')))
-          .returning()
-          .get();
-        return row && recordEvent(tx, row, 'queued', at);
+      const event = write(() => {
+        const row = q.requeue.get({ id: jobId, attemptsBack: 1 });
+        return row && recordEvent(q, row, 'queued', at);
       });
       emit([event]);
       return event;
@@ -338,8 +242,8 @@ export function sqliteJobs(
     },
 
     async recoverInterrupted(maxAttempts, at) {
-      const events = write((tx) =>
-        tx
+      const events = write(() =>
+        db
           .select()
           .from(jobs)
           .where(eq(jobs.status, 'running'))
@@ -348,20 +252,12 @@ export function sqliteJobs(
           .map((left) => {
             if (left.attempts >= maxAttempts) {
               const message = `The job was interrupted ${left.attempts} times by a restart.`;
-              return finishIn(
-                tx,
-                left.id,
-                { status: 'failed', error: { code: 'interrupted', message } },
-                at,
-              );
+              const error = { code: 'interrupted', message };
+              return finishIn(w, left.id, { status: 'failed', error }, at);
             }
-            const row = tx
-              .update(jobs)
-              .set({ status: 'queued', startedAt: null, progress: 0, seq: sql`${jobs.seq} + 1` })
-              .where(eq(jobs.id, left.id))
-              .returning()
-              .get();
-            return row && recordEvent(tx, row, 'queued', at);
+            // The attempt it was on stays used: a crash may have been the job's own doing.
+            const row = q.requeue.get({ id: left.id, attemptsBack: 0 });
+            return row && recordEvent(q, row, 'queued', at);
           }),
       );
       emit(events);
@@ -369,22 +265,16 @@ export function sqliteJobs(
     },
 
     async eventsSince(jobId, since) {
-      const owner = db.select({ userId: jobs.userId }).from(jobs).where(eq(jobs.id, jobId)).get();
+      const owner = q.ownerOf.get({ id: jobId });
       if (!owner) return [];
-      return db
-        .select()
-        .from(jobEvents)
-        .where(and(eq(jobEvents.jobId, jobId), gt(jobEvents.seq, since)))
-        .orderBy(asc(jobEvents.seq))
-        .all()
-        .map((e) => ({
-          jobId: e.jobId,
-          userId: owner.userId,
-          seq: e.seq,
-          kind: e.kind,
-          job: e.snapshot,
-          createdAt: e.createdAt,
-        }));
+      return q.eventsAfter.all({ id: jobId, since }).map((e) => ({
+        jobId: e.jobId,
+        userId: owner.userId,
+        seq: e.seq,
+        kind: e.kind,
+        job: e.snapshot,
+        createdAt: e.createdAt,
+      }));
     },
 
     onEvent(listener) {

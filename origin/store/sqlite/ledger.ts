@@ -3,33 +3,44 @@ import type { Db } from '../database.ts';
 import { creditLedger, type LedgerReason, users } from '../schema/index.ts';
 import type { LedgerStore } from '../store.ts';
 
-type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+export interface LedgerEntryInput {
+  userId: string;
+  delta: number;
+  reason: LedgerReason;
+  reference: string;
+  at: number;
+}
 
 /**
  * Writes one ledger row and moves the cached balance with it, inside the caller's
  * transaction. Returns false, changing nothing, when (reason, reference) already exists.
  */
-export function applyLedgerEntry(
-  tx: Tx,
-  entry: { userId: string; delta: number; reason: LedgerReason; reference: string; at: number },
-): boolean {
-  const inserted = tx
+export type LedgerWriter = (entry: LedgerEntryInput) => boolean;
+
+/** The ledger writer of a database, its two statements prepared once. */
+export function ledgerWriter(db: Db): LedgerWriter {
+  const p = sql.placeholder;
+  const insert = db
     .insert(creditLedger)
     .values({
-      userId: entry.userId,
-      delta: entry.delta,
-      reason: entry.reason,
-      reference: entry.reference,
-      createdAt: entry.at,
+      userId: p('userId'),
+      delta: p('delta'),
+      reason: p('reason'),
+      reference: p('reference'),
+      createdAt: p('at'),
     })
     .onConflictDoNothing()
-    .run();
-  if (inserted.changes === 0) return false;
-  tx.update(users)
-    .set({ balance: sql`${users.balance} + ${entry.delta}` })
-    .where(eq(users.id, entry.userId))
-    .run();
-  return true;
+    .prepare();
+  const move = db
+    .update(users)
+    .set({ balance: sql`${users.balance} + ${p('delta')}` })
+    .where(eq(users.id, p('userId')))
+    .prepare();
+  return (entry) => {
+    if (insert.run({ ...entry }).changes === 0) return false;
+    move.run({ delta: entry.delta, userId: entry.userId });
+    return true;
+  };
 }
 
 /** Balances and ledger rows in SQLite. */

@@ -2,12 +2,10 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { MessageChannel } from 'node:worker_threads';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { decodeWav } from '../../../models/tone-diffusion/wav.ts';
 import { loadModels } from '../../../origin/inference/models/registry.ts';
 import { createInferencePool, intraOpThreads } from '../../../origin/inference/pool.ts';
-import type { ProgressMessage } from '../../../origin/inference/task.ts';
 import { fixtureModels, shippedModels, tempDir, waitFor } from '../support.ts';
 
 type PoolOptions = Parameters<typeof createInferencePool>[0];
@@ -45,14 +43,12 @@ async function runTask(
   modelId: string,
   input: unknown,
 ) {
-  const { port1, port2 } = new MessageChannel();
-  const progress: ProgressMessage[] = [];
-  port1.on('message', (m: ProgressMessage) => progress.push(m));
-  onTestFinished(() => port1.close());
+  const progress: { done: number; total: number }[] = [];
   const abort = new Int32Array(new SharedArrayBuffer(4));
   const result = await pool.run(
-    { modelId, input, abort, progress: port2 },
+    { modelId, input, abort },
     new AbortController().signal,
+    (done, total) => progress.push({ done, total }),
   );
   return { result, progress };
 }

@@ -132,23 +132,25 @@ describe('Scheduler', () => {
     expect(readdirSync(h.outputs.dir).sort()).toEqual(ids.map((id) => `${id}.txt`).sort());
   });
 
-  it('never runs more jobs at once than the pool has threads, and uses them all', async () => {
+  it('never runs more tasks at once than the pool has threads, and uses them all', async () => {
     const h = await harness({ threads: 2 });
     const ids: string[] = [];
     for (let i = 0; i < 6; i++) ids.push(await h.submit({ steps: 3, stepMs: 20 }));
     let running = 0;
     let most = 0;
-    let mostActive = 0;
+    let mostBusy = 0;
     h.store.jobs.onEvent((e) => {
       if (e.kind === 'started') running++;
       if (terminal.includes(e.kind)) running--;
       most = Math.max(most, running);
-      mostActive = Math.max(mostActive, h.scheduler.active);
+      mostBusy = Math.max(mostBusy, h.scheduler.threadsBusy);
     });
     h.scheduler.start();
     for (const id of ids) await h.until(id, terminal);
-    expect(most).toBe(2);
-    expect(mostActive).toBeLessThanOrEqual(2);
+    expect(mostBusy).toBe(2);
+    // A thread takes the next job while the last one stores its output: one more per thread.
+    expect(most).toBeGreaterThanOrEqual(2);
+    expect(most).toBeLessThanOrEqual(4);
     for (const id of ids) expect(h.kinds(id).at(-1)).toBe('succeeded');
     // The queue runs oldest first.
     const starts = h.events.filter((e) => e.kind === 'started').map((e) => e.jobId);

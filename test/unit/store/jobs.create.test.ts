@@ -1,15 +1,16 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../../origin/store/database.ts';
-import { applyLedgerEntry } from '../../../origin/store/sqlite/ledger.ts';
+import { ledgerWriter } from '../../../origin/store/sqlite/ledger.ts';
 import { createdJob, makeUser, newJob, tempDir, tempStore } from '../support.ts';
 
 /** A chargeback as billing writes it, through a second connection to the same file. */
 function chargeback(file: string, userId: string, credits: number): void {
   const db = openDatabase(file);
   try {
-    db.transaction((tx) => {
-      applyLedgerEntry(tx, {
+    const ledger = ledgerWriter(db);
+    db.transaction(() => {
+      ledger({
         userId,
         delta: -credits,
         reason: 'chargeback',

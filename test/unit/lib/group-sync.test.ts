@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { WalSync } from '../../../origin/store/sqlite/wal-sync.ts';
+import { GroupSync } from '../../../origin/lib/group-sync.ts';
 
 function walDatabase() {
   const dir = mkdtempSync(join(tmpdir(), 'overture-wal-'));
@@ -12,7 +12,7 @@ function walDatabase() {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.exec('create table t (v integer)');
-  const wal = new WalSync(file);
+  const wal = new GroupSync(`${file}-wal`, 'r+');
   onTestFinished(async () => {
     await wal.close();
     db.close();
@@ -21,12 +21,12 @@ function walDatabase() {
   return { db, wal };
 }
 
-describe('WalSync (group commit)', () => {
+describe('GroupSync on a SQLite WAL (group commit)', () => {
   it('fsyncs the WAL once per call when calls do not overlap', async () => {
     const { db, wal } = walDatabase();
     for (let i = 0; i < 3; i++) {
       db.prepare('insert into t values (?)').run(i);
-      await wal.durable();
+      await wal.sync();
     }
     expect(wal.syncs).toBe(3);
   });
@@ -36,7 +36,7 @@ describe('WalSync (group commit)', () => {
     const waits: Promise<void>[] = [];
     for (let i = 0; i < 50; i++) {
       db.prepare('insert into t values (?)').run(i);
-      waits.push(wal.durable());
+      waits.push(wal.sync());
     }
     await Promise.all(waits);
     // The first starts an fsync; the 49 that commit while it runs share the next one.
@@ -47,10 +47,10 @@ describe('WalSync (group commit)', () => {
   it('never lets a caller resolve on an fsync that started before its commit', async () => {
     const { db, wal } = walDatabase();
     db.prepare('insert into t values (1)').run();
-    const first = wal.durable();
+    const first = wal.sync();
     // Committed while the first fsync runs: must wait for a second one.
     db.prepare('insert into t values (2)').run();
-    const second = wal.durable();
+    const second = wal.sync();
     expect(second).not.toBe(first);
     await first;
     const before = wal.syncs;
