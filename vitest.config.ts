@@ -2,10 +2,10 @@ import { cloudflareTest } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
 
 /**
- * Two projects. `node`: unit, integration and end-to-end suites in forked Node processes
+ * Three projects. `node`: unit, integration and end-to-end suites in forked Node processes
  * (integration and e2e start real origins with inference pools, and real `wrangler dev`).
  * `edge`: the Worker in real workerd, its bindings set here, forwarding to an echo origin
- * that the project's global setup starts.
+ * that the project's global setup starts. `chaos`: the reliability suite (`test:chaos`).
  */
 export default defineConfig({
   test: {
@@ -23,6 +23,18 @@ export default defineConfig({
           pool: 'forks',
           testTimeout: 30_000,
           hookTimeout: 60_000,
+        },
+      },
+      {
+        // `npm run test:chaos` (not part of `npm test`): kills, floods and abuses real
+        // processes, then prints the figures every suite recorded.
+        test: {
+          name: 'chaos',
+          include: ['test/chaos/**/*.test.ts'],
+          pool: 'forks',
+          testTimeout: 180_000,
+          hookTimeout: 120_000,
+          globalSetup: ['test/chaos/figures-table.ts'],
         },
       },
       {
