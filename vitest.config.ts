@@ -11,6 +11,8 @@ export default defineConfig({
   test: {
     // Two cores: the suites start real processes.
     maxWorkers: 2,
+    // The JSON report gives CI its closing `N passed, N failed` line (scripts/test-summary.ts).
+    reporters: ['default', ['json', { outputFile: 'test-results/vitest.json' }]],
     projects: [
       {
         test: {
