@@ -15,10 +15,19 @@ import { noopVsBullmq } from './parts/queue.ts';
 import { wsCapacity } from './parts/ws.ts';
 
 const quick = process.argv.includes('--quick');
+const option = (name: string): string | undefined => {
+  const at = process.argv.indexOf(`--${name}`);
+  return at > 0 ? process.argv[at + 1] : undefined;
+};
+/** `--parts inference,queue,edge,cold,ws` runs only those; `--duration 30` lengthens the jobs. */
+const parts = new Set((option('parts') ?? 'inference,queue,edge,cold,ws').split(','));
+const duration = Number(option('duration') ?? 8);
 const threads = availableParallelism();
 const started = Date.now();
 
-const step = async <T>(name: string, run: () => Promise<T> | T): Promise<T> => {
+const step = async <T>(name: string, run: () => Promise<T> | T): Promise<Partial<T>> => {
+  const key = name.split(':')[0] ?? name;
+  if (!parts.has(key)) return {};
   const t0 = performance.now();
   process.stderr.write(`bench: ${name}…`);
   const result = await run();
@@ -26,10 +35,10 @@ const step = async <T>(name: string, run: () => Promise<T> | T): Promise<T> => {
   return result;
 };
 
-const inference = await step('default model: raw pool vs end to end', () =>
-  inferenceVsEndToEnd({ threads, rounds: quick ? 2 : 5, perRound: quick ? 12 : 80 }),
+const inference = await step('inference: default model, raw pool vs end to end', () =>
+  inferenceVsEndToEnd({ duration, threads, rounds: quick ? 2 : 5, perRound: quick ? 12 : 80 }),
 );
-const queue = await step('no-op jobs: Overture vs BullMQ', () =>
+const queue = await step('queue: no-op jobs, Overture vs BullMQ', () =>
   noopVsBullmq({
     threads,
     clients: 16,
@@ -38,17 +47,18 @@ const queue = await step('no-op jobs: Overture vs BullMQ', () =>
     perRound: quick ? 200 : 2000,
   }),
 );
-const edge = await step('edge added latency', () =>
+const edge = await step('edge: added latency', () =>
   edgeAddedLatency({ requests: quick ? 60 : 400 }),
 );
-const cold = await step('cold start', () => coldStart({ times: quick ? 1 : 3 }));
-const ws = await step('WebSocket capacity', () =>
+const cold = await step('cold: start to healthy', () => coldStart({ times: quick ? 1 : 3 }));
+const ws = await step('ws: WebSocket capacity', () =>
   wsCapacity({ sockets: quick ? [200, 1000] : [1000, 10000] }),
 );
 
 const results = {
   date: new Date().toISOString(),
   mode: quick ? 'quick' : 'full',
+  duration,
   machine: {
     cores: threads,
     cpu: cpus()[0]?.model ?? 'unknown',
@@ -62,7 +72,9 @@ const results = {
   ...ws,
   seconds: Math.round((Date.now() - started) / 1000),
 };
-writeFileSync(join(repoRoot, 'bench/results.json'), `${JSON.stringify(results, null, 2)}\n`);
+// A run of some parts only does not replace the last full results.
+const out = parts.size === 5 ? 'bench/results.json' : 'bench/results.partial.json';
+writeFileSync(join(repoRoot, out), `${JSON.stringify(results, null, 2)}\n`);
 
 const rows: [string, unknown, string][] = [
   [
@@ -112,4 +124,4 @@ console.log(
 );
 for (const [key, value, note] of rows)
   console.log(`${key.padEnd(24)} ${String(value).padStart(10)}  ${note}`);
-console.log(`\nwrote bench/results.json (${results.seconds} s)`);
+console.log(`\nwrote ${out} (${results.seconds} s)`);
