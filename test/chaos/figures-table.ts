@@ -27,6 +27,6 @@ export default function figuresTable(): () => void {
     const tried = rows.reduce((n, r) => n + r.tried, 0);
     const lost = rows.reduce((n, r) => n + r.lost, 0);
     out.push(line('total', '', String(tried), String(tried - lost), String(lost)), '');
-    console.log(out.join('\n'));
+    process.stdout.write(`${out.join('\n')}\n`);
   };
 }
