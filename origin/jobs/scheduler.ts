@@ -178,12 +178,11 @@ export class Scheduler {
     this.#busy++;
     logger.info({ jobId: row.id, model: row.model, attempt: row.attempts }, 'job started');
 
-    // The last step's report says no more than the terminal event that follows it.
     const task = pool.run(
       { modelId: row.model, input: row.input, abort },
       kill.signal,
       (done, total) => {
-        if (done < total) progress.report(done / total);
+        progress.report(done / total);
       },
     );
     const outcome = Promise.race([
