@@ -44,6 +44,8 @@ export function nestsDeeperThan(value: unknown, limit: number): boolean {
   return false;
 }
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
 /**
  * Reads a JSON body: 415 unless it is sent as application/json, 400 when it is not JSON,
  * nests deeper than `maxJsonDepth`, or does not match `schema`. (The body size is bounded
@@ -57,7 +59,13 @@ export async function readJson<T extends z.ZodType>(c: Context, schema: T): Prom
   if (!/^application\/json\s*(;|$)/i.test(type)) {
     throw new ApiError('unsupported_media_type', 'Send the body as application/json.');
   }
-  const text = await c.req.text();
+  let text: string;
+  try {
+    // JSON is UTF-8 (RFC 8259): invalid bytes are refused, not silently replaced by U+FFFD.
+    text = strictUtf8.decode(await c.req.arrayBuffer());
+  } catch {
+    throw new ApiError('invalid_request', 'The body is not valid UTF-8.');
+  }
   let raw: unknown;
   try {
     raw = JSON.parse(text);
