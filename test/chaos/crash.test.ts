@@ -25,8 +25,7 @@ import {
   signStripe,
   startStripeDouble,
   stripeEvent,
-  testSecretKey,
-  testWebhookSecret,
+  stripeModeEnv,
 } from '../helpers/stripe.ts';
 import { type Figure, recordFigures } from './figures.ts';
 import { type Random, seededRandom } from './seeded.ts';
@@ -327,9 +326,7 @@ describe('an origin killed at random points while jobs run and Stripe events arr
     const random = seededRandom(0xc0ffee);
     const started = Date.now();
     const o = new Restarting({
-      STRIPE_SECRET_KEY: testSecretKey,
-      STRIPE_WEBHOOK_SECRET: testWebhookSecret,
-      STRIPE_API_URL: double.url,
+      ...stripeModeEnv(double),
       MODEL_DIR: join(repoRoot, 'test/fixtures/models'),
       POOL_THREADS: '2',
       // Six kills must not use up a job's attempts.

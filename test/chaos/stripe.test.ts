@@ -5,7 +5,7 @@
  * Every user must end with exactly the credits of the sessions paid and not reversed.
  */
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sharedEdgePair } from '../helpers/edge-pair.ts';
 import { creditsOf, expectApiError } from '../helpers/expectations.ts';
 import { repoRoot } from '../helpers/origin-process.ts';
@@ -15,11 +15,10 @@ import {
   dispute,
   newChargeId,
   newPaymentIntentId,
-  type StripeDouble,
   signStripe,
-  startStripeDouble,
+  stripeDoubleForFile,
   stripeEvent,
-  testSecretKey,
+  stripeModeEnv,
   testWebhookSecret,
 } from '../helpers/stripe.ts';
 import { recordFigures } from './figures.ts';
@@ -33,17 +32,11 @@ const packs = [
 const users = 10;
 const random = seededRandom(0x5f3759df);
 
-let double: StripeDouble;
-beforeAll(async () => {
-  double = await startStripeDouble();
-});
-afterAll(() => double?.close());
+const stripe = stripeDoubleForFile();
 
 const pair = sharedEdgePair({
   originEnv: () => ({
-    STRIPE_API_URL: double.url,
-    STRIPE_SECRET_KEY: testSecretKey,
-    STRIPE_WEBHOOK_SECRET: testWebhookSecret,
+    ...stripeModeEnv(stripe.double()),
     MODEL_DIR: join(repoRoot, 'test/fixtures/models'),
   }),
   // Ten sign-ups from one address: the auth budget would refuse the last ones.

@@ -9,14 +9,13 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SignJWT } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { signEdgeRequest } from '../../shared/edge-signature.ts';
 import type { Job } from '../../shared/schemas/jobs.ts';
 import { closeCodes } from '../../shared/ws-messages.ts';
 import { type ApiAnswer, type RequestOptions, uniqueEmail } from '../helpers/api.ts';
 import { sharedEdgePair } from '../helpers/edge-pair.ts';
 import { expectApiError } from '../helpers/expectations.ts';
-import { openSocket, wsUrl } from '../helpers/ws-client.ts';
+import { openSocket, upgradeStatus, wsUrl } from '../helpers/ws-client.ts';
 import { type Figure, recordFigures } from './figures.ts';
 
 const jwtSecret = `jwt-${randomBytes(24).toString('hex')}`;
@@ -232,19 +231,7 @@ describe('straight to the origin', () => {
   it('refuses the WebSocket upgrade without, forged, stale, or replayed (401)', async () => {
     const url = wsUrl(pair.origin.url, alice.token);
     const path = new URL(url).pathname + new URL(url).search;
-    const upgrade = (headers: Record<string, string>) =>
-      new Promise<number>((resolve, reject) => {
-        const ws = new WebSocket(url, { headers });
-        ws.once('open', () => {
-          ws.terminate();
-          resolve(101);
-        });
-        ws.once('unexpected-response', (_req, res) => {
-          resolve(res.statusCode ?? 0);
-          ws.terminate();
-        });
-        ws.once('error', reject);
-      });
+    const upgrade = (headers: Record<string, string>) => upgradeStatus(url, headers);
     const now = Math.floor(Date.now() / 1000);
     const parts = () => ({
       method: 'GET',

@@ -5,35 +5,28 @@
  */
 
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sharedEdgePair } from '../helpers/edge-pair.ts';
 import { creditsOf, expectApiError } from '../helpers/expectations.ts';
 import { repoRoot } from '../helpers/origin-process.ts';
 import {
   checkoutSession,
-  type StripeDouble,
   signStripe,
-  startStripeDouble,
+  stripeDoubleForFile,
   stripeEvent,
-  testSecretKey,
+  stripeModeEnv,
   testWebhookSecret,
 } from '../helpers/stripe.ts';
 
 // The default packs (origin/billing/default-packs.json).
 const starter = { id: 'starter', credits: 50, amount: 500, currency: 'usd' };
 
-let double: StripeDouble;
-beforeAll(async () => {
-  double = await startStripeDouble();
-});
-afterAll(() => double?.close());
+const stripe = stripeDoubleForFile();
 
 // The origin starts after the double above listens (beforeAll hooks run in order).
 const pair = sharedEdgePair({
   originEnv: () => ({
-    STRIPE_API_URL: double.url,
-    STRIPE_SECRET_KEY: testSecretKey,
-    STRIPE_WEBHOOK_SECRET: testWebhookSecret,
+    ...stripeModeEnv(stripe.double()),
     MODEL_DIR: join(repoRoot, 'test/fixtures/models'),
   }),
   edgeVars: { STRIPE_WEBHOOK_SECRET: testWebhookSecret },
@@ -49,7 +42,7 @@ async function checkedOut() {
   expect(res.status, JSON.stringify(res.body)).toBe(200);
   expect(res.body.url).toMatch(/^https:\/\/checkout\.stripe\.com\//);
   const sessionId = res.body.sessionId as string;
-  expect(double.sessions.at(-1)?.client_reference_id).toBe(user.id);
+  expect(stripe.double().sessions.at(-1)?.client_reference_id).toBe(user.id);
   const body = JSON.stringify(
     stripeEvent(
       'checkout.session.completed',

@@ -5,12 +5,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { signEdgeRequest } from '../../shared/edge-signature.ts';
 import { uniqueEmail } from '../helpers/api.ts';
 import { sharedEdgePair } from '../helpers/edge-pair.ts';
 import { expectApiError } from '../helpers/expectations.ts';
-import { openSocket, wsUrl } from '../helpers/ws-client.ts';
+import { openSocket, upgradeStatus, wsUrl } from '../helpers/ws-client.ts';
 
 const pair = sharedEdgePair();
 
@@ -87,22 +86,6 @@ function direct(
     token,
     ...(body === undefined ? {} : { body }),
     headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-  });
-}
-
-/** Opens a WebSocket straight to the origin; answers 101 or the refusal's status. */
-function upgradeStatus(url: string, headers: Record<string, string>): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { headers });
-    ws.once('open', () => {
-      ws.terminate();
-      resolve(101);
-    });
-    ws.once('unexpected-response', (_req, res) => {
-      resolve(res.statusCode ?? 0);
-      ws.terminate();
-    });
-    ws.once('error', reject);
   });
 }
 

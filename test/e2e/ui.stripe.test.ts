@@ -22,7 +22,7 @@ import {
   signStripe,
   startStripeDouble,
   stripeEvent,
-  testSecretKey,
+  stripeModeEnv,
   testWebhookSecret,
 } from '../helpers/stripe.ts';
 import { sharedUiSystem } from '../helpers/ui-system.ts';
@@ -41,9 +41,7 @@ afterAll(async () => {
 
 const system = sharedUiSystem(() => ({
   originEnv: {
-    STRIPE_SECRET_KEY: testSecretKey,
-    STRIPE_WEBHOOK_SECRET: testWebhookSecret,
-    STRIPE_API_URL: double.url,
+    ...stripeModeEnv(double),
   },
   edgeVars: { STRIPE_WEBHOOK_SECRET: testWebhookSecret },
 }));

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Stripe from 'stripe';
+import { afterAll, beforeAll } from 'vitest';
 
 const fixtures = JSON.parse(
   readFileSync(new URL('../fixtures/stripe/stripe-objects.json', import.meta.url), 'utf8'),
@@ -160,5 +161,36 @@ export async function startStripeDouble(port = 0): Promise<StripeDouble> {
         // stripe-node keeps its connection alive; without this, close waits for it to idle out.
         server.closeAllConnections();
       }),
+  };
+}
+
+/** The origin settings of Stripe mode, pointed at a double. */
+export function stripeModeEnv(double: StripeDouble): Record<string, string> {
+  return {
+    STRIPE_API_URL: double.url,
+    STRIPE_SECRET_KEY: testSecretKey,
+    STRIPE_WEBHOOK_SECRET: testWebhookSecret,
+  };
+}
+
+/**
+ * A Stripe double for the test file: started before its tests (before any later
+ * `beforeAll`, such as the one that starts an origin pointed at it), closed after them.
+ *
+ * @example
+ * const stripe = stripeDoubleForFile();
+ * const pair = sharedEdgePair({ originEnv: () => stripeModeEnv(stripe.double()) });
+ */
+export function stripeDoubleForFile(): { double(): StripeDouble } {
+  let double: StripeDouble | undefined;
+  beforeAll(async () => {
+    double = await startStripeDouble();
+  });
+  afterAll(() => double?.close());
+  return {
+    double() {
+      if (!double) throw new Error('the Stripe double starts in beforeAll');
+      return double;
+    },
   };
 }

@@ -182,3 +182,19 @@ export function streamProblems(events: readonly JobMessage[], from = 1): string[
   if (events.slice(0, -1).some(isTerminal)) problems.push('a terminal event before the end');
   return problems;
 }
+
+/** The HTTP status a WebSocket upgrade gets: 101, or the refusal's (401, 404, …). */
+export function upgradeStatus(url: string, headers: Record<string, string> = {}): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { headers });
+    ws.once('open', () => {
+      ws.terminate();
+      resolve(101);
+    });
+    ws.once('unexpected-response', (_req, res) => {
+      resolve(res.statusCode ?? 0);
+      ws.terminate();
+    });
+    ws.once('error', reject);
+  });
+}

@@ -27,6 +27,7 @@ import {
   signStripe,
   startStripeDouble,
   stripeEvent,
+  stripeModeEnv,
   testSecretKey,
   testWebhookSecret,
 } from '../helpers/stripe.ts';
@@ -52,9 +53,7 @@ beforeAll(async () => {
   origin = await startOriginProcess({
     dataDir,
     env: {
-      STRIPE_SECRET_KEY: testSecretKey,
-      STRIPE_WEBHOOK_SECRET: testWebhookSecret,
-      STRIPE_API_URL: double.url,
+      ...stripeModeEnv(double),
       PUBLIC_URL: `${publicUrl}/`,
       BILLING_PACKS_FILE: packsFile,
       // The `steps` fixture only: no ONNX model to load.
