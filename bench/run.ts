@@ -105,6 +105,12 @@ const rows: [string, unknown, string][] = [
   ['bullmq_noop_jobs_per_s', results.bullmq_noop_jobs_per_s, 'BullMQ + local Redis, same clients'],
   ['queue_ratio', results.queue_ratio, 'Overture / BullMQ (target ≥ 2)'],
   [
+    'bullmq_durable_noop_jobs_per_s',
+    results.bullmq_durable_noop_jobs_per_s,
+    'BullMQ, Redis fsyncing every write',
+  ],
+  ['queue_ratio_vs_durable', results.queue_ratio_vs_durable, 'Overture / durable BullMQ'],
+  [
     'edge_added_ms_p50',
     results.edge_added_ms_p50,
     `edge ${results.edge_ms_p50} ms vs direct ${results.direct_ms_p50} ms`,

@@ -178,6 +178,18 @@ describe('createInferencePool', () => {
     await expect(runTask(pool, 'no-such-model', {})).rejects.toThrow(/not loaded/);
   });
 
+  it('asked for CUDA on a machine without it, runs on the CPU and says so', async () => {
+    const models = loadModels(shippedModels);
+    const pool = startPool({ models: models.list(), threads: 1, executionProvider: 'cuda' });
+    await pool.ready;
+    // This machine has no CUDA build of onnxruntime: the device reported is the one in use.
+    expect(pool.device).toBe('cpu');
+    const input = models.check('tone-diffusion', { prompt: 'cpu after all', duration: 1 });
+    if (!input.ok) throw new Error('tone-diffusion input refused');
+    const { result } = await runTask(pool, 'tone-diffusion', input.input);
+    expect(result.bytes?.byteLength).toBeGreaterThan(44);
+  });
+
   it('runs the real tone-diffusion model: a WAV whose sha256 is answered, progress in order', async () => {
     const models = loadModels(shippedModels);
     const pool = startPool({ models: models.list(), threads: 1, executionProvider: 'cpu' });
