@@ -37,6 +37,25 @@ export function originTarget(c: Context<EdgeEnv>): { pathWithQuery: string; url:
   return { pathWithQuery, url: new URL(pathWithQuery, c.get('config').ORIGIN_URL) };
 }
 
+/** The origin URL of the request and the client's headers plus the edge signature. */
+export async function signedForward(
+  c: Context<EdgeEnv>,
+  method: string,
+  body: ArrayBuffer | undefined,
+): Promise<{ url: URL; headers: Headers }> {
+  const { pathWithQuery, url } = originTarget(c);
+  const headers = forwardableHeaders(c.req.raw.headers);
+  const signed = await signEdgeRequest(c.get('config').EDGE_SIGNING_SECRET, {
+    method,
+    pathWithQuery,
+    body,
+    clientIp: c.get('clientIp'),
+    requestId: c.get('requestId'),
+  });
+  for (const [name, value] of Object.entries(signed)) headers.set(name, value);
+  return { url, headers };
+}
+
 /**
  * Forwards the request to the origin, signed, and answers what the origin answered.
  * A timeout is a 504 `gateway_timeout`, an unreachable origin or one that answers a
@@ -45,17 +64,8 @@ export function originTarget(c: Context<EdgeEnv>): { pathWithQuery: string; url:
 export async function forwardToOrigin(c: Context<EdgeEnv>): Promise<Response> {
   const config = c.get('config');
   const method = c.req.method;
-  const { pathWithQuery, url } = originTarget(c);
   const body = bodiless.has(method) ? undefined : await c.req.arrayBuffer();
-  const headers = forwardableHeaders(c.req.raw.headers);
-  const signed = await signEdgeRequest(config.EDGE_SIGNING_SECRET, {
-    method,
-    pathWithQuery,
-    body,
-    clientIp: c.get('clientIp'),
-    requestId: c.get('requestId'),
-  });
-  for (const [name, value] of Object.entries(signed)) headers.set(name, value);
+  const { url, headers } = await signedForward(c, method, body);
 
   // The timeout covers the wait for the answer's headers, not a long download after them.
   const abort = new AbortController();

@@ -1,8 +1,7 @@
-import { signEdgeRequest } from '../../shared/edge-signature.ts';
 import { ApiError } from '../../shared/errors.ts';
 import type { EdgeApp } from '../context.ts';
-import { limitKey } from '../middleware/rate-limit/index.ts';
-import { forwardableHeaders, originTarget } from './forward.ts';
+import { spend } from '../middleware/rate-limit/index.ts';
+import { signedForward } from './forward.ts';
 
 /**
  * `GET /v1/ws`: the upgrade is signed and forwarded, and the origin's 101 is passed back
@@ -14,30 +13,15 @@ export function registerWebSocket(app: EdgeApp): void {
     if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') {
       throw new ApiError('invalid_request', 'This path expects a WebSocket upgrade.');
     }
-    const config = c.get('config');
-    if (config.RATE_LIMIT_ENABLED) {
-      const key = await limitKey(c.req.header('authorization'), c.get('clientIp'));
-      const limiter = config.RATE_LIMITER.get(config.RATE_LIMITER.idFromName(`default|${key}`));
-      const taken = await limiter.take(
-        config.RATE_LIMIT_DEFAULT.requests,
-        config.RATE_LIMIT_DEFAULT.seconds,
-      );
-      if (!taken.allowed) {
+    if (c.get('config').RATE_LIMIT_ENABLED) {
+      const { result } = await spend(c, 'default');
+      if (!result.allowed) {
         throw new ApiError('rate_limited', 'Too many connections.', {
-          retryAfter: taken.retryAfterSeconds,
+          retryAfter: result.retryAfterSeconds,
         });
       }
     }
-    const { pathWithQuery, url } = originTarget(c);
-    const headers = forwardableHeaders(c.req.raw.headers);
-    const signed = await signEdgeRequest(config.EDGE_SIGNING_SECRET, {
-      method: 'GET',
-      pathWithQuery,
-      body: undefined,
-      clientIp: c.get('clientIp'),
-      requestId: c.get('requestId'),
-    });
-    for (const [name, value] of Object.entries(signed)) headers.set(name, value);
+    const { url, headers } = await signedForward(c, 'GET', undefined);
     try {
       return await fetch(url, { method: 'GET', headers });
     } catch {

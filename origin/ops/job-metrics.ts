@@ -1,7 +1,8 @@
+import { terminalStatuses } from '../../shared/schemas/jobs.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import type { JobStore } from '../store/store.ts';
 
-const terminal = new Set(['succeeded', 'failed', 'canceled']);
+const terminal = new Set<string>(terminalStatuses);
 
 /** Turns committed job events into metrics: queue wait at start, endings by status. */
 export function watchJobMetrics(jobs: Pick<JobStore, 'onEvent'>, metrics: Metrics): () => void {

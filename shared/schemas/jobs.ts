@@ -1,20 +1,14 @@
 import { z } from 'zod';
 
-/** Job statuses, shared by the table's column and the API's enum. */
-export const jobStatuses = ['queued', 'running', 'succeeded', 'failed', 'canceled'] as const;
-export type JobStatus = (typeof jobStatuses)[number];
-export const terminalStatuses: readonly JobStatus[] = ['succeeded', 'failed', 'canceled'];
+import {
+  type JobEventKind,
+  type JobStatus,
+  jobEventKinds,
+  jobStatuses,
+  terminalStatuses,
+} from '../job-states.ts';
 
-/** Kinds of job event; each state change of a job is one, with a per-job `seq`. */
-export const jobEventKinds = [
-  'queued',
-  'started',
-  'progress',
-  'succeeded',
-  'failed',
-  'canceled',
-] as const;
-export type JobEventKind = (typeof jobEventKinds)[number];
+export { type JobEventKind, type JobStatus, jobEventKinds, jobStatuses, terminalStatuses };
 
 export const idSchema = z.string().regex(/^[a-z]{2,4}_[0-9A-Za-z]{10,40}$/, 'not a valid id');
 

@@ -1,8 +1,10 @@
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { ApiError } from '../../../shared/errors.ts';
 import type { Budget } from '../../config.ts';
 import type { EdgeEnv } from '../../context.ts';
 import { errorResponse } from '../../errors.ts';
+
+import type { TakeResult } from './limiter.ts';
 
 export { RateLimiter, type TakeResult } from './limiter.ts';
 
@@ -38,6 +40,26 @@ export const policyHeader = (name: BudgetName, b: Budget) =>
 export const limitHeader = (name: BudgetName, remaining: number, reset: number) =>
   `"${name}";r=${remaining};t=${reset}`;
 
+/**
+ * Spends one request of a budget in the limiter Durable Object of the request's client
+ * (API key or token, else IP): the one place a request takes a token.
+ */
+export async function spend(
+  c: Context<EdgeEnv>,
+  name: BudgetName,
+): Promise<{ budget: Budget; result: TakeResult }> {
+  const config = c.get('config');
+  const budget =
+    name === 'jobs'
+      ? config.RATE_LIMIT_JOBS
+      : name === 'auth'
+        ? config.RATE_LIMIT_AUTH
+        : config.RATE_LIMIT_DEFAULT;
+  const key = await limitKey(c.req.header('authorization'), c.get('clientIp'));
+  const limiter = config.RATE_LIMITER.get(config.RATE_LIMITER.idFromName(`${name}|${key}`));
+  return { budget, result: await limiter.take(budget.requests, budget.seconds) };
+}
+
 export interface RateLimitOptions {
   /** Paths no client budget applies to (health probes, Stripe's webhook), exactly. */
   exempt?: readonly string[];
@@ -57,15 +79,7 @@ export function rateLimit(options: RateLimitOptions = {}): MiddlewareHandler<Edg
     const config = c.get('config');
     if (!config.RATE_LIMIT_ENABLED || exempt.has(c.req.path)) return next();
     const name = budgetFor(c.req.method, c.req.path);
-    const budget =
-      name === 'jobs'
-        ? config.RATE_LIMIT_JOBS
-        : name === 'auth'
-          ? config.RATE_LIMIT_AUTH
-          : config.RATE_LIMIT_DEFAULT;
-    const key = await limitKey(c.req.header('authorization'), c.get('clientIp'));
-    const limiter = config.RATE_LIMITER.get(config.RATE_LIMITER.idFromName(`${name}|${key}`));
-    const result = await limiter.take(budget.requests, budget.seconds);
+    const { budget, result } = await spend(c, name);
     const headers = {
       'ratelimit-policy': policyHeader(name, budget),
       ratelimit: limitHeader(name, result.remaining, result.resetSeconds),

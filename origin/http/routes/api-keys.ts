@@ -6,7 +6,7 @@ import { pathId, readJson } from '../validation.ts';
 
 /** `POST /v1/api-keys` (the key is shown once), `GET /v1/api-keys`, `DELETE /v1/api-keys/:id`. */
 export function registerApiKeys(app: App): void {
-  app.use('/v1/api-keys', requireUser());
+  // '/v1/api-keys/*' matches '/v1/api-keys' itself too.
   app.use('/v1/api-keys/*', requireUser());
   app.post('/v1/api-keys', async (c) => {
     const { name } = await readJson(c, createApiKeySchema);

@@ -14,7 +14,7 @@ import { serveOutput } from './job-output.ts';
 
 /** The jobs routes of API.md; every one needs a principal and sees only its own jobs. */
 export function registerJobs(app: App): void {
-  app.use('/v1/jobs', requireUser());
+  // '/v1/jobs/*' matches '/v1/jobs' itself too.
   app.use('/v1/jobs/*', requireUser());
 
   app.post('/v1/jobs', async (c) => {

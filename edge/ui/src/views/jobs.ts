@@ -1,10 +1,11 @@
+import { terminalStatuses } from '../../../../shared/job-states.ts';
 import type { Job } from '../../../../shared/schemas/jobs.ts';
 import { byId, h } from '../dom.ts';
 import { showError } from '../notify.ts';
 import { api } from '../session.ts';
 import { drawWaveform } from './waveform.ts';
 
-const terminal = new Set(['succeeded', 'failed', 'canceled']);
+const terminal = new Set<string>(terminalStatuses);
 
 interface Card {
   job: Job;
