@@ -1,9 +1,9 @@
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { ApiError } from '../shared/errors.ts';
 import { readConfig } from './config.ts';
 import type { EdgeEnv } from './context.ts';
 import { errorResponse, handleError } from './errors.ts';
+import { bodyLimit } from './middleware/body-limit/index.ts';
 import { cors } from './middleware/cors/index.ts';
 import { rateLimit } from './middleware/rate-limit/index.ts';
 import { securityHeaders } from './middleware/security-headers/index.ts';
@@ -44,18 +44,11 @@ export function createEdgeApp(): Hono<EdgeEnv> {
 
   app.get('/healthz', (c) => c.json({ status: 'ok', service: 'edge' }));
 
-  const limitBody = (maxSize: number) =>
-    bodyLimit({
-      maxSize,
-      onError: () => {
-        throw new ApiError('payload_too_large', `The body is larger than ${maxSize} bytes.`);
-      },
-    });
-  app.use('/v1/webhooks/stripe', limitBody(stripeEventLimitBytes));
+  app.use('/v1/webhooks/stripe', bodyLimit({ maxSize: stripeEventLimitBytes }));
   registerStripeWebhook(app);
 
   app.use('/v1/*', async function limitApiBody(c, next) {
-    return limitBody(c.get('config').BODY_LIMIT_BYTES)(c, next);
+    return bodyLimit({ maxSize: c.get('config').BODY_LIMIT_BYTES })(c, next);
   });
   // Health probes and Stripe's retries must never be turned away by a client budget.
   app.use('/v1/*', rateLimit({ exempt: ['/v1/health', '/v1/webhooks/stripe'] }));

@@ -181,6 +181,42 @@ describe('at the edge only', () => {
     expect(await seenByOrigin(tag)).toEqual([]);
   });
 
+  /** A streamed body of `total` bytes (endless without one), and how much was pulled. */
+  function countedStream(total = Number.POSITIVE_INFINITY) {
+    const chunk = new TextEncoder().encode('w'.repeat(4096));
+    const seen = { pulled: 0, ended: false };
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (seen.pulled >= total) {
+          seen.ended = true;
+          return controller.close();
+        }
+        seen.pulled += chunk.length;
+        controller.enqueue(chunk);
+      },
+    });
+    return { body, seen };
+  }
+
+  it('reads a refused body to its end first, so a client that writes it all reads the 413', async () => {
+    const limit = Number(env.BODY_LIMIT_BYTES);
+    const { body, seen } = countedStream(limit * 20);
+    const res = await edgeFetch('/v1/jobs', { method: 'POST', body });
+    await expectError(res, 413, 'payload_too_large');
+    expect(seen.ended).toBe(true);
+  });
+
+  it('stops reading a refused body past its drain budget (1 MiB)', async () => {
+    const { body, seen } = countedStream();
+    const res = await edgeFetch('/v1/jobs', { method: 'POST', body });
+    await expectError(res, 413, 'payload_too_large');
+    // The stream runs a few chunks ahead of the reader.
+    expect(seen.pulled).toBeGreaterThanOrEqual(1024 * 1024);
+    expect(seen.pulled).toBeLessThan(1024 * 1024 + 256 * 1024);
+    expect(seen.ended).toBe(false);
+    await body.cancel().catch(() => undefined);
+  });
+
   it('lets a body of exactly the limit through', async () => {
     const limit = Number(env.BODY_LIMIT_BYTES);
     const res = await edgeFetch('/v1/jobs', { method: 'POST', body: 'z'.repeat(limit) });
