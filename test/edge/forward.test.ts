@@ -147,6 +147,23 @@ describe('a failing origin', () => {
   });
 });
 
+/** A streamed body of `total` bytes (endless without one), and how much was pulled. */
+function countedStream(total = Number.POSITIVE_INFINITY) {
+  const chunk = new TextEncoder().encode('w'.repeat(4096));
+  const seen = { pulled: 0, ended: false };
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (seen.pulled >= total) {
+        seen.ended = true;
+        return controller.close();
+      }
+      seen.pulled += chunk.length;
+      controller.enqueue(chunk);
+    },
+  });
+  return { body, seen };
+}
+
 describe('at the edge only', () => {
   it('refuses a body over BODY_LIMIT_BYTES with 413, without forwarding it', async () => {
     const limit = Number(env.BODY_LIMIT_BYTES);
@@ -163,15 +180,7 @@ describe('at the edge only', () => {
   it('refuses a streamed body (no Content-Length) that grows past the limit', async () => {
     const limit = Number(env.BODY_LIMIT_BYTES);
     const tag = newTag();
-    const chunk = new TextEncoder().encode('y'.repeat(256));
-    let sent = 0;
-    const body = new ReadableStream<Uint8Array>({
-      pull(controller) {
-        if (sent > limit * 2) return controller.close();
-        sent += chunk.length;
-        controller.enqueue(chunk);
-      },
-    });
+    const { body } = countedStream(limit * 2);
     const res = await edgeFetch('/v1/jobs', {
       method: 'POST',
       headers: { 'x-echo-tag': tag },
@@ -180,23 +189,6 @@ describe('at the edge only', () => {
     await expectError(res, 413, 'payload_too_large');
     expect(await seenByOrigin(tag)).toEqual([]);
   });
-
-  /** A streamed body of `total` bytes (endless without one), and how much was pulled. */
-  function countedStream(total = Number.POSITIVE_INFINITY) {
-    const chunk = new TextEncoder().encode('w'.repeat(4096));
-    const seen = { pulled: 0, ended: false };
-    const body = new ReadableStream<Uint8Array>({
-      pull(controller) {
-        if (seen.pulled >= total) {
-          seen.ended = true;
-          return controller.close();
-        }
-        seen.pulled += chunk.length;
-        controller.enqueue(chunk);
-      },
-    });
-    return { body, seen };
-  }
 
   it('reads a refused body to its end first, so a client that writes it all reads the 413', async () => {
     const limit = Number(env.BODY_LIMIT_BYTES);
