@@ -45,6 +45,9 @@ export const jobs = sqliteTable(
   (t) => [
     index('jobs_user_id').on(t.userId, t.id),
     index('jobs_status_id').on(t.status, t.id),
+    // Stats read a window of creation times, for one user or for all.
+    index('jobs_user_created').on(t.userId, t.createdAt),
+    index('jobs_created').on(t.createdAt),
     uniqueIndex('jobs_user_idempotency').on(t.userId, t.idempotencyKey),
   ],
 );
