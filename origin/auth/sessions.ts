@@ -6,8 +6,6 @@ import type { TokenSigner } from './tokens.ts';
 
 interface Deps {
   accounts: AccountStore;
-  /** Resolves once the account (and its grant) is on disk. */
-  durable(): Promise<void>;
   tokens: TokenSigner;
   /** Credits a new account receives. */
   grant: number;
@@ -23,7 +21,6 @@ export async function register(deps: Deps, input: Credentials): Promise<SessionA
   if (created === 'email_taken') {
     throw new ApiError('conflict', 'An account with this email exists.');
   }
-  await deps.durable();
   const user = { id: created.id, email: created.email };
   return { user, token: await deps.tokens.sign(user.id) };
 }

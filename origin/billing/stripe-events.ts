@@ -61,11 +61,11 @@ export function billingEffect(event: Stripe.Event, packs: Pack[]): BillingEvent 
 
 /**
  * Verifies a Stripe event on its raw body (Stripe's signature scheme, 300 s tolerance) and
- * applies it once. Resolves only after the transaction is on disk, so whatever fails is
- * answered with an error and Stripe retries it.
+ * applies it once. The HTTP answer waits for the transaction to be on disk (durableAnswers),
+ * so whatever fails is answered with an error and Stripe retries it.
  */
 export async function receiveStripeEvent(
-  deps: { billing: Billing; store: BillingStore; durable(): Promise<void> },
+  deps: { billing: Billing; store: BillingStore },
   rawBody: string,
   signature: string | undefined,
 ): Promise<BillingOutcome> {
@@ -84,6 +84,5 @@ export async function receiveStripeEvent(
     { id: event.id, type: event.type, effect: billingEffect(event, billing.packs) },
     Date.now(),
   );
-  await deps.durable();
   return outcome;
 }

@@ -6,6 +6,7 @@ import type { EdgeTrust } from '../auth/edge-trust.ts';
 import type { Services } from '../services.ts';
 import type { AppEnv } from './context.ts';
 import { handleError, handleNotFound } from './errors.ts';
+import { durableAnswers } from './middleware/durable-answers.ts';
 import { observeRequests } from './middleware/observe-requests.ts';
 import { requireEdgeSignature } from './middleware/require-edge-signature.ts';
 import { registerApiKeys } from './routes/api-keys.ts';
@@ -50,6 +51,7 @@ export function createApp(services: Services, edge: EdgeTrust | undefined): Hono
     return limit(c, next);
   });
   app.use(requireEdgeSignature(edge, ['/healthz']));
+  app.use(durableAnswers());
 
   // The origin's own liveness probe: the one path served without an edge signature.
   app.get('/healthz', (c) => c.json({ status: 'ok' }));

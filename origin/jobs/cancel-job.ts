@@ -16,11 +16,8 @@ export async function cancelJob(
   if (!job) throw new ApiError('not_found', 'No job with that id.');
   if (job.status === 'queued' || job.status === 'running') {
     const event = await deps.scheduler.cancel(jobId);
-    if (event) {
-      // The refund is on disk before the client hears of it.
-      await deps.store.durable();
-      return event.job;
-    }
+    // The refund is on disk before the client hears of it (durableAnswers).
+    if (event) return event.job;
   }
   // Ended meanwhile, or already: answer what it is now.
   const now = await deps.store.jobs.get(principal.userId, jobId);

@@ -81,8 +81,7 @@ export async function createJob(
     case 'created':
       deps.metrics.jobCreated(result.job.model);
       deps.scheduler.wake();
-      // The debit and the job are on disk before the client hears 202.
-      await deps.store.durable();
+      // The debit and the job are on disk before the client hears 202 (durableAnswers).
       return { job: result.job, replayed: false };
     case 'replayed':
       return { job: result.job, replayed: true };

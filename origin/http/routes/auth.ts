@@ -10,7 +10,6 @@ const deps = (c: Context<AppEnv>) => {
     accounts: s.store.accounts,
     tokens: s.tokens,
     grant: s.billing.signupGrant,
-    durable: s.store.durable,
   };
 };
 

@@ -55,7 +55,7 @@ export function registerBilling(app: App): void {
   app.post('/v1/webhooks/stripe', async (c) => {
     const s = c.get('services');
     const outcome = await receiveStripeEvent(
-      { billing: s.billing, store: s.store.billing, durable: s.store.durable },
+      { billing: s.billing, store: s.store.billing },
       await c.req.text(),
       c.req.header('stripe-signature'),
     );

@@ -2,19 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createTokenSigner } from '../../../origin/auth/tokens.ts';
-import { createBilling } from '../../../origin/billing/billing.ts';
-import { loadEnv } from '../../../origin/env.ts';
-import { createApp } from '../../../origin/http/app.ts';
 import type { App } from '../../../origin/http/context.ts';
 import { buildOpenApi, openApiPath, operations } from '../../../origin/http/openapi.ts';
-import { loadModels } from '../../../origin/inference/models/registry.ts';
-import type { Scheduler } from '../../../origin/jobs/scheduler.ts';
-import { createLogger } from '../../../origin/logger.ts';
-import { noopMetrics } from '../../../origin/metrics/metrics.ts';
-import { outputFiles } from '../../../origin/outputs/files.ts';
-import type { Services } from '../../../origin/services.ts';
-import { openSqliteStore } from '../../../origin/store/sqlite/index.ts';
 import type { ApiAnswer } from '../../helpers/api.ts';
 import {
   documentAjv,
@@ -22,67 +11,17 @@ import {
   type OpenApiDocument,
   pointer,
 } from '../../helpers/openapi.ts';
-import { fixtureModels } from '../support.ts';
-
-const version = '9.9.9-test';
+import { call as callApp, inProcessApp, inProcessVersion } from './in-process-app.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: tests read answer bodies loosely; each asserts the fields it needs.
 type Body = any;
 
-/**
- * The real app on a real SQLite store, with the parts that need threads stubbed: the pool
- * is not ready, so no job runs and nothing reaches the scheduler but its `active` count.
- */
-function inProcessApp(dir: string, adminEmail: string): { app: App; close(): void } {
-  const env = loadEnv({
-    EDGE_SIGNATURE_CHECK: 'off',
-    DATA_DIR: dir,
-    MODEL_DIR: fixtureModels,
-    ADMIN_EMAILS: adminEmail,
-  });
-  const store = openSqliteStore(join(dir, 'overture.sqlite'));
-  const services: Services = {
-    env,
-    version,
-    logger: createLogger('silent'),
-    store,
-    tokens: createTokenSigner(new TextEncoder().encode('a-test-secret-of-32-bytes-or-more'), 600),
-    models: loadModels(fixtureModels),
-    pool: { isReady: false, device: 'cpu', size: 0 },
-    scheduler: { active: 0 } as Scheduler,
-    outputs: outputFiles(join(dir, 'outputs')),
-    billing: createBilling(env),
-    metrics: noopMetrics,
-    disk: { state: () => ({ freeBytes: 2 ** 40, freePercent: 50, low: false }) },
-    accepting: true,
-  };
-  return { app: createApp(services, undefined), close: () => store.close() };
-}
-
-async function call(
+const call = (
   app: App,
   method: string,
   path: string,
   options: { token?: string; body?: unknown } = {},
-): Promise<ApiAnswer<Body>> {
-  const headers: Record<string, string> = {};
-  if (options.token) headers.authorization = `Bearer ${options.token}`;
-  if (options.body !== undefined) headers['content-type'] = 'application/json';
-  const res = await app.request(`http://localhost${path}`, {
-    method,
-    headers,
-    ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
-  });
-  const bytes = new Uint8Array(await res.arrayBuffer());
-  const text = new TextDecoder().decode(bytes);
-  const isJson = (res.headers.get('content-type') ?? '').includes('json') && bytes.length > 0;
-  return {
-    status: res.status,
-    headers: res.headers,
-    body: isJson ? JSON.parse(text) : undefined,
-    bytes,
-  };
-}
+) => callApp<Body>(app, method, path, options);
 
 /** Every `$ref` in the document, with where it is. */
 function refsOf(node: unknown, at = '#'): { at: string; ref: string }[] {
@@ -118,7 +57,7 @@ describe('the OpenAPI document', () => {
 
   beforeAll(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'overture-openapi-'));
-    const built = inProcessApp(dir, adminEmail);
+    const built = inProcessApp(dir, { adminEmail });
     app = built.app;
     const res = await call(app, 'GET', '/v1/openapi.json');
     expect(res.status).toBe(200);
@@ -131,8 +70,8 @@ describe('the OpenAPI document', () => {
   });
 
   it('is served without auth, as JSON, and is what the builder makes', async () => {
-    expect(doc).toEqual(buildOpenApi({ version }));
-    expect(doc.info).toMatchObject({ title: 'Overture API', version });
+    expect(doc).toEqual(buildOpenApi({ version: inProcessVersion }));
+    expect(doc.info).toMatchObject({ title: 'Overture API', version: inProcessVersion });
   });
 
   it('lists exactly the (method, path) pairs the app registers', () => {
@@ -283,7 +222,7 @@ describe('the OpenAPI document', () => {
   it('leaves answers open to new fields, but lists every field the app writes today', async () => {
     const open = doc.components.schemas.Job;
     expect(open.additionalProperties).toBeUndefined();
-    const closed = buildOpenApi({ version, closed: true });
+    const closed = buildOpenApi({ version: inProcessVersion, closed: true });
     const closedAjv = documentAjv(closed);
     const { token } = (
       await call(app, 'POST', '/v1/auth/register', {
