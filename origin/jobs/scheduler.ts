@@ -229,6 +229,10 @@ export class Scheduler {
         return this.#end(row, {
           status: 'failed',
           error: { code: 'internal', message: 'The job could not be finished.' },
+        }).catch((again: unknown) => {
+          // The store itself fails (closed under a stopping origin, or its disk): the job
+          // stays `running`, and recover() re-queues it at the next start.
+          logger.error({ jobId: row.id, err: again }, 'job left running for recovery');
         });
       })
       .finally(() => this.#running.delete(row.id));

@@ -201,6 +201,26 @@ describe('Scheduler', () => {
     expect(h.kinds(id)).toEqual(['queued', 'started', 'succeeded']);
   });
 
+  it('leaves a job running for recovery when the store cannot end it, without an unhandled rejection', async () => {
+    let attempts = 0;
+    const h = await harness({
+      wrap: (jobs) => ({
+        ...jobs,
+        finish: async () => {
+          attempts++;
+          throw new Error('The database connection is not open');
+        },
+      }),
+    });
+    h.scheduler.start();
+    const id = await h.submit({ steps: 1 });
+    await waitFor(() => attempts >= 2, 10_000, 'both attempts to end the job');
+    await waitFor(() => h.scheduler.active === 0, 10_000, 'the job to be let go');
+    expect(attempts).toBe(2);
+    expect((await h.store.jobs.row(id))?.status).toBe('running');
+    expect(h.kinds(id)).toEqual(['queued', 'started', 'progress']);
+  });
+
   it('cancels a queued job without ever running it, refunded once', async () => {
     const h = await harness({ threads: 1 });
     h.scheduler.start();
