@@ -64,20 +64,33 @@ export class WsHub implements HubContext {
   /** Takes over `upgrade` requests for `/v1/ws` on the server; others are refused. */
   attach(server: Server): void {
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      // Node takes its own 'error' listener off a socket it hands to 'upgrade': until ws
+      // takes the socket over, a client that resets it would be an uncaught error that
+      // ends the process (the pattern of ws's README).
+      const onSocketError = () => socket.destroy();
+      socket.on('error', onSocketError);
       const url = new URL(req.url ?? '/', 'http://origin');
       if (url.pathname !== '/v1/ws') {
         refuseUpgrade(socket, 404, 'Not Found');
         return;
       }
-      void this.#trusted(req, url).then((ok) => {
-        if (!ok) {
-          refuseUpgrade(socket, 401, 'Unauthorized');
-          return;
-        }
-        this.#wss.handleUpgrade(req, socket, head, (ws) =>
-          this.#accept(ws, url.searchParams.get('token')),
-        );
-      });
+      this.#trusted(req, url).then(
+        (ok) => {
+          if (socket.destroyed) return;
+          if (!ok) {
+            refuseUpgrade(socket, 401, 'Unauthorized');
+            return;
+          }
+          socket.off('error', onSocketError);
+          this.#wss.handleUpgrade(req, socket, head, (ws) =>
+            this.#accept(ws, url.searchParams.get('token')),
+          );
+        },
+        (error: unknown) => {
+          this.#o.logger.error({ err: error }, 'WebSocket upgrade check failed');
+          refuseUpgrade(socket, 500, 'Internal Server Error');
+        },
+      );
     });
   }
 

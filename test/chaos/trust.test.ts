@@ -457,7 +457,7 @@ describe('rate limits under concurrent bursts through the edge', () => {
         body: { model: 'steps', input: { steps: 1, stepMs: 0 } },
       }),
     );
-    // The auth budget is counted per credential when one is sent, per IP otherwise.
+    // The auth budget is counted per IP, whatever bearer token comes with it (here a made-up one).
     const authKey = `ovt_${randomUUID()}`;
     const passedAuth = await burst(5 * budgets.auth, () =>
       viaEdge('POST', '/v1/auth/login', {

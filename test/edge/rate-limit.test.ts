@@ -121,6 +121,19 @@ describe('budgets and keys', () => {
     await expectError(elsewhere, 429, 'rate_limited');
   });
 
+  it('counts auth attempts by IP, whatever bearer token they carry', async () => {
+    const ip = newClientIp();
+    const login = () =>
+      edgeFetch('/v1/auth/login', {
+        method: 'POST',
+        headers: { 'cf-connecting-ip': ip, ...bearer(newToken()) },
+        body: '{}',
+      });
+    const guesses = await burst(authBudget + 2, login);
+    expect(guesses.allowed).toBe(authBudget);
+    expect(guesses.limited).toBe(2);
+  });
+
   it('counts requests with no token by IP: another IP has its own bucket', async () => {
     const ip = newClientIp();
     expect((await burst(jobsBudget + 1, () => submit({ 'cf-connecting-ip': ip }))).limited).toBe(1);

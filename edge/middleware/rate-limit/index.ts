@@ -42,7 +42,9 @@ export const limitHeader = (name: BudgetName, remaining: number, reset: number) 
 
 /**
  * Spends one request of a budget in the limiter Durable Object of the request's client
- * (API key or token, else IP): the one place a request takes a token.
+ * (API key or token, else IP): the one place a request takes a token. Auth attempts are
+ * counted by IP alone: they carry no credential, and a made-up bearer token must not open
+ * a fresh bucket for password guessing (the edge cannot tell a real token from a made-up one).
  */
 export async function spend(
   c: Context<EdgeEnv>,
@@ -55,7 +57,10 @@ export async function spend(
       : name === 'auth'
         ? config.RATE_LIMIT_AUTH
         : config.RATE_LIMIT_DEFAULT;
-  const key = await limitKey(c.req.header('authorization'), c.get('clientIp'));
+  const key = await limitKey(
+    name === 'auth' ? undefined : c.req.header('authorization'),
+    c.get('clientIp'),
+  );
   const limiter = config.RATE_LIMITER.get(config.RATE_LIMITER.idFromName(`${name}|${key}`));
   return { budget, result: await limiter.take(budget.requests, budget.seconds) };
 }
