@@ -2,6 +2,6 @@ import { defineConfig } from 'drizzle-kit';
 
 export default defineConfig({
   dialect: 'sqlite',
-  schema: './origin/store/schema/index.ts',
-  out: './origin/store/migrations',
+  schema: './origin/store/sqlite/schema/index.ts',
+  out: './origin/store/sqlite/migrations',
 });

@@ -35,6 +35,19 @@ export const envSchema = z.object({
   /** How long a canceled or timed-out task may keep its thread before the thread is replaced. */
   ABORT_GRACE_MS: int(0).default(2_000),
   MAX_ATTEMPTS: int(1, 100).default(3),
+  /**
+   * A running job's claim lasts this long unless renewed (every third of it): past it, any
+   * origin takes the job back. The worst pause a job sees when its origin dies is about
+   * LEASE_MS + LEASE_SWEEP_MS.
+   */
+  LEASE_MS: int(300).default(10_000),
+  /** How often each origin looks for claims whose lease ended. */
+  LEASE_SWEEP_MS: int(100).default(2_000),
+  /** This origin's name in claims and logs; a unique one is made at start when unset. */
+  ORIGIN_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, dot, dash, underscore; at most 64')
+    .optional(),
   PROGRESS_INTERVAL_MS: int(0).default(100),
   BODY_LIMIT_BYTES: int(256).default(64 * 1024),
   JWT_SECRET: z

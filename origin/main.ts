@@ -19,6 +19,7 @@ async function main(): Promise<void> {
     console.error(`origin: failed to start: ${message}`);
     process.exit(1);
   }
+  origin.failed.catch(() => process.exit(1));
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

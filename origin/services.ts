@@ -4,26 +4,30 @@ import type { Billing } from './billing/billing.ts';
 import type { Env } from './env.ts';
 import type { ModelRegistry } from './inference/models/registry.ts';
 import type { InferencePool } from './inference/pool.ts';
-import type { Scheduler } from './jobs/scheduler.ts';
+import type { JobRunner } from './jobs/scheduler.ts';
 import type { Metrics } from './metrics/metrics.ts';
 import type { DiskGuard } from './ops/disk-guard.ts';
 import type { OutputFiles } from './outputs/files.ts';
 import type { Store } from './store/store.ts';
+import type { Hub } from './ws/hub.ts';
 
-/** Everything a request handler may use, built once in `main.ts` (or by a test). */
+/** Everything a request handler may use, built once by `buildServices` (or for a test). */
 export interface Services {
   env: Env;
   version: string;
+  /** This origin's id: the owner of its claims, in logs and health. */
+  originId: string;
   logger: Logger;
   store: Store;
   tokens: TokenSigner;
   models: ModelRegistry;
-  pool: Pick<InferencePool, 'isReady' | 'device' | 'size'>;
-  scheduler: Scheduler;
+  pool: InferencePool;
+  scheduler: JobRunner;
+  hub: Hub;
   outputs: OutputFiles;
   billing: Billing;
   metrics: Metrics;
-  disk: Pick<DiskGuard, 'state'>;
+  disk: DiskGuard;
   /** False once shutdown began: new jobs are refused with 503 `not_ready`. */
   accepting: boolean;
 }

@@ -1,6 +1,7 @@
 import { ApiError } from '../../shared/errors.ts';
 import type { ApiKeyInfo, CreatedApiKey } from '../../shared/schemas/auth.ts';
-import type { AccountStore, ApiKeyRecord } from '../store/store.ts';
+import type { ApiKeyRecord } from '../store/records.ts';
+import type { AccountStore } from '../store/store.ts';
 import { generateApiKey } from './api-keys.ts';
 
 const toInfo = (k: ApiKeyRecord): ApiKeyInfo => ({

@@ -1,6 +1,9 @@
 import { ApiError } from '../../shared/errors.ts';
 import type { Credentials, SessionAnswer } from '../../shared/schemas/auth.ts';
+import { signupCredits } from '../billing/signup-credits.ts';
+import { newId } from '../lib/ids.ts';
 import type { AccountStore } from '../store/store.ts';
+import { newWebhookSecret } from '../webhooks/signature.ts';
 import { hashPassword, verifyNothing, verifyPassword } from './passwords.ts';
 import type { TokenSigner } from './tokens.ts';
 
@@ -13,16 +16,23 @@ interface Deps {
 
 /** Creates an account; 409 `conflict` when the (normalised) email is taken. */
 export async function register(deps: Deps, input: Credentials): Promise<SessionAnswer> {
-  const created = await deps.accounts.createUser({
+  const at = Date.now();
+  const user = {
+    id: newId('usr', at),
     email: input.email,
     passwordHash: await hashPassword(input.password),
-    grant: deps.grant,
-  });
+    balance: deps.grant,
+    webhookSecret: newWebhookSecret(),
+    createdAt: at,
+  };
+  const created = await deps.accounts.createUser(user, signupCredits(user.id, deps.grant, at));
   if (created === 'email_taken') {
     throw new ApiError('conflict', 'An account with this email exists.');
   }
-  const user = { id: created.id, email: created.email };
-  return { user, token: await deps.tokens.sign(user.id) };
+  return {
+    user: { id: created.id, email: created.email },
+    token: await deps.tokens.sign(created.id),
+  };
 }
 
 /** Signs in; an unknown email and a wrong password give the same 401, in the same time. */

@@ -1,8 +1,9 @@
 import type Stripe from 'stripe';
 import { ApiError } from '../../shared/errors.ts';
-import type { BillingEvent, BillingOutcome, BillingStore, SessionFacts } from '../store/store.ts';
+import type { BillingStore } from '../store/store.ts';
 import type { Billing } from './billing.ts';
 import type { Pack } from './packs.ts';
+import type { BillingEvent, BillingOutcome, SessionFacts } from './stripe-reconciliation.ts';
 
 const idOf = (v: string | { id: string } | null | undefined): string | null =>
   v == null ? null : typeof v === 'string' ? v : v.id;

@@ -8,14 +8,15 @@ import type { Services } from '../services.ts';
  * again; a job that succeeded or failed is a 409.
  */
 export async function cancelJob(
-  deps: Pick<Services, 'store' | 'scheduler'>,
+  deps: Pick<Services, 'store'>,
   principal: Principal,
   jobId: string,
 ): Promise<Job> {
   const job = await deps.store.jobs.get(principal.userId, jobId);
   if (!job) throw new ApiError('not_found', 'No job with that id.');
   if (job.status === 'queued' || job.status === 'running') {
-    const event = await deps.scheduler.cancel(jobId);
+    // The origin running the job hears the event and stops its worker, wherever it is.
+    const event = await deps.store.jobs.cancel(jobId, Date.now());
     // The refund is on disk before the client hears of it (durableAnswers).
     if (event) return event.job;
   }

@@ -3,13 +3,11 @@ import { ApiError } from '../../shared/errors.ts';
 import { type CreateJobBody, defaultWebhookEvents, type Job } from '../../shared/schemas/jobs.ts';
 import type { Principal } from '../auth/principal.ts';
 import { canonicalJson } from '../lib/canonical-json.ts';
+import { newId } from '../lib/ids.ts';
 import type { Services } from '../services.ts';
 import { checkWebhookUrl } from '../webhooks/url-guard.ts';
 
-type Deps = Pick<
-  Services,
-  'env' | 'store' | 'models' | 'pool' | 'scheduler' | 'accepting' | 'disk' | 'metrics'
->;
+type Deps = Pick<Services, 'env' | 'store' | 'models' | 'pool' | 'accepting' | 'disk' | 'metrics'>;
 
 /** Seconds a client should wait before retrying when the queue is full. */
 const overloadedRetryAfter = 5;
@@ -66,7 +64,10 @@ export async function createJob(
   const requestHash = createHash('sha256')
     .update(canonicalJson({ model: body.model, input: body.input, webhook: body.webhook ?? null }))
     .digest('hex');
+  const at = Date.now();
   const result = await deps.store.jobs.create({
+    id: newId('job', at),
+    at,
     userId: principal.userId,
     model: model.manifest.id,
     modelVersion: model.manifest.version,
@@ -79,8 +80,8 @@ export async function createJob(
   });
   switch (result.kind) {
     case 'created':
+      // Every scheduler sharing the store hears the `queued` event and may take the job.
       deps.metrics.jobCreated(result.job.model);
-      deps.scheduler.wake();
       // The debit and the job are on disk before the client hears 202 (durableAnswers).
       return { job: result.job, replayed: false };
     case 'replayed':

@@ -35,7 +35,7 @@ export async function findOutput(
   if (job.status !== 'succeeded') {
     throw new ApiError('conflict', `The job has no output: it is ${job.status}.`);
   }
-  const row = await deps.store.jobs.row(jobId);
+  const row = await deps.store.jobs.record(jobId);
   if (!row?.outputFile || row.outputExpiredAt !== null) {
     throw new ApiError('gone', 'The output of this job was removed by the retention policy.');
   }

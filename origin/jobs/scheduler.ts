@@ -3,53 +3,95 @@ import type { ModelRegistry } from '../inference/models/registry.ts';
 import type { InferencePool } from '../inference/pool.ts';
 import type { InferenceResult } from '../inference/task.ts';
 import type { OutputFiles } from '../outputs/files.ts';
-import type { JobRow } from '../store/schema/index.ts';
-import type { JobEnding, JobEvent, JobStore } from '../store/store.ts';
+import type { JobRecord } from '../store/records.ts';
+import type { Claim, EventFeed, JobEnding, JobEvent, JobStore } from '../store/store.ts';
+import { ProgressWriter } from './progress-writer.ts';
 
 export interface SchedulerOptions {
   store: JobStore;
+  /** Every process's events: a job this process runs may be canceled or taken back elsewhere. */
+  events: EventFeed;
   pool: Pick<InferencePool, 'size' | 'run'>;
   models: Pick<ModelRegistry, 'get'>;
   outputs: OutputFiles;
+  /** This process's id, the owner of its claims. */
+  owner: string;
+  /** A claim not renewed for this long is abandoned; renewed every third of it. */
+  leaseMs: number;
   jobTimeoutMs: number;
   /** How long a stopped task may keep its thread before the thread is replaced. */
   abortGraceMs: number;
   progressIntervalMs: number;
-  maxAttempts: number;
   logger: Logger;
   /** Hears the inference time the worker measured for each succeeded job. */
   onInference?: (model: string, ms: number) => void;
 }
 
+/**
+ * A thread takes its next job as soon as its task returns, while the job before may still
+ * be storing its output (fsyncs): at most this many jobs per thread are between their claim
+ * and their end. Waiting for the fsyncs too left threads idle (measured: e2e ratio 0.6).
+ */
+const jobsPerThread = 2;
+/** Heartbeats per lease: two may be lost (a slow disk, a GC pause) before the lease ends. */
+const heartbeatsPerLease = 3;
+/** An idle scheduler looks for work this often even when no event woke it. */
+const idlePollMs = 1_000;
+
+/** Why a running job stopped before its worker answered. */
 type Stop =
   | { status: 'canceled' }
-  | { status: 'failed'; error: { code: string; message: string } }
   /** Graceful shutdown put the job back in the queue. */
-  | { status: 'requeued' };
+  | { status: 'requeued' }
+  /** The claim is stale: the lease ran out and the job was taken back. */
+  | { status: 'lost' }
+  | { status: 'timeout' };
+
+type Outcome =
+  | { kind: 'result'; result: InferenceResult }
+  | { kind: 'error'; error: unknown }
+  | { kind: 'stopped'; stop: Stop };
 
 interface Running {
-  /** Ends the wait for the worker: the job is over (canceled or timed out) whatever it does. */
-  stop(reason: Stop): void;
+  claim: Claim;
+  stop: AbortController;
+}
+
+/** What the origin asks of its job runner (the scheduler). */
+export interface JobRunner {
+  /** Jobs between their claim and their end. */
+  readonly active: number;
+  /** Pool threads holding a task now. */
+  readonly threadsBusy: number;
+  start(): void;
+  pause(): void;
+  drain(timeoutMs: number): Promise<boolean>;
+  requeueRunning(): Promise<number>;
+  wake(): void;
+  close(): void;
 }
 
 /**
- * Moves queued jobs through the inference pool, at most one per pool thread. The store is
- * the truth: each transition is a conditional update, so a late result of a canceled job
- * changes nothing and its file is removed.
+ * Moves queued jobs through the inference pool, at most one task per pool thread: one
+ * `async` run per job, from its claim to its end. The store is the truth: each write of an
+ * attempt is fenced by its claim's token, so a late result of a canceled job, or a job
+ * another process took back, changes nothing and its file is removed.
  */
-export class Scheduler {
+export class Scheduler implements JobRunner {
   readonly #o: SchedulerOptions;
   readonly #running = new Map<string, Running>();
   /** Tasks still holding a pool thread (a stopped task holds it until it ends or is killed). */
   #busy = 0;
-  /** Waiting for `#busy` to reach 0 (graceful shutdown). */
-  readonly #idle = new Set<() => void>();
+  readonly #settled = new Set<() => void>();
   #pumping = false;
   #again = false;
   #stopped = true;
+  #poll: NodeJS.Timeout | undefined;
+  readonly #unlisten: () => void;
 
   constructor(options: SchedulerOptions) {
     this.#o = options;
+    this.#unlisten = options.events.listen((event) => this.#heard(event));
   }
 
   /** Jobs running now: in a thread, or having their output stored. */
@@ -62,41 +104,36 @@ export class Scheduler {
     return this.#busy;
   }
 
-  /** Re-queues (or fails) what a dead process left running, then starts dispatching. */
-  async recover(): Promise<JobEvent[]> {
-    this.#o.outputs.removeTemporary();
-    const events = await this.#o.store.recoverInterrupted(this.#o.maxAttempts, Date.now());
-    for (const e of events) this.#o.logger.warn({ jobId: e.jobId, event: e.kind }, 'recovered job');
-    return events;
-  }
-
   start(): void {
     this.#stopped = false;
+    this.#poll ??= setInterval(() => this.wake(), idlePollMs);
+    this.#poll.unref();
     this.wake();
   }
 
   /**
    * Stops starting new jobs (the origin is stopping); running ones carry on. One whose task
-   * is ended under it meanwhile (the pool closing) stays `running`: `recover()` re-queues it.
+   * is ended under it meanwhile (the pool closing) stays `running` until its lease ends.
    */
   pause(): void {
     this.#stopped = true;
+    clearInterval(this.#poll);
+    this.#poll = undefined;
   }
 
-  /** Resolves true once no task holds a thread, or false after `timeoutMs`. */
-  drain(timeoutMs: number): Promise<boolean> {
-    if (this.#settled()) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        resolve(true);
-      };
-      const timer = setTimeout(() => {
-        this.#idle.delete(done);
-        resolve(false);
-      }, timeoutMs);
-      this.#idle.add(done);
-    });
+  /** Resolves true once no task holds a thread and no job is left to end, false after `timeoutMs`. */
+  async drain(timeoutMs: number): Promise<boolean> {
+    if (this.#isSettled()) return true;
+    const { promise, resolve } = Promise.withResolvers<boolean>();
+    const done = () => resolve(true);
+    this.#settled.add(done);
+    const timer = setTimeout(() => resolve(false), timeoutMs);
+    try {
+      return await promise;
+    } finally {
+      clearTimeout(timer);
+      this.#settled.delete(done);
+    }
   }
 
   /**
@@ -106,172 +143,178 @@ export class Scheduler {
    */
   async requeueRunning(): Promise<number> {
     let requeued = 0;
-    for (const [jobId, running] of this.#running) {
-      if (await this.#o.store.requeue(jobId, Date.now())) requeued++;
-      running.stop({ status: 'requeued' });
+    for (const { claim, stop } of this.#running.values()) {
+      if (await this.#o.store.requeue(claim, Date.now())) requeued++;
+      stop.abort({ status: 'requeued' } satisfies Stop);
     }
     return requeued;
   }
 
-  /** Call after a job was queued. */
+  /** Looks for queued jobs now (a job was queued, or a thread came free). */
   wake(): void {
-    void this.#pump().catch((error: unknown) =>
-      this.#o.logger.error({ err: error }, 'scheduler failed to dispatch'),
-    );
-  }
-
-  /**
-   * Cancels a queued or running job. A running job's worker is told to stop between
-   * steps; the job is `canceled` at once whether or not the worker listens.
-   */
-  async cancel(jobId: string): Promise<JobEvent | undefined> {
-    const event = await this.#o.store.finish(jobId, { status: 'canceled' }, Date.now());
-    this.#running.get(jobId)?.stop({ status: 'canceled' });
-    return event;
-  }
-
-  async #pump(): Promise<void> {
     if (this.#pumping) {
       this.#again = true;
       return;
     }
     this.#pumping = true;
-    try {
-      do {
-        this.#again = false;
-        // A thread takes the next job as soon as its task returns; the job before may still
-        // be storing its output (fsyncs), up to one such job per thread.
-        const size = this.#o.pool.size;
-        while (!this.#stopped && this.#busy < size && this.#running.size < 2 * size) {
-          const row = await this.#o.store.claimNext(Date.now());
-          if (!row) break;
-          this.#launch(row);
+    this.#pump()
+      .catch((error: unknown) =>
+        this.#o.logger.error({ err: error }, 'scheduler failed to dispatch'),
+      )
+      .finally(() => {
+        this.#pumping = false;
+        if (this.#again) {
+          this.#again = false;
+          this.wake();
         }
-      } while (this.#again);
-    } finally {
-      this.#pumping = false;
+      });
+  }
+
+  /** Stops listening to events; pair with `pause()` when the origin stops. */
+  close(): void {
+    this.pause();
+    this.#unlisten();
+  }
+
+  async #pump(): Promise<void> {
+    const { store, pool, owner, leaseMs } = this.#o;
+    while (
+      !this.#stopped &&
+      this.#busy < pool.size &&
+      this.#running.size < pool.size * jobsPerThread
+    ) {
+      const claimed = await store.claim(owner, Date.now(), leaseMs);
+      if (!claimed) return;
+      this.#run(claimed.job, claimed.claim).catch((error: unknown) =>
+        this.#o.logger.error({ jobId: claimed.job.id, err: error }, 'job run failed'),
+      );
     }
   }
 
-  #launch(row: JobRow): void {
-    const { pool, logger } = this.#o;
-    const abort = new Int32Array(new SharedArrayBuffer(4));
-    const kill = new AbortController();
-    const progress = this.#progressWriter(row.id);
+  /** A job's events from any process: one it runs here that ended or went back is stopped. */
+  #heard(event: JobEvent): void {
+    if (event.kind === 'queued') this.wake();
+    const running = this.#running.get(event.jobId);
+    if (!running || event.job.status === 'running') return;
+    const stop: Stop =
+      event.job.status === 'canceled' ? { status: 'canceled' } : { status: 'lost' };
+    running.stop.abort(stop);
+  }
 
-    let stop: (reason: Stop) => void = () => {};
-    const stopped = new Promise<Stop>((resolve) => {
-      stop = resolve;
+  /** One job, from its claim to its end; the thread is held only while its task runs. */
+  async #run(job: JobRecord, claim: Claim): Promise<void> {
+    const { logger, leaseMs } = this.#o;
+    const stop = new AbortController();
+    this.#running.set(job.id, { claim, stop });
+    const progress = new ProgressWriter({
+      store: this.#o.store,
+      claim,
+      intervalMs: this.#o.progressIntervalMs,
+      logger,
     });
-    const timeout = setTimeout(
-      () =>
-        stop({
-          status: 'failed',
-          error: {
-            code: 'timeout',
-            message: `The job ran longer than ${this.#o.jobTimeoutMs} ms.`,
-          },
-        }),
-      this.#o.jobTimeoutMs,
-    );
-    this.#running.set(row.id, { stop: (reason) => stop(reason) });
+    const heartbeat = setInterval(() => this.#renew(claim, stop), leaseMs / heartbeatsPerLease);
+    heartbeat.unref();
+    logger.info({ jobId: job.id, model: job.model, attempt: job.attempts }, 'job started');
+    try {
+      const outcome = await this.#infer(job, stop.signal, progress);
+      progress.cancel();
+      await this.#conclude(job, claim, outcome);
+    } catch (error) {
+      logger.error({ jobId: job.id, err: error }, 'job could not be finished');
+      await this.#end(claim, internalFailure).catch((again: unknown) => {
+        // The store itself fails (closed under a stopping origin, or its disk): the job
+        // stays `running` until its lease ends, then the sweep takes it back.
+        logger.error({ jobId: job.id, err: again }, 'job left running for the lease sweep');
+      });
+    } finally {
+      clearInterval(heartbeat);
+      progress.cancel();
+      this.#running.delete(job.id);
+      this.#freed();
+    }
+  }
+
+  /**
+   * Runs the job's task until it answers or the job is stopped (canceled, timed out, lost).
+   * A stopped task is told to stop between steps; if it still holds its thread after
+   * `abortGraceMs`, the thread is ended and replaced.
+   */
+  async #infer(job: JobRecord, stopped: AbortSignal, progress: ProgressWriter): Promise<Outcome> {
+    const abortFlag = new Int32Array(new SharedArrayBuffer(4));
+    const kill = new AbortController();
     this.#busy++;
-    logger.info({ jobId: row.id, model: row.model, attempt: row.attempts }, 'job started');
-
-    const task = pool.run(
-      { modelId: row.model, input: row.input, abort },
+    const task = this.#o.pool.run(
+      { modelId: job.model, input: job.input, abort: abortFlag },
       kill.signal,
-      (done, total) => {
-        progress.report(done / total);
-      },
+      (done, total) => progress.report(done / total),
     );
-    const outcome = Promise.race([
-      task.then(
-        (result) => ({ kind: 'result', result }) as const,
-        (error: unknown) => ({ kind: 'error', error }) as const,
-      ),
-      stopped.then((reason) => ({ kind: 'stopped', reason }) as const),
-    ]);
-
-    const handled = outcome
-      .then(async (o) => {
-        clearTimeout(timeout);
-        progress.cancel();
-        if (o.kind === 'stopped') {
-          Atomics.store(abort, 0, 1);
-          const grace = setTimeout(() => kill.abort(), this.#o.abortGraceMs);
-          void task.catch(() => undefined).finally(() => clearTimeout(grace));
-          // Cancel already ended the job, and a re-queue put it back; a timeout ends it here.
-          if (o.reason.status === 'failed') await this.#end(row, o.reason);
-          return;
-        }
-        if (o.kind === 'error') {
-          if (this.#stopped) {
-            // A restart is no model failure: failing (and refunding) the job here would lose it.
-            logger.warn(
-              { jobId: row.id },
-              'job interrupted by the stop; re-queued at the next start',
-            );
-            return;
-          }
-          const message = o.error instanceof Error ? o.error.message : String(o.error);
-          logger.warn({ jobId: row.id, err: o.error }, 'model failed');
-          await this.#end(row, {
-            status: 'failed',
-            error: { code: 'model_error', message: `The model failed: ${message}`.slice(0, 500) },
-          });
-          return;
-        }
-        await this.#succeed(row, o.result);
-      })
-      .catch((error: unknown) => {
-        logger.error({ jobId: row.id, err: error }, 'job could not be finished');
-        return this.#end(row, {
-          status: 'failed',
-          error: { code: 'internal', message: 'The job could not be finished.' },
-        }).catch((again: unknown) => {
-          // The store itself fails (closed under a stopping origin, or its disk): the job
-          // stays `running`, and recover() re-queues it at the next start.
-          logger.error({ jobId: row.id, err: again }, 'job left running for recovery');
-        });
-      })
-      .finally(() => this.#running.delete(row.id));
-
-    // The thread is free when the task really ends (or its thread is killed): waiting for
-    // the output's fsyncs too left it idle for milliseconds a job (measured: e2e ratio 0.6).
-    const release = () => {
-      if (this.#settled()) {
-        for (const done of this.#idle) done();
-        this.#idle.clear();
-      }
-      this.wake();
-    };
-    void task
+    const untilStopped = AbortSignal.any([stopped, AbortSignal.timeout(this.#o.jobTimeoutMs)]);
+    const { promise: halted, resolve: halt } = Promise.withResolvers<Outcome>();
+    const onStop = () => halt({ kind: 'stopped', stop: stopOf(untilStopped) });
+    untilStopped.addEventListener('abort', onStop, { once: true });
+    // The thread is free when the task really ends (or its thread is killed).
+    const freed = task
       .catch(() => undefined)
       .finally(() => {
         this.#busy--;
-        release();
+        this.#freed();
       });
-    void handled.finally(release);
+    try {
+      const outcome = await Promise.race([
+        task.then(
+          (result): Outcome => ({ kind: 'result', result }),
+          (error: unknown): Outcome => ({ kind: 'error', error }),
+        ),
+        halted,
+      ]);
+      if (outcome.kind === 'stopped') {
+        Atomics.store(abortFlag, 0, 1);
+        const grace = setTimeout(() => kill.abort(), this.#o.abortGraceMs);
+        void freed.finally(() => clearTimeout(grace));
+      }
+      return outcome;
+    } finally {
+      untilStopped.removeEventListener('abort', onStop);
+    }
   }
 
-  /** No task in a thread and no job left to end: what a graceful stop waits for. */
-  #settled(): boolean {
-    return this.#busy === 0 && this.#running.size === 0;
+  /** Writes how the job ended: its output, its failure, or nothing when it was stopped. */
+  async #conclude(job: JobRecord, claim: Claim, outcome: Outcome): Promise<void> {
+    const { logger } = this.#o;
+    switch (outcome.kind) {
+      case 'stopped':
+        // A cancel already ended the job, a re-queue put it back, a lost claim is another's.
+        if (outcome.stop.status === 'timeout') {
+          const message = `The job ran longer than ${this.#o.jobTimeoutMs} ms.`;
+          await this.#end(claim, { status: 'failed', error: { code: 'timeout', message } });
+        } else if (outcome.stop.status === 'lost') {
+          logger.warn({ jobId: job.id }, 'job claim lost (its lease ended); not finished here');
+        }
+        return;
+      case 'error':
+        if (this.#stopped) {
+          // A stop is no model failure: failing (and refunding) the job here would lose it.
+          logger.warn({ jobId: job.id }, 'job interrupted by the stop; its lease will end');
+          return;
+        }
+        // The model's own words are for operators: the client hears the code.
+        logger.warn({ jobId: job.id, err: outcome.error }, 'model failed');
+        await this.#end(claim, modelFailure);
+        return;
+      case 'result':
+        await this.#succeed(job, claim, outcome.result);
+    }
   }
 
-  async #succeed(row: JobRow, result: InferenceResult): Promise<void> {
-    const manifest = this.#o.models.get(row.model)?.manifest;
+  async #succeed(job: JobRecord, claim: Claim, result: InferenceResult): Promise<void> {
+    const manifest = this.#o.models.get(job.model)?.manifest;
     if (result.bytes === null || !manifest) {
-      await this.#end(row, {
-        status: 'failed',
-        error: { code: 'invalid_output', message: 'The model produced no output.' },
-      });
+      await this.#end(claim, invalidOutput);
       return;
     }
-    this.#o.onInference?.(row.model, result.runMs);
-    const file = await this.#o.outputs.write(row.id, manifest.output.extension, result.bytes);
-    const ended = await this.#end(row, {
+    this.#o.onInference?.(job.model, result.runMs);
+    const file = await this.#o.outputs.write(job.id, manifest.output.extension, result.bytes);
+    const ended = await this.#end(claim, {
       status: 'succeeded',
       output: {
         file,
@@ -281,51 +324,59 @@ export class Scheduler {
         runMs: Math.round(result.runMs),
       },
     });
-    // Canceled while the file was being written: the cancel stands, the file goes.
+    // Canceled (or taken back) while the file was being written: the file goes.
     if (!ended) await this.#o.outputs.remove(file);
   }
 
-  async #end(row: JobRow, ending: JobEnding): Promise<JobEvent | undefined> {
-    const event = await this.#o.store.finish(row.id, ending, Date.now());
+  async #end(claim: Claim, ending: JobEnding): Promise<JobEvent | undefined> {
+    const event = await this.#o.store.finish(claim, ending, Date.now());
     if (event) {
       this.#o.logger.info(
-        { jobId: row.id, status: ending.status, error: event.job.error?.code },
+        { jobId: claim.jobId, status: ending.status, error: event.job.error?.code },
         'job finished',
       );
     }
     return event;
   }
 
-  /** Writes progress at most once per interval; the last report is flushed, not dropped. */
-  #progressWriter(jobId: string) {
-    const interval = this.#o.progressIntervalMs;
-    let lastWrite = 0;
-    let pending: number | undefined;
-    let timer: NodeJS.Timeout | undefined;
-    const flush = () => {
-      timer = undefined;
-      if (pending === undefined) return;
-      const value = pending;
-      pending = undefined;
-      lastWrite = Date.now();
-      // Progress is advisory: a failed write is logged, never an unhandled rejection.
-      this.#o.store
-        .progress(jobId, value)
-        .catch((error: unknown) =>
-          this.#o.logger.warn({ jobId, err: error }, 'progress not recorded'),
-        );
-    };
-    return {
-      report(value: number) {
-        pending = Math.min(1, Math.max(0, value));
-        const wait = lastWrite + interval - Date.now();
-        if (wait <= 0) flush();
-        else timer ??= setTimeout(flush, wait);
-      },
-      cancel() {
-        if (timer) clearTimeout(timer);
-        pending = undefined;
-      },
-    };
+  /** Renews the lease; a stale claim stops the job here (another process may run it now). */
+  async #renew(claim: Claim, stop: AbortController): Promise<void> {
+    try {
+      const held = await this.#o.store.heartbeat(claim, Date.now(), this.#o.leaseMs);
+      if (!held && !stop.signal.aborted) stop.abort({ status: 'lost' } satisfies Stop);
+    } catch (error) {
+      // The next beat may get through before the lease ends; if none does, the sweep decides.
+      this.#o.logger.warn({ jobId: claim.jobId, err: error }, 'lease not renewed');
+    }
+  }
+
+  /** A thread or a job slot came free: a graceful stop may be waiting, and the queue is. */
+  #freed(): void {
+    if (this.#isSettled()) for (const done of this.#settled) done();
+    this.wake();
+  }
+
+  #isSettled(): boolean {
+    return this.#busy === 0 && this.#running.size === 0;
   }
 }
+
+/** What ended the wait: our own stop's reason, or the job timeout. */
+function stopOf(signal: AbortSignal): Stop {
+  const reason: unknown = signal.reason;
+  if (typeof reason === 'object' && reason !== null && 'status' in reason) return reason as Stop;
+  return { status: 'timeout' };
+}
+
+const modelFailure: JobEnding = {
+  status: 'failed',
+  error: { code: 'model_error', message: 'The model failed while running this job.' },
+};
+const invalidOutput: JobEnding = {
+  status: 'failed',
+  error: { code: 'invalid_output', message: 'The model produced no output.' },
+};
+const internalFailure: JobEnding = {
+  status: 'failed',
+  error: { code: 'internal', message: 'The job could not be finished.' },
+};

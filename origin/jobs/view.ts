@@ -1,5 +1,5 @@
 import type { Job } from '../../shared/schemas/jobs.ts';
-import type { JobRow } from '../store/schema/index.ts';
+import type { JobRecord } from '../store/records.ts';
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
@@ -12,7 +12,7 @@ export const outputUrl = (jobId: string): string => `/v1/jobs/${jobId}/output`;
  * @example
  * toJob(row, 3).queuePosition; // 3
  */
-export function toJob(row: JobRow, queuePosition: number | null): Job {
+export function toJob(row: JobRecord, queuePosition: number | null): Job {
   const hasOutput =
     row.status === 'succeeded' && row.outputFile !== null && row.outputExpiredAt === null;
   return {

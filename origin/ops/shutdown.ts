@@ -1,11 +1,6 @@
 import type { Server } from 'node:http';
-import type { InferencePool } from '../inference/pool.ts';
-import type { OutputSweeper } from '../outputs/retention.ts';
+import type { Background } from '../build-services.ts';
 import type { Services } from '../services.ts';
-import type { Store } from '../store/store.ts';
-import type { WebhookDeliverer } from '../webhooks/deliverer.ts';
-import type { WsHub } from '../ws/hub.ts';
-import type { DiskGuard } from './disk-guard.ts';
 
 /**
  * The origin's graceful stop, in order: new jobs are refused (503 `not_ready`, health 503)
@@ -16,31 +11,30 @@ import type { DiskGuard } from './disk-guard.ts';
  */
 export async function gracefulStop(parts: {
   services: Services;
-  hub: WsHub;
+  background: Background;
   server: Server;
   metricsServer: Server;
-  deliverer: WebhookDeliverer;
-  sweeper: OutputSweeper;
-  disk: DiskGuard;
-  pool: Pick<InferencePool, 'close'>;
-  store: Store;
   graceMs: number;
 }): Promise<void> {
-  const { services, hub, server } = parts;
-  const { logger } = services;
+  const { services, background, server } = parts;
+  const { logger, scheduler } = services;
   services.accepting = false;
-  services.scheduler.pause();
-  const running = services.scheduler.active;
-  logger.info({ running, graceMs: parts.graceMs }, 'stopping: draining running jobs');
-  const drained = await services.scheduler.drain(parts.graceMs);
+  scheduler.pause();
+  logger.info(
+    { running: scheduler.active, graceMs: parts.graceMs },
+    'stopping: draining running jobs',
+  );
+  const drained = await scheduler.drain(parts.graceMs);
   if (!drained) {
-    const requeued = await services.scheduler.requeueRunning();
-    logger.warn({ requeued }, 'grace period over: running jobs re-queued for the next start');
+    const requeued = await scheduler.requeueRunning();
+    logger.warn({ requeued }, 'grace period over: running jobs re-queued');
   }
-  hub.close();
-  parts.sweeper.stop();
-  parts.disk.stop();
-  await parts.deliverer.stop();
+  scheduler.close();
+  services.hub.close();
+  background.outputSweeper.stop();
+  background.leaseSweeper.stop();
+  services.disk.stop();
+  await background.deliverer.stop();
   await new Promise<void>((resolve) => {
     server.close(() => resolve());
     server.closeIdleConnections();
@@ -48,7 +42,7 @@ export async function gracefulStop(parts: {
     setTimeout(() => server.closeAllConnections(), 2_000).unref();
   });
   await new Promise<void>((resolve) => parts.metricsServer.close(() => resolve()));
-  await parts.pool.close();
-  parts.store.close();
+  await services.pool.close();
+  await services.store.close();
   logger.info('stopped');
 }

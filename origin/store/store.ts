@@ -1,10 +1,22 @@
 import type { Job, JobEventKind, JobPage, JobStatus } from '../../shared/schemas/jobs.ts';
-import type { DeliveryStatus, JobRow, LedgerReason } from './schema/index.ts';
+import type { BillingEvent, BillingOutcome } from '../billing/stripe-reconciliation.ts';
+import type {
+  ApiKeyRecord,
+  JobRecord,
+  LedgerEntry,
+  LedgerEntryInput,
+  PurchaseRecord,
+  UserRecord,
+  WebhookDelivery,
+} from './records.ts';
 
 /**
- * The narrow interface between the origin and its database. Routes, services and the
- * scheduler see only this; `sqlite/` implements it today, and a PostgreSQL implementation
- * (SKIP LOCKED claims, LISTEN/NOTIFY events) can be added beside it.
+ * The narrow interface between the origin and its database, in the manner of BullMQ's queue
+ * backend: no connection, transaction or dialect shows through. Routes, services, the
+ * scheduler and the hub see only this; `sqlite/` implements it on one file. The rules live
+ * in the domain (`origin/jobs/job-rules.ts`, `origin/billing/stripe-reconciliation.ts`):
+ * a store reads facts, asks a rule, and writes its answer in one transaction. One
+ * conformance suite (`test/unit/store/`) runs against every implementation.
  */
 export interface Store {
   readonly accounts: AccountStore;
@@ -13,42 +25,51 @@ export interface Store {
   readonly webhooks: WebhookStore;
   readonly billing: BillingStore;
   readonly stats: StatsStore;
+  /** Every job event committed by any process sharing this database. */
+  readonly events: EventFeed;
   /**
-   * Resolves once every commit made before the call is on disk. Await it before telling
+   * True when this process is the database's only user (an embedded file): every claim it
+   * finds at start was left by a dead process, whatever its lease says.
+   */
+  readonly exclusive: boolean;
+  /**
+   * Resolves once every commit made before the call is durable. Await it before telling
    * anyone outside that a change happened (a debited job accepted, a Stripe event taken).
    */
   durable(): Promise<void>;
-  close(): void;
+  close(): Promise<void>;
 }
 
-export interface UserRecord {
-  id: string;
-  email: string;
-  passwordHash: string;
-  balance: number;
-  webhookSecret: string;
-  createdAt: number;
-}
-
-export interface ApiKeyRecord {
-  id: string;
+/** A committed state change of a job, as the WebSocket hub delivers it. */
+export interface JobEvent {
+  jobId: string;
   userId: string;
-  name: string;
-  prefix: string;
+  seq: number;
+  kind: JobEventKind;
+  job: Job;
   createdAt: number;
-  lastUsedAt: number | null;
+  /** A webhook delivery of this event was written with it. */
+  delivery?: boolean;
+}
+
+export type Unlisten = () => void;
+
+/**
+ * What every process must hear: the events committed by any process on the database (the
+ * WebSocket hub, queue moves, the cancel of a job this process runs). Per job, events come
+ * in `seq` order, but a listener may miss one (a lost notification): the hub replays gaps
+ * from `eventsSince`, as a reconnecting client does.
+ */
+export interface EventFeed {
+  listen(listener: (event: JobEvent) => void): Unlisten;
 }
 
 export interface AccountStore {
   /**
-   * Creates the user with a new webhook signing secret and, when `grant` > 0, its
-   * `grant:<user id>` ledger row.
+   * Creates the user with its signup ledger rows (a free grant) in one transaction, or
+   * answers `email_taken`.
    */
-  createUser(input: {
-    email: string;
-    passwordHash: string;
-    grant: number;
-  }): Promise<UserRecord | 'email_taken'>;
+  createUser(user: UserRecord, credits: LedgerEntryInput[]): Promise<UserRecord | 'email_taken'>;
   findUserByEmail(email: string): Promise<UserRecord | undefined>;
   findUserById(id: string): Promise<UserRecord | undefined>;
   createApiKey(input: {
@@ -64,14 +85,6 @@ export interface AccountStore {
   touchApiKey(keyId: string, at: number): Promise<void>;
 }
 
-export interface LedgerEntry {
-  id: number;
-  delta: number;
-  reason: LedgerReason;
-  reference: string;
-  createdAt: number;
-}
-
 export interface LedgerStore {
   balance(userId: string): Promise<number>;
   entries(userId: string, limit: number): Promise<LedgerEntry[]>;
@@ -81,19 +94,10 @@ export interface LedgerStore {
   totals(): Promise<Record<string, number>>;
 }
 
-/** A committed state change of a job, as the WebSocket hub delivers it. */
-export interface JobEvent {
-  jobId: string;
-  userId: string;
-  seq: number;
-  kind: JobEventKind;
-  job: Job;
-  createdAt: number;
-  /** A webhook delivery of this event was written with it. */
-  delivery?: boolean;
-}
-
 export interface NewJob {
+  /** Made by the caller (`newId('job', at)`), so ids sort by creation time. */
+  id: string;
+  at: number;
   userId: string;
   model: string;
   modelVersion: string;
@@ -126,15 +130,21 @@ export type JobEnding =
   | { status: 'failed'; error: { code: string; message: string } }
   | { status: 'canceled' };
 
+/** One attempt at running a job: the writes of the attempt name its token. */
+export interface Claim {
+  jobId: string;
+  token: string;
+}
+
 export interface JobStore {
   /**
-   * In one transaction: replays an idempotent request, or checks the queue bound and the
-   * balance, debits `job:<id>`, inserts the job and its `queued` event.
+   * In one transaction: replays an idempotent request, or asks `decideCreate` (queue bound,
+   * balance) and debits `job:<id>`, inserts the job and its `queued` event.
    */
   create(input: NewJob): Promise<CreateJobResult>;
   /** The job if it exists and belongs to `userId`. */
   get(userId: string, jobId: string): Promise<Job | undefined>;
-  row(jobId: string): Promise<JobRow | undefined>;
+  record(jobId: string): Promise<JobRecord | undefined>;
   list(
     userId: string,
     query: { status?: JobStatus; limit: number; cursor?: string },
@@ -143,48 +153,52 @@ export interface JobStore {
   /** The queued jobs in the order they will run (position = index + 1), with their seq. */
   queue(): Promise<{ id: string; seq: number }[]>;
   countRunning(): Promise<number>;
-  /** The oldest queued job, moved to `running` (attempts + 1) with its `started` event. */
-  claimNext(at: number): Promise<JobRow | undefined>;
-  /** Records progress (0..1) of a running job; undefined if it is no longer running. */
-  progress(jobId: string, progress: number): Promise<JobEvent | undefined>;
-  /** Ends a job that is not yet terminal; undefined if it already was. */
-  finish(jobId: string, ending: JobEnding, at: number): Promise<JobEvent | undefined>;
   /**
-   * Graceful shutdown: puts a running job back in the queue, giving back the attempt it
-   * used; undefined if it is no longer running.
+   * Takes the next queued job for `owner`: it is `running` (attempts + 1) with its `started`
+   * event, leased until `at + leaseMs`, fenced by the claim's token. Two processes never
+   * take the same job.
    */
-  requeue(jobId: string, at: number): Promise<JobEvent | undefined>;
-  /** Succeeded jobs finished before `before` whose output file has not expired yet. */
+  claim(
+    owner: string,
+    at: number,
+    leaseMs: number,
+  ): Promise<{ job: JobRecord; claim: Claim } | undefined>;
+  /** Extends the claim's lease; false once the claim is stale (the job ended or was taken back). */
+  heartbeat(claim: Claim, at: number, leaseMs: number): Promise<boolean>;
+  /** Records progress (0..1) of the claim's attempt; undefined once the claim is stale. */
+  progress(claim: Claim, progress: number, at: number): Promise<JobEvent | undefined>;
+  /** Ends the claim's attempt (refunded unless it succeeded); undefined when the claim is stale. */
+  finish(claim: Claim, ending: JobEnding, at: number): Promise<JobEvent | undefined>;
+  /** The user's cancel: ends a queued or running job, refunded; undefined if it had ended. */
+  cancel(jobId: string, at: number): Promise<JobEvent | undefined>;
+  /** Graceful shutdown: the claim's job goes back to the queue, its attempt given back. */
+  requeue(claim: Claim, at: number): Promise<JobEvent | undefined>;
+  /**
+   * Each running job whose lease ended before `expiredBefore` goes back to the queue, or
+   * fails `interrupted` once it has used `maxAttempts` (`abandon` in the job rules).
+   */
+  releaseExpired(query: {
+    expiredBefore: number;
+    maxAttempts: number;
+    at: number;
+  }): Promise<JobEvent[]>;
+  /** Succeeded jobs finished before `before` whose output has not expired yet. */
   outputsToExpire(before: number, limit: number): Promise<{ id: string; file: string }[]>;
-  /** Records that the job's output file was removed by retention. */
+  /** Records that the job's output was removed by retention. */
   markOutputExpired(jobId: string, at: number): Promise<void>;
-  /**
-   * At start: each job left `running` by a dead process goes back to the queue, or fails
-   * with `interrupted` once it has used `maxAttempts`.
-   */
-  recoverInterrupted(maxAttempts: number, at: number): Promise<JobEvent[]>;
-  /** The user's events of one job with `seq` > `since`, in order. */
+  /** The events of one job with `seq` > `since`, in order. */
   eventsSince(jobId: string, since: number): Promise<JobEvent[]>;
-  /** Called after each commit that wrote an event. */
-  onEvent(listener: (event: JobEvent) => void): () => void;
+  /**
+   * Hears each event this process committed, once: what only the process that made a change
+   * acts on (metrics counters, waking its webhook deliverer). Other processes' events come
+   * through `Store.events`.
+   */
+  onCommit(listener: (event: JobEvent) => void): Unlisten;
 }
 
-/** One outbound webhook message and how its delivery went. */
-export interface WebhookDelivery {
-  id: string;
-  jobId: string;
-  userId: string;
-  url: string;
-  event: JobEventKind;
-  seq: number;
-  payload: string;
-  status: DeliveryStatus;
-  attempts: number;
-  nextAttemptAt: number;
-  lastStatusCode: number | null;
-  lastError: string | null;
-  createdAt: number;
-  finishedAt: number | null;
+/** A delivery claimed for one attempt; the attempt's outcome is recorded under its token. */
+export interface ClaimedDelivery extends WebhookDelivery {
+  token: string;
 }
 
 export type AttemptOutcome =
@@ -194,57 +208,21 @@ export type AttemptOutcome =
 
 /** Outbound webhook deliveries; rows are written with the job events they report. */
 export interface WebhookStore {
-  /** Pending deliveries due at `now`, oldest first. */
-  due(now: number, limit: number): Promise<WebhookDelivery[]>;
-  /** Records one attempt (attempts + 1) and its outcome. */
-  recordAttempt(id: string, outcome: AttemptOutcome, at: number): Promise<void>;
+  /**
+   * Claims up to `limit` pending deliveries due at `now`, oldest first: each counts an attempt
+   * and is not due again before `now + leaseMs`, so no other process sends it meanwhile and a
+   * dead process's attempt is retried after the lease.
+   */
+  claimDue(now: number, limit: number, leaseMs: number): Promise<ClaimedDelivery[]>;
+  /** Records the outcome of a claimed attempt; false (nothing changed) if the claim is stale. */
+  recordAttempt(
+    claim: { id: string; token: string },
+    outcome: AttemptOutcome,
+    at: number,
+  ): Promise<boolean>;
   forJob(jobId: string): Promise<WebhookDelivery[]>;
   /** The earliest `nextAttemptAt` among pending deliveries. */
   nextDue(): Promise<number | undefined>;
-}
-
-/** What a Checkout Session event says, with the configured pack it names (if any). */
-export interface SessionFacts {
-  sessionId: string;
-  userId: string | null;
-  packId: string | null;
-  amount: number | null;
-  currency: string | null;
-  paymentIntent: string | null;
-  /** The configured pack named by the event's metadata; undefined for an unknown pack. */
-  pack: { credits: number; amount: number; currency: string } | undefined;
-}
-
-/** A verified Stripe event, reduced to what it does to the ledger. */
-export type BillingEvent =
-  | { kind: 'session_paid'; session: SessionFacts }
-  | { kind: 'session_unpaid'; session: SessionFacts }
-  | { kind: 'session_failed'; session: SessionFacts }
-  | {
-      kind: 'reversal';
-      chargeId: string;
-      paymentIntent: string | null;
-      reason: 'refund' | 'dispute';
-    }
-  | { kind: 'ignored' };
-
-export type BillingOutcome =
-  | 'credited'
-  | 'reversed'
-  | 'recorded'
-  | 'flagged'
-  | 'ignored'
-  | 'duplicate';
-
-export interface PurchaseRecord {
-  id: string;
-  userId: string | null;
-  packId: string;
-  credits: number;
-  amount: number;
-  currency: string;
-  status: string;
-  flag: string | null;
 }
 
 export interface BillingStore {
@@ -258,8 +236,8 @@ export interface BillingStore {
     currency: string;
   }): Promise<void>;
   /**
-   * Applies one Stripe event in one transaction with the record of its id: the same
-   * event id a second time changes nothing and answers `duplicate`.
+   * Applies one Stripe event (`reconcile` in the billing rules) in one transaction with the
+   * record of its id: the same event id a second time changes nothing, `duplicate`.
    */
   applyEvent(
     event: { id: string; type: string; effect: BillingEvent },

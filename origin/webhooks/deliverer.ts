@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type {
   AccountStore,
   AttemptOutcome,
-  WebhookDelivery,
+  ClaimedDelivery,
   WebhookStore,
 } from '../store/store.ts';
 import { signWebhook } from './signature.ts';
@@ -22,6 +22,11 @@ export interface DelivererOptions {
   /** Development only: allow http and private addresses. */
   allowInsecure: boolean;
   concurrency: number;
+  /**
+   * A claimed attempt is not due again before this (so no other process sends it meanwhile);
+   * an attempt a dead process began is retried after it.
+   */
+  claimMs: number;
   /** Hears the result of each attempt (a metric). */
   onAttempt?: (result: AttemptOutcome['result']) => void;
 }
@@ -112,7 +117,7 @@ export class WebhookDeliverer {
 
   async #drain(): Promise<void> {
     for (;;) {
-      const due = await this.#o.webhooks.due(Date.now(), this.#o.concurrency);
+      const due = await this.#o.webhooks.claimDue(Date.now(), this.#o.concurrency, this.#o.claimMs);
       if (due.length === 0 || this.#stopped) return;
       await Promise.all(due.map((d) => this.#attempt(d)));
     }
@@ -126,21 +131,19 @@ export class WebhookDeliverer {
     this.#timer.unref();
   }
 
-  async #attempt(d: WebhookDelivery): Promise<void> {
+  async #attempt(d: ClaimedDelivery): Promise<void> {
     const user = await this.#o.accounts.findUserById(d.userId);
     const now = Date.now();
+    const claim = { id: d.id, token: d.token };
     if (!user) {
-      await this.#o.webhooks.recordAttempt(
-        d.id,
-        { result: 'failed', statusCode: null, error: 'account gone' },
-        now,
-      );
+      const gone = { result: 'failed', statusCode: null, error: 'account gone' } as const;
+      await this.#o.webhooks.recordAttempt(claim, gone, now);
       return;
     }
     const headers = signWebhook(user.webhookSecret, d.id, Math.floor(now / 1000), d.payload);
     const answer = await post(new URL(d.url), headers, d.payload, this.#o);
     const outcome = this.#judge(d, answer);
-    await this.#o.webhooks.recordAttempt(d.id, outcome, Date.now());
+    await this.#o.webhooks.recordAttempt(claim, outcome, Date.now());
     this.#o.onAttempt?.(outcome.result);
     this.#o.logger.info(
       { jobId: d.jobId, deliveryId: d.id, event: d.event, result: outcome.result },
@@ -148,17 +151,18 @@ export class WebhookDeliverer {
     );
   }
 
-  #judge(d: WebhookDelivery, answer: { statusCode: number } | { error: string }): AttemptOutcome {
+  /** `d.attempts` counts this attempt: the claim counted it before anything was sent. */
+  #judge(d: ClaimedDelivery, answer: { statusCode: number } | { error: string }): AttemptOutcome {
     const statusCode = 'statusCode' in answer ? answer.statusCode : null;
     if (statusCode !== null && statusCode >= 200 && statusCode < 300) {
       return { result: 'delivered', statusCode };
     }
     const error = 'error' in answer ? answer.error : `answered ${statusCode}`;
     const retryable = statusCode === null || statusCode === 429 || statusCode >= 500;
-    if (!retryable || d.attempts + 1 >= this.#o.maxAttempts) {
+    if (!retryable || d.attempts >= this.#o.maxAttempts) {
       return { result: 'failed', statusCode, error };
     }
-    const backoff = Math.min(maxBackoffMs, this.#o.retryBaseMs * 2 ** d.attempts);
+    const backoff = Math.min(maxBackoffMs, this.#o.retryBaseMs * 2 ** (d.attempts - 1));
     return { result: 'retry', statusCode, error, nextAttemptAt: Date.now() + backoff };
   }
 }

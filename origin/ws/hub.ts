@@ -5,12 +5,16 @@ import { type WebSocket, WebSocketServer } from 'ws';
 import { closeCodes } from '../../shared/ws-messages.ts';
 import type { EdgeTrust } from '../auth/edge-trust.ts';
 import type { Principal } from '../auth/principal.ts';
-import type { JobEvent, JobStore } from '../store/store.ts';
-import { Connection, jobMessage } from './connection.ts';
-import type { HubContext, WsLimits } from './hub-context.ts';
+import type { EventFeed, JobEvent, JobStore } from '../store/store.ts';
+import { Connection, type ConnectionContext, type WsLimits } from './connection.ts';
+import { Subscriptions } from './subscriptions.ts';
+
+export type { WsLimits };
 
 export interface HubOptions {
-  store: Pick<JobStore, 'get' | 'eventsSince' | 'onEvent' | 'queue'>;
+  store: Pick<JobStore, 'get' | 'eventsSince' | 'queue'>;
+  /** The events of every process sharing the store. */
+  events: EventFeed;
   authenticate(token: string): Promise<Principal | undefined>;
   /** Upgrades must carry a valid edge signature; undefined turns the check off (development). */
   edge: EdgeTrust | undefined;
@@ -22,25 +26,34 @@ export interface HubOptions {
   queueUpdateIntervalMs?: number;
 }
 
+/** What the origin asks of its WebSocket hub. */
+export interface Hub {
+  readonly connectionCount: number;
+  /** Takes over the server's upgrades to `/v1/ws`. */
+  attach(server: Server): void;
+  /** Closes every socket (1012 by default: clients reconnect and resume). */
+  close(code?: number, reason?: string): void;
+}
+
 function refuseUpgrade(socket: Duplex, status: number, text: string): void {
   socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }
 
 /** Frames larger than this close the socket outright (1009); smaller oversize ones get an error. */
 const hardFrameLimit = 64 * 1024;
+const defaultQueueUpdateIntervalMs = 100;
 
 /**
  * The WebSocket hub on the origin's HTTP server (`ws` in noServer mode on `/v1/ws`): auth,
- * subscriptions, fan-out of committed job events, coalesced queue moves, ping/pong, and
- * the bounds of API.md.
+ * sockets per user, fan-out of committed job events from every process, coalesced queue
+ * moves, ping/pong, and the bounds of API.md.
  */
-export class WsHub implements HubContext {
+export class WsHub implements Hub, ConnectionContext {
   readonly limits: WsLimits;
-  readonly store: HubOptions['store'];
+  readonly subscriptions: Subscriptions;
   readonly #o: HubOptions;
   readonly #wss = new WebSocketServer({ noServer: true, maxPayload: hardFrameLimit });
   readonly #connections = new Set<Connection>();
-  readonly #byJob = new Map<string, Set<Connection>>();
   readonly #byUser = new Map<string, Set<Connection>>();
   readonly #ping: NodeJS.Timeout;
   readonly #unlisten: () => void;
@@ -51,8 +64,8 @@ export class WsHub implements HubContext {
   constructor(options: HubOptions) {
     this.#o = options;
     this.limits = options.limits;
-    this.store = options.store;
-    this.#unlisten = options.store.onEvent((e) => this.#publish(e));
+    this.subscriptions = new Subscriptions(options.store, options.limits.maxSubscriptions);
+    this.#unlisten = options.events.listen((e) => this.#publish(e));
     this.#ping = setInterval(() => this.#heartbeat(), options.limits.pingIntervalMs);
     this.#ping.unref();
   }
@@ -113,21 +126,14 @@ export class WsHub implements HubContext {
     this.#connections.add(connection);
     // One at a time, in arrival order: a subscribe sent right behind the token (in the query
     // or an auth message) waits for the auth instead of being refused as unauthenticated.
-    const handle = (task: () => Promise<void>) =>
-      connection.enqueue(task).catch((error: unknown) => {
-        this.#o.logger.error({ err: error }, 'websocket message failed');
-        connection.close(1011, 'internal error');
-      });
-    ws.on('message', (data: Buffer, isBinary) => {
-      void handle(() => connection.onMessage(data, isBinary));
-    });
+    ws.on('message', (data: Buffer, isBinary) => connection.receive(data, isBinary));
     ws.on('pong', () => {
       connection.missedPongs = 0;
     });
     ws.on('error', () => ws.terminate());
     ws.on('close', () => this.#forget(connection));
     if (token) {
-      void handle(() => this.authenticate(connection, token));
+      connection.schedule(() => this.admit(connection, token));
     } else {
       setTimeout(() => {
         if (connection.userId === undefined) {
@@ -137,10 +143,10 @@ export class WsHub implements HubContext {
     }
   }
 
-  async authenticate(connection: Connection, token: string): Promise<void> {
+  async admit(connection: Connection, token: string): Promise<void> {
     const principal = await this.#o.authenticate(token);
     // Gone while its token was checked: counting it would hold one of the user's sockets forever.
-    if (connection.ws.readyState !== connection.ws.OPEN) return;
+    if (!connection.isOpen) return;
     if (!principal) {
       connection.close(closeCodes.unauthorized, 'invalid token');
       return;
@@ -156,28 +162,21 @@ export class WsHub implements HubContext {
     connection.send({ type: 'ready', userId: principal.userId });
   }
 
-  subscribe(connection: Connection, jobId: string): void {
-    const set = this.#byJob.get(jobId) ?? new Set<Connection>();
-    set.add(connection);
-    this.#byJob.set(jobId, set);
-  }
-
-  unsubscribe(connection: Connection, jobId: string): void {
-    const set = this.#byJob.get(jobId);
-    set?.delete(connection);
-    if (set?.size === 0) this.#byJob.delete(jobId);
-  }
-
   onSlowConsumer(connection: Connection): void {
     this.slowConsumersDropped++;
     this.#o.onSlowConsumer?.();
     this.#o.logger.warn({ userId: connection.userId }, 'closed a slow websocket consumer');
   }
 
+  onTaskError(connection: Connection, error: unknown): void {
+    this.#o.logger.error({ err: error, userId: connection.userId }, 'websocket message failed');
+    connection.close(1011, 'internal error');
+  }
+
   /** Closes every socket (1012 on restart, so clients reconnect and resume). */
   close(code: number = closeCodes.restarting, reason = 'server restarting'): void {
     clearInterval(this.#ping);
-    if (this.#queueTimer) clearTimeout(this.#queueTimer);
+    clearTimeout(this.#queueTimer);
     this.#unlisten();
     for (const c of this.#connections) c.close(code, reason);
     this.#wss.close();
@@ -185,7 +184,7 @@ export class WsHub implements HubContext {
 
   #forget(connection: Connection): void {
     this.#connections.delete(connection);
-    for (const jobId of connection.subscriptions.keys()) this.unsubscribe(connection, jobId);
+    this.subscriptions.removeAll(connection);
     if (connection.userId !== undefined) {
       const mine = this.#byUser.get(connection.userId);
       mine?.delete(connection);
@@ -194,32 +193,20 @@ export class WsHub implements HubContext {
   }
 
   #publish(event: JobEvent): void {
-    const followers = this.#byJob.get(event.jobId);
-    if (followers) {
-      const text = jobMessage(event); // serialised once for every follower
-      for (const c of followers) c.deliver(event.jobId, event, text);
-    }
+    this.subscriptions.publish(event);
     if (event.kind !== 'progress') this.#scheduleQueueMoves();
   }
 
   /** A job left (or re-entered) the queue: the queued jobs behind it moved. */
   #scheduleQueueMoves(): void {
-    if (this.#queueTimer || this.#byJob.size === 0) return;
+    if (this.#queueTimer || !this.subscriptions.any) return;
     this.#queueTimer = setTimeout(() => {
       this.#queueTimer = undefined;
-      this.#sendQueueMoves().catch((error: unknown) =>
-        this.#o.logger.error({ err: error }, 'queue update failed'),
+      this.#o.store.queue().then(
+        (queue) => this.subscriptions.moveInQueue(queue),
+        (error: unknown) => this.#o.logger.error({ err: error }, 'queue update failed'),
       );
-    }, this.#o.queueUpdateIntervalMs ?? 100);
-  }
-
-  /** One read of the whole queue, then each followed queued job hears its position. */
-  async #sendQueueMoves(): Promise<void> {
-    const queue = await this.store.queue();
-    queue.forEach(({ id, seq }, index) => {
-      const followers = this.#byJob.get(id);
-      if (followers) for (const c of followers) c.moveInQueue(id, seq, index + 1);
-    });
+    }, this.#o.queueUpdateIntervalMs ?? defaultQueueUpdateIntervalMs);
   }
 
   #heartbeat(): void {

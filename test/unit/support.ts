@@ -2,14 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onTestFinished } from 'vitest';
+import { signupCredits } from '../../origin/billing/signup-credits.ts';
+import { newId } from '../../origin/lib/ids.ts';
+import type { JobRecord, UserRecord } from '../../origin/store/records.ts';
 import { openSqliteStore } from '../../origin/store/sqlite/index.ts';
-import type {
-  JobEnding,
-  JobOutputRecord,
-  NewJob,
-  Store,
-  UserRecord,
-} from '../../origin/store/store.ts';
+import type { Claim, JobEnding, JobOutputRecord, NewJob, Store } from '../../origin/store/store.ts';
 import type { Job } from '../../shared/schemas/jobs.ts';
 
 export const repoRoot = join(import.meta.dirname, '..', '..');
@@ -30,15 +27,24 @@ export function tempStore(file = join(tempDir(), 'x.sqlite')): Store {
   return store;
 }
 
+/** The owner and lease of the claims tests make. */
+export const testOwner = 'origin-test';
+export const testLeaseMs = 60_000;
+
 let users = 0;
 
 /** A user with a unique email and `grant` credits. */
 export async function makeUser(store: Store, grant = 100): Promise<UserRecord> {
-  const created = await store.accounts.createUser({
+  const at = Date.now();
+  const user = {
+    id: newId('usr', at),
     email: `user${++users}-${process.pid}@example.test`,
     passwordHash: 'not-a-real-hash',
-    grant,
-  });
+    balance: grant,
+    webhookSecret: 'whsec_test',
+    createdAt: at,
+  };
+  const created = await store.accounts.createUser(user, signupCredits(user.id, grant, at));
   if (created === 'email_taken') throw new Error('factory emails are unique');
   return created;
 }
@@ -48,7 +54,10 @@ let requests = 0;
 /** The input of `store.jobs.create` for a unique request of the `steps` model. */
 export function newJob(userId: string, overrides: Partial<NewJob> = {}): NewJob {
   const n = ++requests;
+  const at = Date.now();
   return {
+    id: newId('job', at),
+    at,
     userId,
     model: 'steps',
     modelVersion: '1.0.0',
@@ -70,6 +79,38 @@ export async function createdJob(
   const result = await store.jobs.create(newJob(userId, overrides));
   if (result.kind !== 'created') throw new Error(`expected a created job, got ${result.kind}`);
   return result.job;
+}
+
+/** Claims the next queued job for `owner`, which must be there. */
+export async function claimNext(
+  store: Store,
+  at = Date.now(),
+  owner = testOwner,
+  leaseMs = testLeaseMs,
+): Promise<{ job: JobRecord; claim: Claim }> {
+  const claimed = await store.jobs.claim(owner, at, leaseMs);
+  if (!claimed) throw new Error('expected a queued job to claim');
+  return claimed;
+}
+
+/**
+ * Random runs of job operations, as origins make them: claims are kept, a cancel is the
+ * user's (any open job), a success or failure is the claim's (a queued job gets neither).
+ */
+export function jobDriver(store: Store) {
+  const claims = new Map<string, Claim>();
+  return {
+    async claim(): Promise<JobRecord | undefined> {
+      const claimed = await store.jobs.claim(testOwner, Date.now(), testLeaseMs);
+      if (claimed) claims.set(claimed.job.id, claimed.claim);
+      return claimed?.job;
+    },
+    async end(jobId: string, ending: JobEnding) {
+      if (ending.status === 'canceled') return store.jobs.cancel(jobId, Date.now());
+      const claim = claims.get(jobId);
+      return claim && store.jobs.finish(claim, ending, Date.now());
+    },
+  };
 }
 
 /** The user's `refund` ledger rows. */

@@ -1,9 +1,10 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import { newId } from '../../lib/ids.ts';
-import { newWebhookSecret } from '../../webhooks/signature.ts';
-import type { Db } from '../database.ts';
-import { apiKeys, creditLedger, users } from '../schema/index.ts';
-import type { AccountStore, ApiKeyRecord } from '../store.ts';
+import type { ApiKeyRecord } from '../records.ts';
+import type { AccountStore } from '../store.ts';
+import type { Db } from './database.ts';
+import type { LedgerWriter } from './ledger.ts';
+import { apiKeys, users } from './schema/index.ts';
 
 const keyColumns = {
   id: apiKeys.id,
@@ -15,7 +16,7 @@ const keyColumns = {
 };
 
 /** Users and API keys in SQLite. */
-export function sqliteAccounts(db: Db): AccountStore {
+export function sqliteAccounts(db: Db, ledger: LedgerWriter): AccountStore {
   // Every authenticated request reads one of these: prepared once.
   const userById = db
     .select()
@@ -28,33 +29,20 @@ export function sqliteAccounts(db: Db): AccountStore {
     .where(and(eq(apiKeys.keyHash, sql.placeholder('hash')), isNull(apiKeys.revokedAt)))
     .prepare();
   return {
-    async createUser({ email, passwordHash, grant }) {
+    async createUser(user, credits) {
       return db.transaction(
         (tx) => {
-          const taken = tx.select({ id: users.id }).from(users).where(eq(users.email, email)).get();
+          const taken = tx
+            .select({ id: users.id })
+            .from(users)
+            .where(eq(users.email, user.email))
+            .get();
           if (taken) return 'email_taken' as const;
-          const now = Date.now();
-          const user = {
-            id: newId('usr'),
-            email,
-            passwordHash,
-            webhookSecret: newWebhookSecret(),
-            balance: grant,
-            createdAt: now,
-          };
-          tx.insert(users).values(user).run();
-          if (grant > 0) {
-            tx.insert(creditLedger)
-              .values({
-                userId: user.id,
-                delta: grant,
-                reason: 'grant',
-                reference: user.id,
-                createdAt: now,
-              })
-              .run();
-          }
-          return user;
+          tx.insert(users)
+            .values({ ...user, balance: 0 })
+            .run();
+          for (const entry of credits) ledger(entry);
+          return { ...user, balance: credits.reduce((sum, e) => sum + e.delta, 0) };
         },
         { behavior: 'immediate' },
       );

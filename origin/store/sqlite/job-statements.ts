@@ -1,13 +1,10 @@
-import { and, asc, count, eq, gt, inArray, lte, sql } from 'drizzle-orm';
-import type { Db } from '../database.ts';
-import { jobEvents, jobs, users, webhookDeliveries } from '../schema/index.ts';
+import { and, asc, count, eq, gt, isNull, lt, lte, or, sql } from 'drizzle-orm';
+import type { Db } from './database.ts';
+import { jobEvents, jobs, users, webhookDeliveries } from './schema/index.ts';
 
 const p = sql.placeholder;
 /** A placeholder where drizzle's `.set()` takes SQL rather than a value. */
 const v = (name: string) => sql`${sql.placeholder(name)}`;
-const open = ['queued', 'running'] as const;
-const nextSeq = sql`${jobs.seq} + 1`;
-const isOpen = (id = p('id')) => and(eq(jobs.id, id), inArray(jobs.status, open));
 
 /**
  * The job path's statements, prepared once per database. Building and compiling the SQL
@@ -57,89 +54,65 @@ export function prepareJobStatements(db: Db) {
         userId: p('userId'),
         model: p('model'),
         modelVersion: p('modelVersion'),
-        status: 'queued',
+        status: p('status'),
+        progress: p('progress'),
         input: p('input'),
         cost: p('cost'),
         idempotencyKey: p('idempotencyKey'),
         requestHash: p('requestHash'),
+        attempts: p('attempts'),
         webhookUrl: p('webhookUrl'),
         webhookEvents: p('webhookEvents'),
-        seq: 1,
-        createdAt: p('at'),
+        seq: p('seq'),
+        createdAt: p('createdAt'),
       })
-      .returning()
       .prepare(),
     nextQueued: db
-      .select({ id: jobs.id })
+      .select()
       .from(jobs)
       .where(eq(jobs.status, 'queued'))
       .orderBy(asc(jobs.id))
       .limit(1)
       .prepare(),
-    claim: db
+    /** Writes every column a rule may change (`JobChange.set`) and the seq. */
+    save: db
       .update(jobs)
       .set({
-        status: 'running',
-        startedAt: v('at'),
-        progress: 0,
-        attempts: sql`${jobs.attempts} + 1`,
-        seq: nextSeq,
+        status: v('status'),
+        progress: v('progress'),
+        attempts: v('attempts'),
+        errorCode: v('errorCode'),
+        errorMessage: v('errorMessage'),
+        outputFile: v('outputFile'),
+        outputContentType: v('outputContentType'),
+        outputBytes: v('outputBytes'),
+        outputEtag: v('outputEtag'),
+        runMs: v('runMs'),
+        seq: v('seq'),
+        startedAt: v('startedAt'),
+        finishedAt: v('finishedAt'),
+        claimedBy: v('claimedBy'),
+        claimToken: v('claimToken'),
+        leaseUntil: v('leaseUntil'),
       })
       .where(eq(jobs.id, p('id')))
-      .returning()
       .prepare(),
-    progress: db
+    heartbeat: db
       .update(jobs)
-      .set({ progress: v('progress'), seq: nextSeq })
-      .where(and(eq(jobs.id, p('id')), eq(jobs.status, 'running')))
-      .returning()
+      .set({ leaseUntil: v('leaseUntil') })
+      .where(and(eq(jobs.id, p('id')), eq(jobs.status, 'running'), eq(jobs.claimToken, p('token'))))
       .prepare(),
-    succeed: db
-      .update(jobs)
-      .set({
-        status: 'succeeded',
-        progress: 1,
-        finishedAt: v('at'),
-        outputFile: v('file'),
-        outputContentType: v('contentType'),
-        outputBytes: v('bytes'),
-        outputEtag: v('etag'),
-        runMs: v('runMs'),
-        seq: nextSeq,
-      })
-      .where(isOpen())
-      .returning()
-      .prepare(),
-    fail: db
-      .update(jobs)
-      .set({
-        status: 'failed',
-        finishedAt: v('at'),
-        errorCode: v('code'),
-        errorMessage: v('message'),
-        seq: nextSeq,
-      })
-      .where(isOpen())
-      .returning()
-      .prepare(),
-    cancel: db
-      .update(jobs)
-      .set({ status: 'canceled', finishedAt: v('at'), seq: nextSeq })
-      .where(isOpen())
-      .returning()
-      .prepare(),
-    /** Back to the queue; `attemptsBack` gives back the attempt (graceful shutdown) or not. */
-    requeue: db
-      .update(jobs)
-      .set({
-        status: 'queued',
-        startedAt: null,
-        progress: 0,
-        attempts: sql`max(${jobs.attempts} - ${p('attemptsBack')}, 0)`,
-        seq: nextSeq,
-      })
-      .where(and(eq(jobs.id, p('id')), eq(jobs.status, 'running')))
-      .returning()
+    /** Running jobs whose lease ended (a row from before leases has none: it is abandoned). */
+    expired: db
+      .select()
+      .from(jobs)
+      .where(
+        and(
+          eq(jobs.status, 'running'),
+          or(isNull(jobs.leaseUntil), lt(jobs.leaseUntil, p('before'))),
+        ),
+      )
+      .orderBy(asc(jobs.id))
       .prepare(),
     insertEvent: db
       .insert(jobEvents)

@@ -1,145 +1,123 @@
+import { randomUUID } from 'node:crypto';
 import { and, asc, desc, eq, isNotNull, isNull, lt } from 'drizzle-orm';
-import type { JobEventKind } from '../../../shared/schemas/jobs.ts';
+import type { JobEventKind } from '../../../shared/job-states.ts';
+import { eventOf } from '../../jobs/job-events.ts';
+import {
+  abandon,
+  applyChange,
+  decideCreate,
+  endJob,
+  giveBack,
+  type JobChange,
+  recordProgress,
+  startAttempt,
+} from '../../jobs/job-rules.ts';
 import { toJob } from '../../jobs/view.ts';
-import { newId } from '../../lib/ids.ts';
-import { webhookPayload } from '../../webhooks/payload.ts';
-import type { Db } from '../database.ts';
-import { type JobRow, jobs } from '../schema/index.ts';
-import type { JobEnding, JobEvent, JobStore } from '../store.ts';
+import type { JobRecord } from '../records.ts';
+import type { JobEvent, JobStore } from '../store.ts';
+import type { Db } from './database.ts';
 import { type JobStatements, prepareJobStatements } from './job-statements.ts';
 import type { LedgerWriter } from './ledger.ts';
+import { type JobRow, jobs } from './schema/index.ts';
 
-/** What the job path writes with: its prepared statements and the ledger. */
-interface Writers {
-  q: JobStatements;
-  ledger: LedgerWriter;
-}
+/** A row is a record: the compiler checks the columns match the neutral type. */
+const record = (row: JobRow): JobRecord => row;
 
 /** 1 for the next job to run; null once the job has left the queue. */
-function queuePosition(q: JobStatements, row: JobRow): number | null {
-  if (row.status !== 'queued') return null;
-  return q.queuedUpTo.get({ id: row.id })?.n ?? null;
+function queuePosition(q: JobStatements, job: JobRecord): number | null {
+  if (job.status !== 'queued') return null;
+  return q.queuedUpTo.get({ id: job.id })?.n ?? null;
+}
+
+/** Writes the event of `job` (as it is now) and its webhook delivery; answers the event. */
+function recordEvent(
+  q: JobStatements,
+  job: JobRecord,
+  kind: JobEventKind,
+  at: number,
+  position = queuePosition(q, job),
+): JobEvent {
+  const { event, delivery } = eventOf(job, kind, at, position);
+  q.insertEvent.run({ jobId: job.id, seq: job.seq, kind, snapshot: event.job, at });
+  if (delivery) q.insertDelivery.run({ ...delivery });
+  return event;
 }
 
 /**
- * Writes the event row for a job row whose `seq` was just incremented, and the webhook
- * delivery of the event when the job asked for it, in the same transaction.
+ * Writes what a rule decided for a job, inside the caller's transaction: its columns, its
+ * ledger row, its event and the event's webhook delivery. Answers the event.
  */
-function recordEvent(
+function write(
   q: JobStatements,
-  row: JobRow,
-  kind: JobEventKind,
+  ledger: LedgerWriter,
+  job: JobRecord,
+  change: JobChange,
   at: number,
-  position = queuePosition(q, row),
 ): JobEvent {
-  const job = toJob(row, position);
-  q.insertEvent.run({ jobId: row.id, seq: row.seq, kind, snapshot: job, at });
-  const delivery = row.webhookUrl !== null && row.webhookEvents?.includes(kind) === true;
-  if (delivery) {
-    q.insertDelivery.run({
-      id: newId('msg', at),
-      jobId: row.id,
-      userId: row.userId,
-      url: row.webhookUrl,
-      event: kind,
-      seq: row.seq,
-      payload: webhookPayload(kind, job, at),
-      at,
-    });
-  }
-  return { jobId: row.id, userId: row.userId, seq: row.seq, kind, job, createdAt: at, delivery };
-}
-
-function end(q: JobStatements, jobId: string, ending: JobEnding, at: number): JobRow | undefined {
-  switch (ending.status) {
-    case 'succeeded':
-      return q.succeed.get({ id: jobId, at, ...ending.output });
-    case 'failed':
-      return q.fail.get({ id: jobId, at, ...ending.error });
-    case 'canceled':
-      return q.cancel.get({ id: jobId, at });
-  }
-}
-
-/** Ends a non-terminal job inside a transaction, refunding it unless it succeeded. */
-function finishIn(w: Writers, jobId: string, ending: JobEnding, at: number): JobEvent | undefined {
-  const row = end(w.q, jobId, ending, at);
-  if (!row) return undefined;
-  if (ending.status !== 'succeeded' && row.cost > 0) {
-    w.ledger({ userId: row.userId, delta: row.cost, reason: 'refund', reference: row.id, at });
-  }
-  return recordEvent(w.q, row, ending.status, at);
+  const next = applyChange(job, change);
+  q.save.run({ ...next });
+  if (change.ledger) ledger(change.ledger);
+  return recordEvent(q, next, change.kind, at);
 }
 
 /** Jobs and their events in SQLite. Listeners hear each event after its commit. */
 export function sqliteJobs(
   db: Db,
   ledger: LedgerWriter,
-  onListenerError: (error: unknown, event: JobEvent) => void = () => {},
-): JobStore {
+  emit: (events: readonly (JobEvent | undefined)[]) => void,
+): Omit<JobStore, 'onCommit'> {
   const q = prepareJobStatements(db);
-  const w: Writers = { q, ledger };
-  const listeners = new Set<(event: JobEvent) => void>();
-  // The transaction has committed: a listener that throws must not turn that into an
-  // error for the caller, nor keep the event from the other listeners.
-  const emit = (events: readonly (JobEvent | undefined)[]): void => {
-    for (const event of events) {
-      if (!event) continue;
-      for (const listener of listeners) {
-        try {
-          listener(event);
-        } catch (error) {
-          onListenerError(error, event);
-        }
-      }
-    }
+  const byId = (id: string) => {
+    const row = q.byId.get({ id });
+    return row && record(row);
   };
-  // Statements prepared on the database run inside its transaction: one connection.
-  const write = <T>(fn: () => T): T => db.transaction(() => fn(), { behavior: 'immediate' });
+  // Statements prepared on the database run inside its transaction: one connection, one
+  // writer, so what a transaction read cannot change under it before it writes.
+  const transaction = <T>(fn: () => T): T => db.transaction(() => fn(), { behavior: 'immediate' });
+  /** Reads the job, asks `rule`, writes its answer, then tells the listeners. */
+  const change = (
+    jobId: string,
+    at: number,
+    rule: (job: JobRecord) => JobChange | undefined,
+  ): JobEvent | undefined => {
+    const event = transaction(() => {
+      const job = byId(jobId);
+      const decided = job && rule(job);
+      return job && decided && write(q, ledger, job, decided, at);
+    });
+    emit([event]);
+    return event;
+  };
 
   return {
     async create(input) {
-      const result = write(() => {
-        if (input.idempotencyKey !== undefined) {
-          const prior = q.byIdempotencyKey.get({ userId: input.userId, key: input.idempotencyKey });
-          if (prior) {
-            return prior.requestHash === input.requestHash
-              ? ({ kind: 'replayed', job: toJob(prior, queuePosition(q, prior)) } as const)
-              : ({ kind: 'idempotency_conflict', jobId: prior.id } as const);
-          }
-        }
+      const result = transaction(() => {
+        const prior =
+          input.idempotencyKey === undefined
+            ? undefined
+            : q.byIdempotencyKey.get({ userId: input.userId, key: input.idempotencyKey });
         const queued = q.countQueued.get()?.n ?? 0;
-        if (queued >= input.queueLimit) return { kind: 'queue_full', queued } as const;
         const balance = q.balance.get({ userId: input.userId })?.b ?? 0;
-        // A balance taken below zero by a chargeback refuses every job until it is positive.
-        if (balance < input.cost || balance < 0) {
-          return { kind: 'insufficient_credits', balance, cost: input.cost } as const;
-        }
-        const at = Date.now();
-        const id = newId('job', at);
-        if (input.cost > 0) {
-          ledger({ userId: input.userId, delta: -input.cost, reason: 'job', reference: id, at });
-        }
-        const row = q.insert.get({
-          id,
-          userId: input.userId,
-          model: input.model,
-          modelVersion: input.modelVersion,
-          input: input.input,
-          cost: input.cost,
-          idempotencyKey: input.idempotencyKey ?? null,
-          requestHash: input.requestHash,
-          webhookUrl: input.webhook?.url ?? null,
-          webhookEvents: input.webhook?.events ?? null,
-          at,
-        });
-        if (!row) throw new Error('the job insert returned no row');
+        const decision = decideCreate(input, { prior: prior && record(prior), queued, balance });
+        if (decision.kind !== 'create') return decision;
+        const { job, debit } = decision;
+        q.insert.run({ ...job });
+        if (debit) ledger(debit);
         // The newest id: it queues behind every job queued now.
-        return { kind: 'created', event: recordEvent(q, row, 'queued', at, queued + 1) } as const;
+        return {
+          kind: 'event',
+          event: recordEvent(q, job, 'queued', input.at, queued + 1),
+        } as const;
       });
-      if (result.kind !== 'created') return result;
-      emit([result.event]);
-      return { kind: 'created', job: result.event.job };
+      switch (result.kind) {
+        case 'event':
+          emit([result.event]);
+          return { kind: 'created', job: result.event.job };
+        case 'replayed':
+          return { kind: 'replayed', job: toJob(result.job, queuePosition(q, result.job)) };
+        default:
+          return result;
+      }
     },
 
     async get(userId, jobId) {
@@ -147,8 +125,8 @@ export function sqliteJobs(
       return row && toJob(row, queuePosition(q, row));
     },
 
-    async row(jobId) {
-      return q.byId.get({ id: jobId });
+    async record(jobId) {
+      return byId(jobId);
     },
 
     async list(userId, { status, limit, cursor }) {
@@ -184,39 +162,55 @@ export function sqliteJobs(
       return q.countRunning.get()?.n ?? 0;
     },
 
-    async claimNext(at) {
-      const claimed = write(() => {
+    async claim(owner, at, leaseMs) {
+      const token = randomUUID();
+      const claimed = transaction(() => {
         const next = q.nextQueued.get();
-        const row = next && q.claim.get({ id: next.id, at });
-        return row && { row, event: recordEvent(q, row, 'started', at) };
+        const job = next && record(next);
+        const started = job && startAttempt(job, { owner, token, at, leaseUntil: at + leaseMs });
+        if (!job || !started) return undefined;
+        return { job: applyChange(job, started), event: write(q, ledger, job, started, at) };
       });
       if (!claimed) return undefined;
       emit([claimed.event]);
-      return claimed.row;
+      return { job: claimed.job, claim: { jobId: claimed.job.id, token } };
     },
 
-    async progress(jobId, progress) {
-      const event = write(() => {
-        const row = q.progress.get({ id: jobId, progress });
-        return row && recordEvent(q, row, 'progress', Date.now());
+    async heartbeat(claim, at, leaseMs) {
+      const { changes } = q.heartbeat.run({
+        id: claim.jobId,
+        token: claim.token,
+        leaseUntil: at + leaseMs,
       });
-      emit([event]);
-      return event;
+      return changes > 0;
     },
 
-    async finish(jobId, ending, at) {
-      const event = write(() => finishIn(w, jobId, ending, at));
-      emit([event]);
-      return event;
+    async progress(claim, progress, at) {
+      return change(claim.jobId, at, (job) => recordProgress(job, claim.token, progress));
     },
 
-    async requeue(jobId, at) {
-      const event = write(() => {
-        const row = q.requeue.get({ id: jobId, attemptsBack: 1 });
-        return row && recordEvent(q, row, 'queued', at);
-      });
-      emit([event]);
-      return event;
+    async finish(claim, ending, at) {
+      return change(claim.jobId, at, (job) => endJob(job, ending, at, claim.token));
+    },
+
+    async cancel(jobId, at) {
+      return change(jobId, at, (job) => endJob(job, { status: 'canceled' }, at));
+    },
+
+    async requeue(claim, at) {
+      return change(claim.jobId, at, (job) => giveBack(job, claim.token));
+    },
+
+    async releaseExpired({ expiredBefore, maxAttempts, at }) {
+      const events = transaction(() =>
+        q.expired.all({ before: expiredBefore }).map((row) => {
+          const job = record(row);
+          const decided = abandon(job, maxAttempts, at);
+          return decided && write(q, ledger, job, decided, at);
+        }),
+      );
+      emit(events);
+      return events.filter((e): e is JobEvent => e !== undefined);
     },
 
     async outputsToExpire(before, limit) {
@@ -241,29 +235,6 @@ export function sqliteJobs(
       db.update(jobs).set({ outputExpiredAt: at }).where(eq(jobs.id, jobId)).run();
     },
 
-    async recoverInterrupted(maxAttempts, at) {
-      const events = write(() =>
-        db
-          .select()
-          .from(jobs)
-          .where(eq(jobs.status, 'running'))
-          .orderBy(asc(jobs.id))
-          .all()
-          .map((left) => {
-            if (left.attempts >= maxAttempts) {
-              const message = `The job was interrupted ${left.attempts} times by a restart.`;
-              const error = { code: 'interrupted', message };
-              return finishIn(w, left.id, { status: 'failed', error }, at);
-            }
-            // The attempt it was on stays used: a crash may have been the job's own doing.
-            const row = q.requeue.get({ id: left.id, attemptsBack: 0 });
-            return row && recordEvent(q, row, 'queued', at);
-          }),
-      );
-      emit(events);
-      return events.filter((e): e is JobEvent => e !== undefined);
-    },
-
     async eventsSince(jobId, since) {
       const owner = q.ownerOf.get({ id: jobId });
       if (!owner) return [];
@@ -275,11 +246,6 @@ export function sqliteJobs(
         job: e.snapshot,
         createdAt: e.createdAt,
       }));
-    },
-
-    onEvent(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
     },
   };
 }

@@ -1,15 +1,8 @@
 import { desc, eq, sql } from 'drizzle-orm';
-import type { Db } from '../database.ts';
-import { creditLedger, type LedgerReason, users } from '../schema/index.ts';
+import type { LedgerEntryInput } from '../records.ts';
 import type { LedgerStore } from '../store.ts';
-
-export interface LedgerEntryInput {
-  userId: string;
-  delta: number;
-  reason: LedgerReason;
-  reference: string;
-  at: number;
-}
+import type { Db } from './database.ts';
+import { creditLedger, users } from './schema/index.ts';
 
 /**
  * Writes one ledger row and moves the cached balance with it, inside the caller's

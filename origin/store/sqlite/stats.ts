@@ -1,7 +1,7 @@
 import { and, eq, gte, lte } from 'drizzle-orm';
-import type { Db } from '../database.ts';
-import { jobs } from '../schema/index.ts';
 import type { StatsStore } from '../store.ts';
+import type { Db } from './database.ts';
+import { jobs } from './schema/index.ts';
 
 type SampleQuery = Parameters<StatsStore['jobSamples']>[0];
 

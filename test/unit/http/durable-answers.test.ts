@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { App } from '../../../origin/http/context.ts';
-import type { Scheduler } from '../../../origin/jobs/scheduler.ts';
 import type { Job } from '../../../shared/schemas/jobs.ts';
 import type { ApiAnswer } from '../../helpers/api.ts';
 import { call, inProcessApp } from './in-process-app.ts';
@@ -40,28 +39,21 @@ function heldDurable(real: () => Promise<void>) {
 
 let app: App;
 let held: ReturnType<typeof heldDurable>;
-let close = () => {};
+let close = async () => {};
 let token: string;
 
 beforeAll(() => {
   const dir = mkdtempSync(join(tmpdir(), 'overture-durable-'));
   const built = inProcessApp(dir, {
-    services: (store) => {
+    poolReady: true,
+    store: (store) => {
       held = heldDurable(store.durable);
-      return {
-        store: { ...store, durable: held.durable },
-        pool: { isReady: true, device: 'cpu', size: 1 },
-        scheduler: {
-          active: 0,
-          wake: () => {},
-          cancel: (jobId: string) => store.jobs.finish(jobId, { status: 'canceled' }, Date.now()),
-        } as unknown as Scheduler,
-      };
+      return { ...store, durable: held.durable };
     },
   });
   app = built.app;
-  close = () => {
-    built.close();
+  close = async () => {
+    await built.close();
     rmSync(dir, { recursive: true, force: true });
   };
 });

@@ -1,60 +1,68 @@
 import { join } from 'node:path';
 import { createTokenSigner } from '../../../origin/auth/tokens.ts';
-import { createBilling } from '../../../origin/billing/billing.ts';
+import { buildServices } from '../../../origin/build-services.ts';
 import { loadEnv } from '../../../origin/env.ts';
 import { createApp } from '../../../origin/http/app.ts';
 import type { App } from '../../../origin/http/context.ts';
-import { loadModels } from '../../../origin/inference/models/registry.ts';
-import type { Scheduler } from '../../../origin/jobs/scheduler.ts';
+import type { InferencePool } from '../../../origin/inference/pool.ts';
 import { createLogger } from '../../../origin/logger.ts';
-import { noopMetrics } from '../../../origin/metrics/metrics.ts';
-import { outputFiles } from '../../../origin/outputs/files.ts';
-import type { Services } from '../../../origin/services.ts';
 import { openSqliteStore } from '../../../origin/store/sqlite/index.ts';
+import type { Store } from '../../../origin/store/store.ts';
 import type { ApiAnswer } from '../../helpers/api.ts';
 import { fixtureModels } from '../support.ts';
 
 export const inProcessVersion = '9.9.9-test';
 
+/** A pool with no threads: `ready` as asked, but no task ever runs in it. */
+function threadlessPool(ready: boolean): InferencePool {
+  return {
+    size: 1,
+    ready: ready ? Promise.resolve() : new Promise(() => {}),
+    isReady: ready,
+    device: 'cpu',
+    run: () => Promise.reject(new Error('in-process tests run no inference')),
+    close: async () => {},
+  };
+}
+
 /**
- * The real app on a real SQLite store, with the parts that need threads stubbed: by default
- * the pool is not ready, so no job runs and nothing reaches the scheduler but its `active`
- * count. `services` replaces parts (given the store), for a test that needs them.
+ * The real app, built by the origin's own `buildServices` on a real SQLite store, with a
+ * pool that has no threads: by default it is not ready, so no job is accepted; with
+ * `poolReady` jobs are accepted and stay queued (nothing starts the scheduler). `store`
+ * wraps the store, for a test that watches it.
  *
  * @example
  * const { app, close } = inProcessApp(dir, { adminEmail: 'admin@example.test' });
  */
 export function inProcessApp(
   dir: string,
-  options: {
-    adminEmail?: string;
-    services?: (store: Services['store']) => Partial<Services>;
-  } = {},
-): { app: App; store: Services['store']; close(): void } {
+  options: { adminEmail?: string; poolReady?: boolean; store?: (store: Store) => Store } = {},
+): { app: App; store: Store; close(): Promise<void> } {
   const env = loadEnv({
     EDGE_SIGNATURE_CHECK: 'off',
     DATA_DIR: dir,
     MODEL_DIR: fixtureModels,
     ADMIN_EMAILS: options.adminEmail ?? 'admin@example.test',
   });
-  const store = openSqliteStore(join(dir, 'overture.sqlite'));
-  const services: Services = {
-    env,
-    version: inProcessVersion,
-    logger: createLogger('silent'),
+  const real = openSqliteStore(join(dir, 'overture.sqlite'));
+  const store = options.store?.(real) ?? real;
+  const { services, edge } = buildServices(env, {
     store,
+    pool: threadlessPool(options.poolReady ?? false),
+    logger: createLogger('silent'),
     tokens: createTokenSigner(new TextEncoder().encode('a-test-secret-of-32-bytes-or-more'), 600),
-    models: loadModels(fixtureModels),
-    pool: { isReady: false, device: 'cpu', size: 0 },
-    scheduler: { active: 0 } as Scheduler,
-    outputs: outputFiles(join(dir, 'outputs')),
-    billing: createBilling(env),
-    metrics: noopMetrics,
-    disk: { state: () => ({ freeBytes: 2 ** 40, freePercent: 50, low: false }) },
-    accepting: true,
-    ...options.services?.(store),
+    disk: { state: () => ({ freeBytes: 2 ** 40, freePercent: 50, low: false }), stop() {} },
+  });
+  services.version = inProcessVersion;
+  return {
+    app: createApp(services, edge),
+    store,
+    async close() {
+      services.scheduler.close();
+      services.hub.close();
+      await real.close();
+    },
   };
-  return { app: createApp(services, undefined), store, close: () => store.close() };
 }
 
 /** One request to an in-process app, its answer read whole. */

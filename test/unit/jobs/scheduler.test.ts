@@ -1,15 +1,24 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { loadModels } from '../../../origin/inference/models/registry.ts';
 import { createInferencePool } from '../../../origin/inference/pool.ts';
+import { LeaseSweeper } from '../../../origin/jobs/lease-sweeper.ts';
 import { Scheduler, type SchedulerOptions } from '../../../origin/jobs/scheduler.ts';
 import { type OutputFiles, outputFiles } from '../../../origin/outputs/files.ts';
 import type { JobEvent, JobStore } from '../../../origin/store/store.ts';
 import type { JobEventKind } from '../../../shared/schemas/jobs.ts';
-import { fixtureModels, makeUser, newJob, tempDir, tempStore, waitFor } from '../support.ts';
+import {
+  claimNext,
+  fixtureModels,
+  makeUser,
+  newJob,
+  tempDir,
+  tempStore,
+  waitFor,
+} from '../support.ts';
 
 const terminal: readonly JobEventKind[] = ['succeeded', 'failed', 'canceled'];
 
@@ -21,7 +30,9 @@ interface StepsInput {
   garbage?: boolean;
 }
 
-type Options = Partial<Omit<SchedulerOptions, 'store' | 'pool' | 'models' | 'outputs' | 'logger'>>;
+type Options = Partial<
+  Omit<SchedulerOptions, 'store' | 'events' | 'pool' | 'models' | 'outputs' | 'logger'>
+>;
 
 /**
  * A scheduler on real parts: a SQLite store, a Piscina pool of `threads` threads running the
@@ -40,31 +51,36 @@ async function harness(
   const models = loadModels(fixtureModels);
   const pool = createInferencePool({ models: models.list(), threads, executionProvider: 'cpu' });
   const outputs = wrapOutputs(outputFiles(join(dir, 'outputs')));
+  const logs: { level: number; msg: string; err?: { message: string } }[] = [];
+  const logger = pino({ level: 'info' }, { write: (line: string) => logs.push(JSON.parse(line)) });
   const scheduler = new Scheduler({
     store: wrap(store.jobs),
+    events: store.events,
     pool,
     models,
     outputs,
+    owner: 'origin-test',
+    leaseMs: 60_000,
     jobTimeoutMs: 30_000,
     abortGraceMs: 5_000,
     progressIntervalMs: 0,
-    maxAttempts: 3,
-    logger: pino({ level: 'silent' }),
+    logger,
     ...overrides,
   });
   // Runs before the store closes and the folder goes (clean-ups run last-registered first).
   onTestFinished(async () => {
-    scheduler.pause();
+    scheduler.close();
     await waitFor(() => scheduler.active === 0, 10_000, 'running jobs to end');
     await pool.close();
   });
   await pool.ready;
   const user = await makeUser(store, 1000);
   const events: JobEvent[] = [];
-  store.jobs.onEvent((e) => events.push(e));
+  store.events.listen((e) => events.push(e));
 
   return {
     store,
+    logs,
     outputs,
     scheduler,
     user,
@@ -75,7 +91,6 @@ async function harness(
       if (!checked.ok) throw new Error(`bad fixture input: ${JSON.stringify(checked.issues)}`);
       const result = await store.jobs.create(newJob(user.id, { input: checked.input }));
       if (result.kind !== 'created') throw new Error(`job refused: ${result.kind}`);
-      scheduler.wake();
       return result.job.id;
     },
     kinds: (jobId: string) => events.filter((e) => e.jobId === jobId).map((e) => e.kind),
@@ -108,7 +123,7 @@ describe('Scheduler', () => {
     for (const [i, id] of ids.entries()) {
       const steps = [2, 3, 1][i];
       const expected = Buffer.from(`done ${steps} steps\n`);
-      const row = await h.store.jobs.row(id);
+      const row = await h.store.jobs.record(id);
       expect(row).toMatchObject({
         status: 'succeeded',
         outputFile: `${id}.txt`,
@@ -139,7 +154,7 @@ describe('Scheduler', () => {
     let running = 0;
     let most = 0;
     let mostBusy = 0;
-    h.store.jobs.onEvent((e) => {
+    h.store.events.listen((e) => {
       if (e.kind === 'started') running++;
       if (terminal.includes(e.kind)) running--;
       most = Math.max(most, running);
@@ -217,7 +232,7 @@ describe('Scheduler', () => {
     await waitFor(() => attempts >= 2, 10_000, 'both attempts to end the job');
     await waitFor(() => h.scheduler.active === 0, 10_000, 'the job to be let go');
     expect(attempts).toBe(2);
-    expect((await h.store.jobs.row(id))?.status).toBe('running');
+    expect((await h.store.jobs.record(id))?.status).toBe('running');
     expect(h.kinds(id)).toEqual(['queued', 'started', 'progress']);
   });
 
@@ -227,14 +242,14 @@ describe('Scheduler', () => {
     const first = await h.submit({ steps: 10, stepMs: 30 });
     const second = await h.submit({ steps: 1 });
     await h.until(first, ['started']);
-    const event = await h.scheduler.cancel(second);
+    const event = await h.store.jobs.cancel(second, Date.now());
     expect(event).toMatchObject({ kind: 'canceled', job: { status: 'canceled' } });
     await h.until(first, terminal);
     expect(h.kinds(first).at(-1)).toBe('succeeded');
     expect(h.kinds(second)).toEqual(['queued', 'canceled']);
-    expect((await h.store.jobs.row(second))?.attempts).toBe(0);
+    expect((await h.store.jobs.record(second))?.attempts).toBe(0);
     expect(await h.refunds(second)).toBe(1);
-    expect(await h.scheduler.cancel(second)).toBeUndefined();
+    expect(await h.store.jobs.cancel(second, Date.now())).toBeUndefined();
     expect(await h.refunds(second)).toBe(1);
   });
 
@@ -243,16 +258,16 @@ describe('Scheduler', () => {
     h.scheduler.start();
     const slow = await h.submit({ steps: 200, stepMs: 25 });
     await h.until(slow, ['progress']);
-    const event = await h.scheduler.cancel(slow);
+    const event = await h.store.jobs.cancel(slow, Date.now());
     expect(event?.job.status).toBe('canceled');
-    expect((await h.store.jobs.row(slow))?.status).toBe('canceled');
+    expect((await h.store.jobs.record(slow))?.status).toBe('canceled');
 
     // The next job needs the only thread: it runs once the canceled worker has stopped.
     const next = await h.submit({ steps: 1 });
     await h.until(next, terminal);
     expect(h.kinds(next).at(-1)).toBe('succeeded');
     expect(h.kinds(slow).at(-1)).toBe('canceled');
-    expect((await h.store.jobs.row(slow))?.status).toBe('canceled');
+    expect((await h.store.jobs.record(slow))?.status).toBe('canceled');
     expect(readdirSync(h.outputs.dir)).toEqual([`${next}.txt`]);
     expect(await h.refunds(slow)).toBe(1);
   });
@@ -277,7 +292,7 @@ describe('Scheduler', () => {
     h.scheduler.start();
     const id = await h.submit({ steps: 2 });
     await waitFor(() => writing, 10_000, 'the output write');
-    expect((await h.scheduler.cancel(id))?.kind).toBe('canceled');
+    expect((await h.store.jobs.cancel(id, Date.now()))?.kind).toBe('canceled');
     release();
     await waitFor(() => h.scheduler.active === 0, 10_000, 'the job to be let go');
     expect(h.kinds(id).at(-1)).toBe('canceled');
@@ -292,12 +307,12 @@ describe('Scheduler', () => {
     h.scheduler.start();
     const stubborn = await h.submit({ steps: 5, stepMs: 60, ignoreAbort: true });
     await h.until(stubborn, ['started']);
-    expect((await h.scheduler.cancel(stubborn))?.kind).toBe('canceled');
+    expect((await h.store.jobs.cancel(stubborn, Date.now()))?.kind).toBe('canceled');
     // Queued behind the stubborn task, so it starts only after that task's result came back.
     const next = await h.submit({ steps: 1 });
     await h.until(next, terminal);
     expect(h.kinds(stubborn)).toEqual(['queued', 'started', 'canceled']);
-    expect((await h.store.jobs.row(stubborn))?.outputFile).toBeNull();
+    expect((await h.store.jobs.record(stubborn))?.outputFile).toBeNull();
     expect(readdirSync(h.outputs.dir)).toEqual([`${next}.txt`]);
     expect(await h.refunds(stubborn)).toBe(1);
   });
@@ -308,7 +323,7 @@ describe('Scheduler', () => {
     // Would hold its thread for a minute if it were not ended.
     const stuck = await h.submit({ steps: 1000, stepMs: 60, ignoreAbort: true });
     await h.until(stuck, ['started']);
-    expect((await h.scheduler.cancel(stuck))?.job.status).toBe('canceled');
+    expect((await h.store.jobs.cancel(stuck, Date.now()))?.job.status).toBe('canceled');
     const next = await h.submit({ steps: 2, stepMs: 5 });
     await h.until(next, terminal, 15_000);
     expect(h.kinds(next).at(-1)).toBe('succeeded');
@@ -339,7 +354,11 @@ describe('Scheduler', () => {
     const failed = await h.until(failing, terminal);
     expect(failed.kind).toBe('failed');
     expect(failed.job.error?.code).toBe('model_error');
-    expect(failed.job.error?.message).toContain('fixture failure on request');
+    // The model's own words are logged for operators, never shown to the client.
+    expect(failed.job.error?.message).not.toContain('fixture failure');
+    expect(
+      h.logs.some((l) => l.msg === 'model failed' && l.err?.message.includes('fixture failure')),
+    ).toBe(true);
     const invalid = await h.until(garbage, terminal);
     expect(invalid.kind).toBe('failed');
     expect(invalid.job.error?.code).toBe('invalid_output');
@@ -359,33 +378,72 @@ describe('Scheduler', () => {
     expect((await h.until(id, terminal)).kind).toBe('succeeded');
   });
 
-  it('recover re-queues what a dead process left running, fails it at maxAttempts, then runs', async () => {
-    const h = await harness({ threads: 1, maxAttempts: 2 });
+  it('a sweep takes back what a dead process left running, fails it at maxAttempts, then runs it', async () => {
+    const h = await harness({ threads: 1 });
+    const sweeper = new LeaseSweeper({
+      store: h.store.jobs,
+      maxAttempts: 2,
+      intervalMs: 60_000,
+      logger: pino({ level: 'silent' }),
+    });
     // A job that a dead process had already started twice...
     const worn = await h.submit({ steps: 1 });
-    await h.store.jobs.claimNext(Date.now());
-    await h.store.jobs.recoverInterrupted(2, Date.now());
-    await h.store.jobs.claimNext(Date.now());
-    // ...and one it had started once, and the temporary file of a write it never finished.
+    await claimNext(h.store, Date.now(), 'dead-origin', 1);
+    await sweeper.sweep(Date.now() + 10);
+    await claimNext(h.store, Date.now(), 'dead-origin', 1);
+    // ...and one it had started once.
     const fresh = await h.submit({ steps: 2 });
-    await h.store.jobs.claimNext(Date.now());
-    writeFileSync(join(h.outputs.dir, `.tmp-${fresh}.txt-0badf00d`), 'half');
+    await claimNext(h.store, Date.now(), 'dead-origin', 1);
     expect(await h.store.jobs.countRunning()).toBe(2);
 
-    const recovered = await h.scheduler.recover();
+    const recovered = await sweeper.sweep(Date.now() + 10);
     expect(recovered.map((e) => [e.jobId, e.kind])).toEqual([
       [worn, 'failed'],
       [fresh, 'queued'],
     ]);
     expect(recovered[0]?.job.error?.code).toBe('interrupted');
-    expect(readdirSync(h.outputs.dir)).toEqual([]);
 
     h.scheduler.start();
     const ended = await h.until(fresh, terminal);
     expect(ended.kind).toBe('succeeded');
-    expect((await h.store.jobs.row(fresh))?.attempts).toBe(2);
-    expect((await h.store.jobs.row(worn))?.status).toBe('failed');
+    expect((await h.store.jobs.record(fresh))?.attempts).toBe(2);
+    expect((await h.store.jobs.record(worn))?.status).toBe('failed');
     expect(await h.refunds(worn)).toBe(1);
     expect(await h.refunds(fresh)).toBe(0);
+  });
+
+  it('stops a job whose claim was taken back elsewhere, and writes nothing for it', async () => {
+    const h = await harness({ threads: 1, leaseMs: 300 });
+    h.scheduler.start();
+    const id = await h.submit({ steps: 200, stepMs: 20 });
+    await h.until(id, ['progress']);
+    // Another origin's sweep, as if this one had stopped renewing: the job is queued again.
+    const at = Date.now() + 10_000;
+    const taken = await h.store.jobs.releaseExpired({ expiredBefore: at, maxAttempts: 3, at });
+    expect(taken.map((e) => e.kind)).toEqual(['queued']);
+    // This scheduler hears it, stops its worker and (its only thread free) runs the job anew.
+    await waitFor(async () => (await h.store.jobs.record(id))?.attempts === 2, 10_000, 'the rerun');
+    const ended = await h.until(id, terminal, 15_000);
+    expect(ended.kind).toBe('succeeded');
+    expect(h.kinds(id).filter((k) => k === 'succeeded')).toHaveLength(1);
+    expect(readdirSync(h.outputs.dir)).toEqual([`${id}.txt`]);
+  });
+
+  it('renews its claims while a job runs longer than the lease', async () => {
+    const h = await harness({ threads: 1, leaseMs: 300 });
+    h.scheduler.start();
+    const id = await h.submit({ steps: 30, stepMs: 30 });
+    await h.until(id, ['started']);
+    let sweeps = 0;
+    while (!(await h.store.jobs.record(id))?.finishedAt) {
+      const at = Date.now();
+      const taken = await h.store.jobs.releaseExpired({ expiredBefore: at, maxAttempts: 3, at });
+      expect(taken).toEqual([]);
+      sweeps++;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(sweeps).toBeGreaterThan(10);
+    expect((await h.until(id, terminal)).kind).toBe('succeeded');
+    expect((await h.store.jobs.record(id))?.attempts).toBe(1);
   });
 });

@@ -6,7 +6,7 @@ import { type OutputFiles, outputFiles } from '../../../origin/outputs/files.ts'
 import { OutputSweeper } from '../../../origin/outputs/retention.ts';
 import type { Store } from '../../../origin/store/store.ts';
 import { ApiError } from '../../../shared/errors.ts';
-import { createdJob, failed, makeUser, tempDir, tempStore } from '../support.ts';
+import { claimNext, createdJob, failed, makeUser, tempDir, tempStore } from '../support.ts';
 
 const ttlMs = 10_000;
 const logger = createLogger('silent');
@@ -14,12 +14,12 @@ const logger = createLogger('silent');
 /** A job of `userId` that succeeded at `at`, with its output file written. */
 async function succeededJob(store: Store, outputs: OutputFiles, userId: string, at: number) {
   const job = await createdJob(store, userId);
-  const claimed = await store.jobs.claimNext(at);
-  expect(claimed?.id).toBe(job.id);
+  const { job: claimed, claim } = await claimNext(store, at);
+  expect(claimed.id).toBe(job.id);
   const bytes = new TextEncoder().encode(`output of ${job.id}`);
   const file = await outputs.write(job.id, 'txt', bytes);
   const output = { file, contentType: 'text/plain', bytes: bytes.length, etag: 'e', runMs: 1 };
-  expect(await store.jobs.finish(job.id, { status: 'succeeded', output }, at)).toBeDefined();
+  expect(await store.jobs.finish(claim, { status: 'succeeded', output }, at)).toBeDefined();
   return { id: job.id, path: outputs.path(file) };
 }
 
@@ -57,8 +57,8 @@ describe('OutputSweeper.sweep', () => {
     expect(await sweeper().sweep(t0 + ttlMs + 1)).toBe(1);
     expect(existsSync(old.path)).toBe(false);
     expect(existsSync(recent.path)).toBe(true);
-    expect((await store.jobs.row(old.id))?.outputExpiredAt).toBe(t0 + ttlMs + 1);
-    expect((await store.jobs.row(recent.id))?.outputExpiredAt).toBeNull();
+    expect((await store.jobs.record(old.id))?.outputExpiredAt).toBe(t0 + ttlMs + 1);
+    expect((await store.jobs.record(recent.id))?.outputExpiredAt).toBeNull();
     expect(await store.jobs.get(user.id, old.id)).toMatchObject({
       status: 'succeeded',
       output: null,
@@ -80,13 +80,13 @@ describe('OutputSweeper.sweep', () => {
     const { store, sweeper } = setup();
     const user = await makeUser(store);
     const job = await createdJob(store, user.id);
-    await store.jobs.claimNext(1_000);
-    await store.jobs.finish(job.id, failed, 1_000);
+    const { claim } = await claimNext(store, 1_000);
+    await store.jobs.finish(claim, failed, 1_000);
     const canceled = await createdJob(store, user.id);
-    await store.jobs.finish(canceled.id, { status: 'canceled' }, 1_000);
+    await store.jobs.cancel(canceled.id, 1_000);
     expect(await sweeper().sweep(Date.now())).toBe(0);
-    expect((await store.jobs.row(job.id))?.outputExpiredAt).toBeNull();
-    expect((await store.jobs.row(canceled.id))?.outputExpiredAt).toBeNull();
+    expect((await store.jobs.record(job.id))?.outputExpiredAt).toBeNull();
+    expect((await store.jobs.record(canceled.id))?.outputExpiredAt).toBeNull();
   });
 
   it('after a crash between removing the file and marking the job, answers 410 and marks it on the next sweep', async () => {
@@ -101,13 +101,13 @@ describe('OutputSweeper.sweep', () => {
 
     await expect(sweeper(crashing).sweep(t0 + ttlMs + 1)).rejects.toThrow('process killed');
     expect(existsSync(job.path)).toBe(false);
-    expect((await store.jobs.row(job.id))?.outputExpiredAt).toBeNull();
+    expect((await store.jobs.record(job.id))?.outputExpiredAt).toBeNull();
     // The file is gone though the mark is not there yet: the download says so, no 500.
     expect(await download(store, outputs, user.id, job.id)).toBe('410 gone');
 
     const later = t0 + ttlMs + 1_000;
     expect(await sweeper().sweep(later)).toBe(1);
-    expect((await store.jobs.row(job.id))?.outputExpiredAt).toBe(later);
+    expect((await store.jobs.record(job.id))?.outputExpiredAt).toBe(later);
     expect(await store.jobs.get(user.id, job.id)).toMatchObject({
       output: null,
       outputExpired: true,

@@ -2,8 +2,8 @@ import { setImmediate as tick } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
 import type { JobEvent } from '../../../origin/store/store.ts';
-import { Connection, jobMessage } from '../../../origin/ws/connection.ts';
-import type { HubContext } from '../../../origin/ws/hub-context.ts';
+import { Connection, type ConnectionContext } from '../../../origin/ws/connection.ts';
+import { Subscriptions } from '../../../origin/ws/subscriptions.ts';
 import type { Job } from '../../../shared/schemas/jobs.ts';
 
 const jobId = 'job_replay0000000000';
@@ -34,19 +34,9 @@ class FakeSocket {
  */
 function world(readsLate: boolean) {
   const events: JobEvent[] = [];
-  const followers = new Set<Connection>();
   const snapshot = (seq: number) => ({ id: jobId, status: 'running', seq }) as unknown as Job;
-  const hub: HubContext = {
-    limits: {
-      maxBufferedBytes: 1 << 30,
-      maxMessageBytes: 4096,
-      maxSubscriptions: 10,
-      maxSocketsPerUser: 10,
-      errorBudget: 5,
-      authTimeoutMs: 1_000,
-      pingIntervalMs: 1_000,
-    },
-    store: {
+  const subscriptions = new Subscriptions(
+    {
       async get(userId) {
         await tick();
         return userId === owner ? snapshot(events.length) : undefined;
@@ -57,10 +47,24 @@ function world(readsLate: boolean) {
         return readsLate ? events.filter((e) => e.seq > since) : early;
       },
     },
-    async authenticate() {},
-    subscribe: (c) => followers.add(c),
-    unsubscribe: (c) => followers.delete(c),
+    10,
+  );
+  const hub: ConnectionContext = {
+    subscriptions,
+    limits: {
+      maxBufferedBytes: 1 << 30,
+      maxMessageBytes: 4096,
+      maxSubscriptions: 10,
+      maxSocketsPerUser: 10,
+      errorBudget: 5,
+      authTimeoutMs: 1_000,
+      pingIntervalMs: 1_000,
+    },
+    async admit() {},
     onSlowConsumer() {},
+    onTaskError(_connection, error) {
+      throw error;
+    },
   };
   const publish = () => {
     const seq = events.length + 1;
@@ -73,14 +77,16 @@ function world(readsLate: boolean) {
       createdAt: Date.now(),
     };
     events.push(event);
-    for (const c of followers) c.deliver(jobId, event, jobMessage(event));
+    subscriptions.publish(event);
   };
   const connect = (userId = owner) => {
     const socket = new FakeSocket();
     const connection = new Connection(socket as unknown as WebSocket, hub);
     connection.userId = userId;
-    const subscribe = (since?: number) =>
-      connection.onMessage(Buffer.from(JSON.stringify({ type: 'subscribe', jobId, since })), false);
+    const subscribe = (since?: number) => {
+      connection.receive(Buffer.from(JSON.stringify({ type: 'subscribe', jobId, since })), false);
+      return connection.idle();
+    };
     const seqs = () =>
       socket.sent
         .map((text) => JSON.parse(text) as { type: string; seq: number })
@@ -94,7 +100,7 @@ function world(readsLate: boolean) {
 const range = (from: number, to: number) =>
   Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
 
-describe('Connection: replay racing live events', () => {
+describe('Subscriptions: replay racing live events', () => {
   it.each([
     ['replay reads after its wait', true],
     ['replay reads before its wait', false],

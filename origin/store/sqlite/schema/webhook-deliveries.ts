@@ -1,10 +1,8 @@
 import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
-import { jobEventKinds } from '../../../shared/schemas/jobs.ts';
+import { jobEventKinds } from '../../../../shared/job-states.ts';
+import { deliveryStatuses } from '../../records.ts';
 import { jobs } from './jobs.ts';
 import { users } from './users.ts';
-
-export const deliveryStatuses = ['pending', 'delivered', 'failed'] as const;
-export type DeliveryStatus = (typeof deliveryStatuses)[number];
 
 /**
  * One outbound webhook message, written in the transaction of the job event it reports,
@@ -33,6 +31,8 @@ export const webhookDeliveries = sqliteTable(
     lastError: text('last_error'),
     createdAt: integer('created_at').notNull(),
     finishedAt: integer('finished_at'),
+    /** The claimed attempt's fence: only its outcome is recorded. */
+    claimToken: text('claim_token'),
   },
   (t) => [
     index('webhook_deliveries_due').on(t.status, t.nextAttemptAt),

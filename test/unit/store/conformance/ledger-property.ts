@@ -5,8 +5,13 @@
  * store: grant + paid purchases − reversed purchases − cost of the jobs that succeeded.
  */
 import { describe, expect, it } from 'vitest';
-import type { BillingEvent, JobEnding, SessionFacts, Store } from '../../../origin/store/store.ts';
-import { makeUser, newJob, prng, tempStore } from '../support.ts';
+import type {
+  BillingEvent,
+  SessionFacts,
+} from '../../../../origin/billing/stripe-reconciliation.ts';
+import type { JobEnding, Store } from '../../../../origin/store/store.ts';
+import { jobDriver, makeUser, newJob, prng } from '../../support.ts';
+import type { StoreFactory } from './store-factory.ts';
 
 const packs = [
   { id: 'starter', credits: 50, amount: 500, currency: 'usd' },
@@ -108,9 +113,8 @@ async function expectCachedEqualsLedger(store: Store, userIds: string[]): Promis
   }
 }
 
-async function runSeed(seed: number): Promise<{ effects: number; jobs: number }> {
+async function runSeed(store: Store, seed: number): Promise<{ effects: number; jobs: number }> {
   // In memory: the same SQLite and transactions, without an fsync per commit (50 seeds).
-  const store = tempStore(':memory:');
   const rand = prng(seed);
   const grants = new Map<string, number>();
   for (let u = 0; u < 3; u++) {
@@ -145,8 +149,9 @@ async function runSeed(seed: number): Promise<{ effects: number; jobs: number }>
 
   const jobs = new Map<string, { userId: string; cost: number; ending?: string }>();
   const open = () => [...jobs].filter(([, j]) => j.ending === undefined).map(([id]) => id);
+  const driver = jobDriver(store);
   const finish = async (jobId: string, ending: JobEnding) => {
-    const event = await store.jobs.finish(jobId, ending, Date.now());
+    const event = await driver.end(jobId, ending);
     const job = jobs.get(jobId);
     if (event && job) job.ending = event.kind;
   };
@@ -171,13 +176,17 @@ async function runSeed(seed: number): Promise<{ effects: number; jobs: number }>
         expect(before).toBeLessThan(cost);
       }
     } else if (op === 4) {
-      await store.jobs.claimNext(Date.now());
+      await driver.claim();
     } else if (open().length > 0) {
       await finish(rand.pick(open()), rand.pick(endings));
     }
     await expectCachedEqualsLedger(store, users);
   }
-  for (const jobId of open()) await finish(jobId, rand.pick(endings));
+  // Whatever is still open ends now; a queued job can only be canceled.
+  for (const jobId of open()) {
+    await finish(jobId, rand.pick(endings));
+    if (jobs.get(jobId)?.ending === undefined) await finish(jobId, { status: 'canceled' });
+  }
 
   for (const userId of users) {
     let expected = grants.get(userId) ?? 0;
@@ -193,17 +202,22 @@ async function runSeed(seed: number): Promise<{ effects: number; jobs: number }>
   return { effects: purchases.length, jobs: jobs.size };
 }
 
-describe('ledger property: distinct effects, whatever the deliveries', () => {
-  it('ends at grant + purchases − reversals − succeeded jobs for 50 seeds', async () => {
-    let effects = 0;
-    let jobs = 0;
-    for (let seed = 1; seed <= 50; seed++) {
-      const run = await runSeed(seed);
-      effects += run.effects;
-      jobs += run.jobs;
-    }
-    // The runs exercised purchases and spending, not only refusals.
-    expect(effects).toBeGreaterThan(150);
-    expect(jobs).toBeGreaterThan(100);
+/** The conformance suite's part for this concern; every store implementation runs it. */
+export function ledgerPropertySuite(factory: StoreFactory): void {
+  describe('ledger property: distinct effects, whatever the deliveries', () => {
+    it('ends at grant + purchases − reversals − succeeded jobs for 50 seeds', async () => {
+      // One database for every seed: each seed's users and sessions are its own.
+      const store = await factory.open();
+      let effects = 0;
+      let jobs = 0;
+      for (let seed = 1; seed <= 50; seed++) {
+        const run = await runSeed(store, seed);
+        effects += run.effects;
+        jobs += run.jobs;
+      }
+      // The runs exercised purchases and spending, not only refusals.
+      expect(effects).toBeGreaterThan(150);
+      expect(jobs).toBeGreaterThan(100);
+    });
   });
-});
+}

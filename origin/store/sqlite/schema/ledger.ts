@@ -1,15 +1,6 @@
 import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { ledgerReasons } from '../../records.ts';
 import { users } from './users.ts';
-
-export const ledgerReasons = [
-  'grant',
-  'purchase',
-  'job',
-  'refund',
-  'chargeback',
-  'adjustment',
-] as const;
-export type LedgerReason = (typeof ledgerReasons)[number];
 
 /**
  * Every change of a balance. The unique (reason, reference) key is what makes a replayed

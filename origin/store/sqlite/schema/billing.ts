@@ -1,8 +1,6 @@
 import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { purchaseStatuses, reversalKinds } from '../../records.ts';
 import { users } from './users.ts';
-
-export const purchaseStatuses = ['open', 'pending', 'paid', 'failed', 'flagged'] as const;
-export type PurchaseStatus = (typeof purchaseStatuses)[number];
 
 /**
  * One Stripe Checkout Session: written when the session is created, then moved by the
@@ -51,7 +49,7 @@ export const stripeReversals = sqliteTable(
   {
     chargeId: text('charge_id').primaryKey(),
     paymentIntent: text('payment_intent').notNull(),
-    kind: text('kind', { enum: ['refund', 'dispute'] }).notNull(),
+    kind: text('kind', { enum: reversalKinds }).notNull(),
     createdAt: integer('created_at').notNull(),
   },
   (t) => [index('stripe_reversals_payment_intent').on(t.paymentIntent)],

@@ -1,6 +1,6 @@
 import { integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
-import type { Job } from '../../../shared/schemas/jobs.ts';
-import { jobEventKinds } from '../../../shared/schemas/jobs.ts';
+import { jobEventKinds } from '../../../../shared/job-states.ts';
+import type { Job } from '../../../../shared/schemas/jobs.ts';
 import { jobs } from './jobs.ts';
 
 /** Every state change of a job, numbered per job, written in the transaction that made it. */

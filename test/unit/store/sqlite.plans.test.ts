@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../../origin/store/database.ts';
+import { openDatabase } from '../../../origin/store/sqlite/database.ts';
 import { jobSamplesQuery } from '../../../origin/store/sqlite/stats.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'overture-stats-'));

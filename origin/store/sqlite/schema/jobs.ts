@@ -1,5 +1,5 @@
 import { index, integer, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
-import { type JobEventKind, jobStatuses } from '../../../shared/schemas/jobs.ts';
+import { type JobEventKind, jobStatuses } from '../../../../shared/job-states.ts';
 import { users } from './users.ts';
 
 /**
@@ -41,6 +41,10 @@ export const jobs = sqliteTable(
     createdAt: integer('created_at').notNull(),
     startedAt: integer('started_at'),
     finishedAt: integer('finished_at'),
+    /** The running attempt's owner, fence and lease (see JobRecord). */
+    claimedBy: text('claimed_by'),
+    claimToken: text('claim_token'),
+    leaseUntil: integer('lease_until'),
   },
   (t) => [
     index('jobs_user_id').on(t.userId, t.id),
@@ -48,6 +52,8 @@ export const jobs = sqliteTable(
     // Stats read a window of creation times, for one user or for all.
     index('jobs_user_created').on(t.userId, t.createdAt),
     index('jobs_created').on(t.createdAt),
+    // The sweep of abandoned claims reads running jobs by lease end.
+    index('jobs_status_lease').on(t.status, t.leaseUntil),
     uniqueIndex('jobs_user_idempotency').on(t.userId, t.idempotencyKey),
   ],
 );

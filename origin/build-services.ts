@@ -1,0 +1,196 @@
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { Registry } from 'prom-client';
+import { type EdgeTrust, edgeTrust } from './auth/edge-trust.ts';
+import { loadJwtSecret } from './auth/jwt-secret.ts';
+import { authenticate } from './auth/principal.ts';
+import { createTokenSigner } from './auth/tokens.ts';
+import { createBilling } from './billing/billing.ts';
+import type { Env } from './env.ts';
+import { loadModels } from './inference/models/registry.ts';
+import { createInferencePool } from './inference/pool.ts';
+import { LeaseSweeper } from './jobs/lease-sweeper.ts';
+import { Scheduler } from './jobs/scheduler.ts';
+import { newId } from './lib/ids.ts';
+import { createLogger } from './logger.ts';
+import { prometheusMetrics } from './metrics/prometheus.ts';
+import { diskGuard } from './ops/disk-guard.ts';
+import { watchJobMetrics } from './ops/job-metrics.ts';
+import { outputFiles } from './outputs/files.ts';
+import { OutputSweeper } from './outputs/retention.ts';
+import type { Services } from './services.ts';
+import { openSqliteStore } from './store/sqlite/index.ts';
+import type { Store } from './store/store.ts';
+import { WebhookDeliverer } from './webhooks/deliverer.ts';
+import { WsHub } from './ws/hub.ts';
+
+const { version } = JSON.parse(
+  readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
+) as { version: string };
+
+/** The parts a test may supply instead of the real ones. */
+export type ServiceOverrides = Partial<
+  Pick<Services, 'logger' | 'store' | 'pool' | 'models' | 'tokens' | 'outputs' | 'disk' | 'billing'>
+>;
+
+/** What runs beside the request handlers, started and stopped with the origin. */
+export interface Background {
+  deliverer: WebhookDeliverer;
+  outputSweeper: OutputSweeper;
+  leaseSweeper: LeaseSweeper;
+}
+
+export interface Built {
+  services: Services;
+  background: Background;
+  /** Undefined when edge signatures are not checked (development). */
+  edge: EdgeTrust | undefined;
+  metricsRegistry: Registry;
+}
+
+/** The store the environment names: SQLite in `DATA_DIR`. */
+function openStore(env: Env, logger: Services['logger']): Store {
+  return openSqliteStore(join(env.DATA_DIR, 'overture.sqlite'), {
+    onListenerError: (error, event) =>
+      logger.error({ err: error, jobId: event.jobId, seq: event.seq }, 'job event listener failed'),
+  });
+}
+
+/**
+ * Builds every service of an origin from a validated environment, once, in dependency
+ * order; `overrides` replace leaf parts (a test's pool that never loads, say). Nothing is
+ * started: `startOrigin` listens and starts the background work.
+ *
+ * @example
+ * const { services, background } = buildServices(env);
+ */
+export function buildServices(env: Env, overrides: ServiceOverrides = {}): Built {
+  const logger = overrides.logger ?? createLogger(env.LOG_LEVEL);
+  const originId = env.ORIGIN_ID ?? `${hostname()}-${process.pid}-${newId('org').slice(-6)}`;
+  const models = overrides.models ?? loadModels(env.MODEL_DIR);
+  const store = overrides.store ?? openStore(env, logger);
+  const tokens =
+    overrides.tokens ??
+    createTokenSigner(
+      loadJwtSecret({
+        configured: env.JWT_SECRET,
+        dataDir: env.DATA_DIR,
+        production: env.NODE_ENV === 'production',
+      }),
+      env.JWT_TTL_SECONDS,
+    );
+  const outputs = overrides.outputs ?? outputFiles(join(env.DATA_DIR, 'outputs'));
+  const disk =
+    overrides.disk ??
+    diskGuard(env.DATA_DIR, {
+      minFreeBytes: env.DISK_MIN_FREE_BYTES,
+      minFreePercent: env.DISK_MIN_FREE_PERCENT,
+      intervalMs: env.DISK_CHECK_MS,
+    });
+  const pool =
+    overrides.pool ??
+    createInferencePool({
+      models: models.list(),
+      threads: env.POOL_THREADS,
+      executionProvider: env.EXECUTION_PROVIDER,
+      onError: (error) => logger.error({ err: error }, 'inference worker died; it is replaced'),
+    });
+  const edge =
+    env.EDGE_SIGNATURE_CHECK === 'on' && env.EDGE_SIGNING_SECRET
+      ? edgeTrust({ secret: env.EDGE_SIGNING_SECRET, maxAgeSeconds: env.EDGE_SIGNATURE_MAX_AGE_S })
+      : undefined;
+  const hub = new WsHub({
+    store: store.jobs,
+    events: store.events,
+    authenticate: (token) => authenticate({ accounts: store.accounts, tokens }, token),
+    edge,
+    limits: {
+      maxBufferedBytes: env.WS_MAX_BUFFERED_BYTES,
+      maxMessageBytes: env.WS_MAX_MESSAGE_BYTES,
+      maxSubscriptions: env.WS_MAX_SUBSCRIPTIONS,
+      maxSocketsPerUser: env.WS_MAX_SOCKETS_PER_USER,
+      errorBudget: env.WS_ERROR_BUDGET,
+      authTimeoutMs: env.WS_AUTH_TIMEOUT_MS,
+      pingIntervalMs: env.WS_PING_INTERVAL_MS,
+    },
+    logger,
+    onSlowConsumer: () => metrics.slowConsumerDropped(),
+  });
+  const scheduler = new Scheduler({
+    store: store.jobs,
+    events: store.events,
+    pool,
+    models,
+    outputs,
+    owner: originId,
+    leaseMs: env.LEASE_MS,
+    jobTimeoutMs: env.JOB_TIMEOUT_MS,
+    abortGraceMs: env.ABORT_GRACE_MS,
+    progressIntervalMs: env.PROGRESS_INTERVAL_MS,
+    logger,
+    onInference: (model, ms) => metrics.inference(model, ms / 1000),
+  });
+  const { metrics, registry } = prometheusMetrics({
+    queueLength: () => store.jobs.countQueued(),
+    activeJobs: () => scheduler.active,
+    wsConnections: () => hub.connectionCount,
+    ledgerTotals: () => store.ledger.totals(),
+  });
+  watchJobMetrics(store.jobs, metrics);
+
+  const deliverer = new WebhookDeliverer({
+    webhooks: store.webhooks,
+    accounts: store.accounts,
+    logger,
+    timeoutMs: env.WEBHOOK_TIMEOUT_MS,
+    maxAttempts: env.WEBHOOK_MAX_ATTEMPTS,
+    retryBaseMs: env.WEBHOOK_RETRY_BASE_MS,
+    allowInsecure: env.WEBHOOK_ALLOW_INSECURE,
+    concurrency: env.WEBHOOK_CONCURRENCY,
+    // An attempt may take its whole timeout; another origin retries it only after that.
+    claimMs: Math.max(env.LEASE_MS, 2 * env.WEBHOOK_TIMEOUT_MS),
+    onAttempt: (result) => metrics.webhookAttempt(result),
+  });
+  // Deliveries are written with the events this process commits: it sends them.
+  store.jobs.onCommit((event) => {
+    if (event.delivery) deliverer.wake();
+  });
+  const outputSweeper = new OutputSweeper({
+    store: store.jobs,
+    outputs,
+    ttlMs: env.OUTPUT_TTL,
+    intervalMs: env.RETENTION_SWEEP_MS,
+    logger,
+  });
+  const leaseSweeper = new LeaseSweeper({
+    store: store.jobs,
+    maxAttempts: env.MAX_ATTEMPTS,
+    intervalMs: env.LEASE_SWEEP_MS,
+    logger,
+  });
+
+  const services: Services = {
+    env,
+    version,
+    originId,
+    logger,
+    store,
+    tokens,
+    models,
+    pool,
+    scheduler,
+    hub,
+    outputs,
+    billing: overrides.billing ?? createBilling(env),
+    metrics,
+    disk,
+    accepting: true,
+  };
+  return {
+    services,
+    background: { deliverer, outputSweeper, leaseSweeper },
+    edge,
+    metricsRegistry: registry,
+  };
+}

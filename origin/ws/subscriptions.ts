@@ -1,0 +1,191 @@
+import { terminalStatuses } from '../../shared/job-states.ts';
+import type { ServerMessage, WsErrorCode } from '../../shared/ws-messages.ts';
+import type { JobEvent, JobStore } from '../store/store.ts';
+
+/** What a subscription needs of the socket it sends to. */
+export interface Subscriber {
+  /** Undefined until the socket authenticated. */
+  readonly userId: string | undefined;
+  /** Sends, unless the socket's unsent bytes would pass their bound (it is closed then). */
+  send(message: ServerMessage | string): void;
+  /** Answers a bad request with an error message, counted against the socket's budget. */
+  fail(code: WsErrorCode, message: string, jobId?: string): void;
+  /**
+   * Runs `task` after the socket's earlier work (its messages, earlier catch-ups), in
+   * order; a task that fails is the socket's to report and close, never a rejection.
+   */
+  schedule(task: () => Promise<void>): void;
+}
+
+interface Subscription {
+  readonly subscriber: Subscriber;
+  readonly jobId: string;
+  /** The last seq sent to the subscriber for the job. */
+  lastSeq: number;
+  /** While stored events are being replayed, live events wait here. */
+  pending: JobEvent[] | undefined;
+  /** The last queue position sent (queue moves are coalesced and only sent on change). */
+  position: number | null;
+}
+
+/** The `job` message of an event, as sent on the wire. */
+export const jobMessage = (e: JobEvent): string =>
+  JSON.stringify({
+    type: 'job',
+    jobId: e.jobId,
+    seq: e.seq,
+    event: e.kind,
+    job: e.job,
+  } satisfies ServerMessage);
+
+/**
+ * Every socket's subscriptions to jobs, and the one owner of them: gapless, duplicate-free
+ * delivery of each followed job's events in `seq` order. A live event that skips a seq (one
+ * missed, as across processes) is not trusted: the gap is replayed from the store, as a
+ * reconnecting client's `since` is.
+ */
+export class Subscriptions {
+  readonly #store: Pick<JobStore, 'get' | 'eventsSince'>;
+  readonly #maxPerSubscriber: number;
+  readonly #byJob = new Map<string, Set<Subscription>>();
+  readonly #bySubscriber = new Map<Subscriber, Map<string, Subscription>>();
+
+  constructor(store: Pick<JobStore, 'get' | 'eventsSince'>, maxPerSubscriber: number) {
+    this.#store = store;
+    this.#maxPerSubscriber = maxPerSubscriber;
+  }
+
+  /** True when any socket follows any job. */
+  get any(): boolean {
+    return this.#byJob.size > 0;
+  }
+
+  /** The jobs one socket follows. */
+  jobsOf(subscriber: Subscriber): string[] {
+    return [...(this.#bySubscriber.get(subscriber)?.keys() ?? [])];
+  }
+
+  /**
+   * Follows the job (the subscriber's own, else `not_found`): `subscribed` with the job now,
+   * the stored events after `since`, then live events, with no gap and no duplicate.
+   */
+  async subscribe(subscriber: Subscriber, jobId: string, since: number | undefined): Promise<void> {
+    const userId = subscriber.userId;
+    if (userId === undefined) return;
+    const mine = this.#bySubscriber.get(subscriber);
+    if (!mine?.has(jobId) && (mine?.size ?? 0) >= this.#maxPerSubscriber) {
+      subscriber.fail('too_many_subscriptions', 'unsubscribe from a job first', jobId);
+      return;
+    }
+    // Listen before reading, so nothing committed in between is missed.
+    const sub: Subscription = {
+      subscriber,
+      jobId,
+      lastSeq: since ?? 0,
+      pending: [],
+      position: null,
+    };
+    this.#add(sub);
+    const job = await this.#store.get(userId, jobId);
+    if (!job) {
+      this.#remove(sub);
+      // Unknown and not-yours answer the same: nothing leaks.
+      subscriber.fail('not_found', 'no such job', jobId);
+      return;
+    }
+    // A seq from the future (say, a client of a restored database) resumes from now.
+    sub.lastSeq = Math.min(since ?? job.seq, job.seq);
+    sub.position = job.queuePosition;
+    subscriber.send({ type: 'subscribed', jobId, seq: job.seq, job });
+    await this.#catchUp(sub);
+    // Already over and nothing left to send: the subscription has nothing to wait for.
+    if (terminalStatuses.includes(job.status) && sub.lastSeq >= job.seq) this.#remove(sub);
+  }
+
+  unsubscribe(subscriber: Subscriber, jobId: string): void {
+    const sub = this.#bySubscriber.get(subscriber)?.get(jobId);
+    if (sub) this.#remove(sub);
+  }
+
+  /** Forgets a closed socket's subscriptions. */
+  removeAll(subscriber: Subscriber): void {
+    for (const sub of this.#bySubscriber.get(subscriber)?.values() ?? []) this.#remove(sub);
+  }
+
+  /** Delivers a committed event to the job's followers (its owner's sockets only). */
+  publish(event: JobEvent): void {
+    const followers = this.#byJob.get(event.jobId);
+    if (!followers) return;
+    const text = jobMessage(event); // serialised once for every follower
+    for (const sub of followers) this.#deliver(sub, event, text);
+  }
+
+  /** The queue now, in order: each followed queued job hears its position when it moved. */
+  moveInQueue(queue: readonly { id: string; seq: number }[]): void {
+    queue.forEach(({ id, seq }, index) => {
+      const position = index + 1;
+      for (const sub of this.#byJob.get(id) ?? []) {
+        if (sub.pending || sub.position === position || seq !== sub.lastSeq) continue;
+        sub.position = position;
+        sub.subscriber.send({ type: 'queue', jobId: id, seq, queuePosition: position });
+      }
+    });
+  }
+
+  #add(sub: Subscription): void {
+    const mine = this.#bySubscriber.get(sub.subscriber) ?? new Map<string, Subscription>();
+    const old = mine.get(sub.jobId);
+    if (old) this.#byJob.get(sub.jobId)?.delete(old);
+    mine.set(sub.jobId, sub);
+    this.#bySubscriber.set(sub.subscriber, mine);
+    const followers = this.#byJob.get(sub.jobId) ?? new Set<Subscription>();
+    followers.add(sub);
+    this.#byJob.set(sub.jobId, followers);
+  }
+
+  #remove(sub: Subscription): void {
+    const mine = this.#bySubscriber.get(sub.subscriber);
+    if (mine?.get(sub.jobId) === sub) mine.delete(sub.jobId);
+    if (mine?.size === 0) this.#bySubscriber.delete(sub.subscriber);
+    const followers = this.#byJob.get(sub.jobId);
+    followers?.delete(sub);
+    if (followers?.size === 0) this.#byJob.delete(sub.jobId);
+  }
+
+  /** A live event: in order, once; a gap (a missed event) is replayed from the store. */
+  #deliver(sub: Subscription, event: JobEvent, text: string): void {
+    if (event.userId !== sub.subscriber.userId) return;
+    if (sub.pending) {
+      sub.pending.push(event);
+      return;
+    }
+    if (event.seq <= sub.lastSeq) return;
+    if (event.seq > sub.lastSeq + 1) {
+      sub.pending = [event];
+      sub.subscriber.schedule(() => this.#catchUp(sub));
+      return;
+    }
+    this.#send(sub, event, text);
+  }
+
+  /** Sends stored events after `lastSeq`, then whatever arrived live meanwhile. */
+  async #catchUp(sub: Subscription): Promise<void> {
+    sub.pending ??= [];
+    // A failed read rejects: the socket closes (1011) and its client resumes with `since`.
+    for (const e of await this.#store.eventsSince(sub.jobId, sub.lastSeq)) {
+      this.#send(sub, e, jobMessage(e));
+    }
+    const waiting = sub.pending;
+    sub.pending = undefined;
+    for (const e of waiting) this.#deliver(sub, e, jobMessage(e));
+  }
+
+  #send(sub: Subscription, event: JobEvent, text: string): void {
+    if (event.seq <= sub.lastSeq) return;
+    sub.lastSeq = event.seq;
+    sub.position = event.job.queuePosition;
+    sub.subscriber.send(text);
+    // A terminal event was sent: no later event can come, so the subscription ends.
+    if (terminalStatuses.includes(event.job.status)) this.#remove(sub);
+  }
+}
