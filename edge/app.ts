@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { ApiError } from '../shared/errors.ts';
+import { stripeEventLimitBytes } from '../shared/limits.ts';
 import { readConfig } from './config.ts';
 import type { EdgeEnv } from './context.ts';
 import { errorResponse, handleError } from './errors.ts';
@@ -10,8 +11,6 @@ import { securityHeaders } from './middleware/security-headers/index.ts';
 import { forwardToOrigin } from './routes/forward.ts';
 import { registerStripeWebhook } from './routes/stripe-webhook.ts';
 import { registerWebSocket } from './routes/websocket.ts';
-
-const stripeEventLimitBytes = 1024 * 1024;
 
 /**
  * The edge Worker: configuration check, the WebSocket pass-through, then security headers,
