@@ -1,5 +1,7 @@
 import { Hono } from 'hono';
+import { requestId } from 'hono/request-id';
 import { ApiError } from '../shared/errors.ts';
+import { stripeEventLimitBytes } from '../shared/limits.ts';
 import { readConfig } from './config.ts';
 import type { EdgeEnv } from './context.ts';
 import { errorResponse, handleError } from './errors.ts';
@@ -11,17 +13,20 @@ import { forwardToOrigin } from './routes/forward.ts';
 import { registerStripeWebhook } from './routes/stripe-webhook.ts';
 import { registerWebSocket } from './routes/websocket.ts';
 
-const stripeEventLimitBytes = 1024 * 1024;
-
 /**
- * The edge Worker: configuration check, the WebSocket pass-through, then security headers,
- * CORS, body limits, rate limits, Stripe verification and signed forwarding.
+ * The edge Worker: request id and configuration check, the WebSocket pass-through, then
+ * security headers, CORS, body limits, rate limits, Stripe verification and signed
+ * forwarding. Every middleware is built here, once; what comes from the bindings (CORS
+ * origins, body limit, budgets) each reads per request from the validated config on `c`.
  */
 export function createEdgeApp(): Hono<EdgeEnv> {
   const app = new Hono<EdgeEnv>();
 
+  // The id is the edge's own, never the client's `x-request-id`: signed, it names the request
+  // in the origin's logs. No header name, so none is read, and none is set here: a header
+  // added to the WebSocket's 101 breaks it (securityHeaders and errorResponse send the id).
+  app.use(requestId({ headerName: '' }));
   app.use(async function configure(c, next) {
-    c.set('requestId', crypto.randomUUID());
     c.set('clientIp', c.req.header('cf-connecting-ip') ?? '0.0.0.0');
     const result = readConfig(c.env);
     if (!result.ok) {
@@ -38,18 +43,14 @@ export function createEdgeApp(): Hono<EdgeEnv> {
   registerWebSocket(app);
 
   app.use(securityHeaders());
-  app.use(async function corsFromConfig(c, next) {
-    return cors({ allowed: c.get('config').CORS_ORIGINS })(c, next);
-  });
+  app.use(cors({ allowed: (c) => c.get('config').CORS_ORIGINS }));
 
   app.get('/healthz', (c) => c.json({ status: 'ok', service: 'edge' }));
 
   app.use('/v1/webhooks/stripe', bodyLimit({ maxSize: stripeEventLimitBytes }));
   registerStripeWebhook(app);
 
-  app.use('/v1/*', async function limitApiBody(c, next) {
-    return bodyLimit({ maxSize: c.get('config').BODY_LIMIT_BYTES })(c, next);
-  });
+  app.use('/v1/*', bodyLimit({ maxSize: (c) => c.get('config').BODY_LIMIT_BYTES }));
   // Health probes and Stripe's retries must never be turned away by a client budget.
   app.use('/v1/*', rateLimit({ exempt: ['/v1/health', '/v1/webhooks/stripe'] }));
   app.all('/v1/*', forwardToOrigin);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { edgeSecretRule } from '../shared/edge-signature.ts';
 
 /** The Worker's bindings as wrangler provides them (vars, secrets, Durable Objects). */
 export interface Bindings {
@@ -34,7 +35,7 @@ const configSchema = z.object({
   ORIGIN_URL: z
     .url()
     .refine((u) => new URL(u).pathname === '/', 'must be a bare origin, with no path'),
-  EDGE_SIGNING_SECRET: z.string().min(32, 'must be at least 32 characters'),
+  EDGE_SIGNING_SECRET: z.string().refine(edgeSecretRule.check, edgeSecretRule.message),
   STRIPE_WEBHOOK_SECRET: z.string().startsWith('whsec_').optional(),
   CORS_ORIGINS: z
     .string()

@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { ApiError } from '../shared/errors.ts';
+import { ApiError, fromHttpException } from '../shared/errors.ts';
 import type { EdgeEnv } from './context.ts';
 
 /** The API's JSON error, with `Retry-After` where it applies and the edge's request id. */
@@ -16,21 +16,26 @@ export function errorResponse(c: Context<EdgeEnv>, error: ApiError): Response {
   });
 }
 
-/** The edge's one error handler: ours, Hono's, and anything else as a logged 500. */
+/**
+ * The edge's one error handler: ours; Hono's `HTTPException`, mapped by status as the origin
+ * maps it (a 5xx one is a bug, so it is logged too); anything else as a logged 500.
+ */
 export function handleError(error: Error, c: Context<EdgeEnv>): Response {
   if (error instanceof ApiError) return errorResponse(c, error);
-  if (error instanceof HTTPException && error.status < 500) {
-    return errorResponse(c, new ApiError('invalid_request', error.message || 'bad request'));
+  const fromHono = error instanceof HTTPException;
+  if (!fromHono || error.status >= 500) {
+    console.error(
+      JSON.stringify({
+        msg: 'unhandled edge error',
+        requestId: c.get('requestId'),
+        error: String(error),
+      }),
+    );
   }
-  console.error(
-    JSON.stringify({
-      msg: 'unhandled edge error',
-      requestId: c.get('requestId'),
-      error: String(error),
-    }),
-  );
   return errorResponse(
     c,
-    new ApiError('internal', 'Something went wrong at the edge; quote the request id.'),
+    fromHono
+      ? fromHttpException(error)
+      : new ApiError('internal', 'Something went wrong at the edge; quote the request id.'),
   );
 }

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { edgeSecretRule } from '../shared/edge-signature.ts';
 
 const cores = availableParallelism();
 
@@ -56,10 +57,7 @@ export const envSchema = z.object({
     .optional(),
   JWT_TTL_SECONDS: int(60).default(7 * 24 * 3600),
   /** The secret the edge signs forwarded requests with (shared with the Worker). */
-  EDGE_SIGNING_SECRET: z
-    .string()
-    .refine((s) => new TextEncoder().encode(s).length >= 32, 'must be at least 32 bytes')
-    .optional(),
+  EDGE_SIGNING_SECRET: z.string().refine(edgeSecretRule.check, edgeSecretRule.message).optional(),
   /** `off` lets requests in without an edge signature: development only, refused in production. */
   EDGE_SIGNATURE_CHECK: z.enum(['on', 'off']).default('on'),
   /** How old a signed request may be: the replay window. */

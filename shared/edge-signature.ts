@@ -13,6 +13,41 @@ export const edgeHeaders = {
 } as const;
 
 const encoder = new TextEncoder();
+
+const edgeSecretMinBytes = 32;
+
+/**
+ * The one length rule of `EDGE_SIGNING_SECRET`, checked by the edge (`edge/config.ts`) and
+ * the origin (`origin/env.ts`) alike: at least 32 bytes of UTF-8, because those bytes are
+ * the HMAC key. Counting characters at one end and bytes at the other let a secret of
+ * multi-byte characters start the origin and misconfigure the edge.
+ *
+ * @example
+ * z.string().refine(edgeSecretRule.check, edgeSecretRule.message);
+ */
+export const edgeSecretRule = {
+  minBytes: edgeSecretMinBytes,
+  message: `must be at least ${edgeSecretMinBytes} bytes (of UTF-8)`,
+  check: (secret: string): boolean => encoder.encode(secret).byteLength >= edgeSecretMinBytes,
+} as const;
+
+/**
+ * Methods whose requests carry no body: the edge forwards none and signs the empty body's
+ * hash, and the origin verifies them without reading one. Both ends must agree, or every
+ * such request fails its signature.
+ */
+export const bodilessMethods = ['GET', 'HEAD', 'OPTIONS'] as const;
+
+/**
+ * Whether a request's body is part of its edge signature (and is forwarded).
+ *
+ * @example
+ * const body = hasSignedBody(c.req.method) ? await c.req.arrayBuffer() : undefined;
+ */
+export function hasSignedBody(method: string): boolean {
+  return !(bodilessMethods as readonly string[]).includes(method.toUpperCase());
+}
+
 const keys = new Map<string, Promise<CryptoKey>>();
 
 function hmacKey(secret: string): Promise<CryptoKey> {

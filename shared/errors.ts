@@ -3,7 +3,9 @@ import { z } from 'zod';
 /**
  * The one error vocabulary of the API (API.md "Errors"), shared by the edge, the origin
  * and clients. A code names what went wrong; `codeToStatus` is the only place that maps
- * a code to an HTTP status.
+ * a code to an HTTP status, `codeForStatus` the only one that maps a status to a code.
+ * Beyond HTTP: the codes of a failed job (`jobErrorCodes`) and of WebSocket errors
+ * (`wsErrorCodes`).
  */
 export const errorCodes = [
   'invalid_request',
@@ -73,6 +75,79 @@ export function codeToStatus(code: ErrorCode): number {
       return 504;
   }
 }
+
+/**
+ * Each status's own code, for errors that come with a status alone (Hono's `HTTPException`):
+ * the inverse of `codeToStatus`, with the general code where several share a status
+ * (400, 409, 500, 503).
+ */
+const codeByStatus: Partial<Record<number, ErrorCode>> = {
+  400: 'invalid_request',
+  401: 'unauthorized',
+  402: 'insufficient_credits',
+  403: 'forbidden',
+  404: 'not_found',
+  409: 'conflict',
+  410: 'gone',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  416: 'range_not_satisfiable',
+  429: 'rate_limited',
+  500: 'internal',
+  502: 'bad_gateway',
+  503: 'overloaded',
+  504: 'gateway_timeout',
+};
+
+/**
+ * The code of an HTTP status: its own code where it has one, else `invalid_request` for any
+ * other 4xx and `internal` for anything else. So an error answered by its code keeps its
+ * status's class: a client error is never turned into a 500, nor the reverse.
+ *
+ * @example
+ * codeForStatus(413); // 'payload_too_large'
+ * codeForStatus(405); // 'invalid_request'
+ */
+export function codeForStatus(status: number): ErrorCode {
+  return codeByStatus[status] ?? (status >= 400 && status < 500 ? 'invalid_request' : 'internal');
+}
+
+/**
+ * Hono's `HTTPException` (or any error with a status) as our error: the one mapping both
+ * apps' error handlers use. Typed by shape so that this file imports nothing from Hono.
+ *
+ * @example
+ * if (error instanceof HTTPException) return errorResponse(c, fromHttpException(error));
+ */
+export function fromHttpException(error: { status: number; message: string }): ApiError {
+  const code = codeForStatus(error.status);
+  return new ApiError(code, error.message || code, { cause: error });
+}
+
+/**
+ * What `job.error.code` can be: why a job failed (a canceled job has no error).
+ * `model_error`: the model threw; `invalid_output`: it produced no output; `timeout`: it ran
+ * longer than the job timeout; `interrupted`: restarts interrupted it on every attempt;
+ * `internal`: the origin could not finish the job.
+ */
+export const jobErrorCodes = [
+  'model_error',
+  'invalid_output',
+  'timeout',
+  'interrupted',
+  'internal',
+] as const;
+export type JobErrorCode = (typeof jobErrorCodes)[number];
+
+/** Codes of the WebSocket's `{"type":"error"}` messages (API.md "WebSocket"). */
+export const wsErrorCodes = [
+  'not_found',
+  'invalid_message',
+  'message_too_large',
+  'unauthorized',
+  'too_many_subscriptions',
+] as const;
+export type WsErrorCode = (typeof wsErrorCodes)[number];
 
 /** The JSON body of every error answer. */
 export const errorBodySchema = z.object({

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { WsErrorCode } from './errors.ts';
 import type { Job, JobEventKind } from './schemas/jobs.ts';
 
 /** Messages a client sends on `/v1/ws` (API.md "WebSocket"). */
@@ -23,14 +24,8 @@ export type ServerMessage =
   | { type: 'queue'; jobId: string; seq: number; queuePosition: number }
   | { type: 'error'; code: WsErrorCode; message: string; jobId?: string };
 
-export const wsErrorCodes = [
-  'not_found',
-  'invalid_message',
-  'message_too_large',
-  'unauthorized',
-  'too_many_subscriptions',
-] as const;
-export type WsErrorCode = (typeof wsErrorCodes)[number];
+// Declared with the rest of the error vocabulary; re-exported for the socket's importers.
+export { type WsErrorCode, wsErrorCodes } from './errors.ts';
 
 /** Close codes the server uses; 4xxx are this API's own (RFC 6455 §7.4.2). */
 export const closeCodes = {

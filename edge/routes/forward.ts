@@ -1,9 +1,8 @@
 import type { Context } from 'hono';
-import { signEdgeRequest } from '../../shared/edge-signature.ts';
+import { hasSignedBody, signEdgeRequest } from '../../shared/edge-signature.ts';
 import { ApiError } from '../../shared/errors.ts';
 import type { EdgeEnv } from '../context.ts';
 
-const bodiless = new Set(['GET', 'HEAD', 'OPTIONS']);
 const dropped = new Set([
   'connection',
   'keep-alive',
@@ -64,7 +63,7 @@ export async function signedForward(
 export async function forwardToOrigin(c: Context<EdgeEnv>): Promise<Response> {
   const config = c.get('config');
   const method = c.req.method;
-  const body = bodiless.has(method) ? undefined : await c.req.arrayBuffer();
+  const body = hasSignedBody(method) ? await c.req.arrayBuffer() : undefined;
   const { url, headers } = await signedForward(c, method, body);
 
   // The timeout covers the wait for the answer's headers, not a long download after them.

@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { ApiError } from '../../shared/errors.ts';
+import { stripeEventLimitBytes } from '../../shared/limits.ts';
 import type { EdgeTrust } from '../auth/edge-trust.ts';
 import type { Services } from '../services.ts';
 import type { AppEnv } from './context.ts';
@@ -19,8 +20,6 @@ import { registerModels } from './routes/models.ts';
 import { registerOpenApi } from './routes/openapi.ts';
 import { registerStats } from './routes/stats.ts';
 import { registerWebhooks } from './routes/webhooks.ts';
-
-const stripeEventLimitBytes = 1024 * 1024;
 
 /**
  * The origin's HTTP API: a list of `registerX(app)` calls behind the shared middleware.

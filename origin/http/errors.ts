@@ -1,20 +1,8 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { ApiError, type ErrorCode } from '../../shared/errors.ts';
+import { ApiError, fromHttpException } from '../../shared/errors.ts';
 import type { AppEnv } from './context.ts';
-
-const codeForStatus: Record<number, ErrorCode> = {
-  400: 'invalid_request',
-  401: 'unauthorized',
-  403: 'forbidden',
-  404: 'not_found',
-  409: 'conflict',
-  413: 'payload_too_large',
-  415: 'unsupported_media_type',
-  429: 'rate_limited',
-  503: 'overloaded',
-};
 
 /** Answers an `ApiError` with the API's JSON error shape and `Retry-After` where it applies. */
 export function errorResponse(c: Context<AppEnv>, error: ApiError): Response {
@@ -39,10 +27,7 @@ export function handleError(error: Error, c: Context<AppEnv>): Response {
     }
     return errorResponse(c, error);
   }
-  if (error instanceof HTTPException) {
-    const code = codeForStatus[error.status] ?? 'internal';
-    return errorResponse(c, new ApiError(code, error.message || code));
-  }
+  if (error instanceof HTTPException) return errorResponse(c, fromHttpException(error));
   c.get('services').logger.error(
     { err: error, requestId: c.get('requestId'), route: c.req.routePath },
     'unhandled error',

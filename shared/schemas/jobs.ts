@@ -1,5 +1,5 @@
 import { z } from 'zod';
-
+import { type JobErrorCode, jobErrorCodes } from '../errors.ts';
 import {
   type JobEventKind,
   type JobStatus,
@@ -8,7 +8,15 @@ import {
   terminalStatuses,
 } from '../job-states.ts';
 
-export { type JobEventKind, type JobStatus, jobEventKinds, jobStatuses, terminalStatuses };
+export {
+  type JobErrorCode,
+  type JobEventKind,
+  type JobStatus,
+  jobErrorCodes,
+  jobEventKinds,
+  jobStatuses,
+  terminalStatuses,
+};
 
 export const idSchema = z.string().regex(/^[a-z]{2,4}_[0-9A-Za-z]{10,40}$/, 'not a valid id');
 
@@ -54,7 +62,11 @@ export const idempotencyKeySchema = z
 const timestamp = z.iso.datetime();
 
 export const jobErrorSchema = z.object({
-  code: z.string().describe('machine-readable: `model_error`, `timeout`, `interrupted`, …'),
+  // Typed `string` while the store's column is plain text; the document lists the codes.
+  code: z
+    .string()
+    .meta({ enum: [...jobErrorCodes] })
+    .describe('machine-readable: why the job failed'),
   message: z.string(),
 });
 export type JobError = z.infer<typeof jobErrorSchema>;

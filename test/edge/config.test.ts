@@ -1,6 +1,7 @@
 import { env } from 'cloudflare:test';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Bindings } from '../../edge/config.ts';
+import { edgeSecretCases } from '../fixtures/edge-secrets.ts';
 import { edgeWith, expectError, newTag, seenByOrigin } from './support.ts';
 
 type Overrides = Partial<Record<keyof Bindings, string | undefined>>;
@@ -16,6 +17,11 @@ const cases: [string, Overrides, string][] = [
     { EDGE_SIGNING_SECRET: 'short-secret-31-characters-long' },
     'EDGE_SIGNING_SECRET',
   ],
+  ...edgeSecretCases.refused.map(([what, secret]): [string, Overrides, string] => [
+    `EDGE_SIGNING_SECRET is ${what}`,
+    { EDGE_SIGNING_SECRET: secret },
+    'EDGE_SIGNING_SECRET',
+  ]),
   [
     'RATE_LIMIT_JOBS is not <requests>/<seconds>',
     { RATE_LIMIT_JOBS: '10 per minute' },
@@ -81,5 +87,18 @@ describe('a misconfigured edge', () => {
       BODY_LIMIT_BYTES: '',
     })('/healthz');
     expect(res.status).toBe(200);
+  });
+});
+
+// The origin's env test runs the same cases: both ends count the secret in UTF-8 bytes.
+describe('EDGE_SIGNING_SECRET', () => {
+  it.each(edgeSecretCases.accepted)('of %s is accepted, as at the origin', async (_, secret) => {
+    const tag = newTag();
+    const res = await edgeWith({ EDGE_SIGNING_SECRET: secret })('/v1/me', {
+      headers: { 'x-echo-tag': tag },
+    });
+    expect(res.status).toBe(200);
+    await res.body?.cancel();
+    expect(await seenByOrigin(tag)).toHaveLength(1);
   });
 });

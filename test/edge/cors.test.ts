@@ -68,6 +68,15 @@ describe('preflight', () => {
   });
 });
 
+describe('a plain OPTIONS request', () => {
+  it('(no Access-Control-Request-Method) is no preflight: it goes on to the origin', async () => {
+    const res = await edgeFetch('/v1/jobs', { method: 'OPTIONS', headers: { origin: refused } });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as Echoed).method).toBe('OPTIONS');
+    expect(varies(res)).toBe(true);
+  });
+});
+
 describe('simple requests', () => {
   it('from an allowed origin carry that origin, credentials and the exposed headers', async () => {
     const res = await edgeFetch('/v1/models', { headers: { origin: allowed } });

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { loadEnv } from '../../origin/env.ts';
+import { edgeSecretCases } from '../fixtures/edge-secrets.ts';
 
 const secret = 'a-secret-of-at-least-thirty-two-bytes!';
 /** The one variable the origin cannot default: the secret shared with the edge. */
@@ -98,6 +99,23 @@ describe('loadEnv', () => {
     expect(tooShort).toContain('EDGE_SIGNING_SECRET:');
     expect(tooShort).not.toContain(short);
   });
+
+  // The edge's config test runs the same cases: both ends count the secret in UTF-8 bytes.
+  it.each(edgeSecretCases.accepted)(
+    'accepts an EDGE_SIGNING_SECRET of %s, as the edge does',
+    (_, secret) => {
+      expect(loadEnv({ EDGE_SIGNING_SECRET: secret }).EDGE_SIGNING_SECRET).toBe(secret);
+    },
+  );
+
+  it.each(edgeSecretCases.refused)(
+    'refuses an EDGE_SIGNING_SECRET of %s, as the edge does',
+    (_, secret) => {
+      const message = errorOf({ EDGE_SIGNING_SECRET: secret });
+      expect(message).toContain('EDGE_SIGNING_SECRET:');
+      expect(message).not.toContain(secret);
+    },
+  );
 
   it('reads ADMIN_EMAILS as a normalised list, empty by default, refusing a non-email', () => {
     expect(loadEnv(base).ADMIN_EMAILS).toEqual([]);

@@ -1,11 +1,14 @@
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { ApiError } from '../../../shared/errors.ts';
 import type { EdgeEnv } from '../../context.ts';
 import { errorResponse } from '../../errors.ts';
 
 export interface CorsOptions {
-  /** Origins allowed to call the API from a browser, exactly (`https://app.example.com`). */
-  allowed: readonly string[];
+  /**
+   * The origins allowed to call the API from a browser, exactly (`https://app.example.com`),
+   * read per request: the edge's come from its bindings, which only the context holds.
+   */
+  allowed: (c: Context<EdgeEnv>) => readonly string[];
   methods?: readonly string[];
   headers?: readonly string[];
   exposeHeaders?: readonly string[];
@@ -17,11 +20,17 @@ export interface CorsOptions {
  * headers and max-age for an allowed origin; 403 for any other), answers to allowed
  * origins carry the origin itself and credentials, never `*`; every answer varies by Origin.
  *
+ * Not `hono/cors` with an origin callback, which would answer differently: it sends
+ * `Access-Control-Allow-Credentials` and `-Expose-Headers` to every origin, refused ones
+ * too; it answers a refused origin's preflight 204 (without an allow-origin) where the API
+ * answers 403 `forbidden` in its JSON; and it takes every OPTIONS for a preflight, where a
+ * plain OPTIONS (no `Access-Control-Request-Method`) goes on to the origin.
+ *
  * @example
- * app.use(cors({ allowed: ['https://app.example.com'] }));
+ * app.use(cors({ allowed: (c) => c.get('config').CORS_ORIGINS }));
  */
 export function cors(options: CorsOptions): MiddlewareHandler<EdgeEnv> {
-  const allowed = new Set(options.allowed);
+  const { allowed } = options;
   const methods = (options.methods ?? ['GET', 'POST', 'DELETE', 'OPTIONS']).join(', ');
   const headers = (options.headers ?? ['authorization', 'content-type', 'idempotency-key']).join(
     ', ',
@@ -40,7 +49,7 @@ export function cors(options: CorsOptions): MiddlewareHandler<EdgeEnv> {
 
   return async function cors(c, next) {
     const origin = c.req.header('origin');
-    const ok = origin !== undefined && allowed.has(origin);
+    const ok = origin !== undefined && allowed(c).includes(origin);
     if (c.req.method === 'OPTIONS' && c.req.header('access-control-request-method')) {
       if (!ok) {
         // Answered rather than thrown: a thrown refusal would lose its Vary: Origin.

@@ -1,9 +1,8 @@
 import type { MiddlewareHandler } from 'hono';
+import { hasSignedBody } from '../../../shared/edge-signature.ts';
 import { ApiError } from '../../../shared/errors.ts';
 import type { EdgeTrust } from '../../auth/edge-trust.ts';
 import type { AppEnv } from '../context.ts';
-
-const bodiless = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
  * Refuses (401) every request without a valid, fresh, unreplayed edge signature, but the
@@ -23,7 +22,7 @@ export function requireEdgeSignature(
     const result = await trust.check({
       method: c.req.method,
       pathWithQuery: url.pathname + url.search,
-      body: bodiless.has(c.req.method) ? undefined : await c.req.arrayBuffer(),
+      body: hasSignedBody(c.req.method) ? await c.req.arrayBuffer() : undefined,
       header: (name) => c.req.header(name),
     });
     if (!result.ok) {
