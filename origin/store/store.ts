@@ -1,3 +1,4 @@
+import type { JobErrorCode } from '../../shared/errors.ts';
 import type { Job, JobEventKind, JobPage, JobStatus } from '../../shared/schemas/jobs.ts';
 import type { BillingEvent, BillingOutcome } from '../billing/stripe-reconciliation.ts';
 import type {
@@ -127,7 +128,7 @@ export interface JobOutputRecord {
 /** How a job ends. Every ending but `succeeded` refunds the job's cost, once. */
 export type JobEnding =
   | { status: 'succeeded'; output: JobOutputRecord }
-  | { status: 'failed'; error: { code: string; message: string } }
+  | { status: 'failed'; error: { code: JobErrorCode; message: string } }
   | { status: 'canceled' };
 
 /** One attempt at running a job: the writes of the attempt name its token. */
