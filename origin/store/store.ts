@@ -154,6 +154,8 @@ export interface JobStore {
   /** The queued jobs in the order they will run (position = index + 1), with their seq. */
   queue(): Promise<{ id: string; seq: number }[]>;
   countRunning(): Promise<number>;
+  /** The latest seq of each of these jobs (those that exist). */
+  seqs(jobIds: readonly string[]): Promise<{ id: string; seq: number }[]>;
   /**
    * Takes the next queued job for `owner`: it is `running` (attempts + 1) with its `started`
    * event, leased until `at + leaseMs`, fenced by the claim's token. Two processes never

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { and, asc, desc, eq, isNotNull, isNull, lt } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNotNull, isNull, lt } from 'drizzle-orm';
 import type { JobEventKind } from '../../../shared/job-states.ts';
 import { eventOf } from '../../jobs/job-events.ts';
 import {
@@ -160,6 +160,15 @@ export function sqliteJobs(
 
     async countRunning() {
       return q.countRunning.get()?.n ?? 0;
+    },
+
+    async seqs(jobIds) {
+      if (jobIds.length === 0) return [];
+      return db
+        .select({ id: jobs.id, seq: jobs.seq })
+        .from(jobs)
+        .where(inArray(jobs.id, [...jobIds]))
+        .all();
     },
 
     async claim(owner, at, leaseMs) {

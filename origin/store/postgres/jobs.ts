@@ -1,0 +1,322 @@
+import { randomUUID } from 'node:crypto';
+import {
+  and,
+  asc,
+  count,
+  desc,
+  eq,
+  gt,
+  inArray,
+  isNotNull,
+  isNull,
+  lt,
+  lte,
+  or,
+} from 'drizzle-orm';
+import type { JobEventKind } from '../../../shared/job-states.ts';
+import { eventOf } from '../../jobs/job-events.ts';
+import {
+  abandon,
+  applyChange,
+  decideCreate,
+  endJob,
+  giveBack,
+  type JobChange,
+  recordProgress,
+  startAttempt,
+} from '../../jobs/job-rules.ts';
+import { toJob } from '../../jobs/view.ts';
+import type { JobRecord } from '../records.ts';
+import type { JobEvent, JobStore } from '../store.ts';
+import type { Db, Tx } from './database.ts';
+import { writeLedger } from './ledger.ts';
+import { type JobRow, jobEvents, jobs, users, webhookDeliveries } from './schema/index.ts';
+
+/** A row is a record: the compiler checks the columns match the neutral type. */
+const record = (row: JobRow): JobRecord => row;
+
+type Reader = Db | Tx;
+
+/** 1 for the next job to run; null once the job has left the queue. */
+async function queuePosition(r: Reader, job: JobRecord): Promise<number | null> {
+  if (job.status !== 'queued') return null;
+  const [row] = await r
+    .select({ n: count() })
+    .from(jobs)
+    .where(and(eq(jobs.status, 'queued'), lte(jobs.id, job.id)));
+  return row?.n ?? null;
+}
+
+/** Writes the event of `job` (as it is now) and its webhook delivery; answers the event. */
+async function recordEvent(
+  tx: Tx,
+  job: JobRecord,
+  kind: JobEventKind,
+  at: number,
+  position?: number,
+): Promise<JobEvent> {
+  const { event, delivery } = eventOf(job, kind, at, position ?? (await queuePosition(tx, job)));
+  // The insert's trigger sends every origin the hint `<job id>:<seq>` at commit.
+  await tx
+    .insert(jobEvents)
+    .values({ jobId: job.id, seq: job.seq, kind, snapshot: event.job, createdAt: at });
+  if (delivery) {
+    const { at: createdAt, ...rest } = delivery;
+    await tx.insert(webhookDeliveries).values({ ...rest, nextAttemptAt: createdAt, createdAt });
+  }
+  return event;
+}
+
+/** Writes what a rule decided for a job (its columns, ledger row and event) in `tx`. */
+async function write(tx: Tx, job: JobRecord, change: JobChange, at: number): Promise<JobEvent> {
+  const next = applyChange(job, change);
+  await tx
+    .update(jobs)
+    .set({ ...change.set, seq: next.seq })
+    .where(eq(jobs.id, job.id));
+  if (change.ledger) await writeLedger(tx, change.ledger);
+  return recordEvent(tx, next, change.kind, at);
+}
+
+/**
+ * Jobs and their events in PostgreSQL, at READ COMMITTED with row locks: a job's row is
+ * locked (`FOR UPDATE`) by every change of it, so a cancel and a finish from two origins
+ * are applied one after the other and the rules see the first's result; the user's row is
+ * locked by every create, so two origins cannot both spend the last credit or both insert
+ * one Idempotency-Key; claims and sweeps skip rows another transaction holds
+ * (`SKIP LOCKED`), so two origins never take the same job. No transaction retries.
+ */
+export function postgresJobs(
+  db: Db,
+  emit: (events: readonly (JobEvent | undefined)[]) => void,
+): Omit<JobStore, 'onCommit'> {
+  /** Locks the job, asks `rule`, writes its answer, then tells the listeners. */
+  const change = async (
+    jobId: string,
+    at: number,
+    rule: (job: JobRecord) => JobChange | undefined,
+  ): Promise<JobEvent | undefined> => {
+    const event = await db.transaction(async (tx) => {
+      const [row] = await tx.select().from(jobs).where(eq(jobs.id, jobId)).for('update');
+      const decided = row && rule(record(row));
+      return row && decided ? write(tx, record(row), decided, at) : undefined;
+    });
+    emit([event]);
+    return event;
+  };
+
+  return {
+    async create(input) {
+      const result = await db.transaction(async (tx) => {
+        const [user] = await tx
+          .select({ balance: users.balance })
+          .from(users)
+          .where(eq(users.id, input.userId))
+          .for('update');
+        const [prior] =
+          input.idempotencyKey === undefined
+            ? []
+            : await tx
+                .select()
+                .from(jobs)
+                .where(
+                  and(eq(jobs.userId, input.userId), eq(jobs.idempotencyKey, input.idempotencyKey)),
+                );
+        const [queued] = await tx
+          .select({ n: count() })
+          .from(jobs)
+          .where(eq(jobs.status, 'queued'));
+        const decision = decideCreate(input, {
+          prior: prior && record(prior),
+          queued: queued?.n ?? 0,
+          balance: user?.balance ?? 0,
+        });
+        if (decision.kind !== 'create') return decision;
+        const { job, debit } = decision;
+        await tx.insert(jobs).values(job);
+        if (debit) await writeLedger(tx, debit);
+        const event = await recordEvent(tx, job, 'queued', input.at, (queued?.n ?? 0) + 1);
+        return { kind: 'event', event } as const;
+      });
+      switch (result.kind) {
+        case 'event':
+          emit([result.event]);
+          return { kind: 'created', job: result.event.job };
+        case 'replayed':
+          return { kind: 'replayed', job: toJob(result.job, await queuePosition(db, result.job)) };
+        default:
+          return result;
+      }
+    },
+
+    async get(userId, jobId) {
+      const [row] = await db
+        .select()
+        .from(jobs)
+        .where(and(eq(jobs.id, jobId), eq(jobs.userId, userId)));
+      return row && toJob(row, await queuePosition(db, row));
+    },
+
+    async record(jobId) {
+      const [row] = await db.select().from(jobs).where(eq(jobs.id, jobId));
+      return row && record(row);
+    },
+
+    async list(userId, { status, limit, cursor }) {
+      const rows = await db
+        .select()
+        .from(jobs)
+        .where(
+          and(
+            eq(jobs.userId, userId),
+            status ? eq(jobs.status, status) : undefined,
+            cursor ? lt(jobs.id, cursor) : undefined,
+          ),
+        )
+        .orderBy(desc(jobs.id))
+        .limit(limit + 1);
+      const page = rows.slice(0, limit);
+      return {
+        data: await Promise.all(page.map(async (row) => toJob(row, await queuePosition(db, row)))),
+        nextCursor: rows.length > limit ? (page.at(-1)?.id ?? null) : null,
+      };
+    },
+
+    async countQueued() {
+      const [row] = await db.select({ n: count() }).from(jobs).where(eq(jobs.status, 'queued'));
+      return row?.n ?? 0;
+    },
+
+    async queue() {
+      return db
+        .select({ id: jobs.id, seq: jobs.seq })
+        .from(jobs)
+        .where(eq(jobs.status, 'queued'))
+        .orderBy(asc(jobs.id));
+    },
+
+    async countRunning() {
+      const [row] = await db.select({ n: count() }).from(jobs).where(eq(jobs.status, 'running'));
+      return row?.n ?? 0;
+    },
+
+    async seqs(jobIds) {
+      if (jobIds.length === 0) return [];
+      return db.select({ id: jobs.id, seq: jobs.seq }).from(jobs).where(inArray(jobs.id, jobIds));
+    },
+
+    async claim(owner, at, leaseMs) {
+      const token = randomUUID();
+      const claimed = await db.transaction(async (tx) => {
+        const [row] = await tx
+          .select()
+          .from(jobs)
+          .where(eq(jobs.status, 'queued'))
+          .orderBy(asc(jobs.id))
+          .limit(1)
+          .for('update', { skipLocked: true });
+        const job = row && record(row);
+        const started = job && startAttempt(job, { owner, token, at, leaseUntil: at + leaseMs });
+        if (!job || !started) return undefined;
+        return { job: applyChange(job, started), event: await write(tx, job, started, at) };
+      });
+      if (!claimed) return undefined;
+      emit([claimed.event]);
+      return { job: claimed.job, claim: { jobId: claimed.job.id, token } };
+    },
+
+    async heartbeat(claim, at, leaseMs) {
+      const renewed = await db
+        .update(jobs)
+        .set({ leaseUntil: at + leaseMs })
+        .where(
+          and(
+            eq(jobs.id, claim.jobId),
+            eq(jobs.status, 'running'),
+            eq(jobs.claimToken, claim.token),
+          ),
+        )
+        .returning({ id: jobs.id });
+      return renewed.length > 0;
+    },
+
+    async progress(claim, progress, at) {
+      return change(claim.jobId, at, (job) => recordProgress(job, claim.token, progress));
+    },
+
+    async finish(claim, ending, at) {
+      return change(claim.jobId, at, (job) => endJob(job, ending, at, claim.token));
+    },
+
+    async cancel(jobId, at) {
+      return change(jobId, at, (job) => endJob(job, { status: 'canceled' }, at));
+    },
+
+    async requeue(claim, at) {
+      return change(claim.jobId, at, (job) => giveBack(job, claim.token));
+    },
+
+    async releaseExpired({ expiredBefore, maxAttempts, at }) {
+      const events = await db.transaction(async (tx) => {
+        // A claim renewed meanwhile no longer matches when its row is locked: it is skipped.
+        const rows = await tx
+          .select()
+          .from(jobs)
+          .where(
+            and(
+              eq(jobs.status, 'running'),
+              or(isNull(jobs.leaseUntil), lt(jobs.leaseUntil, expiredBefore)),
+            ),
+          )
+          .orderBy(asc(jobs.id))
+          .for('update', { skipLocked: true });
+        const written: JobEvent[] = [];
+        for (const row of rows) {
+          const decided = abandon(record(row), maxAttempts, at);
+          if (decided) written.push(await write(tx, record(row), decided, at));
+        }
+        return written;
+      });
+      emit(events);
+      return events;
+    },
+
+    async outputsToExpire(before, limit) {
+      const rows = await db
+        .select({ id: jobs.id, file: jobs.outputFile })
+        .from(jobs)
+        .where(
+          and(
+            eq(jobs.status, 'succeeded'),
+            isNotNull(jobs.outputFile),
+            isNull(jobs.outputExpiredAt),
+            lt(jobs.finishedAt, before),
+          ),
+        )
+        .orderBy(asc(jobs.finishedAt))
+        .limit(limit);
+      return rows.map((r) => ({ id: r.id, file: r.file ?? '' }));
+    },
+
+    async markOutputExpired(jobId, at) {
+      await db.update(jobs).set({ outputExpiredAt: at }).where(eq(jobs.id, jobId));
+    },
+
+    async eventsSince(jobId, since) {
+      const rows = await db
+        .select({
+          jobId: jobEvents.jobId,
+          userId: jobs.userId,
+          seq: jobEvents.seq,
+          kind: jobEvents.kind,
+          job: jobEvents.snapshot,
+          createdAt: jobEvents.createdAt,
+        })
+        .from(jobEvents)
+        .innerJoin(jobs, eq(jobs.id, jobEvents.jobId))
+        .where(and(eq(jobEvents.jobId, jobId), gt(jobEvents.seq, since)))
+        .orderBy(asc(jobEvents.seq));
+      return rows;
+    },
+  };
+}

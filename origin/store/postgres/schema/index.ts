@@ -1,0 +1,7 @@
+export { apiKeys } from './api-keys.ts';
+export { purchases, stripeEvents, stripeReversals } from './billing.ts';
+export { jobEvents } from './job-events.ts';
+export { type JobRow, jobs } from './jobs.ts';
+export { creditLedger } from './ledger.ts';
+export { users } from './users.ts';
+export { webhookDeliveries } from './webhook-deliveries.ts';

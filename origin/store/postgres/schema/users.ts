@@ -1,0 +1,14 @@
+import { integer, pgTable, text } from 'drizzle-orm/pg-core';
+import { epochMs, idText } from './columns.ts';
+
+export const users = pgTable('users', {
+  id: idText('id').primaryKey(),
+  /** Normalised: trimmed, lower case. */
+  email: text('email').notNull().unique(),
+  passwordHash: text('password_hash').notNull(),
+  /** Cached sum of this user's ledger rows, updated in the same transaction as each row. */
+  balance: integer('balance').notNull().default(0),
+  /** Signs this user's outbound webhooks (Standard Webhooks, `whsec_…`). */
+  webhookSecret: text('webhook_secret').notNull(),
+  createdAt: epochMs('created_at').notNull(),
+});

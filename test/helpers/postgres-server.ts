@@ -1,0 +1,86 @@
+import { execFile } from 'node:child_process';
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { freePort } from './edge-process.ts';
+
+const run = promisify(execFile);
+
+/** Debian's PostgreSQL server binaries (`apt-get install postgresql`), newest version first. */
+export function postgresBinaries(): string {
+  const root = '/usr/lib/postgresql';
+  const versions = existsSync(root) ? readdirSync(root).sort((a, b) => Number(b) - Number(a)) : [];
+  for (const version of versions) {
+    const bin = join(root, version, 'bin');
+    if (existsSync(join(bin, 'initdb'))) return bin;
+  }
+  throw new Error('PostgreSQL is not installed: apt-get install -y postgresql (see .ci/run)');
+}
+
+export interface PostgresServer {
+  port: number;
+  /** The URL of database `name` on this server. */
+  url(name?: string): string;
+  /** A new empty database, from the template that has every migration applied when given. */
+  createDatabase(name: string, template?: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a throwaway PostgreSQL server in a temporary folder on a free loopback port and
+ * answers once it accepts connections; `stop()` stops it and removes the folder. As root,
+ * `initdb` and `pg_ctl` run as the `postgres` user (initdb refuses root); the only role is
+ * `overture`, trusted on loopback. Nothing depends on a server left running.
+ *
+ * @example
+ * const server = await startPostgres();
+ * const url = await server.createDatabase('t1');
+ */
+export async function startPostgres(): Promise<PostgresServer> {
+  const bin = postgresBinaries();
+  const dir = mkdtempSync(join(tmpdir(), 'overture-pg-'));
+  const data = join(dir, 'data');
+  const asRoot = process.getuid?.() === 0;
+  if (asRoot) {
+    const { stdout } = await run('id', ['-u', 'postgres']);
+    const { stdout: gid } = await run('id', ['-g', 'postgres']);
+    chownSync(dir, Number(stdout.trim()), Number(gid.trim()));
+  }
+  const as = (command: string, args: string[]) =>
+    asRoot
+      ? run('runuser', ['-u', 'postgres', '--', join(bin, command), ...args])
+      : run(join(bin, command), args);
+  await as('initdb', ['-D', data, '-A', 'trust', '-U', 'overture', '--no-sync', '-E', 'UTF8']);
+  const port = await freePort();
+  // fsync stays on: the tests kill origins, not the server, but durability is what we test.
+  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=200`;
+  await as('pg_ctl', ['-D', data, '-o', options, '-l', join(dir, 'log'), '-w', 'start']);
+  const url = (name = 'postgres') => `postgres://overture@127.0.0.1:${port}/${name}`;
+  const admin = async <T>(fn: (client: pg.Client) => Promise<T>): Promise<T> => {
+    const client = new pg.Client({ connectionString: url() });
+    await client.connect();
+    try {
+      return await fn(client);
+    } finally {
+      await client.end();
+    }
+  };
+  return {
+    port,
+    url,
+    async createDatabase(name, template) {
+      await admin((c) =>
+        c.query(
+          `CREATE DATABASE "${name}"${template ? ` TEMPLATE "${template}" STRATEGY FILE_COPY` : ''}`,
+        ),
+      );
+      return url(name);
+    },
+    async stop() {
+      await as('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']).catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
