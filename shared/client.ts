@@ -1,16 +1,61 @@
+import type { z } from 'zod';
+import { endpoints, type OperationId } from './api/endpoints.ts';
+import type { Contracts } from './api/index.ts';
 import type { ErrorBody, ErrorCode } from './errors.ts';
-import type { ApiKeyInfo, CreatedApiKey, MeAnswer, SessionAnswer } from './schemas/auth.ts';
-import type { LedgerAnswer, PacksAnswer } from './schemas/billing.ts';
-import type { Health } from './schemas/health.ts';
-import type {
-  CreateJobBody,
-  Job,
-  JobPage,
-  JobStatus,
-  WebhookDeliveryInfo,
-} from './schemas/jobs.ts';
-import type { ModelInfo } from './schemas/models.ts';
-import type { StatsAnswer } from './schemas/stats.ts';
+
+// Types only from the contracts (their zod schemas never reach a bundle); at run time the client
+// needs nothing but `endpoints`, the method and path of each operation.
+type RequestOf<Id extends OperationId> = Contracts[Id] extends { request: infer R } ? R : never;
+/** The zod schema of a JSON body or answer. */
+type JsonSchema<T> = T extends {
+  content: { 'application/json': { schema: infer S extends z.ZodType } };
+}
+  ? S
+  : never;
+type Parts<Id extends OperationId> = {
+  params: RequestOf<Id> extends { params: infer S extends z.ZodType } ? z.input<S> : never;
+  query: RequestOf<Id> extends { query: infer S extends z.ZodType } ? z.input<S> : never;
+  headers: RequestOf<Id> extends { headers: infer S extends z.ZodType } ? z.input<S> : never;
+  body: RequestOf<Id> extends { body: infer B } ? z.input<JsonSchema<B>> : never;
+};
+
+/** An object with no properties: `Empty extends T` when everything in T is optional. */
+type Empty = Record<never, never>;
+
+/** A part the operation lacks is absent; one where everything is optional is optional. */
+type Field<Name extends string, T> = [T] extends [never]
+  ? { [K in Name]?: never }
+  : Empty extends T
+    ? { [K in Name]?: T }
+    : { [K in Name]: T };
+
+/** What an operation takes, typed by its contract: path parameters, query, headers, JSON body. */
+export type OperationInput<Id extends OperationId> = Field<'params', Parts<Id>['params']> &
+  Field<'query', Parts<Id>['query']> &
+  Field<'headers', Parts<Id>['headers']> &
+  Field<'body', Parts<Id>['body']>;
+
+type Responses<Id extends OperationId> = Contracts[Id]['responses'];
+type Success<Id extends OperationId> = keyof Responses<Id> & (200 | 201 | 202 | 204);
+
+/** What an operation answers when it succeeds, typed by its contract (a 204: nothing). */
+export type OperationAnswer<Id extends OperationId> = {
+  [S in Success<Id>]:
+    | z.output<JsonSchema<Responses<Id>[S]>>
+    | EmptyIf<JsonSchema<Responses<Id>[S]>>;
+}[Success<Id>];
+type EmptyIf<S> = [S] extends [never] ? undefined : never;
+
+/** Either the input of an operation, or nothing when no part of it is required. */
+type InputArgs<Id extends OperationId> =
+  Empty extends OperationInput<Id> ? [input?: OperationInput<Id>] : [input: OperationInput<Id>];
+
+interface LooseInput {
+  params?: Record<string, string>;
+  query?: Record<string, unknown>;
+  headers?: Record<string, string | undefined>;
+  body?: unknown;
+}
 
 /** An error answer of the API, with its machine-readable code. */
 export class ApiClientError extends Error {
@@ -45,11 +90,14 @@ export interface ClientOptions {
 }
 
 /**
- * A typed client of the public API (API.md), for browsers, Workers and Node alike.
+ * A typed client of the public API (API.md), for browsers, Workers and Node alike. Every
+ * operation is `call(operationId, input)`, typed by its contract in `api/`; the methods below
+ * are shorthands.
  *
  * @example
  * const api = new OvertureClient({ token: 'ovt_…' });
  * const job = await api.createJob({ model: 'tone-diffusion', input: { prompt: 'rain' } });
+ * const same = await api.call('getJob', { params: { id: job.id } });
  */
 export class OvertureClient {
   readonly #base: string;
@@ -63,33 +111,35 @@ export class OvertureClient {
     this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
   }
 
-  /** Sends a request; answers the parsed JSON or throws an `ApiClientError`. */
-  async request<T>(
-    method: string,
-    path: string,
-    body?: unknown,
-    headers: Record<string, string> = {},
-  ): Promise<T> {
-    const res = await this.raw(method, path, body, headers);
-    if (res.status === 204) return undefined as T;
-    return (await res.json()) as T;
+  /** Calls an operation; answers its parsed JSON (undefined for a 204) or throws an `ApiClientError`. */
+  async call<Id extends OperationId>(
+    id: Id,
+    ...[input]: InputArgs<Id>
+  ): Promise<OperationAnswer<Id>> {
+    const res = await this.raw(id, ...([input] as InputArgs<Id>));
+    if (res.status === 204) return undefined as OperationAnswer<Id>;
+    return (await res.json()) as OperationAnswer<Id>;
   }
 
-  /** Like `request`, but answers the `Response` (for files); errors still throw. */
-  async raw(
-    method: string,
-    path: string,
-    body?: unknown,
-    headers: Record<string, string> = {},
-  ): Promise<Response> {
-    const all: Record<string, string> = { ...headers };
+  /** Like `call`, but answers the `Response` (for files); errors still throw. */
+  async raw<Id extends OperationId>(id: Id, ...[input]: InputArgs<Id>): Promise<Response> {
+    const { method, path } = endpoints[id];
+    const { params = {}, query = {}, headers = {}, body } = (input ?? {}) as LooseInput;
+    const url = path.replace(/\{(\w+)\}/g, (_, name: string) =>
+      encodeURIComponent(params[name] ?? ''),
+    );
+    const search = new URLSearchParams();
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) search.set(k, String(v));
+    const qs = search.toString();
+    const all: Record<string, string> = {};
+    for (const [k, v] of Object.entries(headers)) if (v !== undefined) all[k] = v;
     const token = this.#token();
     if (token) all.authorization = `Bearer ${token}`;
     if (body !== undefined) all['content-type'] = 'application/json';
     let res: Response;
     try {
-      res = await this.#fetch(`${this.#base}${path}`, {
-        method,
+      res = await this.#fetch(`${this.#base}${url}${qs ? `?${qs}` : ''}`, {
+        method: method.toUpperCase(),
         headers: all,
         body: body === undefined ? undefined : JSON.stringify(body),
       });
@@ -117,81 +167,62 @@ export class OvertureClient {
   }
 
   register(email: string, password: string) {
-    return this.request<SessionAnswer>('POST', '/v1/auth/register', { email, password });
+    return this.call('register', { body: { email, password } });
   }
   login(email: string, password: string) {
-    return this.request<SessionAnswer>('POST', '/v1/auth/login', { email, password });
+    return this.call('login', { body: { email, password } });
   }
   me() {
-    return this.request<MeAnswer>('GET', '/v1/me');
+    return this.call('getMe');
   }
   health() {
-    return this.request<Health>('GET', '/v1/health');
+    return this.call('getHealth');
   }
   models() {
-    return this.request<{ data: ModelInfo[] }>('GET', '/v1/models');
+    return this.call('listModels');
   }
-  createJob(body: CreateJobBody, idempotencyKey?: string) {
-    const headers: Record<string, string> = idempotencyKey
-      ? { 'idempotency-key': idempotencyKey }
-      : {};
-    return this.request<Job>('POST', '/v1/jobs', body, headers);
+  createJob(body: Parts<'createJob'>['body'], idempotencyKey?: string) {
+    return this.call('createJob', { body, headers: { 'Idempotency-Key': idempotencyKey } });
   }
   job(id: string) {
-    return this.request<Job>('GET', `/v1/jobs/${encodeURIComponent(id)}`);
+    return this.call('getJob', { params: { id } });
   }
-  jobs(query: { status?: JobStatus; limit?: number; cursor?: string } = {}) {
-    const params = new URLSearchParams();
-    for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, String(v));
-    const qs = params.toString();
-    return this.request<JobPage>('GET', `/v1/jobs${qs ? `?${qs}` : ''}`);
+  jobs(query: Parts<'listJobs'>['query'] = {}) {
+    return this.call('listJobs', { query });
   }
   cancelJob(id: string) {
-    return this.request<Job>('POST', `/v1/jobs/${encodeURIComponent(id)}/cancel`);
+    return this.call('cancelJob', { params: { id } });
   }
   /** The output file of a succeeded job. */
   output(id: string, range?: string) {
-    return this.raw(
-      'GET',
-      `/v1/jobs/${encodeURIComponent(id)}/output`,
-      undefined,
-      range ? { range } : {},
-    );
+    return this.raw('getJobOutput', { params: { id }, headers: { Range: range } });
   }
   webhookDeliveries(id: string) {
-    return this.request<{ data: WebhookDeliveryInfo[] }>(
-      'GET',
-      `/v1/jobs/${encodeURIComponent(id)}/webhook-deliveries`,
-    );
+    return this.call('listWebhookDeliveries', { params: { id } });
   }
   webhookSecret() {
-    return this.request<{ secret: string }>('GET', '/v1/webhooks/secret');
+    return this.call('getWebhookSecret');
   }
   packs() {
-    return this.request<PacksAnswer>('GET', '/v1/billing/packs');
+    return this.call('listPacks');
   }
   checkout(pack: string) {
-    return this.request<{ url: string; sessionId: string }>('POST', '/v1/billing/checkout', {
-      pack,
-    });
+    return this.call('checkout', { body: { pack } });
   }
   ledger() {
-    return this.request<LedgerAnswer>('GET', '/v1/billing/ledger');
+    return this.call('getLedger');
   }
   /** Per-model quality over a window (`24h`, `7d`, …); `scope: 'all'` for administrators. */
-  stats(query: { window?: string; scope?: 'own' | 'all' } = {}) {
-    const params = new URLSearchParams();
-    for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, v);
-    const qs = params.toString();
-    return this.request<StatsAnswer>('GET', `/v1/stats${qs ? `?${qs}` : ''}`);
+  stats(query: Parts<'getStats'>['query'] = {}) {
+    return this.call('getStats', { query });
   }
   createApiKey(name: string) {
-    return this.request<CreatedApiKey>('POST', '/v1/api-keys', { name });
+    return this.call('createApiKey', { body: { name } });
   }
   apiKeys() {
-    return this.request<{ data: ApiKeyInfo[] }>('GET', '/v1/api-keys');
+    return this.call('listApiKeys');
   }
   revokeApiKey(id: string) {
-    return this.request<void>('DELETE', `/v1/api-keys/${encodeURIComponent(id)}`);
+    return this.call('revokeApiKey', { params: { id } });
   }
 }

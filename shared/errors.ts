@@ -150,14 +150,16 @@ export const wsErrorCodes = [
 export type WsErrorCode = (typeof wsErrorCodes)[number];
 
 /** The JSON body of every error answer. */
-export const errorBodySchema = z.object({
-  error: z.object({
-    code: z.enum(errorCodes),
-    message: z.string(),
-    details: z.unknown().optional(),
-    requestId: z.string().optional(),
-  }),
-});
+export const errorBodySchema = z
+  .object({
+    error: z.object({
+      code: z.enum(errorCodes),
+      message: z.string(),
+      details: z.unknown().optional(),
+      requestId: z.string().optional(),
+    }),
+  })
+  .meta({ id: 'ErrorBody' });
 export type ErrorBody = z.infer<typeof errorBodySchema>;
 
 /**

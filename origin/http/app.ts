@@ -1,11 +1,11 @@
-import { Hono } from 'hono';
+import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { ApiError } from '../../shared/errors.ts';
 import { stripeEventLimitBytes } from '../../shared/limits.ts';
 import type { EdgeTrust } from '../auth/edge-trust.ts';
 import type { Services } from '../services.ts';
-import type { AppEnv } from './context.ts';
+import type { App, AppEnv } from './context.ts';
 import { handleError, handleNotFound } from './errors.ts';
 import { durableAnswers } from './middleware/durable-answers.ts';
 import { observeRequests } from './middleware/observe-requests.ts';
@@ -20,6 +20,7 @@ import { registerModels } from './routes/models.ts';
 import { registerOpenApi } from './routes/openapi.ts';
 import { registerStats } from './routes/stats.ts';
 import { registerWebhooks } from './routes/webhooks.ts';
+import { refuseInvalid } from './validation.ts';
 
 /**
  * The origin's HTTP API: a list of `registerX(app)` calls behind the shared middleware.
@@ -27,8 +28,9 @@ import { registerWebhooks } from './routes/webhooks.ts';
  * @example
  * serve({ fetch: createApp(services, edgeTrust({ secret, maxAgeSeconds: 30 })).fetch });
  */
-export function createApp(services: Services, edge: EdgeTrust | undefined): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
+export function createApp(services: Services, edge: EdgeTrust | undefined): App {
+  // A request part that fails its route's schema is answered through `onError`, as ours.
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: refuseInvalid });
   app.use(async function provideServices(c, next) {
     c.set('services', services);
     await next();

@@ -1,4 +1,4 @@
-import type { Hono } from 'hono';
+import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Principal } from '../auth/principal.ts';
 import type { Services } from '../services.ts';
 
@@ -12,4 +12,5 @@ export interface AppEnv {
   };
 }
 
-export type App = Hono<AppEnv>;
+/** The origin's app: its routes are registered with `app.openapi` from their contracts. */
+export type App = OpenAPIHono<AppEnv>;

@@ -7,20 +7,22 @@ export type HealthStatus = (typeof healthStatuses)[number];
  * Answer of `GET /v1/health`: 503 while `starting` and while stopping; `degraded` (200)
  * when the disk is low.
  */
-export const healthSchema = z.object({
-  status: z.enum(healthStatuses),
-  modelsLoaded: z.boolean(),
-  device: z.string(),
-  queueLength: z.number().int().min(0),
-  activeJobs: z.number().int().min(0),
-  version: z.string(),
-  /** Free space where the data lives; `low` refuses new jobs (503 `disk_full`). */
-  disk: z.object({
-    freeBytes: z.number().min(0),
-    freePercent: z.number().min(0).max(100),
-    low: z.boolean(),
-  }),
-  /** True while a graceful shutdown drains the running jobs (answered with 503). */
-  stopping: z.boolean(),
-});
+export const healthSchema = z
+  .object({
+    status: z.enum(healthStatuses),
+    modelsLoaded: z.boolean(),
+    device: z.string(),
+    queueLength: z.number().int().min(0),
+    activeJobs: z.number().int().min(0),
+    version: z.string(),
+    /** Free space where the data lives; `low` refuses new jobs (503 `disk_full`). */
+    disk: z.object({
+      freeBytes: z.number().min(0),
+      freePercent: z.number().min(0).max(100),
+      low: z.boolean(),
+    }),
+    /** True while a graceful shutdown drains the running jobs (answered with 503). */
+    stopping: z.boolean(),
+  })
+  .meta({ id: 'Health' });
 export type Health = z.infer<typeof healthSchema>;

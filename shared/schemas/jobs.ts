@@ -7,6 +7,7 @@ import {
   jobStatuses,
   terminalStatuses,
 } from '../job-states.ts';
+import { timestampSchema as timestamp } from './timestamp.ts';
 
 export {
   type JobErrorCode,
@@ -31,16 +32,18 @@ export const webhookEventKinds = [
 export const defaultWebhookEvents: JobEventKind[] = ['succeeded', 'failed', 'canceled'];
 
 /** Body of `POST /v1/jobs`. `input` is checked against the model's own JSON Schema. */
-export const createJobSchema = z.strictObject({
-  model: z.string().min(1).max(100),
-  input: z.record(z.string(), z.unknown()),
-  webhook: z
-    .strictObject({
-      url: z.string().min(1).max(2048),
-      events: z.array(z.enum(webhookEventKinds)).min(1).max(5).optional(),
-    })
-    .optional(),
-});
+export const createJobSchema = z
+  .strictObject({
+    model: z.string().min(1).max(100),
+    input: z.record(z.string(), z.unknown()),
+    webhook: z
+      .strictObject({
+        url: z.string().min(1).max(2048),
+        events: z.array(z.enum(webhookEventKinds)).min(1).max(5).optional(),
+      })
+      .optional(),
+  })
+  .meta({ id: 'CreateJobBody' });
 export type CreateJobBody = z.infer<typeof createJobSchema>;
 
 /** Query of `GET /v1/jobs`. */
@@ -58,70 +61,82 @@ export const idempotencyKeySchema = z
   .max(255)
   .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
 
-/** An ISO 8601 timestamp in UTC, as `Date.prototype.toISOString` writes it. */
-const timestamp = z.iso.datetime();
-
-export const jobErrorSchema = z.object({
-  // Typed `string` while the store's column is plain text; the document lists the codes.
-  code: z
-    .string()
-    .meta({ enum: [...jobErrorCodes] })
-    .describe('machine-readable: why the job failed'),
-  message: z.string(),
-});
+export const jobErrorSchema = z
+  .object({
+    // Typed `string` while the store's column is plain text; the document lists the codes.
+    code: z
+      .string()
+      .meta({ enum: [...jobErrorCodes] })
+      .describe('machine-readable: why the job failed'),
+    message: z.string(),
+  })
+  .meta({ id: 'JobError' });
 export type JobError = z.infer<typeof jobErrorSchema>;
 
-export const jobOutputSchema = z.object({
-  url: z.string().describe('where to download the file, relative to the API host'),
-  contentType: z.string(),
-  bytes: z.number().int().min(0),
-});
+export const jobOutputSchema = z
+  .object({
+    url: z.string().describe('where to download the file, relative to the API host'),
+    contentType: z.string(),
+    bytes: z.number().int().min(0),
+  })
+  .meta({ id: 'JobOutput' });
 export type JobOutput = z.infer<typeof jobOutputSchema>;
 
 /** The job as every answer and every event shows it (API.md "Jobs"). */
-export const jobSchema = z.object({
-  id: z.string(),
-  model: z.string(),
-  status: z.enum(jobStatuses),
-  progress: z.number().min(0).max(1),
-  queuePosition: z.number().int().min(1).nullable().describe('1 for the next job to run'),
-  input: z.record(z.string(), z.unknown()),
-  cost: z.number().int().min(0),
-  createdAt: timestamp,
-  startedAt: timestamp.nullable(),
-  finishedAt: timestamp.nullable(),
-  error: jobErrorSchema.nullable(),
-  output: jobOutputSchema.nullable(),
-  /** True once retention removed the output: the job stays, its file is gone (410). */
-  outputExpired: z.boolean(),
-  seq: z.number().int().min(0).describe("sequence number of the job's latest event"),
-});
+export const jobSchema = z
+  .object({
+    id: z.string(),
+    model: z.string(),
+    status: z.enum(jobStatuses),
+    progress: z.number().min(0).max(1),
+    queuePosition: z.number().int().min(1).nullable().describe('1 for the next job to run'),
+    input: z.record(z.string(), z.unknown()),
+    cost: z.number().int().min(0),
+    createdAt: timestamp,
+    startedAt: timestamp.nullable(),
+    finishedAt: timestamp.nullable(),
+    // A union, not `.nullable()`: zod-to-openapi 9 documents a nullable named schema wrongly.
+    error: z.union([jobErrorSchema, z.null()]),
+    output: z.union([jobOutputSchema, z.null()]),
+    /** True once retention removed the output: the job stays, its file is gone (410). */
+    outputExpired: z.boolean(),
+    seq: z.number().int().min(0).describe("sequence number of the job's latest event"),
+  })
+  .meta({ id: 'Job' });
 export type Job = z.infer<typeof jobSchema>;
 
-export const jobPageSchema = z.object({
-  data: z.array(jobSchema),
-  nextCursor: z.string().nullable(),
-});
+export const jobPageSchema = z
+  .object({
+    data: z.array(jobSchema),
+    nextCursor: z.string().nullable(),
+  })
+  .meta({ id: 'JobPage' });
 export type JobPage = z.infer<typeof jobPageSchema>;
 
 /** One entry of `GET /v1/jobs/:id/webhook-deliveries`. */
-export const webhookDeliveryInfoSchema = z.object({
-  id: z.string(),
-  event: z.enum(jobEventKinds),
-  seq: z.number().int().min(1),
-  url: z.string(),
-  status: z.enum(['pending', 'delivered', 'failed']),
-  attempts: z.number().int().min(0),
-  lastStatusCode: z.number().int().nullable(),
-  lastError: z.string().nullable(),
-  createdAt: timestamp,
-  nextAttemptAt: timestamp.nullable(),
-  finishedAt: timestamp.nullable(),
-});
+export const webhookDeliveryInfoSchema = z
+  .object({
+    id: z.string(),
+    event: z.enum(jobEventKinds),
+    seq: z.number().int().min(1),
+    url: z.string(),
+    status: z.enum(['pending', 'delivered', 'failed']),
+    attempts: z.number().int().min(0),
+    lastStatusCode: z.number().int().nullable(),
+    lastError: z.string().nullable(),
+    createdAt: timestamp,
+    nextAttemptAt: timestamp.nullable(),
+    finishedAt: timestamp.nullable(),
+  })
+  .meta({ id: 'WebhookDeliveryInfo' });
 export type WebhookDeliveryInfo = z.infer<typeof webhookDeliveryInfoSchema>;
 
 /** Answer of `GET /v1/jobs/:id/webhook-deliveries`. */
-export const webhookDeliveryListSchema = z.object({ data: z.array(webhookDeliveryInfoSchema) });
+export const webhookDeliveryListSchema = z
+  .object({ data: z.array(webhookDeliveryInfoSchema) })
+  .meta({ id: 'WebhookDeliveryList' });
 
 /** Answer of `GET /v1/webhooks/secret`: the key that signs this user's webhooks. */
-export const webhookSecretSchema = z.object({ secret: z.string().startsWith('whsec_') });
+export const webhookSecretSchema = z
+  .object({ secret: z.string().regex(/^whsec_/) })
+  .meta({ id: 'WebhookSecret' });

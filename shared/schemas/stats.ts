@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { timestampSchema } from './timestamp.ts';
 
 const unitMs = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 const windowPattern = /^([1-9][0-9]{0,5})([mhd])$/;
@@ -45,43 +46,47 @@ export const percentilesSchema = z.object({
 export type Percentiles = z.infer<typeof percentilesSchema>;
 
 /** Quality of one model over the jobs created in the window. */
-export const modelStatsSchema = z.object({
-  model: z.string(),
-  jobs: z.number().int().min(0).describe('jobs created in the window, in any state'),
-  succeeded: z.number().int().min(0),
-  failed: z.number().int().min(0).describe('every failure, timed out and interrupted included'),
-  canceled: z.number().int().min(0),
-  open: z.number().int().min(0).describe('queued or running'),
-  failedByCode: z.record(z.string(), z.number().int().min(1)),
-  successRate: z
-    .number()
-    .min(0)
-    .max(1)
-    .nullable()
-    .describe('succeeded / (succeeded + failed); canceled jobs are not opportunities'),
-  dpmo: z
-    .number()
-    .min(0)
-    .max(1_000_000)
-    .nullable()
-    .describe('failed per million opportunities (succeeded + failed)'),
-  sigma: z
-    .number()
-    .min(0)
-    .max(6)
-    .nullable()
-    .describe('short-term sigma level, 1.5 shift, 2 decimals, within 0..6 (6 when dpmo is 0)'),
-  queueWaitMs: percentilesSchema.describe('startedAt − createdAt, of jobs that started'),
-  runTimeMs: percentilesSchema.describe('finishedAt − startedAt, of succeeded and failed jobs'),
-});
+export const modelStatsSchema = z
+  .object({
+    model: z.string(),
+    jobs: z.number().int().min(0).describe('jobs created in the window, in any state'),
+    succeeded: z.number().int().min(0),
+    failed: z.number().int().min(0).describe('every failure, timed out and interrupted included'),
+    canceled: z.number().int().min(0),
+    open: z.number().int().min(0).describe('queued or running'),
+    failedByCode: z.record(z.string(), z.number().int().min(1)),
+    successRate: z
+      .number()
+      .min(0)
+      .max(1)
+      .nullable()
+      .describe('succeeded / (succeeded + failed); canceled jobs are not opportunities'),
+    dpmo: z
+      .number()
+      .min(0)
+      .max(1_000_000)
+      .nullable()
+      .describe('failed per million opportunities (succeeded + failed)'),
+    sigma: z
+      .number()
+      .min(0)
+      .max(6)
+      .nullable()
+      .describe('short-term sigma level, 1.5 shift, 2 decimals, within 0..6 (6 when dpmo is 0)'),
+    queueWaitMs: percentilesSchema.describe('startedAt − createdAt, of jobs that started'),
+    runTimeMs: percentilesSchema.describe('finishedAt − startedAt, of succeeded and failed jobs'),
+  })
+  .meta({ id: 'ModelStats' });
 export type ModelStats = z.infer<typeof modelStatsSchema>;
 
 /** Answer of `GET /v1/stats`. */
-export const statsAnswerSchema = z.object({
-  scope: z.enum(statsScopes),
-  window: z.string(),
-  from: z.iso.datetime(),
-  to: z.iso.datetime(),
-  data: z.array(modelStatsSchema).describe('one entry per model, by model id'),
-});
+export const statsAnswerSchema = z
+  .object({
+    scope: z.enum(statsScopes),
+    window: z.string(),
+    from: timestampSchema,
+    to: timestampSchema,
+    data: z.array(modelStatsSchema).describe('one entry per model, by model id'),
+  })
+  .meta({ id: 'StatsAnswer' });
 export type StatsAnswer = z.infer<typeof statsAnswerSchema>;

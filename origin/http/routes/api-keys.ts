@@ -1,15 +1,12 @@
-import { createApiKeySchema } from '../../../shared/schemas/auth.ts';
+import * as api from '../../../shared/api/api-keys.ts';
 import { createKey, listKeys, revokeKey } from '../../auth/keys.ts';
 import type { App } from '../context.ts';
-import { requireUser } from '../middleware/require-user.ts';
-import { pathId, readJson } from '../validation.ts';
+import { enforce } from '../enforce.ts';
 
 /** `POST /v1/api-keys` (the key is shown once), `GET /v1/api-keys`, `DELETE /v1/api-keys/:id`. */
 export function registerApiKeys(app: App): void {
-  // '/v1/api-keys/*' matches '/v1/api-keys' itself too.
-  app.use('/v1/api-keys/*', requireUser());
-  app.post('/v1/api-keys', async (c) => {
-    const { name } = await readJson(c, createApiKeySchema);
+  app.openapi(enforce(api.createApiKey), async (c) => {
+    const { name } = c.req.valid('json');
     const created = await createKey(
       c.get('services').store.accounts,
       c.get('principal').userId,
@@ -17,12 +14,13 @@ export function registerApiKeys(app: App): void {
     );
     return c.json(created, 201);
   });
-  app.get('/v1/api-keys', async (c) => {
+  app.openapi(enforce(api.listApiKeys), async (c) => {
     const data = await listKeys(c.get('services').store.accounts, c.get('principal').userId);
-    return c.json({ data });
+    return c.json({ data }, 200);
   });
-  app.delete('/v1/api-keys/:id', async (c) => {
-    await revokeKey(c.get('services').store.accounts, c.get('principal').userId, pathId(c));
+  app.openapi(enforce(api.revokeApiKey), async (c) => {
+    const { id } = c.req.valid('param');
+    await revokeKey(c.get('services').store.accounts, c.get('principal').userId, id);
     return c.body(null, 204);
   });
 }

@@ -1,8 +1,8 @@
 import type { Context } from 'hono';
-import { credentialsSchema } from '../../../shared/schemas/auth.ts';
+import * as api from '../../../shared/api/auth.ts';
 import { login, register } from '../../auth/sessions.ts';
 import type { App, AppEnv } from '../context.ts';
-import { readJson } from '../validation.ts';
+import { enforce } from '../enforce.ts';
 
 const deps = (c: Context<AppEnv>) => {
   const s = c.get('services');
@@ -15,12 +15,10 @@ const deps = (c: Context<AppEnv>) => {
 
 /** `POST /v1/auth/register` (201) and `POST /v1/auth/login`. */
 export function registerAuth(app: App): void {
-  app.post('/v1/auth/register', async (c) => {
-    const body = await readJson(c, credentialsSchema);
-    return c.json(await register(deps(c), body), 201);
-  });
-  app.post('/v1/auth/login', async (c) => {
-    const body = await readJson(c, credentialsSchema);
-    return c.json(await login(deps(c), body));
-  });
+  app.openapi(enforce(api.register), async (c) =>
+    c.json(await register(deps(c), c.req.valid('json')), 201),
+  );
+  app.openapi(enforce(api.login), async (c) =>
+    c.json(await login(deps(c), c.req.valid('json')), 200),
+  );
 }

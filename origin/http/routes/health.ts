@@ -1,12 +1,14 @@
+import * as api from '../../../shared/api/health.ts';
 import type { Health } from '../../../shared/schemas/health.ts';
 import type { App } from '../context.ts';
+import { enforce } from '../enforce.ts';
 
 /**
  * `GET /v1/health`: 503 `starting` until every worker has warmed every model, 503 while a
  * graceful shutdown drains; `degraded` (200) when the disk is low and new jobs are refused.
  */
 export function registerHealth(app: App): void {
-  app.get('/v1/health', async (c) => {
+  app.openapi(enforce(api.getHealth), async (c) => {
     const s = c.get('services');
     const disk = s.disk.state();
     const stopping = !s.accepting;

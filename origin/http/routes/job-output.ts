@@ -5,14 +5,12 @@ import { ApiError } from '../../../shared/errors.ts';
 import { findOutput } from '../../jobs/read-jobs.ts';
 import { parseRange } from '../../outputs/range.ts';
 import type { AppEnv } from '../context.ts';
-import { pathId } from '../validation.ts';
 
 const stream = (path: string, start: number, end: number) =>
   Readable.toWeb(createReadStream(path, { start, end })) as ReadableStream<Uint8Array>;
 
 /** `GET /v1/jobs/:id/output`: the file, with validators, and 206 for a single Range. */
-export async function serveOutput(c: Context<AppEnv>): Promise<Response> {
-  const jobId = pathId(c);
+export async function serveOutput(c: Context<AppEnv>, jobId: string): Promise<Response> {
   const file = await findOutput(c.get('services'), c.get('principal'), jobId);
   c.header('Accept-Ranges', 'bytes');
   c.header('ETag', file.etag);

@@ -1,9 +1,11 @@
+import * as api from '../../../shared/api/models.ts';
 import type { App } from '../context.ts';
+import { enforce } from '../enforce.ts';
 
 /** `GET /v1/models`: every loaded model with its cost and input schema. */
 export function registerModels(app: App): void {
-  app.get('/v1/models', (c) => {
+  app.openapi(enforce(api.listModels), (c) => {
     const s = c.get('services');
-    return c.json({ data: s.models.info(s.pool.isReady) });
+    return c.json({ data: s.models.info(s.pool.isReady) }, 200);
   });
 }

@@ -1,12 +1,20 @@
+import type { TypedResponse } from 'hono';
+import * as api from '../../../shared/api/openapi.ts';
 import type { App } from '../context.ts';
-import { buildOpenApi } from '../openapi.ts';
+import { enforce } from '../enforce.ts';
+import { openApiDocument } from '../openapi.ts';
 
-/** `GET /v1/openapi.json`: the API's OpenAPI 3.1 document, built once, served without auth. */
+/**
+ * `GET /v1/openapi.json`: the API's OpenAPI 3.1 document, generated from the routes' contracts
+ * once every route is registered (at the first request), served without auth.
+ */
 export function registerOpenApi(app: App): void {
   let document: string | undefined;
-  app.get('/v1/openapi.json', (c) => {
-    document ??= JSON.stringify(buildOpenApi({ version: c.get('services').version }));
+  app.openapi(enforce(api.getOpenApi), (c) => {
+    document ??= JSON.stringify(openApiDocument(app, c.get('services').version));
     c.header('Cache-Control', 'public, max-age=300');
-    return c.body(document, 200, { 'Content-Type': 'application/json; charset=utf-8' });
+    const res = c.body(document, 200, { 'Content-Type': 'application/json; charset=utf-8' });
+    // The document is serialized once, not by `c.json` per request: the same JSON, typed as such.
+    return res as typeof res & TypedResponse<ReturnType<typeof openApiDocument>, 200, 'json'>;
   });
 }

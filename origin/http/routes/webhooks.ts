@@ -1,21 +1,22 @@
+import * as api from '../../../shared/api/webhooks.ts';
 import { ApiError } from '../../../shared/errors.ts';
 import { listDeliveries } from '../../webhooks/read-deliveries.ts';
 import type { App } from '../context.ts';
-import { requireUser } from '../middleware/require-user.ts';
-import { pathId } from '../validation.ts';
+import { enforce } from '../enforce.ts';
 
 /**
  * `GET /v1/webhooks/secret` (the key that signs this user's webhooks) and
  * `GET /v1/jobs/:id/webhook-deliveries`.
  */
 export function registerWebhooks(app: App): void {
-  app.get('/v1/webhooks/secret', requireUser(), async (c) => {
+  app.openapi(enforce(api.getWebhookSecret), async (c) => {
     const user = await c.get('services').store.accounts.findUserById(c.get('principal').userId);
     if (!user) throw new ApiError('unauthorized', 'The account no longer exists.');
-    return c.json({ secret: user.webhookSecret });
+    return c.json({ secret: user.webhookSecret }, 200);
   });
-  app.get('/v1/jobs/:id/webhook-deliveries', requireUser(), async (c) => {
-    const data = await listDeliveries(c.get('services'), c.get('principal'), pathId(c));
-    return c.json({ data });
+  app.openapi(enforce(api.listWebhookDeliveries), async (c) => {
+    const { id } = c.req.valid('param');
+    const data = await listDeliveries(c.get('services'), c.get('principal'), id);
+    return c.json({ data }, 200);
   });
 }

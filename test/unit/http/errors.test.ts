@@ -20,8 +20,8 @@ describe("the origin's error handler", () => {
         message: 'thrown by Hono',
       });
     });
-    return () => {
-      built.close();
+    return async () => {
+      await built.close();
       rmSync(dir, { recursive: true, force: true });
     };
   });

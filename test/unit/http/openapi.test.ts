@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../../origin/http/context.ts';
-import { buildOpenApi, openApiPath, operations } from '../../../origin/http/openapi.ts';
+import { closedAnswers, openApiDocument } from '../../../origin/http/openapi.ts';
+import { endpoints, type OperationId } from '../../../shared/api/endpoints.ts';
 import type { ApiAnswer } from '../../helpers/api.ts';
 import {
   documentAjv,
@@ -49,6 +50,17 @@ function resolve(doc: OpenApiDocument, ref: string): unknown {
 
 const methods = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'trace'];
 
+/** `/v1/jobs/:id` as OpenAPI writes it: `/v1/jobs/{id}`. */
+const openApiPath = (honoPath: string) => honoPath.replace(/:([A-Za-z]+)/g, '{$1}');
+
+/** Every operation of the document, with its method and path. */
+const operationsOf = (doc: OpenApiDocument) =>
+  Object.entries(doc.paths as OpenApiDocument).flatMap(([path, item]) =>
+    Object.entries(item as OpenApiDocument)
+      .filter(([method]) => methods.includes(method))
+      .map(([method, op]) => ({ method, path, op: op as OpenApiDocument })),
+  );
+
 describe('the OpenAPI document', () => {
   const adminEmail = 'admin@example.test';
   let app: App;
@@ -63,14 +75,14 @@ describe('the OpenAPI document', () => {
     expect(res.status).toBe(200);
     doc = res.body;
     ajv = documentAjv(doc);
-    return () => {
-      built.close();
+    return async () => {
+      await built.close();
       rmSync(dir, { recursive: true, force: true });
     };
   });
 
-  it('is served without auth, as JSON, and is what the builder makes', async () => {
-    expect(doc).toEqual(buildOpenApi({ version: inProcessVersion }));
+  it('is served without auth, as JSON, and is what the contracts generate', async () => {
+    expect(doc).toEqual(openApiDocument(app, inProcessVersion));
     expect(doc.info).toMatchObject({ title: 'Overture API', version: inProcessVersion });
   });
 
@@ -82,14 +94,42 @@ describe('the OpenAPI document', () => {
         .map((r) => `${r.method} ${openApiPath(r.path)}`),
     );
     const documented = new Set(
-      Object.entries(doc.paths as OpenApiDocument).flatMap(([path, item]) =>
-        Object.keys(item)
-          .filter((m) => methods.includes(m))
-          .map((m) => `${m.toUpperCase()} ${path}`),
-      ),
+      operationsOf(doc).map(({ method, path }) => `${method.toUpperCase()} ${path}`),
     );
     expect([...documented].sort()).toEqual([...registered].sort());
-    expect(documented.size).toBe(operations.length);
+    expect(documented.size).toBe(Object.keys(endpoints).length);
+    // Each under its operationId's one method and path.
+    for (const { method, path, op } of operationsOf(doc)) {
+      expect(endpoints[op.operationId as OperationId], op.operationId).toEqual({ method, path });
+    }
+  });
+
+  it('asks for a token on exactly the operations it documents with security', async () => {
+    const { token } = (
+      await call(app, 'POST', '/v1/auth/register', {
+        body: { email: 'security@example.test', password: 'correct horse battery' },
+      })
+    ).body;
+    for (const { method, path, op } of operationsOf(doc)) {
+      const where = `${method} ${path}`;
+      const url = path.replace(/\{\w+\}/g, 'job_0000000000000000000000');
+      const body = op.requestBody ? {} : undefined;
+      const without = await call(app, method.toUpperCase(), url, { body });
+      const secured = (op.security ?? []).length > 0;
+      expect(without.status === 401, `${where} → ${without.status}`).toBe(secured);
+      if (secured) expect(without.body.error.code, where).toBe('unauthorized');
+      const withToken = await call(app, method.toUpperCase(), url, { token, body });
+      expect(withToken.status, where).not.toBe(401);
+    }
+  });
+
+  it('names no component that is itself nullable (a nullable use is an anyOf with null)', () => {
+    for (const [name, schema] of Object.entries(doc.components.schemas as OpenApiDocument)) {
+      expect([schema.type].flat(), name).not.toContain('null');
+    }
+    expect(doc.components.schemas.Job.properties.error).toEqual({
+      anyOf: [{ $ref: '#/components/schemas/JobError' }, { type: 'null' }],
+    });
   });
 
   it('has the shape of OpenAPI 3.1: version, info, operations with responses', () => {
@@ -222,7 +262,7 @@ describe('the OpenAPI document', () => {
   it('leaves answers open to new fields, but lists every field the app writes today', async () => {
     const open = doc.components.schemas.Job;
     expect(open.additionalProperties).toBeUndefined();
-    const closed = buildOpenApi({ version: inProcessVersion, closed: true });
+    const closed = closedAnswers(doc);
     const closedAjv = documentAjv(closed);
     const { token } = (
       await call(app, 'POST', '/v1/auth/register', {
