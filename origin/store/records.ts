@@ -1,3 +1,4 @@
+import type { JobErrorCode } from '../../shared/errors.ts';
 import type { JobEventKind, JobStatus } from '../../shared/job-states.ts';
 
 /**
@@ -41,7 +42,7 @@ export interface JobRecord {
   requestHash: string | null;
   /** Times the job was started (claimed); a graceful stop gives its attempt back. */
   attempts: number;
-  errorCode: string | null;
+  errorCode: JobErrorCode | null;
   errorMessage: string | null;
   outputFile: string | null;
   outputContentType: string | null;

@@ -63,11 +63,7 @@ export const idempotencyKeySchema = z
 
 export const jobErrorSchema = z
   .object({
-    // Typed `string` while the store's column is plain text; the document lists the codes.
-    code: z
-      .string()
-      .meta({ enum: [...jobErrorCodes] })
-      .describe('machine-readable: why the job failed'),
+    code: z.enum(jobErrorCodes).describe('machine-readable: why the job failed'),
     message: z.string(),
   })
   .meta({ id: 'JobError' });

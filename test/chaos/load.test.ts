@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { ErrorBody } from '../../shared/errors.ts';
 import type { Job } from '../../shared/schemas/jobs.ts';
 import { creditsOf, expectApiError } from '../helpers/expectations.ts';
 import { repoRoot } from '../helpers/origin-process.ts';
@@ -71,7 +72,10 @@ describe('a burst of ten times the queue limit', () => {
             answers.held++;
             roundAccepted.push({ token, job: res.body });
             accepted.get(token)?.push(res.body);
-          } else if (res.status === 503 && res.body?.error?.code === 'overloaded') {
+          } else if (
+            res.status === 503 &&
+            (res.body as unknown as ErrorBody)?.error?.code === 'overloaded'
+          ) {
             answers.held++;
             refusals.tried++;
             expectApiError(res, 503, 'overloaded');

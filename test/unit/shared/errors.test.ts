@@ -47,7 +47,9 @@ describe('fromHttpException', () => {
 
 describe('job error codes', () => {
   it('are listed in the JSON Schema of a job error', () => {
-    const schema = z.toJSONSchema(jobErrorSchema);
+    const document = z.toJSONSchema(jobErrorSchema);
+    // Named for the OpenAPI document (`.meta({ id })`): the schema is a definition.
+    const schema = document.$defs?.JobError as { properties?: Record<string, unknown> };
     expect(schema.properties?.code).toMatchObject({ type: 'string', enum: [...jobErrorCodes] });
   });
 });

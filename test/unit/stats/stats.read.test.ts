@@ -7,6 +7,7 @@ import { readStats } from '../../../origin/stats/read-stats.ts';
 import { openDatabase } from '../../../origin/store/sqlite/database.ts';
 import { jobs } from '../../../origin/store/sqlite/schema/index.ts';
 import type { Store } from '../../../origin/store/store.ts';
+import type { JobErrorCode } from '../../../shared/errors.ts';
 import { ApiError } from '../../../shared/errors.ts';
 import type { JobStatus } from '../../../shared/schemas/jobs.ts';
 import { type StatsQuery, statsAnswerSchema } from '../../../shared/schemas/stats.ts';
@@ -27,7 +28,7 @@ interface Row {
   wait?: number;
   /** startedAt → finishedAt (or queued → finishedAt when it never started), ms. */
   run?: number;
-  errorCode?: string;
+  errorCode?: JobErrorCode;
 }
 
 /**

@@ -7,6 +7,7 @@ import {
   text,
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
+import { jobErrorCodes } from '../../../../shared/errors.ts';
 import { type JobEventKind, jobStatuses } from '../../../../shared/job-states.ts';
 import { epochMs, idText } from './columns.ts';
 import { users } from './users.ts';
@@ -32,7 +33,7 @@ export const jobs = pgTable(
     idempotencyKey: text('idempotency_key'),
     requestHash: text('request_hash'),
     attempts: integer('attempts').notNull().default(0),
-    errorCode: text('error_code'),
+    errorCode: text('error_code', { enum: jobErrorCodes }),
     errorMessage: text('error_message'),
     outputFile: text('output_file'),
     outputContentType: text('output_content_type'),

@@ -1,4 +1,5 @@
 import { index, integer, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { jobErrorCodes } from '../../../../shared/errors.ts';
 import { type JobEventKind, jobStatuses } from '../../../../shared/job-states.ts';
 import { users } from './users.ts';
 
@@ -23,7 +24,7 @@ export const jobs = sqliteTable(
     /** SHA-256 of the request (model + input) that first used the idempotency key. */
     requestHash: text('request_hash'),
     attempts: integer('attempts').notNull().default(0),
-    errorCode: text('error_code'),
+    errorCode: text('error_code', { enum: jobErrorCodes }),
     errorMessage: text('error_message'),
     outputFile: text('output_file'),
     outputContentType: text('output_content_type'),
