@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { type EdgeTrust, edgeTrust } from './auth/edge-trust.ts';
 import { loadJwtSecret } from './auth/jwt-secret.ts';
@@ -21,7 +22,8 @@ import { outputFiles } from './outputs/files.ts';
 import { OutputSweeper } from './outputs/retention.ts';
 import type { Services } from './services.ts';
 import { openSqliteStore } from './store/sqlite/index.ts';
-import type { Store } from './store/store.ts';
+import { openPostgresStore } from './store/postgres/index.ts';
+import type { JobEvent, Store } from './store/store.ts';
 import { WebhookDeliverer } from './webhooks/deliverer.ts';
 import { WsHub } from './ws/hub.ts';
 
@@ -31,7 +33,7 @@ const { version } = JSON.parse(
 
 /** The parts a test may supply instead of the real ones. */
 export type ServiceOverrides = Partial<
-  Pick<Services, 'logger' | 'store' | 'pool' | 'models' | 'tokens' | 'outputs' | 'disk' | 'billing'>
+  Pick<Services, 'logger' | 'pool' | 'models' | 'tokens' | 'outputs' | 'disk' | 'billing'>
 >;
 
 /** What runs beside the request handlers, started and stopped with the origin. */
@@ -49,27 +51,35 @@ export interface Built {
   metricsRegistry: Registry;
 }
 
-/** The store the environment names: SQLite in `DATA_DIR`. */
-function openStore(env: Env, logger: Services['logger']): Store {
-  return openSqliteStore(join(env.DATA_DIR, 'overture.sqlite'), {
-    onListenerError: (error, event) =>
-      logger.error({ err: error, jobId: event.jobId, seq: event.seq }, 'job event listener failed'),
-  });
+/**
+ * The store the environment names: PostgreSQL at `DATABASE_URL` (a cluster), else SQLite
+ * in `DATA_DIR` (one origin).
+ */
+export async function openStore(env: Env, logger: Logger): Promise<Store> {
+  const onListenerError = (error: unknown, event?: JobEvent) =>
+    logger.error({ err: error, jobId: event?.jobId, seq: event?.seq }, 'job event listener failed');
+  if (env.DATABASE_URL) {
+    return openPostgresStore(env.DATABASE_URL, { poolSize: env.DB_POOL_SIZE, onListenerError });
+  }
+  return openSqliteStore(join(env.DATA_DIR, 'overture.sqlite'), { onListenerError });
 }
 
 /**
- * Builds every service of an origin from a validated environment, once, in dependency
- * order; `overrides` replace leaf parts (a test's pool that never loads, say). Nothing is
- * started: `startOrigin` listens and starts the background work.
+ * Builds every service of an origin on `store` from a validated environment, once, in
+ * dependency order; `overrides` replace leaf parts (a test's pool that never loads, say).
+ * Nothing is started: `startOrigin` listens and starts the background work.
  *
  * @example
- * const { services, background } = buildServices(env);
+ * const { services, background } = buildServices(env, await openStore(env, logger));
  */
-export function buildServices(env: Env, overrides: ServiceOverrides = {}): Built {
+export function buildServices(
+  env: Env,
+  store: Store,
+  overrides: ServiceOverrides & { logger?: Logger } = {},
+): Built {
   const logger = overrides.logger ?? createLogger(env.LOG_LEVEL);
   const originId = env.ORIGIN_ID ?? `${hostname()}-${process.pid}-${newId('org').slice(-6)}`;
   const models = overrides.models ?? loadModels(env.MODEL_DIR);
-  const store = overrides.store ?? openStore(env, logger);
   const tokens =
     overrides.tokens ??
     createTokenSigner(
@@ -116,6 +126,7 @@ export function buildServices(env: Env, overrides: ServiceOverrides = {}): Built
     },
     logger,
     onSlowConsumer: () => metrics.slowConsumerDropped(),
+    resyncIntervalMs: env.WS_RESYNC_MS,
   });
   const scheduler = new Scheduler({
     store: store.jobs,

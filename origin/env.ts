@@ -27,6 +27,16 @@ export const envSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: int(0, 65535).default(8788),
   DATA_DIR: z.string().min(1).default('./data'),
+  /**
+   * `postgres://…`: origins share this PostgreSQL database (a cluster). Unset: one origin on
+   * an embedded SQLite file in DATA_DIR.
+   */
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'a postgres:// or postgresql:// URL')
+    .optional(),
+  /** Connections each origin's pool holds (the event listener holds one more). */
+  DB_POOL_SIZE: int(1, 200).default(10),
   /** One or more folders of models, separated by the platform's path delimiter (`:`). */
   MODEL_DIR: z.string().min(1).default('./models'),
   POOL_THREADS: int(1, cores).default(cores),
@@ -82,6 +92,8 @@ export const envSchema = z.object({
   WS_MAX_SUBSCRIPTIONS: int(1).default(100),
   /** Bad messages a socket may send before it is closed (1008). */
   WS_ERROR_BUDGET: int(0).default(5),
+  /** How often the hub checks the jobs its sockets follow for events no notification brought. */
+  WS_RESYNC_MS: int(50).default(2_000),
   /** Development only: lets webhooks use http and reach loopback/private addresses. */
   WEBHOOK_ALLOW_INSECURE: flag,
   WEBHOOK_TIMEOUT_MS: int(100).default(10_000),
@@ -129,6 +141,13 @@ const envRules = envSchema.superRefine((env, ctx) => {
       code: 'custom',
       path: ['EDGE_SIGNATURE_CHECK'],
       message: 'must be on in production',
+    });
+  }
+  if (env.DATABASE_URL !== undefined && env.JWT_SECRET === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['JWT_SECRET'],
+      message: 'required with DATABASE_URL: every origin of a cluster must sign with one secret',
     });
   }
   if ((env.STRIPE_SECRET_KEY === undefined) !== (env.STRIPE_WEBHOOK_SECRET === undefined)) {

@@ -1,9 +1,10 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type ServerType, serve } from '@hono/node-server';
-import { type Built, buildServices, type ServiceOverrides } from './build-services.ts';
+import { type Built, buildServices, openStore, type ServiceOverrides } from './build-services.ts';
 import type { Env } from './env.ts';
 import { createApp } from './http/app.ts';
+import { createLogger } from './logger.ts';
 import { metricsPort, serveMetrics } from './metrics/prometheus.ts';
 import { gracefulStop } from './ops/shutdown.ts';
 import type { Services } from './services.ts';
@@ -20,12 +21,14 @@ export interface RunningOrigin {
 
 /**
  * Takes back what a dead process left: temporary output files, and the claims whose lease
- * ended (every claim, when this process is the database's only user).
+ * ended. When this process is the database's only user, every claim and temporary file is a
+ * dead process's; in a cluster, only expired claims and files older than any running write.
  */
-async function recover({ services, background }: Built): Promise<void> {
-  services.outputs.removeTemporary();
-  const everyClaim = services.store.exclusive ? Number.MAX_SAFE_INTEGER : Date.now();
-  await background.leaseSweeper.sweep(everyClaim);
+async function recover({ services, background }: Built, env: Env): Promise<void> {
+  const now = Date.now();
+  const exclusive = services.store.exclusive;
+  services.outputs.removeTemporary(exclusive ? undefined : now - 2 * env.JOB_TIMEOUT_MS);
+  await background.leaseSweeper.sweep(exclusive ? Number.MAX_SAFE_INTEGER : now);
 }
 
 /**
@@ -33,10 +36,11 @@ async function recover({ services, background }: Built): Promise<void> {
  * up behind it (health answers `starting` until it is done), then the scheduler starts.
  */
 export async function startOrigin(env: Env, overrides?: ServiceOverrides): Promise<RunningOrigin> {
-  const built = buildServices(env, overrides);
+  const logger = overrides?.logger ?? createLogger(env.LOG_LEVEL);
+  const built = buildServices(env, await openStore(env, logger), { ...overrides, logger });
   const { services, background, edge } = built;
-  const { logger, pool, scheduler } = services;
-  await recover(built);
+  const { pool, scheduler } = services;
+  await recover(built, env);
   background.leaseSweeper.start();
   // A delivery left pending by a restart goes now.
   background.deliverer.wake();

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GroupSync } from '../lib/group-sync.ts';
@@ -16,8 +16,11 @@ export interface OutputFiles {
   write(jobId: string, extension: string, bytes: Uint8Array): Promise<string>;
   path(file: string): string;
   remove(file: string): Promise<void>;
-  /** Removes temporary files a killed process left behind. */
-  removeTemporary(): void;
+  /**
+   * Removes temporary files a killed process left behind: all of them, or (when other
+   * processes may be writing into the same folder) those last written before `before`.
+   */
+  removeTemporary(before?: number): void;
 }
 
 /** @example const outputs = outputFiles(join(env.DATA_DIR, 'outputs')); */
@@ -38,9 +41,12 @@ export function outputFiles(dir: string): OutputFiles {
     },
     path: (file) => join(dir, file),
     remove: (file) => rm(join(dir, file), { force: true }),
-    removeTemporary() {
+    removeTemporary(before = Number.POSITIVE_INFINITY) {
       for (const name of readdirSync(dir)) {
-        if (name.startsWith(tempPrefix)) rmSync(join(dir, name), { force: true });
+        if (!name.startsWith(tempPrefix)) continue;
+        const path = join(dir, name);
+        const written = statSync(path, { throwIfNoEntry: false })?.mtimeMs;
+        if (written !== undefined && written < before) rmSync(path, { force: true });
       }
     },
   };

@@ -12,7 +12,7 @@ import { Subscriptions } from './subscriptions.ts';
 export type { WsLimits };
 
 export interface HubOptions {
-  store: Pick<JobStore, 'get' | 'eventsSince' | 'queue'>;
+  store: Pick<JobStore, 'get' | 'eventsSince' | 'queue' | 'seqs'>;
   /** The events of every process sharing the store. */
   events: EventFeed;
   authenticate(token: string): Promise<Principal | undefined>;
@@ -24,6 +24,8 @@ export interface HubOptions {
   onSlowConsumer?: () => void;
   /** Queue moves are sent at most this often (coalesced). */
   queueUpdateIntervalMs?: number;
+  /** How often followed jobs are checked for events no notification brought. */
+  resyncIntervalMs: number;
 }
 
 /** What the origin asks of its WebSocket hub. */
@@ -56,6 +58,7 @@ export class WsHub implements Hub, ConnectionContext {
   readonly #connections = new Set<Connection>();
   readonly #byUser = new Map<string, Set<Connection>>();
   readonly #ping: NodeJS.Timeout;
+  readonly #resync: NodeJS.Timeout;
   readonly #unlisten: () => void;
   #queueTimer: NodeJS.Timeout | undefined;
   /** Sockets closed for being slow, since start (a metric). */
@@ -68,6 +71,8 @@ export class WsHub implements Hub, ConnectionContext {
     this.#unlisten = options.events.listen((e) => this.#publish(e));
     this.#ping = setInterval(() => this.#heartbeat(), options.limits.pingIntervalMs);
     this.#ping.unref();
+    this.#resync = setInterval(() => this.#resyncFollowed(), options.resyncIntervalMs);
+    this.#resync.unref();
   }
 
   get connectionCount(): number {
@@ -176,6 +181,7 @@ export class WsHub implements Hub, ConnectionContext {
   /** Closes every socket (1012 on restart, so clients reconnect and resume). */
   close(code: number = closeCodes.restarting, reason = 'server restarting'): void {
     clearInterval(this.#ping);
+    clearInterval(this.#resync);
     clearTimeout(this.#queueTimer);
     this.#unlisten();
     for (const c of this.#connections) c.close(code, reason);
@@ -207,6 +213,15 @@ export class WsHub implements Hub, ConnectionContext {
         (error: unknown) => this.#o.logger.error({ err: error }, 'queue update failed'),
       );
     }, this.#o.queueUpdateIntervalMs ?? defaultQueueUpdateIntervalMs);
+  }
+
+  #resyncFollowed(): void {
+    const jobs = this.subscriptions.followedJobs();
+    if (jobs.length === 0) return;
+    this.#o.store.seqs(jobs).then(
+      (latest) => this.subscriptions.resync(latest),
+      (error: unknown) => this.#o.logger.warn({ err: error }, 'websocket resync failed'),
+    );
   }
 
   #heartbeat(): void {

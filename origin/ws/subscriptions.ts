@@ -60,6 +60,25 @@ export class Subscriptions {
     return this.#byJob.size > 0;
   }
 
+  /** Every job some socket follows. */
+  followedJobs(): string[] {
+    return [...this.#byJob.keys()];
+  }
+
+  /**
+   * The backstop for a live event that never arrived (a hint lost across processes): each
+   * follower of a job whose latest seq is past what it was sent replays the gap from the store.
+   */
+  resync(latest: readonly { id: string; seq: number }[]): void {
+    for (const { id, seq } of latest) {
+      for (const sub of this.#byJob.get(id) ?? []) {
+        if (sub.pending || seq <= sub.lastSeq) continue;
+        sub.pending = [];
+        sub.subscriber.schedule(() => this.#catchUp(sub));
+      }
+    }
+  }
+
   /** The jobs one socket follows. */
   jobsOf(subscriber: Subscriber): string[] {
     return [...(this.#bySubscriber.get(subscriber)?.keys() ?? [])];

@@ -46,8 +46,7 @@ export function inProcessApp(
   });
   const real = openSqliteStore(join(dir, 'overture.sqlite'));
   const store = options.store?.(real) ?? real;
-  const { services, edge } = buildServices(env, {
-    store,
+  const { services, edge } = buildServices(env, store, {
     pool: threadlessPool(options.poolReady ?? false),
     logger: createLogger('silent'),
     tokens: createTokenSigner(new TextEncoder().encode('a-test-secret-of-32-bytes-or-more'), 600),

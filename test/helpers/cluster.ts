@@ -1,0 +1,101 @@
+import { randomUUID } from 'node:crypto';
+import { apiClient } from './api.ts';
+import {
+  makeDataDir,
+  type OriginProcess,
+  removeDataDir,
+  type StartOptions,
+  startOriginProcess,
+} from './origin-process.ts';
+import { type PostgresServer, startPostgres } from './postgres-server.ts';
+
+export interface Cluster {
+  server: PostgresServer;
+  databaseUrl: string;
+  /** The origins, in the order started (`origins[i]` is `ORIGIN_ID` `origin-<i>`). */
+  origins: OriginProcess[];
+  /** The environment every origin of this cluster runs with. */
+  env: Record<string, string>;
+  /** Outputs live here, shared by the origins as a network folder would be. */
+  dataDir: string;
+  api(i: number): ReturnType<typeof apiClient>;
+  /** Starts one more origin on the same database (named `ORIGIN_ID`). */
+  add(id: string, options?: StartOptions): Promise<OriginProcess>;
+  stop(): Promise<void>;
+}
+
+/** Short leases, so that a killed origin's jobs come back within a test's patience. */
+export const testLease = { LEASE_MS: '1500', LEASE_SWEEP_MS: '200' };
+
+/**
+ * A throwaway PostgreSQL server, one database, and `origins` real origin processes on it,
+ * started together (they race to apply the migrations, as a deploy would). `stop()` stops
+ * every process and the server.
+ *
+ * @example
+ * const cluster = await startCluster(2);
+ * onTestFinished(() => cluster.stop());
+ */
+export async function startCluster(
+  origins: number,
+  options: { env?: Record<string, string> } = {},
+): Promise<Cluster> {
+  const server = await startPostgres();
+  const dataDir = makeDataDir();
+  const started: OriginProcess[] = [];
+  try {
+    const databaseUrl = await server.createDatabase('overture');
+    const env = {
+      DATABASE_URL: databaseUrl,
+      JWT_SECRET: `cluster-jwt-secret-${randomUUID()}`,
+      ...testLease,
+      ...options.env,
+    };
+    const add = async (id: string, more: StartOptions = {}) => {
+      const origin = await startOriginProcess({
+        ...more,
+        dataDir,
+        env: { ...env, ORIGIN_ID: id, ...more.env },
+      });
+      started.push(origin);
+      return origin;
+    };
+    await Promise.all(Array.from({ length: origins }, (_, i) => add(`origin-${i}`)));
+    started.sort((a, b) => idOf(a).localeCompare(idOf(b)));
+    return {
+      server,
+      databaseUrl,
+      origins: started,
+      env,
+      dataDir,
+      api: (i) => apiClient(started[i]?.url ?? ''),
+      add,
+      async stop() {
+        await Promise.all(started.map((o) => o.kill('SIGKILL')));
+        await server.stop();
+        removeDataDir(dataDir);
+      },
+    };
+  } catch (error) {
+    await Promise.all(started.map((o) => o.kill('SIGKILL')));
+    await server.stop();
+    removeDataDir(dataDir);
+    throw error;
+  }
+}
+
+/** The `ORIGIN_ID` an origin announced when it started listening. */
+export function idOf(origin: OriginProcess): string {
+  return /"originId":"([^"]+)"/.exec(origin.output())?.[1] ?? '';
+}
+
+/** The ids of the jobs an origin started, from its `job started` log lines. */
+export function jobsStartedBy(origin: OriginProcess): string[] {
+  const ids: string[] = [];
+  for (const line of origin.output().split('\n')) {
+    if (!line.includes('"msg":"job started"')) continue;
+    const id = /"jobId":"([^"]+)"/.exec(line)?.[1];
+    if (id) ids.push(id);
+  }
+  return ids;
+}

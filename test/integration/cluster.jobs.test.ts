@@ -1,0 +1,148 @@
+/**
+ * Several origin processes on one PostgreSQL database: any origin accepts a job, any idle
+ * one runs it, exactly once; a cancel reaches the origin that runs the job wherever it was
+ * sent; a killed origin's jobs run again on a survivor; WebSockets on any origin hear every
+ * event, gapless, and resume on another.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Job } from '../../shared/schemas/jobs.ts';
+import { type Cluster, idOf, jobsStartedBy, startCluster } from '../helpers/cluster.ts';
+import { creditsOf, submitJob } from '../helpers/expectations.ts';
+import type { OriginProcess } from '../helpers/origin-process.ts';
+import { type JobMessage, openSocket, streamProblems } from '../helpers/ws-client.ts';
+
+let cluster: Cluster;
+const grant = 100;
+
+beforeAll(async () => {
+  cluster = await startCluster(3, {
+    env: { POOL_THREADS: '1', FREE_GRANT_CREDITS: String(grant) },
+  });
+}, 120_000);
+afterAll(async () => {
+  await cluster?.stop();
+});
+
+/** The origin whose log says it started `jobId` (last, if it ran more than once). */
+async function runnerOf(jobId: string): Promise<OriginProcess> {
+  for (let i = 0; i < 500; i++) {
+    const found = cluster.origins.filter((o) => jobsStartedBy(o).includes(jobId));
+    if (found.length > 0) return found[found.length - 1] as OriginProcess;
+    await sleep(10);
+  }
+  throw new Error(`no origin started ${jobId}`);
+}
+
+describe('a cluster of three origins on one PostgreSQL', () => {
+  it('runs every job submitted to any origin exactly once, spread over the origins', async () => {
+    const { token } = await cluster.api(0).signUp();
+    const jobs: Job[] = [];
+    for (let i = 0; i < 24; i++) {
+      jobs.push(await submitJob(cluster.api(i % 3), token, 'steps', { steps: 2, stepMs: 20 }));
+    }
+    for (const [i, job] of jobs.entries()) {
+      const ended = await cluster.api((i + 1) % 3).waitForJob(token, job.id);
+      expect(ended.status).toBe('succeeded');
+    }
+    const started = cluster.origins.map(jobsStartedBy);
+    const all = started.flat().filter((id) => jobs.some((j) => j.id === id));
+    expect(all.sort()).toEqual(jobs.map((j) => j.id).sort());
+    // Every origin ran some: the queue is the cluster's, not the one that took the request.
+    for (const [i, ids] of started.entries()) expect(ids.length, `origin ${i}`).toBeGreaterThan(0);
+    expect(await creditsOf(cluster.api(2), token)).toBe(grant - jobs.length);
+  });
+
+  it('a WebSocket on another origin hears every event of a running job, and resumes on a third', async () => {
+    const { token } = await cluster.api(0).signUp();
+    const job = await submitJob(cluster.api(0), token, 'steps', { steps: 30, stepMs: 25 });
+    const runner = await runnerOf(job.id);
+    const [b, c] = cluster.origins.filter((o) => o !== runner) as [OriginProcess, OriginProcess];
+
+    const first = await openSocket(b.url, { token });
+    await first.subscribe(job.id, 0);
+    await first.waitFor((m) => m.type === 'job' && m.seq >= 6, { timeoutMs: 10_000 });
+    first.ws.close();
+    await first.whenClosed();
+    const heard = first.jobEvents(job.id);
+    const last = heard.at(-1)?.seq ?? 0;
+
+    const second = await openSocket(c.url, { token });
+    await second.subscribe(job.id, last);
+    const resumed = await second.untilTerminal(job.id, 15_000);
+    second.ws.close();
+
+    const stream: JobMessage[] = [...heard, ...resumed];
+    expect(streamProblems(stream)).toEqual([]);
+    expect(stream.at(-1)?.event).toBe('succeeded');
+    expect(idOf(runner)).not.toBe(idOf(b));
+  });
+
+  it('a cancel sent to another origin ends the job at once, refunded once, and frees its thread', async () => {
+    const { token } = await cluster.api(0).signUp();
+    const slow = await submitJob(cluster.api(0), token, 'steps', { steps: 400, stepMs: 25 });
+    const runner = await runnerOf(slow.id);
+    const elsewhere = cluster.origins.find((o) => o !== runner) as OriginProcess;
+    const api = cluster.api(cluster.origins.indexOf(elsewhere));
+    await api.waitForJob(token, slow.id, (j) => j.status === 'running' && j.progress > 0);
+
+    const canceled = await api.call<Job>('POST', `/v1/jobs/${slow.id}/cancel`, { token });
+    expect(canceled.status).toBe(200);
+    expect(canceled.body.status).toBe('canceled');
+    expect(await creditsOf(api, token)).toBe(grant);
+    // The runner heard it and stopped its worker (which had ~10 s of steps left): its one
+    // job slot is free again within a moment.
+    const runnerApi = cluster.api(cluster.origins.indexOf(runner));
+    const freedBy = Date.now() + 3_000;
+    for (;;) {
+      const health = await runnerApi.call<{ activeJobs: number }>('GET', '/v1/health');
+      if (health.body.activeJobs === 0) break;
+      expect(Date.now()).toBeLessThan(freedBy);
+      await sleep(50);
+    }
+    const after = await runnerApi.call<Job>('GET', `/v1/jobs/${slow.id}`, { token });
+    expect(after.body).toMatchObject({ status: 'canceled', output: null });
+    const next = [];
+    for (let i = 0; i < 3; i++)
+      next.push(await submitJob(api, token, 'steps', { steps: 1, stepMs: 0 }));
+    for (const j of next) expect((await api.waitForJob(token, j.id)).status).toBe('succeeded');
+    expect(await creditsOf(api, token)).toBe(grant - 3);
+  });
+});
+
+describe('a cluster losing an origin', () => {
+  it("runs a SIGKILLed origin's running job again on a survivor, charged once", async () => {
+    const extra = await cluster.add('origin-victim', { env: { POOL_THREADS: '1' } });
+    const { token } = await cluster.api(0).signUp();
+    // Enough long jobs that the victim surely runs one.
+    const jobs: Job[] = [];
+    for (let i = 0; i < 8; i++) {
+      jobs.push(await submitJob(cluster.api(0), token, 'steps', { steps: 40, stepMs: 25 }));
+    }
+    const victimJob = await (async () => {
+      for (let i = 0; i < 500; i++) {
+        const mine = jobsStartedBy(extra).find((id) => jobs.some((j) => j.id === id));
+        if (mine) return mine;
+        await sleep(10);
+      }
+      throw new Error('the victim started no job');
+    })();
+    const killedAt = Date.now();
+    await extra.kill('SIGKILL');
+
+    const api = cluster.api(0);
+    const again = await api.waitForJob(
+      token,
+      victimJob,
+      (j) => j.status === 'running' && j.startedAt !== null && Date.parse(j.startedAt) > killedAt,
+      15_000,
+    );
+    expect(again.status).toBe('running');
+    for (const job of jobs)
+      expect((await api.waitForJob(token, job.id, undefined, 30_000)).status).toBe('succeeded');
+    expect(await creditsOf(api, token)).toBe(grant - jobs.length);
+    const survivors = cluster.origins.filter((o) => o !== extra);
+    expect(survivors.some((o) => jobsStartedBy(o).includes(victimJob))).toBe(true);
+    cluster.origins.splice(cluster.origins.indexOf(extra), 1);
+  });
+});
