@@ -161,6 +161,7 @@ export function buildServices(
     concurrency: env.WEBHOOK_CONCURRENCY,
     // An attempt may take its whole timeout; another origin retries it only after that.
     claimMs: Math.max(env.LEASE_MS, 2 * env.WEBHOOK_TIMEOUT_MS),
+    pollMs: env.WEBHOOK_POLL_MS,
     onAttempt: (result) => metrics.webhookAttempt(result),
   });
   // Deliveries are written with the events this process commits: it sends them.

@@ -100,6 +100,8 @@ export const envSchema = z.object({
   WEBHOOK_MAX_ATTEMPTS: int(1, 50).default(8),
   WEBHOOK_RETRY_BASE_MS: int(10).default(5_000),
   WEBHOOK_CONCURRENCY: int(1, 64).default(4),
+  /** How often each origin looks for due deliveries it was not told of (another origin's). */
+  WEBHOOK_POLL_MS: int(50).default(2_000),
   /** Prometheus metrics listen here, apart from the API (never forwarded by the edge). */
   METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   METRICS_PORT: int(0, 65535).default(9464),

@@ -42,8 +42,8 @@ export async function startOrigin(env: Env, overrides?: ServiceOverrides): Promi
   const { pool, scheduler } = services;
   await recover(built, env);
   background.leaseSweeper.start();
-  // A delivery left pending by a restart goes now.
-  background.deliverer.wake();
+  // A delivery left pending by a restart goes now; another origin's are looked for later.
+  background.deliverer.start();
   background.outputSweeper.start();
 
   if (!edge) logger.warn('EDGE_SIGNATURE_CHECK=off: the origin accepts unsigned requests');

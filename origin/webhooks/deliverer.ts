@@ -27,6 +27,11 @@ export interface DelivererOptions {
    * an attempt a dead process began is retried after it.
    */
   claimMs: number;
+  /**
+   * Due deliveries are looked for at least this often: another origin's (one that died
+   * mid-attempt, say) are not announced to this one.
+   */
+  pollMs: number;
   /** Hears the result of each attempt (a metric). */
   onAttempt?: (result: AttemptOutcome['result']) => void;
 }
@@ -79,6 +84,7 @@ function post(
 export class WebhookDeliverer {
   readonly #o: DelivererOptions;
   #timer: NodeJS.Timeout | undefined;
+  #poll: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #again = false;
   #stopped = false;
@@ -109,8 +115,16 @@ export class WebhookDeliverer {
       });
   }
 
+  /** Sends what is due now, then looks again every `pollMs` until stopped. */
+  start(): void {
+    this.#poll ??= setInterval(() => this.wake(), this.#o.pollMs);
+    this.#poll.unref();
+    this.wake();
+  }
+
   async stop(): Promise<void> {
     this.#stopped = true;
+    clearInterval(this.#poll);
     if (this.#timer) clearTimeout(this.#timer);
     await this.#running;
   }
