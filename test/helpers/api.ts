@@ -1,14 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Job } from '../../shared/schemas/jobs.ts';
+import { type ApiAnswer, readAnswer } from './http.ts';
 
-export interface ApiAnswer<T = unknown> {
-  status: number;
-  headers: Headers;
-  body: T;
-  /** The raw body, for answers that are not JSON. */
-  bytes: Uint8Array;
-}
+// The answer type lives with the reader; callers of the client import it from here.
+export type { ApiAnswer } from './http.ts';
 
 export interface RequestOptions {
   token?: string;
@@ -44,13 +40,7 @@ export function apiClient(base: string) {
       body = JSON.stringify(options.body);
       headers['content-type'] ??= 'application/json';
     }
-    const res = await fetch(`${base}${path}`, { method, headers, body });
-    const bytes = new Uint8Array(await res.arrayBuffer());
-    let parsed: unknown;
-    if ((res.headers.get('content-type') ?? '').includes('json') && bytes.length > 0) {
-      parsed = JSON.parse(new TextDecoder().decode(bytes));
-    }
-    return { status: res.status, headers: res.headers, body: parsed as T, bytes };
+    return readAnswer<T>(await fetch(`${base}${path}`, { method, headers, body }));
   }
 
   /** Registers a fresh user and answers its id, email and token. */

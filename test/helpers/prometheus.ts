@@ -1,3 +1,5 @@
+import { readAnswer } from './http.ts';
+
 export interface Sample {
   name: string;
   labels: Record<string, string>;
@@ -43,12 +45,11 @@ export function parsePrometheus(text: string): Sample[] {
  * expect(after.value('overture_jobs_created_total') - before.value('overture_jobs_created_total')).toBe(1);
  */
 export async function scrape(url: string): Promise<Scrape> {
-  const res = await fetch(url);
-  const text = await res.text();
-  const samples = res.status === 200 ? parsePrometheus(text) : [];
+  const { status, headers, text } = await readAnswer(await fetch(url));
+  const samples = status === 200 ? parsePrometheus(text) : [];
   return {
-    status: res.status,
-    contentType: res.headers.get('content-type') ?? '',
+    status,
+    contentType: headers.get('content-type') ?? '',
     text,
     samples,
     value: (name, labels = {}) =>

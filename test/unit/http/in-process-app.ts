@@ -8,7 +8,7 @@ import type { InferencePool } from '../../../origin/inference/pool.ts';
 import { createLogger } from '../../../origin/logger.ts';
 import { openSqliteStore } from '../../../origin/store/sqlite/index.ts';
 import type { Store } from '../../../origin/store/store.ts';
-import type { ApiAnswer } from '../../helpers/api.ts';
+import { type ApiAnswer, readAnswer } from '../../helpers/http.ts';
 import { fixtureModels } from '../support.ts';
 
 export const inProcessVersion = '9.9.9-test';
@@ -79,13 +79,5 @@ export async function call<T = unknown>(
     headers,
     ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
   });
-  const bytes = new Uint8Array(await res.arrayBuffer());
-  const text = new TextDecoder().decode(bytes);
-  const isJson = (res.headers.get('content-type') ?? '').includes('json') && bytes.length > 0;
-  return {
-    status: res.status,
-    headers: res.headers,
-    body: (isJson ? JSON.parse(text) : undefined) as T,
-    bytes,
-  };
+  return readAnswer<T>(res);
 }
