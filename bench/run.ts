@@ -7,7 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from '../test/helpers/origin-process.ts';
+import { repoRoot } from '../test/helpers/paths.ts';
 import { coldStart } from './parts/cold-start.ts';
 import { edgeAddedLatency } from './parts/edge.ts';
 import { inferenceVsEndToEnd } from './parts/inference.ts';

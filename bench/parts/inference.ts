@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { loadModels } from '../../origin/inference/models/registry.ts';
 import { createInferencePool } from '../../origin/inference/pool.ts';
-import { removeDataDir, repoRoot, startOriginProcess } from '../../test/helpers/origin-process.ts';
+import { removeDataDir, startOriginProcess } from '../../test/helpers/origin-process.ts';
+import { repoRoot } from '../../test/helpers/paths.ts';
 import { closedLoop, openClients } from '../lib/job-clients.ts';
 import { interleave, percentile, round } from '../lib/stats.ts';
 

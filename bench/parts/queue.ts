@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '../../test/helpers/edge-process.ts';
-import { removeDataDir, repoRoot, startOriginProcess } from '../../test/helpers/origin-process.ts';
+import { removeDataDir, startOriginProcess } from '../../test/helpers/origin-process.ts';
+import { repoRoot } from '../../test/helpers/paths.ts';
 import { closedLoop, openClients } from '../lib/job-clients.ts';
 import { interleave, round } from '../lib/stats.ts';
 

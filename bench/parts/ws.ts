@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { repoRoot } from '../../test/helpers/origin-process.ts';
+import { repoRoot } from '../../test/helpers/paths.ts';
 
 interface CapacityRow {
   sockets: number;

@@ -7,7 +7,6 @@
  * terminal, every success readable, every ledger exact: one debit per job, a refund for
  * each job that did not succeed, each Stripe session credited once.
  */
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { type Job, terminalStatuses } from '../../shared/schemas/jobs.ts';
@@ -16,9 +15,9 @@ import {
   makeDataDir,
   type OriginProcess,
   removeDataDir,
-  repoRoot,
   startOriginProcess,
 } from '../helpers/origin-process.ts';
+import { fixtureModels } from '../helpers/paths.ts';
 import {
   checkoutSession,
   type StripeDouble,
@@ -327,7 +326,7 @@ describe('an origin killed at random points while jobs run and Stripe events arr
     const started = Date.now();
     const o = new Restarting({
       ...stripeModeEnv(double),
-      MODEL_DIR: join(repoRoot, 'test/fixtures/models'),
+      MODEL_DIR: fixtureModels,
       POOL_THREADS: '2',
       // Six kills must not use up a job's attempts.
       MAX_ATTEMPTS: '10',
@@ -441,7 +440,7 @@ describe('an origin killed at random points while jobs run and Stripe events arr
     const started = Date.now();
     const grant = 30;
     const o = new Restarting({
-      MODEL_DIR: join(repoRoot, 'test/fixtures/models'),
+      MODEL_DIR: fixtureModels,
       POOL_THREADS: '2',
       MAX_ATTEMPTS: '10',
       SHUTDOWN_GRACE_MS: '300',

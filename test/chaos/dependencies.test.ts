@@ -6,7 +6,6 @@
  * 503 `disk_full`. Every one of them a JSON error, never a hang or an HTML page.
  */
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -14,7 +13,8 @@ import type { Job } from '../../shared/schemas/jobs.ts';
 import type { ApiAnswer } from '../helpers/api.ts';
 import { sharedEdgePair } from '../helpers/edge-pair.ts';
 import { creditsOf, expectApiError, submitJob } from '../helpers/expectations.ts';
-import { repoRoot, startOriginProcess } from '../helpers/origin-process.ts';
+import { startOriginProcess } from '../helpers/origin-process.ts';
+import { fixtureModels } from '../helpers/paths.ts';
 import { wsUrl } from '../helpers/ws-client.ts';
 import { type Figure, recordFigures } from './figures.ts';
 
@@ -22,7 +22,7 @@ const originTimeoutMs = 1_500;
 const grant = 20;
 const originEnv = {
   // The fixtures only: no ONNX model to load, so a restart is quick.
-  MODEL_DIR: join(repoRoot, 'test/fixtures/models'),
+  MODEL_DIR: fixtureModels,
   FREE_GRANT_CREDITS: String(grant),
 };
 const pair = sharedEdgePair({

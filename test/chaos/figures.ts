@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot } from '../helpers/origin-process.ts';
+import { repoRoot } from '../helpers/paths.ts';
 
 /** Where each chaos suite leaves its figures; the table is printed after the run. */
 export const figuresDir = join(repoRoot, 'test-results', 'chaos');

@@ -5,12 +5,11 @@
  * a refused request, and the origin's memory must stay bounded.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ErrorBody } from '../../shared/errors.ts';
 import type { Job } from '../../shared/schemas/jobs.ts';
 import { creditsOf, expectApiError } from '../helpers/expectations.ts';
-import { repoRoot } from '../helpers/origin-process.ts';
+import { fixtureModels } from '../helpers/paths.ts';
 import { sharedOrigin } from '../helpers/shared-origin.ts';
 import { recordFigures } from './figures.ts';
 import { seededRandom } from './seeded.ts';
@@ -29,7 +28,7 @@ const shared = sharedOrigin({
     QUEUE_LIMIT: String(queueLimit),
     POOL_THREADS: '2',
     FREE_GRANT_CREDITS: String(grant),
-    MODEL_DIR: join(repoRoot, 'test/fixtures/models'),
+    MODEL_DIR: fixtureModels,
   },
 });
 

@@ -4,11 +4,10 @@
  * reverses), among forged ones (tampered body, stale timestamp, another secret, no header).
  * Every user must end with exactly the credits of the sessions paid and not reversed.
  */
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sharedEdgePair } from '../helpers/edge-pair.ts';
 import { creditsOf, expectApiError } from '../helpers/expectations.ts';
-import { repoRoot } from '../helpers/origin-process.ts';
+import { fixtureModels } from '../helpers/paths.ts';
 import {
   charge,
   checkoutSession,
@@ -37,7 +36,7 @@ const stripe = stripeDoubleForFile();
 const pair = sharedEdgePair({
   originEnv: () => ({
     ...stripeModeEnv(stripe.double()),
-    MODEL_DIR: join(repoRoot, 'test/fixtures/models'),
+    MODEL_DIR: fixtureModels,
   }),
   // Ten sign-ups from one address: the auth budget would refuse the last ones.
   edgeVars: { STRIPE_WEBHOOK_SECRET: testWebhookSecret, RATE_LIMIT_AUTH: '1000/60' },

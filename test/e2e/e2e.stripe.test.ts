@@ -4,11 +4,10 @@
  * call goes to a local double). Stripe retries, so the same event arrives several times.
  */
 
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sharedEdgePair } from '../helpers/edge-pair.ts';
 import { creditsOf, expectApiError } from '../helpers/expectations.ts';
-import { repoRoot } from '../helpers/origin-process.ts';
+import { fixtureModels } from '../helpers/paths.ts';
 import {
   checkoutSession,
   signStripe,
@@ -27,7 +26,7 @@ const stripe = stripeDoubleForFile();
 const pair = sharedEdgePair({
   originEnv: () => ({
     ...stripeModeEnv(stripe.double()),
-    MODEL_DIR: join(repoRoot, 'test/fixtures/models'),
+    MODEL_DIR: fixtureModels,
   }),
   edgeVars: { STRIPE_WEBHOOK_SECRET: testWebhookSecret },
 });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, onTestFailed, onTestFinished } from 'vitest';
 import { uniqueEmail } from './api.ts';
-import { repoRoot } from './origin-process.ts';
+import { repoRoot } from './paths.ts';
 
 /** Where failure screenshots go (git-ignored). */
 export const resultsDir = join(repoRoot, 'test-results');

@@ -8,10 +8,10 @@ import { type EdgeProcess, startEdgeProcess } from './edge-process.ts';
 import {
   type OriginProcess,
   removeDataDir,
-  repoRoot,
   type StartOptions,
   startOriginProcess,
 } from './origin-process.ts';
+import { repoRoot } from './paths.ts';
 
 export interface EdgePair {
   origin: OriginProcess;

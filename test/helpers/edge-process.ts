@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { repoRoot } from './origin-process.ts';
+import { repoRoot } from './paths.ts';
 
 export interface EdgeProcess {
   url: string;

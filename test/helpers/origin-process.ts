@@ -5,12 +5,10 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { signEdgeRequest } from '../../shared/edge-signature.ts';
+import { fixtureModels, repoRoot } from './paths.ts';
 
-export const repoRoot = join(import.meta.dirname, '..', '..');
 /** The shipped models plus the test fixtures (`steps`). */
-export const testModelDir = [join(repoRoot, 'models'), join(repoRoot, 'test/fixtures/models')].join(
-  delimiter,
-);
+export const testModelDir = [join(repoRoot, 'models'), fixtureModels].join(delimiter);
 
 export interface OriginProcess {
   url: string;

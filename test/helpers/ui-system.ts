@@ -6,12 +6,8 @@ import { afterAll, beforeAll } from 'vitest';
 import type { Job } from '../../shared/schemas/jobs.ts';
 import { apiClient } from './api.ts';
 import { type EdgeProcess, freePort, startEdgeProcess } from './edge-process.ts';
-import {
-  type OriginProcess,
-  removeDataDir,
-  repoRoot,
-  startOriginProcess,
-} from './origin-process.ts';
+import { type OriginProcess, removeDataDir, startOriginProcess } from './origin-process.ts';
+import { repoRoot } from './paths.ts';
 
 /** The whole system as `npm start` runs it: the edge in workerd before a signature-checking origin. */
 export interface UiSystem {

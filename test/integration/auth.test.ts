@@ -9,10 +9,10 @@ import { expectApiError } from '../helpers/expectations.ts';
 import {
   makeDataDir,
   removeDataDir,
-  repoRoot,
   startOriginProcess,
   testModelDir,
 } from '../helpers/origin-process.ts';
+import { repoRoot } from '../helpers/paths.ts';
 import { sharedOrigin } from '../helpers/shared-origin.ts';
 
 const jwtSecret = 'integration-test-secret-that-is-long-enough';

@@ -12,12 +12,12 @@ import {
   makeDataDir,
   type OriginProcess,
   removeDataDir,
-  repoRoot,
   startOriginProcess,
 } from '../helpers/origin-process.ts';
+import { fixtureModels, repoRoot } from '../helpers/paths.ts';
 
 const run = promisify(execFile);
-const env = { FREE_GRANT_CREDITS: '1000', MODEL_DIR: join(repoRoot, 'test/fixtures/models') };
+const env = { FREE_GRANT_CREDITS: '1000', MODEL_DIR: fixtureModels };
 const quick = { steps: 1, stepMs: 0 };
 
 /** Runs `node scripts/backup.ts <file>` (what `npm run backup -- <file>` runs) on `dataDir`. */

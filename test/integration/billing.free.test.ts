@@ -3,7 +3,6 @@
  * `mode: "free"` answers, checkout refused, and the ledger through jobs: the last credit
  * raced by concurrent requests, refunds of failed and canceled jobs, idempotent replays.
  */
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Job } from '../../shared/schemas/jobs.ts';
 import { apiClient } from '../helpers/api.ts';
@@ -11,14 +10,13 @@ import { creditsOf, expectApiError, submitJob } from '../helpers/expectations.ts
 import {
   type OriginProcess,
   removeDataDir,
-  repoRoot,
   startOriginProcess,
 } from '../helpers/origin-process.ts';
+import { fixtureModels } from '../helpers/paths.ts';
 import { checkoutSession, signStripe, stripeEvent } from '../helpers/stripe.ts';
 
 /** A grant no default could produce by chance. */
 const grant = 37;
-const fixtureModels = join(repoRoot, 'test/fixtures/models');
 
 let origin: OriginProcess;
 let api: ReturnType<typeof apiClient>;

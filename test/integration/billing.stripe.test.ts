@@ -13,9 +13,9 @@ import {
   makeDataDir,
   type OriginProcess,
   removeDataDir,
-  repoRoot,
   startOriginProcess,
 } from '../helpers/origin-process.ts';
+import { fixtureModels } from '../helpers/paths.ts';
 import {
   charge,
   checkoutSession,
@@ -57,7 +57,7 @@ beforeAll(async () => {
       PUBLIC_URL: `${publicUrl}/`,
       BILLING_PACKS_FILE: packsFile,
       // The `steps` fixture only: no ONNX model to load.
-      MODEL_DIR: join(repoRoot, 'test/fixtures/models'),
+      MODEL_DIR: fixtureModels,
       POOL_THREADS: '1',
     },
   });

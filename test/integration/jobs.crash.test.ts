@@ -9,10 +9,10 @@ import {
   makeDataDir,
   type OriginProcess,
   removeDataDir,
-  repoRoot,
   type StartOptions,
   startOriginProcess,
 } from '../helpers/origin-process.ts';
+import { fixtureModels } from '../helpers/paths.ts';
 
 const isRunning = (j: Job) => j.status === 'running';
 
@@ -38,7 +38,7 @@ function tempDataDir(): string {
 function slowWarmupModels(warmupMs: number): string {
   const root = tempDataDir();
   const dir = join(root, 'steps');
-  cpSync(join(repoRoot, 'test/fixtures/models/steps'), dir, { recursive: true });
+  cpSync(join(fixtureModels, 'steps'), dir, { recursive: true });
   const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
   manifest.warmup = { steps: 1, stepMs: warmupMs };
   writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));

@@ -5,18 +5,16 @@
  */
 import { statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient } from '../helpers/api.ts';
 import { creditsOf, expectApiError, submitJob } from '../helpers/expectations.ts';
 import {
   type OriginProcess,
   removeDataDir,
-  repoRoot,
   startOriginProcess,
 } from '../helpers/origin-process.ts';
+import { fixtureModels } from '../helpers/paths.ts';
 
-const models = join(repoRoot, 'test/fixtures/models');
 const quick = { steps: 1, stepMs: 0 };
 type Shared = { origin: OriginProcess; api: ReturnType<typeof apiClient> };
 
@@ -26,7 +24,7 @@ const roomy = {} as Shared;
 
 beforeAll(async () => {
   const fs = statfsSync(tmpdir());
-  const base = { MODEL_DIR: models, POOL_THREADS: '1' };
+  const base = { MODEL_DIR: fixtureModels, POOL_THREADS: '1' };
   const [a, b] = await Promise.all([
     // Always "full": no file system has 100% free.
     startOriginProcess({ env: { ...base, DISK_MIN_FREE_PERCENT: '100' } }),

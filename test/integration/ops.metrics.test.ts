@@ -6,19 +6,18 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { Job } from '../../shared/schemas/jobs.ts';
 import { submitJob } from '../helpers/expectations.ts';
-import { repoRoot } from '../helpers/origin-process.ts';
+import { fixtureModels } from '../helpers/paths.ts';
 import { type Scrape, scrape } from '../helpers/prometheus.ts';
 import { sharedOrigin } from '../helpers/shared-origin.ts';
 import { openSocket } from '../helpers/ws-client.ts';
 
 const shared = sharedOrigin({
   env: {
-    MODEL_DIR: join(repoRoot, 'test/fixtures/models'),
+    MODEL_DIR: fixtureModels,
     // One thread: a long job holds it and the next ones wait in the queue.
     POOL_THREADS: '1',
     WEBHOOK_ALLOW_INSECURE: 'true',

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect, it, onTestFinished } from 'vitest';
 import { signEdgeRequest } from '../../shared/edge-signature.ts';
-import { repoRoot } from '../helpers/origin-process.ts';
+import { repoRoot } from '../helpers/paths.ts';
 
 const edgeSecret = `edge-production-${randomUUID()}`;
 const jwtSecret = `jwt-production-${randomUUID()}`;

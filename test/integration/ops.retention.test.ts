@@ -10,12 +10,12 @@ import { describe, expect, it } from 'vitest';
 import type { Job } from '../../shared/schemas/jobs.ts';
 import { creditsOf, expectApiError, submitJob } from '../helpers/expectations.ts';
 import { logLines } from '../helpers/logs.ts';
-import { repoRoot } from '../helpers/origin-process.ts';
+import { fixtureModels } from '../helpers/paths.ts';
 import { sharedOrigin } from '../helpers/shared-origin.ts';
 
 const shared = sharedOrigin({
   env: {
-    MODEL_DIR: join(repoRoot, 'test/fixtures/models'),
+    MODEL_DIR: fixtureModels,
     POOL_THREADS: '1',
     // Long enough to download the file right after the job ends, short enough to wait out.
     OUTPUT_TTL: '2s',

@@ -3,7 +3,6 @@
  * SIGINT (Ctrl-C) drain the origin, then a restart on the same data directory finishes
  * every job with the money right.
  */
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { Job } from '../../shared/schemas/jobs.ts';
@@ -14,9 +13,9 @@ import {
   makeDataDir,
   type OriginProcess,
   removeDataDir,
-  repoRoot,
   startOriginProcess,
 } from '../helpers/origin-process.ts';
+import { fixtureModels } from '../helpers/paths.ts';
 import { type JobMessage, openSocket } from '../helpers/ws-client.ts';
 
 const graceMs = 5_000;
@@ -26,7 +25,7 @@ const env = {
   // make the restart fail it as `interrupted`.
   MAX_ATTEMPTS: '1',
   POOL_THREADS: '2',
-  MODEL_DIR: join(repoRoot, 'test/fixtures/models'),
+  MODEL_DIR: fixtureModels,
 };
 /** Ends well inside the grace period. */
 const shortInput = { steps: 20, stepMs: 100 };

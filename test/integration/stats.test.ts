@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { OvertureClient } from '../../shared/client.ts';
 import type { Job } from '../../shared/schemas/jobs.ts';
@@ -9,7 +8,7 @@ import {
 } from '../../shared/schemas/stats.ts';
 import { uniqueEmail } from '../helpers/api.ts';
 import { expectApiError, submitJob } from '../helpers/expectations.ts';
-import { repoRoot } from '../helpers/origin-process.ts';
+import { fixtureModels } from '../helpers/paths.ts';
 import { sharedOrigin } from '../helpers/shared-origin.ts';
 
 const adminEmail = uniqueEmail();
@@ -17,7 +16,7 @@ const adminEmail = uniqueEmail();
 const shared = sharedOrigin({
   env: {
     ADMIN_EMAILS: `ops@example.test, ${adminEmail}`,
-    MODEL_DIR: join(repoRoot, 'test/fixtures/models'),
+    MODEL_DIR: fixtureModels,
   },
 });
 

@@ -8,8 +8,9 @@ import type { JobRecord, UserRecord } from '../../origin/store/records.ts';
 import { openSqliteStore } from '../../origin/store/sqlite/index.ts';
 import type { Claim, JobEnding, JobOutputRecord, NewJob, Store } from '../../origin/store/store.ts';
 import type { Job } from '../../shared/schemas/jobs.ts';
+import { repoRoot } from '../helpers/paths.ts';
 
-export const repoRoot = join(import.meta.dirname, '..', '..');
+export { repoRoot };
 export const shippedModels = join(repoRoot, 'models');
 export const fixtureModels = join(repoRoot, 'test/fixtures/models');
 
