@@ -5,22 +5,34 @@
  * handler's: its 404 is not JSON, and is accepted as such (and only there).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import WebSocket from 'ws';
-import { sharedEdgePair } from '../helpers/edge-pair.ts';
-import { type EdgeProcess, startEdgeProcess } from '../helpers/edge-process.ts';
+import { startEdgeProcess, stopEdgeProcess } from '../helpers/edge-process.ts';
+import { test } from '../helpers/fixtures.ts';
+import { readAnswer } from '../helpers/http.ts';
 import { openSocket, TestSocket, wsUrl } from '../helpers/ws-client.ts';
 import { type Figure, recordFigures } from './figures.ts';
 
 const bodyLimit = 64 * 1024;
-const pair = sharedEdgePair({
-  edgeVars: {
-    RATE_LIMIT_JOBS: '100000/60',
-    RATE_LIMIT_AUTH: '100000/60',
-    RATE_LIMIT_DEFAULT: '100000/60',
-    BODY_LIMIT_BYTES: String(bodyLimit),
+/** The same origin behind a second edge, with the shipped rate limits. */
+const it = test.extend('defaultEdge', { scope: 'file' }, async ({ pair }, { onCleanup }) => {
+  const edge = await startEdgeProcess({
+    ORIGIN_URL: pair.origin.url,
+    EDGE_SIGNING_SECRET: pair.secret,
+  });
+  onCleanup(() => stopEdgeProcess(edge));
+  return edge;
+});
+it.override({
+  pairOptions: {
+    edgeVars: {
+      RATE_LIMIT_JOBS: '100000/60',
+      RATE_LIMIT_AUTH: '100000/60',
+      RATE_LIMIT_DEFAULT: '100000/60',
+      BODY_LIMIT_BYTES: String(bodyLimit),
+    },
+    originEnv: { FREE_GRANT_CREDITS: '1000' },
   },
-  originEnv: { FREE_GRANT_CREDITS: '1000' },
 });
 
 /** One malformed request and the kind it counts under. */
@@ -550,22 +562,12 @@ function count(kind: string, held: boolean) {
 
 let token: string;
 let fives = 0;
-let defaultEdge: EdgeProcess;
-
-beforeAll(async () => {
+it.beforeAll(async ({ pair }) => {
   ({ token } = await pair.api.signUp());
-  // The same origin behind a second edge with the shipped rate limits.
-  defaultEdge = await startEdgeProcess({
-    ORIGIN_URL: pair.origin.url,
-    EDGE_SIGNING_SECRET: pair.secret,
-  });
-});
-afterAll(async () => {
-  await defaultEdge?.kill();
 });
 
 describe('a corpus of malformed requests through the edge', () => {
-  it('answers every one with a 4xx JSON error, never a 5xx', async () => {
+  it('answers every one with a 4xx JSON error, never a 5xx', async ({ pair }) => {
     const cases = corpus();
     expect(cases.length).toBeGreaterThanOrEqual(200);
     const failures: string[] = [];
@@ -592,7 +594,9 @@ describe('a corpus of malformed requests through the edge', () => {
     expect(fives).toBe(0);
   });
 
-  it('with the default limits, bad input still spends the budget, then gets 429 rate_limited', async () => {
+  it('with the default limits, bad input still spends the budget, then gets 429 rate_limited', async ({
+    defaultEdge,
+  }) => {
     const results: number[] = [];
     let held = 0;
     // The shipped auth budget is 10/60 per client IP.
@@ -654,7 +658,7 @@ describe('WebSocket abuse through the edge', () => {
     },
   ];
 
-  it('answers an error or closes the socket, for each kind of garbage', async () => {
+  it('answers an error or closes the socket, for each kind of garbage', async ({ pair }) => {
     const failures: string[] = [];
     for (const c of cases) {
       const socket = await openSocket(pair.edge.url, { token });
@@ -693,7 +697,10 @@ describe('WebSocket abuse through the edge', () => {
 });
 
 describe('after all that', () => {
-  it('both processes are alive and healthy, and nothing answered 5xx', async () => {
+  it('both processes are alive and healthy, and nothing answered 5xx', async ({
+    pair,
+    defaultEdge,
+  }) => {
     await sleep(200);
     const alive = pair.origin.child.exitCode === null && pair.edge.child.exitCode === null;
     const health = await pair.api.call('GET', '/v1/health');
@@ -703,13 +710,14 @@ describe('after all that', () => {
     expect(defaultEdge.child.exitCode).toBeNull();
     // What the edge does with a non-/v1 path: GET/HEAD go to the static assets handler,
     // whose 404 has an empty or HTML body; other methods get the JSON error.
-    const asset = await fetch(`${pair.edge.url}/no-such-file.js`);
+    const asset = await readAnswer(await fetch(`${pair.edge.url}/no-such-file.js`));
     const assetType = `content-type: ${asset.headers.get('content-type') ?? 'none'}`;
-    await asset.arrayBuffer();
     expect(asset.status).toBe(404);
-    const posted = await fetch(`${pair.edge.url}/no-such-file.js`, { method: 'POST' });
+    const posted = await readAnswer(
+      await fetch(`${pair.edge.url}/no-such-file.js`, { method: 'POST' }),
+    );
     expect(posted.status).toBe(404);
-    expect(((await posted.json()) as { error: { code: string } }).error.code).toBe('not_found');
+    expect(posted.body.error.code).toBe('not_found');
     expect(pair.origin.output()).not.toContain('unhandled error');
     expect(pair.edge.output()).not.toContain('unhandled edge error');
     const rows = [...figures.values()];

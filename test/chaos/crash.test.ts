@@ -8,28 +8,16 @@
  * each job that did not succeed, each Stripe session credited once.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect } from 'vitest';
 import { type Job, terminalStatuses } from '../../shared/schemas/jobs.ts';
-import { type ApiAnswer, apiClient } from '../helpers/api.ts';
-import {
-  makeDataDir,
-  type OriginProcess,
-  removeDataDir,
-  startOriginProcess,
-} from '../helpers/origin-process.ts';
+import { type Api, type ApiAnswer, apiClient } from '../helpers/api.ts';
+import { it, type OriginLauncher } from '../helpers/fixtures.ts';
+import type { OriginProcess } from '../helpers/origin-process.ts';
 import { fixtureModels } from '../helpers/paths.ts';
-import {
-  checkoutSession,
-  type StripeDouble,
-  signStripe,
-  startStripeDouble,
-  stripeEvent,
-  stripeModeEnv,
-} from '../helpers/stripe.ts';
+import { checkoutSession, signStripe, stripeEvent, stripeModeEnv } from '../helpers/stripe.ts';
 import { type Figure, recordFigures } from './figures.ts';
 import { type Random, seededRandom } from './seeded.ts';
 
-type Api = ReturnType<typeof apiClient>;
 interface User {
   id: string;
   token: string;
@@ -54,22 +42,24 @@ const packs = [
   { id: 'studio', credits: 250, amount: 2000 },
 ] as const;
 
-/** An origin restarted on one data directory; `api` always talks to the live one. */
+/**
+ * An origin restarted on one data directory; `api` always talks to the live one. Its
+ * origins are the test's: SIGKILLed, and the directory removed, when the test ends.
+ */
 class Restarting {
   origin!: OriginProcess;
   api!: Api;
   readonly kills: string[] = [];
-  readonly dataDir = makeDataDir();
+  readonly origins: OriginLauncher;
+  readonly dataDir: string;
   readonly env: Record<string, string>;
-  constructor(env: Record<string, string>) {
+  constructor(origins: OriginLauncher, env: Record<string, string>) {
+    this.origins = origins;
+    this.dataDir = origins.dataDir();
     this.env = env;
-    onTestFinished(async () => {
-      await this.origin?.kill('SIGKILL');
-      removeDataDir(this.dataDir);
-    });
   }
   async start() {
-    this.origin = await startOriginProcess({ dataDir: this.dataDir, env: this.env });
+    this.origin = await this.origins.start({ dataDir: this.dataDir, env: this.env });
     this.api = apiClient(this.origin.url);
   }
   /** Signals the origin, waits for it to exit, and starts it again on the same data. */
@@ -219,7 +209,7 @@ async function verify(
         succeededCost += job.cost;
         count.readable++;
         const out = await o.api.call('GET', `/v1/jobs/${job.id}/output`, { token: user.token });
-        const text = new TextDecoder().decode(out.bytes);
+        const text = out.text;
         if (out.status === 200 && text === `done ${job.input.steps} steps\n`) held.readable++;
         else problems.push(`output of ${job.id}: ${out.status} ${JSON.stringify(text)}`);
       }
@@ -311,21 +301,19 @@ async function cancelQueued(api: Api, users: User[], n: number): Promise<Job[]> 
   return canceled;
 }
 
-let double: StripeDouble;
-beforeAll(async () => {
-  double = await startStripeDouble();
-});
-afterAll(async () => {
-  await double?.close();
+it.afterAll(() => {
   if (figures.length > 0) recordFigures('crash', figures);
 });
 
 describe('an origin killed at random points while jobs run and Stripe events arrive', () => {
-  it('SIGKILL ×6: every job ends, every success is readable, every balance and ledger is exact', async () => {
+  it('SIGKILL ×6: every job ends, every success is readable, every balance and ledger is exact', async ({
+    stripe,
+    origins,
+  }) => {
     const random = seededRandom(0xc0ffee);
     const started = Date.now();
-    const o = new Restarting({
-      ...stripeModeEnv(double),
+    const o = new Restarting(origins, {
+      ...stripeModeEnv(stripe),
       MODEL_DIR: fixtureModels,
       POOL_THREADS: '2',
       // Six kills must not use up a job's attempts.
@@ -435,11 +423,11 @@ describe('an origin killed at random points while jobs run and Stripe events arr
     });
   });
 
-  it('SIGTERM ×3 with a short grace: the same promises hold', async () => {
+  it('SIGTERM ×3 with a short grace: the same promises hold', async ({ origins }) => {
     const random = seededRandom(0x7e57);
     const started = Date.now();
     const grant = 30;
-    const o = new Restarting({
+    const o = new Restarting(origins, {
       MODEL_DIR: fixtureModels,
       POOL_THREADS: '2',
       MAX_ATTEMPTS: '10',

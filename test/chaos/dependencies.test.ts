@@ -7,12 +7,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import WebSocket from 'ws';
 import type { Job } from '../../shared/schemas/jobs.ts';
 import type { ApiAnswer } from '../helpers/api.ts';
-import { sharedEdgePair } from '../helpers/edge-pair.ts';
+import type { EdgePair } from '../helpers/edge-pair.ts';
 import { creditsOf, expectApiError, submitJob } from '../helpers/expectations.ts';
+import { it } from '../helpers/fixtures.ts';
 import { startOriginProcess } from '../helpers/origin-process.ts';
 import { fixtureModels } from '../helpers/paths.ts';
 import { wsUrl } from '../helpers/ws-client.ts';
@@ -25,9 +26,11 @@ const originEnv = {
   MODEL_DIR: fixtureModels,
   FREE_GRANT_CREDITS: String(grant),
 };
-const pair = sharedEdgePair({
-  originEnv,
-  edgeVars: { ORIGIN_TIMEOUT_MS: String(originTimeoutMs), RATE_LIMIT_ENABLED: 'false' },
+it.override({
+  pairOptions: {
+    originEnv,
+    edgeVars: { ORIGIN_TIMEOUT_MS: String(originTimeoutMs), RATE_LIMIT_ENABLED: 'false' },
+  },
 });
 
 const figures: Figure[] = [];
@@ -53,7 +56,7 @@ function errorOf(res: ApiAnswer, status: number, code: string): boolean {
 }
 
 /** The user's ledger as `reason:reference delta` rows, oldest first. */
-async function ledgerRows(token: string): Promise<string[]> {
+async function ledgerRows(pair: EdgePair, token: string): Promise<string[]> {
   const res = await pair.api.call('GET', '/v1/billing/ledger', { token });
   expect(res.status).toBe(200);
   const data = res.body.data as { delta: number; reason: string; reference: string }[];
@@ -63,7 +66,7 @@ async function ledgerRows(token: string): Promise<string[]> {
 
 let user: { id: string; token: string };
 const failedJobs: Job[] = [];
-beforeAll(async () => {
+it.beforeAll(async ({ pair }) => {
   user = await pair.api.signUp();
 });
 
@@ -78,7 +81,9 @@ const probes = () => [
 ];
 
 describe('a model that fails', () => {
-  it('throws or answers garbage: the job fails with model_error / invalid_output, refunded exactly once', async () => {
+  it('throws or answers garbage: the job fails with model_error / invalid_output, refunded exactly once', async ({
+    pair,
+  }) => {
     const kinds = [
       { input: { fail: true }, code: 'model_error' },
       { input: { garbage: true }, code: 'invalid_output' },
@@ -108,7 +113,7 @@ describe('a model that fails', () => {
       }
       figure(`model ${kind.code} → failed, clear code`, perKind, held);
     }
-    const rows = await ledgerRows(user.token);
+    const rows = await ledgerRows(pair, user.token);
     let refundedOnce = 0;
     for (const job of failedJobs) {
       const debits = rows.filter((r) => r === `job:${job.id} -1`).length;
@@ -123,7 +128,7 @@ describe('a model that fails', () => {
         'conflict',
       );
     }
-    expect(await ledgerRows(user.token)).toEqual(rows);
+    expect(await ledgerRows(pair, user.token)).toEqual(rows);
     expect(refundedOnce).toBe(failedJobs.length);
     expect(await creditsOf(pair.api, user.token)).toBe(grant);
     figure('failed job refunded exactly once', failedJobs.length, refundedOnce);
@@ -131,7 +136,9 @@ describe('a model that fails', () => {
 });
 
 describe('an origin that stops answering (SIGSTOP)', () => {
-  it('is a bounded 504 gateway_timeout; after SIGCONT it recovers, and a retried job is charged once', async () => {
+  it('is a bounded 504 gateway_timeout; after SIGCONT it recovers, and a retried job is charged once', async ({
+    pair,
+  }) => {
     const before = await creditsOf(pair.api, user.token);
     const key = `retry-${randomUUID()}`;
     const jobBody = { model: 'steps', input: { steps: 1, stepMs: 0 } };
@@ -206,7 +213,7 @@ describe('an origin that stops answering (SIGSTOP)', () => {
     });
     expect(again.body.id).toBe(retried.body.id);
     await pair.api.waitForJob(user.token, retried.body.id);
-    const debits = (await ledgerRows(user.token)).filter((r) => r.startsWith('job:')).length;
+    const debits = (await ledgerRows(pair, user.token)).filter((r) => r.startsWith('job:')).length;
     const onlyOnce = (await creditsOf(pair.api, user.token)) === before - 1;
     expect(debits).toBe(failedJobs.length + 1);
     expect(onlyOnce).toBe(true);
@@ -215,7 +222,9 @@ describe('an origin that stops answering (SIGSTOP)', () => {
 });
 
 describe('an origin that is down, then back with a full disk', () => {
-  it('is a 502 bad_gateway while down, then 503 disk_full for new jobs, nothing debited', async () => {
+  it('is a 502 bad_gateway while down, then 503 disk_full for new jobs, nothing debited', async ({
+    pair,
+  }) => {
     const { port, dataDir } = pair.origin;
     const before = await creditsOf(pair.api, user.token);
     await pair.origin.kill();
@@ -286,7 +295,7 @@ describe('an origin that is down, then back with a full disk', () => {
     }
     // Nothing debited, reads still work, and the restart refunded nothing twice.
     expect(await creditsOf(pair.api, user.token)).toBe(before);
-    const rows = await ledgerRows(user.token);
+    const rows = await ledgerRows(pair, user.token);
     for (const job of failedJobs) {
       expect(rows.filter((r) => r === `refund:${job.id} 1`)).toHaveLength(1);
     }
@@ -298,7 +307,7 @@ describe('an origin that is down, then back with a full disk', () => {
 });
 
 describe('the figures', () => {
-  it('are recorded, with nothing lost, and the edge never died', () => {
+  it('are recorded, with nothing lost, and the edge never died', ({ pair }) => {
     expect(pair.edge.child.exitCode).toBeNull();
     expect(pair.edge.output()).not.toContain('unhandled edge error');
     expect(figures.filter((f) => f.lost > 0)).toEqual([]);

@@ -5,12 +5,12 @@
  * a refused request, and the origin's memory must stay bounded.
  */
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import type { ErrorBody } from '../../shared/errors.ts';
 import type { Job } from '../../shared/schemas/jobs.ts';
 import { creditsOf, expectApiError } from '../helpers/expectations.ts';
+import { it } from '../helpers/fixtures.ts';
 import { fixtureModels } from '../helpers/paths.ts';
-import { sharedOrigin } from '../helpers/shared-origin.ts';
 import { recordFigures } from './figures.ts';
 import { seededRandom } from './seeded.ts';
 
@@ -23,12 +23,14 @@ const burst = queueLimit * 10;
 const rssBoundMb = 600;
 const random = seededRandom(0x10ad);
 
-const shared = sharedOrigin({
-  env: {
-    QUEUE_LIMIT: String(queueLimit),
-    POOL_THREADS: '2',
-    FREE_GRANT_CREDITS: String(grant),
-    MODEL_DIR: fixtureModels,
+it.override({
+  originOptions: {
+    env: {
+      QUEUE_LIMIT: String(queueLimit),
+      POOL_THREADS: '2',
+      FREE_GRANT_CREDITS: String(grant),
+      MODEL_DIR: fixtureModels,
+    },
   },
 });
 
@@ -40,9 +42,11 @@ function rssMb(pid: number): number {
 }
 
 describe('a burst of ten times the queue limit', () => {
-  it('accepts what the queue holds, refuses the rest with 503 overloaded, charges only the accepted, and stays under the memory bound', async () => {
+  it('accepts what the queue holds, refuses the rest with 503 overloaded, charges only the accepted, and stays under the memory bound', async ({
+    api,
+    origin,
+  }) => {
     const started = Date.now();
-    const { api, origin } = shared;
     const pid = origin.child.pid as number;
     let peakRss = rssMb(pid);
     const sampler = setInterval(() => {

@@ -4,9 +4,10 @@
  * reverses), among forged ones (tampered body, stale timestamp, another secret, no header).
  * Every user must end with exactly the credits of the sessions paid and not reversed.
  */
-import { describe, expect, it } from 'vitest';
-import { sharedEdgePair } from '../helpers/edge-pair.ts';
+import { describe, expect } from 'vitest';
+import type { EdgePair } from '../helpers/edge-pair.ts';
 import { creditsOf, expectApiError } from '../helpers/expectations.ts';
+import { it } from '../helpers/fixtures.ts';
 import { fixtureModels } from '../helpers/paths.ts';
 import {
   charge,
@@ -15,7 +16,6 @@ import {
   newChargeId,
   newPaymentIntentId,
   signStripe,
-  stripeDoubleForFile,
   stripeEvent,
   stripeModeEnv,
   testWebhookSecret,
@@ -31,16 +31,12 @@ const packs = [
 const users = 10;
 const random = seededRandom(0x5f3759df);
 
-const stripe = stripeDoubleForFile();
-
-const pair = sharedEdgePair({
-  originEnv: () => ({
-    ...stripeModeEnv(stripe.double()),
-    MODEL_DIR: fixtureModels,
-  }),
+// The origin is pointed at the Stripe double, which starts before it.
+it.override('pairOptions', ({ stripe }) => ({
+  originEnv: { ...stripeModeEnv(stripe), MODEL_DIR: fixtureModels },
   // Ten sign-ups from one address: the auth budget would refuse the last ones.
   edgeVars: { STRIPE_WEBHOOK_SECRET: testWebhookSecret, RATE_LIMIT_AUTH: '1000/60' },
-});
+}));
 
 interface Purchase {
   user: number;
@@ -56,14 +52,16 @@ type Delivery =
   | { kind: 'good'; body: string; purchase: Purchase }
   | { kind: 'bad'; what: string; body: string; signature: string | undefined };
 
-const post = (body: string, signature: string | undefined) => {
+const post = (pair: EdgePair, body: string, signature: string | undefined) => {
   const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
   if (signature !== undefined) headers['stripe-signature'] = signature;
   return pair.api.call('POST', '/v1/webhooks/stripe', { body, headers });
 };
 
 describe('Stripe events through the edge, duplicated, reordered and forged', () => {
-  it('credits every paid session once, reverses the refunded and disputed ones, and refuses every forgery', async () => {
+  it('credits every paid session once, reverses the refunded and disputed ones, and refuses every forgery', async ({
+    pair,
+  }) => {
     const started = Date.now();
     const accounts = [];
     const purchases: Purchase[] = [];
@@ -150,7 +148,7 @@ describe('Stripe events through the edge, duplicated, reordered and forged', () 
     for (const d of order) {
       if (d.kind === 'good') {
         // Signed anew on each delivery, as Stripe does on a retry.
-        const res = await post(d.body, signStripe(d.body));
+        const res = await post(pair, d.body, signStripe(d.body));
         good.tried++;
         if (res.status === 200 && res.body?.received === true) good.held++;
         else failures.push(`good: ${res.status} ${JSON.stringify(res.body)}`);
@@ -162,7 +160,7 @@ describe('Stripe events through the edge, duplicated, reordered and forged', () 
       if (d.what === 'wrong secret') {
         signature = signStripe(d.body, { secret: 'whsec_not_the_right_one_0123456789' });
       }
-      const res = await post(d.body, signature);
+      const res = await post(pair, d.body, signature);
       bad.tried++;
       if (res.status === 400 && res.body?.error?.code === 'invalid_signature') {
         expectApiError(res, 400, 'invalid_signature');

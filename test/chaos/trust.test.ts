@@ -8,13 +8,14 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SignJWT } from 'jose';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { signEdgeRequest } from '../../shared/edge-signature.ts';
 import type { Job } from '../../shared/schemas/jobs.ts';
 import { closeCodes } from '../../shared/ws-messages.ts';
 import { type ApiAnswer, type RequestOptions, uniqueEmail } from '../helpers/api.ts';
-import { sharedEdgePair } from '../helpers/edge-pair.ts';
+import type { EdgePair } from '../helpers/edge-pair.ts';
 import { expectApiError } from '../helpers/expectations.ts';
+import { it } from '../helpers/fixtures.ts';
 import { openSocket, upgradeStatus, wsUrl } from '../helpers/ws-client.ts';
 import { type Figure, recordFigures } from './figures.ts';
 
@@ -23,19 +24,21 @@ const stripeWebhookSecret = `whsec_${randomBytes(24).toString('hex')}`;
 const maxAgeS = 10;
 /** Budgets with an hour's window: no token comes back during a burst of a few seconds. */
 const budgets = { jobs: 8, auth: 6, default: 150 };
-const pair = sharedEdgePair({
-  originEnv: {
-    JWT_SECRET: jwtSecret,
-    EDGE_SIGNATURE_MAX_AGE_S: String(maxAgeS),
-    PROGRESS_INTERVAL_MS: '0',
-    // Each refused subscribe counts as a bad message: room for this file's probes.
-    WS_ERROR_BUDGET: '50',
-  },
-  edgeVars: {
-    STRIPE_WEBHOOK_SECRET: stripeWebhookSecret,
-    RATE_LIMIT_JOBS: `${budgets.jobs}/3600`,
-    RATE_LIMIT_AUTH: `${budgets.auth}/3600`,
-    RATE_LIMIT_DEFAULT: `${budgets.default}/3600`,
+it.override({
+  pairOptions: {
+    originEnv: {
+      JWT_SECRET: jwtSecret,
+      EDGE_SIGNATURE_MAX_AGE_S: String(maxAgeS),
+      PROGRESS_INTERVAL_MS: '0',
+      // Each refused subscribe counts as a bad message: room for this file's probes.
+      WS_ERROR_BUDGET: '50',
+    },
+    edgeVars: {
+      STRIPE_WEBHOOK_SECRET: stripeWebhookSecret,
+      RATE_LIMIT_JOBS: `${budgets.jobs}/3600`,
+      RATE_LIMIT_AUTH: `${budgets.auth}/3600`,
+      RATE_LIMIT_DEFAULT: `${budgets.default}/3600`,
+    },
   },
 });
 
@@ -46,18 +49,21 @@ const password = `pw-${randomUUID()}`;
 /** Every answer's raw text, searched for secrets at the end. */
 const answers: string[] = [];
 function kept<T extends ApiAnswer>(res: T): T {
-  answers.push(
-    `${res.status} ${JSON.stringify([...res.headers])} ${new TextDecoder().decode(res.bytes)}`,
-  );
+  answers.push(`${res.status} ${JSON.stringify([...res.headers])} ${res.text}`);
   return res;
 }
-const viaEdge = async (method: string, path: string, options: RequestOptions = {}) =>
-  kept(await pair.api.call(method, path, options));
+const viaEdge = async (
+  pair: EdgePair,
+  method: string,
+  path: string,
+  options: RequestOptions = {},
+) => kept(await pair.api.call(method, path, options));
 
 type Signing = 'none' | 'forged' | 'stale' | 'future' | 'replayed';
 
 /** A request straight to the origin, with the edge's headers as `signing` says. */
 async function toOrigin(
+  pair: EdgePair,
   signing: Signing | 'valid',
   method: string,
   path: string,
@@ -110,19 +116,21 @@ interface User {
   token: string;
 }
 /** Registers a user straight at the origin (validly signed): the edge's auth budget stays whole. */
-async function newUser(): Promise<User> {
+async function newUser(pair: EdgePair): Promise<User> {
   const email = uniqueEmail();
-  const res = await toOrigin('valid', 'POST', '/v1/auth/register', { body: { email, password } });
+  const res = await toOrigin(pair, 'valid', 'POST', '/v1/auth/register', {
+    body: { email, password },
+  });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   const body = res.body as { user: { id: string }; token: string };
   return { id: body.user.id, email, token: body.token };
 }
 
 /** Polls a job straight at the origin (signed), so the edge's budgets are not spent on it. */
-async function waitForJob(token: string, id: string): Promise<Job> {
+async function waitForJob(pair: EdgePair, token: string, id: string): Promise<Job> {
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const res = await toOrigin('valid', 'GET', `/v1/jobs/${id}`, { token });
+    const res = await toOrigin(pair, 'valid', 'GET', `/v1/jobs/${id}`, { token });
     const job = res.body as Job;
     if (res.status === 200 && ['succeeded', 'failed', 'canceled'].includes(job.status)) return job;
     if (Date.now() > deadline) throw new Error(`job ${id} stuck: ${JSON.stringify(res.body)}`);
@@ -147,19 +155,22 @@ let aliceKey: { id: string; key: string };
 /** Every token and key handed out, searched for in the logs at the end. */
 const tokens: string[] = [];
 
-beforeAll(async () => {
-  [alice, bob] = await Promise.all([newUser(), newUser()]);
+it.beforeAll(async ({ pair }) => {
+  [alice, bob] = await Promise.all([newUser(pair), newUser(pair)]);
   tokens.push(alice.token, bob.token);
-  const key = await viaEdge('POST', '/v1/api-keys', { token: alice.token, body: { name: 'a' } });
+  const key = await viaEdge(pair, 'POST', '/v1/api-keys', {
+    token: alice.token,
+    body: { name: 'a' },
+  });
   expect(key.status).toBe(201);
   aliceKey = key.body;
   tokens.push(aliceKey.key);
-  const job = await viaEdge('POST', '/v1/jobs', {
+  const job = await viaEdge(pair, 'POST', '/v1/jobs', {
     token: alice.token,
     body: { model: 'steps', input: { steps: 1, stepMs: 0 } },
   });
   expect(job.status).toBe(202);
-  aliceJob = await waitForJob(alice.token, job.body.id);
+  aliceJob = await waitForJob(pair, alice.token, job.body.id);
   expect(aliceJob.status).toBe('succeeded');
 });
 
@@ -197,11 +208,16 @@ const isEdgeRefusal = (res: ApiAnswer) =>
   /only through the edge/.test((res.body as { error: { message: string } }).error.message);
 
 describe('straight to the origin', () => {
-  it('refuses every route without, with a forged, stale or future signature (401)', async () => {
+  it('refuses every route without, with a forged, stale or future signature (401)', async ({
+    pair,
+  }) => {
     const failures: string[] = [];
     for (const signing of ['none', 'forged', 'stale', 'future'] as const) {
       for (const r of routes()) {
-        const res = await toOrigin(signing, r.method, r.path, { token: alice.token, body: r.body });
+        const res = await toOrigin(pair, signing, r.method, r.path, {
+          token: alice.token,
+          body: r.body,
+        });
         const held = isEdgeRefusal(res);
         count(`unsigned/forged/stale → 401`, held);
         if (!held) failures.push(`${signing} ${r.method} ${r.path}: ${res.status}`);
@@ -210,13 +226,16 @@ describe('straight to the origin', () => {
     expect(failures).toEqual([]);
   });
 
-  it('refuses the exact replay of a validly signed request on every route', async () => {
+  it('refuses the exact replay of a validly signed request on every route', async ({ pair }) => {
     const failures: string[] = [];
     for (const r of routes()) {
-      const first = await toOrigin('valid', r.method, r.path, { token: alice.token, body: r.body });
+      const first = await toOrigin(pair, 'valid', r.method, r.path, {
+        token: alice.token,
+        body: r.body,
+      });
       // The first one is served: the signature was good (anything but a 401).
       if (isEdgeRefusal(first)) failures.push(`first ${r.method} ${r.path} was refused`);
-      const again = await toOrigin('replayed', r.method, r.path, {
+      const again = await toOrigin(pair, 'replayed', r.method, r.path, {
         token: alice.token,
         body: r.body,
         signedHeaders: first.signedHeaders,
@@ -228,7 +247,9 @@ describe('straight to the origin', () => {
     expect(failures).toEqual([]);
   });
 
-  it('refuses the WebSocket upgrade without, forged, stale, or replayed (401)', async () => {
+  it('refuses the WebSocket upgrade without, forged, stale, or replayed (401)', async ({
+    pair,
+  }) => {
     const url = wsUrl(pair.origin.url, alice.token);
     const path = new URL(url).pathname + new URL(url).search;
     const upgrade = (headers: Record<string, string>) => upgradeStatus(url, headers);
@@ -262,7 +283,7 @@ const shape = (res: ApiAnswer) => {
 };
 
 describe("another user's ids, through the edge", () => {
-  it('answer exactly as missing ids do, on every :id route', async () => {
+  it('answer exactly as missing ids do, on every :id route', async ({ pair }) => {
     const pairs: [string, string, string][] = [
       ['GET', `/v1/jobs/${aliceJob.id}`, `/v1/jobs/${missingJob}`],
       ['GET', `/v1/jobs/${aliceJob.id}/output`, `/v1/jobs/${missingJob}/output`],
@@ -276,24 +297,24 @@ describe("another user's ids, through the edge", () => {
     ];
     const failures: string[] = [];
     for (const [method, theirs, missing] of pairs) {
-      const a = await viaEdge(method, theirs, { token: bob.token });
-      const b = await viaEdge(method, missing, { token: bob.token });
+      const a = await viaEdge(pair, method, theirs, { token: bob.token });
+      const b = await viaEdge(pair, method, missing, { token: bob.token });
       const held =
         JSON.stringify(shape(a)) === JSON.stringify(shape(b)) &&
         a.status === 404 &&
-        !new TextDecoder().decode(a.bytes).includes(aliceJob.id);
+        !a.text.includes(aliceJob.id);
       count('cross-user HTTP → same as missing', held);
       if (!held) failures.push(`${method} ${theirs}: ${JSON.stringify([shape(a), shape(b)])}`);
     }
     // Nothing of Alice's in Bob's lists, and her key still works after Bob's DELETE.
     const lists = [
-      await viaEdge('GET', '/v1/jobs?limit=100', { token: bob.token }),
-      await viaEdge('GET', '/v1/api-keys', { token: bob.token }),
-      await viaEdge('GET', '/v1/billing/ledger', { token: bob.token }),
-      await viaEdge('GET', '/v1/stats', { token: bob.token }),
+      await viaEdge(pair, 'GET', '/v1/jobs?limit=100', { token: bob.token }),
+      await viaEdge(pair, 'GET', '/v1/api-keys', { token: bob.token }),
+      await viaEdge(pair, 'GET', '/v1/billing/ledger', { token: bob.token }),
+      await viaEdge(pair, 'GET', '/v1/stats', { token: bob.token }),
     ];
     for (const list of lists) {
-      const text = new TextDecoder().decode(list.bytes);
+      const text = list.text;
       const held =
         list.status === 200 &&
         !text.includes(aliceJob.id) &&
@@ -302,18 +323,20 @@ describe("another user's ids, through the edge", () => {
       count('cross-user HTTP → same as missing', held);
       if (!held) failures.push(`a list leaks: ${text.slice(0, 200)}`);
     }
-    const stillHers = await viaEdge('GET', `/v1/jobs/${aliceJob.id}`, { token: aliceKey.key });
+    const stillHers = await viaEdge(pair, 'GET', `/v1/jobs/${aliceJob.id}`, {
+      token: aliceKey.key,
+    });
     expect(stillHers.status).toBe(200);
     expect(stillHers.body.status).toBe('succeeded');
     // The same Idempotency-Key from another user is another job.
     const key = `idem-${randomUUID()}`;
     const body = { model: 'steps', input: { steps: 1, stepMs: 0 } };
-    const mine = await viaEdge('POST', '/v1/jobs', {
+    const mine = await viaEdge(pair, 'POST', '/v1/jobs', {
       token: alice.token,
       body,
       headers: { 'idempotency-key': key },
     });
-    const his = await viaEdge('POST', '/v1/jobs', {
+    const his = await viaEdge(pair, 'POST', '/v1/jobs', {
       token: bob.token,
       body,
       headers: { 'idempotency-key': key },
@@ -324,12 +347,14 @@ describe("another user's ids, through the edge", () => {
     expect(failures).toEqual([]);
   });
 
-  it("subscribing to another user's job is not_found, and none of their events arrive", async () => {
+  it("subscribing to another user's job is not_found, and none of their events arrive", async ({
+    pair,
+  }) => {
     const socket = await openSocket(pair.edge.url, { token: bob.token });
     // Alice's jobs, running while Bob listens.
     const running: string[] = [];
     for (let i = 0; i < 3; i++) {
-      const res = await viaEdge('POST', '/v1/jobs', {
+      const res = await viaEdge(pair, 'POST', '/v1/jobs', {
         token: alice.token,
         body: { model: 'steps', input: { steps: 10, stepMs: 30 } },
       });
@@ -354,14 +379,14 @@ describe("another user's ids, through the edge", () => {
       theirs.map((jobId) => expect.objectContaining({ type: 'error', code: 'not_found', jobId })),
     );
     // Bob's own job on the same socket proves it is live while Alice's run to their end.
-    const own = await viaEdge('POST', '/v1/jobs', {
+    const own = await viaEdge(pair, 'POST', '/v1/jobs', {
       token: bob.token,
       body: { model: 'steps', input: { steps: 2, stepMs: 5 } },
     });
     expect(await socket.subscribe(own.body.id, 0)).toMatchObject({ type: 'subscribed' });
     await socket.untilTerminal(own.body.id);
     for (const id of running) {
-      expect((await waitForJob(alice.token, id)).status).toBe('succeeded');
+      expect((await waitForJob(pair, alice.token, id)).status).toBe('succeeded');
     }
     const leaked = socket.messages.filter(
       (m) =>
@@ -375,16 +400,19 @@ describe("another user's ids, through the edge", () => {
 });
 
 describe('credentials', () => {
-  it('refuses a revoked API key, expired, forged and malformed JWTs (401), over HTTP and WebSocket', async () => {
-    const user = await newUser();
-    const created = await viaEdge('POST', '/v1/api-keys', {
+  it('refuses a revoked API key, expired, forged and malformed JWTs (401), over HTTP and WebSocket', async ({
+    pair,
+  }) => {
+    const user = await newUser(pair);
+    const created = await viaEdge(pair, 'POST', '/v1/api-keys', {
       token: user.token,
       body: { name: 'doomed' },
     });
     tokens.push(created.body.key);
-    expect((await viaEdge('GET', '/v1/me', { token: created.body.key })).status).toBe(200);
+    expect((await viaEdge(pair, 'GET', '/v1/me', { token: created.body.key })).status).toBe(200);
     expect(
-      (await viaEdge('DELETE', `/v1/api-keys/${created.body.id}`, { token: user.token })).status,
+      (await viaEdge(pair, 'DELETE', `/v1/api-keys/${created.body.id}`, { token: user.token }))
+        .status,
     ).toBe(204);
 
     const key = new TextEncoder().encode(jwtSecret);
@@ -398,7 +426,7 @@ describe('credentials', () => {
     };
     const good = await jwt({ sub: user.id, iss: 'overture', exp: now + 600 });
     // The minted token is accepted: the refusals below are about what is wrong with each.
-    expect((await viaEdge('GET', '/v1/me', { token: good })).status).toBe(200);
+    expect((await viaEdge(pair, 'GET', '/v1/me', { token: good })).status).toBe(200);
     const header = Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url');
     const payload = Buffer.from(
       JSON.stringify({ sub: user.id, iss: 'overture', exp: now + 600 }),
@@ -424,7 +452,7 @@ describe('credentials', () => {
     const failures: string[] = [];
     for (const [what, token] of Object.entries(bad)) {
       for (const path of ['/v1/me', '/v1/jobs', '/v1/billing/ledger']) {
-        const res = await viaEdge('GET', path, { token });
+        const res = await viaEdge(pair, 'GET', path, { token });
         const held = isRefusal(res);
         count('revoked key / bad JWT → 401', held);
         if (!held) failures.push(`${what} on ${path}: ${res.status}`);
@@ -449,10 +477,10 @@ describe('rate limits under concurrent bursts through the edge', () => {
     return all.length - limited.length;
   }
 
-  it('lets exactly Q of N through, for the jobs, auth and default budgets', async () => {
-    const jobsUser = await newUser();
+  it('lets exactly Q of N through, for the jobs, auth and default budgets', async ({ pair }) => {
+    const jobsUser = await newUser(pair);
     const passedJobs = await burst(4 * budgets.jobs, () =>
-      viaEdge('POST', '/v1/jobs', {
+      viaEdge(pair, 'POST', '/v1/jobs', {
         token: jobsUser.token,
         body: { model: 'steps', input: { steps: 1, stepMs: 0 } },
       }),
@@ -460,14 +488,14 @@ describe('rate limits under concurrent bursts through the edge', () => {
     // The auth budget is counted per IP, whatever bearer token comes with it (here a made-up one).
     const authKey = `ovt_${randomUUID()}`;
     const passedAuth = await burst(5 * budgets.auth, () =>
-      viaEdge('POST', '/v1/auth/login', {
+      viaEdge(pair, 'POST', '/v1/auth/login', {
         token: authKey,
         body: { email: uniqueEmail(), password },
       }),
     );
-    const defaultUser = await newUser();
+    const defaultUser = await newUser(pair);
     const passedDefault = await burst(budgets.default + 60, () =>
-      viaEdge('GET', '/v1/me', { token: defaultUser.token }),
+      viaEdge(pair, 'GET', '/v1/me', { token: defaultUser.token }),
     );
     const results = { jobs: passedJobs, auth: passedAuth, default: passedDefault };
     const sizes = { jobs: 4 * budgets.jobs, auth: 5 * budgets.auth, default: budgets.default + 60 };
@@ -484,13 +512,13 @@ describe('rate limits under concurrent bursts through the edge', () => {
     }
     expect(results).toEqual(budgets);
     // Every job that passed was charged once: the balance says so.
-    const me = await viaEdge('GET', '/v1/me', { token: jobsUser.token });
+    const me = await viaEdge(pair, 'GET', '/v1/me', { token: jobsUser.token });
     expect(me.body.credits).toBe(20 - budgets.jobs);
   });
 });
 
 describe('secrets', () => {
-  it('never appear in either process output nor in any answer', async () => {
+  it('never appear in either process output nor in any answer', async ({ pair }) => {
     // Give the edge a reason to use the Stripe secret, and the origin a failed login.
     kept(
       await pair.api.call('POST', '/v1/webhooks/stripe', {
@@ -498,7 +526,7 @@ describe('secrets', () => {
         headers: { 'content-type': 'application/json', 'stripe-signature': 't=1,v1=00' },
       }),
     );
-    await toOrigin('valid', 'POST', '/v1/auth/login', {
+    await toOrigin(pair, 'valid', 'POST', '/v1/auth/login', {
       body: { email: alice.email, password: 'wrong' },
     });
     const secrets = {
@@ -530,7 +558,7 @@ describe('secrets', () => {
 });
 
 describe('the figures', () => {
-  it('are recorded, with nothing lost', () => {
+  it('are recorded, with nothing lost', ({ pair }) => {
     const rows = [...figures.values()];
     expect(rows.length).toBeGreaterThanOrEqual(10);
     expect(rows.filter((r) => r.lost > 0)).toEqual([]);

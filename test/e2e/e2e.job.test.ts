@@ -2,17 +2,15 @@
  * One job from end to end through the real edge (workerd) and the real origin: register,
  * submit, watch it over a WebSocket that passes through the edge, download the audio.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { decodeWav } from '../../models/tone-diffusion/wav.ts';
 import type { Job } from '../../shared/schemas/jobs.ts';
-import { sharedEdgePair } from '../helpers/edge-pair.ts';
 import { submitJob } from '../helpers/expectations.ts';
+import { it } from '../helpers/fixtures.ts';
 import { openSocket, streamProblems } from '../helpers/ws-client.ts';
 
-const pair = sharedEdgePair();
-
 describe('a tone-diffusion job through the edge', () => {
-  it('is submitted, followed live over the WebSocket, and downloaded', async () => {
+  it('is submitted, followed live over the WebSocket, and downloaded', async ({ pair }) => {
     const { api } = pair;
     const { token } = await api.signUp();
     const socket = await openSocket(pair.edge.url, { token });
@@ -64,7 +62,7 @@ describe('a tone-diffusion job through the edge', () => {
     expect(tail.bytes).toEqual(file.bytes.slice(-100));
   });
 
-  it("keeps a user's output from another user, through the edge too", async () => {
+  it("keeps a user's output from another user, through the edge too", async ({ pair }) => {
     const { api } = pair;
     const owner = await api.signUp();
     const other = await api.signUp();

@@ -4,14 +4,13 @@
  * the same requests through the real edge work.
  */
 import { randomUUID } from 'node:crypto';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { signEdgeRequest } from '../../shared/edge-signature.ts';
 import { uniqueEmail } from '../helpers/api.ts';
-import { sharedEdgePair } from '../helpers/edge-pair.ts';
+import type { EdgePair } from '../helpers/edge-pair.ts';
 import { expectApiError } from '../helpers/expectations.ts';
+import { it } from '../helpers/fixtures.ts';
 import { openSocket, upgradeStatus, wsUrl } from '../helpers/ws-client.ts';
-
-const pair = sharedEdgePair();
 
 /** One kind of request: how to send it, and what a good answer is. */
 interface Kind {
@@ -23,7 +22,7 @@ interface Kind {
 }
 
 let token: string;
-beforeAll(async () => {
+it.beforeAll(async ({ pair }) => {
   token = (await pair.api.signUp()).token;
 });
 
@@ -62,7 +61,13 @@ function edgeHeaders(
   );
 }
 
-async function headersFor(signing: Signing | 'valid', method: string, path: string, body?: string) {
+async function headersFor(
+  pair: EdgePair,
+  signing: Signing | 'valid',
+  method: string,
+  path: string,
+  body?: string,
+) {
   switch (signing) {
     case 'none':
       return {};
@@ -77,6 +82,7 @@ async function headersFor(signing: Signing | 'valid', method: string, path: stri
 
 /** Sends one kind of request straight to the origin with the given edge headers. */
 function direct(
+  pair: EdgePair,
   kind: Kind,
   path: string,
   body: string | undefined,
@@ -92,50 +98,66 @@ function direct(
 describe('straight to the origin', () => {
   const signings: Signing[] = ['none', 'forged', 'stale'];
   for (const kind of kinds) {
-    it.each(signings)(`${kind.name} with signature %s is 401`, async (signing) => {
+    it.for(signings)(`${kind.name} with signature %s is 401`, async (signing, { pair }) => {
       const path = kind.path();
       const body = kind.body?.();
       const res = await direct(
+        pair,
         kind,
         path,
         body,
-        await headersFor(signing, kind.method, path, body),
+        await headersFor(pair, signing, kind.method, path, body),
       );
       expectApiError(res, 401, 'unauthorized');
     });
 
-    it(`${kind.name} signed validly works once, and its replay is 401`, async () => {
+    it(`${kind.name} signed validly works once, and its replay is 401`, async ({ pair }) => {
       const path = kind.path();
       const body = kind.body?.();
-      const headers = await headersFor('valid', kind.method, path, body);
-      const first = await direct(kind, path, body, headers);
+      const headers = await headersFor(pair, 'valid', kind.method, path, body);
+      const first = await direct(pair, kind, path, body, headers);
       expect(first.status, JSON.stringify(first.body)).toBe(kind.ok);
-      expectApiError(await direct(kind, path, body, headers), 401, 'unauthorized');
+      expectApiError(await direct(pair, kind, path, body, headers), 401, 'unauthorized');
     });
   }
 
-  it.each(signings)('the WebSocket upgrade with signature %s is refused (401)', async (signing) => {
-    const url = wsUrl(pair.origin.url, token);
-    const headers = await headersFor(signing, 'GET', new URL(url).pathname + new URL(url).search);
-    expect(await upgradeStatus(url, headers)).toBe(401);
-  });
+  it.for(signings)(
+    'the WebSocket upgrade with signature %s is refused (401)',
+    async (signing, { pair }) => {
+      const url = wsUrl(pair.origin.url, token);
+      const headers = await headersFor(
+        pair,
+        signing,
+        'GET',
+        new URL(url).pathname + new URL(url).search,
+      );
+      expect(await upgradeStatus(url, headers)).toBe(401);
+    },
+  );
 
-  it('the WebSocket upgrade signed validly opens once, and its replay is refused', async () => {
+  it('the WebSocket upgrade signed validly opens once, and its replay is refused', async ({
+    pair,
+  }) => {
     const url = wsUrl(pair.origin.url, token);
-    const headers = await headersFor('valid', 'GET', new URL(url).pathname + new URL(url).search);
+    const headers = await headersFor(
+      pair,
+      'valid',
+      'GET',
+      new URL(url).pathname + new URL(url).search,
+    );
     expect(await upgradeStatus(url, headers)).toBe(101);
     expect(await upgradeStatus(url, headers)).toBe(401);
   });
 
-  it('a signature for another path or body does not carry over', async () => {
-    const headers = await headersFor('valid', 'GET', '/v1/health');
+  it('a signature for another path or body does not carry over', async ({ pair }) => {
+    const headers = await headersFor(pair, 'valid', 'GET', '/v1/health');
     expectApiError(
       await pair.direct.call('GET', '/v1/me', { token, headers }),
       401,
       'unauthorized',
     );
     const body = JSON.stringify({ email: uniqueEmail(), password: 'correct horse battery' });
-    const signed = await headersFor('valid', 'POST', '/v1/auth/register', body);
+    const signed = await headersFor(pair, 'valid', 'POST', '/v1/auth/register', body);
     const other = JSON.stringify({ email: uniqueEmail(), password: 'correct horse battery' });
     const res = await pair.direct.call('POST', '/v1/auth/register', {
       body: other,
@@ -144,7 +166,7 @@ describe('straight to the origin', () => {
     expectApiError(res, 401, 'unauthorized');
   });
 
-  it('/healthz, the liveness probe, answers without a signature', async () => {
+  it('/healthz, the liveness probe, answers without a signature', async ({ pair }) => {
     const res = await pair.direct.call('GET', '/healthz');
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ status: 'ok' });
@@ -153,7 +175,7 @@ describe('straight to the origin', () => {
 
 describe('through the edge', () => {
   for (const kind of kinds) {
-    it(`${kind.name} works`, async () => {
+    it(`${kind.name} works`, async ({ pair }) => {
       const body = kind.body?.();
       const res = await pair.api.call(kind.method, kind.path(), {
         token,
@@ -163,25 +185,27 @@ describe('through the edge', () => {
     });
   }
 
-  it('the same request twice works twice (each is signed anew)', async () => {
+  it('the same request twice works twice (each is signed anew)', async ({ pair }) => {
     for (let i = 0; i < 2; i++) {
       expect((await pair.api.call('GET', '/v1/jobs', { token })).status).toBe(200);
     }
   });
 
-  it('the WebSocket opens and authenticates', async () => {
+  it('the WebSocket opens and authenticates', async ({ pair }) => {
     const socket = await openSocket(pair.edge.url, { token });
     expect(socket.messages[0]).toMatchObject({ type: 'ready' });
   });
 
-  it("a client's own edge headers are replaced, so they cannot smuggle a signature", async () => {
-    const forged = await headersFor('forged', 'GET', '/v1/jobs');
+  it("a client's own edge headers are replaced, so they cannot smuggle a signature", async ({
+    pair,
+  }) => {
+    const forged = await headersFor(pair, 'forged', 'GET', '/v1/jobs');
     const res = await pair.api.call('GET', '/v1/jobs', { token, headers: forged });
     expect(res.status).toBe(200);
   });
 });
 
-it('never shows the signing secret in either process output', () => {
+it('never shows the signing secret in either process output', ({ pair }) => {
   expect(pair.origin.output()).not.toContain(pair.secret);
   expect(pair.edge.output()).not.toContain(pair.secret);
 });

@@ -8,23 +8,21 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Page } from 'playwright-core';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, onTestFinished } from 'vitest';
 import { decodeWav } from '../../models/tone-diffusion/wav.ts';
 import type { Job } from '../../shared/schemas/jobs.ts';
 import { uniqueEmail } from '../helpers/api.ts';
 import {
   openPage,
-  sharedBrowser,
   signUpInPage,
   socketMessages,
   testPassword,
   tokenOf,
 } from '../helpers/browser.ts';
-import { occupyThePool, sharedUiSystem, type UiSystem } from '../helpers/ui-system.ts';
+import { it } from '../helpers/ui-fixtures.ts';
+import { occupyThePool, type UiSystem } from '../helpers/ui-system.ts';
 
-// The browser first: it launches while the system starts.
-const shared = sharedBrowser();
-const system = sharedUiSystem({ originEnv: { POOL_THREADS: '1' } });
+it.override({ systemOptions: { originEnv: { POOL_THREADS: '1' } } });
 
 /** Creates an account through the form; free mode's welcome grant shows in the balance. */
 async function signUp(page: Page, email = uniqueEmail()): Promise<string> {
@@ -56,7 +54,7 @@ async function holdThePool(sys: UiSystem) {
   return { release };
 }
 
-async function jobOf(page: Page, jobId: string): Promise<Job> {
+async function jobOf(system: UiSystem, page: Page, jobId: string): Promise<Job> {
   const token = (await tokenOf(page)) ?? '';
   const res = await system.api.call<Job>('GET', `/v1/jobs/${jobId}`, { token });
   expect(res.status).toBe(200);
@@ -70,8 +68,11 @@ const pageWidths = (page: Page) =>
   }));
 
 describe('the UI in free mode', () => {
-  it('generates music: the bar moves, the result plays and downloads as a WAV', async () => {
-    const { page } = await openPage(shared.browser, system.url);
+  it('generates music: the bar moves, the result plays and downloads as a WAV', async ({
+    browser,
+    system,
+  }) => {
+    const { page } = await openPage(browser, system.url);
     const socket = socketMessages(page);
     await signUp(page);
     const pool = await holdThePool(system);
@@ -132,7 +133,7 @@ describe('the UI in free mode', () => {
     await card.locator('canvas[data-drawn="true"]').waitFor();
 
     // The download: the very file the API serves, a valid WAV of that length.
-    const job = await jobOf(page, jobId);
+    const job = await jobOf(system, page, jobId);
     const [download] = await Promise.all([
       page.waitForEvent('download'),
       card.getByRole('link', { name: 'Download' }).click(),
@@ -149,8 +150,8 @@ describe('the UI in free mode', () => {
     expect(wav.samples.length / wav.channels / wav.sampleRate).toBeCloseTo(duration, 1);
   });
 
-  it('cancels a queued job, and the credit comes back', async () => {
-    const { page } = await openPage(shared.browser, system.url);
+  it('cancels a queued job, and the credit comes back', async ({ browser, system }) => {
+    const { page } = await openPage(browser, system.url);
     await signUp(page);
     await holdThePool(system);
 
@@ -168,11 +169,11 @@ describe('the UI in free mode', () => {
       .filter({ hasText: '+1' })
       .waitFor();
     const jobId = (await card.getAttribute('data-job-id')) ?? '';
-    expect((await jobOf(page, jobId)).status).toBe('canceled');
+    expect((await jobOf(system, page, jobId)).status).toBe('canceled');
   });
 
-  it('says that billing is off in free mode, with no way to buy', async () => {
-    const { page } = await openPage(shared.browser, system.url);
+  it('says that billing is off in free mode, with no way to buy', async ({ browser, system }) => {
+    const { page } = await openPage(browser, system.url);
     await signUp(page);
     await page.locator('#billing-status', { hasText: 'Billing is off' }).waitFor();
     expect(await page.locator('#billing-status').textContent()).toContain('20 credits');
@@ -183,9 +184,12 @@ describe('the UI in free mode', () => {
       .waitFor();
   });
 
-  it('signs in with the keyboard only: Tab, type, Tab, type, Enter', async () => {
+  it('signs in with the keyboard only: Tab, type, Tab, type, Enter', async ({
+    browser,
+    system,
+  }) => {
     const user = await system.api.signUp(uniqueEmail(), testPassword);
-    const { page } = await openPage(shared.browser, system.url);
+    const { page } = await openPage(browser, system.url);
     const email = page.getByRole('textbox', { name: 'Email' });
     await email.waitFor();
     const focused = (name: string) =>
@@ -208,8 +212,11 @@ describe('the UI in free mode', () => {
     await page.locator('#who', { hasText: user.email }).waitFor();
   });
 
-  it('fits a phone: no horizontal scroll, signed out or signed in with results', async () => {
-    const { page } = await openPage(shared.browser, system.url, {
+  it('fits a phone: no horizontal scroll, signed out or signed in with results', async ({
+    browser,
+    system,
+  }) => {
+    const { page } = await openPage(browser, system.url, {
       viewport: { width: 390, height: 844 },
     });
     const before = await pageWidths(page);
@@ -238,8 +245,11 @@ describe('the UI in free mode', () => {
   });
 
   // Last: it kills the origin, and brings it back on the same port and data.
-  it('reconnects after the origin is killed mid-job, and shows the job succeeded', async () => {
-    const { page } = await openPage(shared.browser, system.url);
+  it('reconnects after the origin is killed mid-job, and shows the job succeeded', async ({
+    browser,
+    system,
+  }) => {
+    const { page } = await openPage(browser, system.url);
     await signUp(page);
     const pool = await holdThePool(system);
     const card = await generate(page, 'music that outlives a crash', 2);

@@ -7,42 +7,21 @@
  * signed `checkout.session.completed` event posted to the edge.
  */
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { uniqueEmail } from '../helpers/api.ts';
-import {
-  openPage,
-  sharedBrowser,
-  signUpInPage,
-  testPassword,
-  tokenOf,
-} from '../helpers/browser.ts';
+import { openPage, signUpInPage, testPassword, tokenOf } from '../helpers/browser.ts';
 import {
   checkoutSession,
-  type StripeDouble,
   signStripe,
-  startStripeDouble,
   stripeEvent,
   stripeModeEnv,
   testWebhookSecret,
 } from '../helpers/stripe.ts';
-import { sharedUiSystem } from '../helpers/ui-system.ts';
+import { it } from '../helpers/ui-fixtures.ts';
 
-// The browser first: it launches while the system starts.
-const shared = sharedBrowser();
-
-// The double is up before the origin, which is pointed at it, starts.
-let double: StripeDouble;
-beforeAll(async () => {
-  double = await startStripeDouble();
-});
-afterAll(async () => {
-  await double?.close();
-});
-
-const system = sharedUiSystem(() => ({
-  originEnv: {
-    ...stripeModeEnv(double),
-  },
+// The origin is pointed at the Stripe double, which starts before it.
+it.override('systemOptions', ({ stripe }) => ({
+  originEnv: { ...stripeModeEnv(stripe) },
   edgeVars: { STRIPE_WEBHOOK_SECRET: testWebhookSecret },
 }));
 
@@ -57,9 +36,12 @@ async function expectSignedOut(page: Page): Promise<void> {
 }
 
 describe('the UI in Stripe mode', () => {
-  it('shows API errors in words with their code: a wrong password, a prompt too long', async () => {
+  it('shows API errors in words with their code: a wrong password, a prompt too long', async ({
+    browser,
+    system,
+  }) => {
     const user = await system.api.signUp(uniqueEmail(), testPassword);
-    const { page } = await openPage(shared.browser, system.url);
+    const { page } = await openPage(browser, system.url);
     const alert = page.getByRole('alert');
 
     await page.getByRole('textbox', { name: 'Email' }).fill(user.email);
@@ -90,8 +72,11 @@ describe('the UI in Stripe mode', () => {
     await page.locator('#balance', { hasText: '0 credits' }).waitFor();
   });
 
-  it('stays signed in across a reload; Sign out returns to the form and stays out', async () => {
-    const { page } = await openPage(shared.browser, system.url);
+  it('stays signed in across a reload; Sign out returns to the form and stays out', async ({
+    browser,
+    system,
+  }) => {
+    const { page } = await openPage(browser, system.url);
     const email = await signUpInPage(page);
 
     await page.reload();
@@ -106,8 +91,8 @@ describe('the UI in Stripe mode', () => {
     expect(await page.getByRole('textbox', { name: 'Email' }).isVisible()).toBe(true);
   });
 
-  it('creates an API key, shows it once, and revokes it', async () => {
-    const { page } = await openPage(shared.browser, system.url);
+  it('creates an API key, shows it once, and revokes it', async ({ browser, system }) => {
+    const { page } = await openPage(browser, system.url);
     const email = await signUpInPage(page);
 
     await page.getByRole('textbox', { name: 'Key name' }).fill('build server');
@@ -138,8 +123,12 @@ describe('the UI in Stripe mode', () => {
     expect((await system.api.call('GET', '/v1/me', { token: key })).status).toBe(401);
   });
 
-  it('goes to Checkout, shows the purchase pending, then credited once Stripe confirms', async () => {
-    const { page } = await openPage(shared.browser, system.url);
+  it('goes to Checkout, shows the purchase pending, then credited once Stripe confirms', async ({
+    browser,
+    stripe,
+    system,
+  }) => {
+    const { page } = await openPage(browser, system.url);
     await signUpInPage(page);
     // Stripe mode grants nothing: credits are bought.
     await page.locator('#balance', { hasText: '0 credits' }).waitFor();
@@ -160,7 +149,7 @@ describe('the UI in Stripe mode', () => {
     await buy.first().click();
     await page.waitForURL(/^https:\/\/checkout\.stripe\.com\/c\/pay\/cs_test_/);
     const sessionId = new URL(page.url()).pathname.split('/').at(-1) ?? '';
-    const asked = double.sessions.at(-1) ?? {};
+    const asked = stripe.sessions.at(-1) ?? {};
     expect(asked['metadata[pack]']).toBe('starter');
     const userId = asked['metadata[userId]'] ?? '';
 
@@ -193,8 +182,8 @@ describe('the UI in Stripe mode', () => {
     await page.locator('#ledger li', { hasText: 'Purchase' }).filter({ hasText: '+50' }).waitFor();
   });
 
-  it('says that nothing was charged when Checkout is canceled', async () => {
-    const { page } = await openPage(shared.browser, system.url);
+  it('says that nothing was charged when Checkout is canceled', async ({ browser, system }) => {
+    const { page } = await openPage(browser, system.url);
     await signUpInPage(page);
 
     await page.goto('/?checkout=canceled');

@@ -69,3 +69,6 @@ export function apiClient(base: string) {
 
   return { base, call, signUp, waitForJob };
 }
+
+/** A client made by `apiClient`. */
+export type Api = ReturnType<typeof apiClient>;

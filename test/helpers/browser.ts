@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
-import { afterAll, beforeAll, expect, onTestFailed, onTestFinished } from 'vitest';
+import { expect, onTestFailed, onTestFinished } from 'vitest';
 import { uniqueEmail } from './api.ts';
 import { repoRoot } from './paths.ts';
 
@@ -9,35 +9,26 @@ import { repoRoot } from './paths.ts';
 export const resultsDir = join(repoRoot, 'test-results');
 
 /**
- * One headless Chromium (the machine's, driven by playwright-core) for a test file,
- * launched in `beforeAll` without waiting, so it starts while the system does (register
- * this first), and closed in `afterAll`. Each test opens its own context with `openPage`,
- * so storage (the session token) never leaks between tests.
+ * Launches a headless Chromium (the machine's, driven by playwright-core). Tests get one
+ * for their file from the `browser` fixture (`ui-fixtures.ts`), which closes it; each test
+ * opens its own context with `openPage`, so storage (the session token) never leaks
+ * between tests.
  */
-export function sharedBrowser(): { browser: Promise<Browser> } {
-  const shared = {} as { browser: Promise<Browser> };
-  beforeAll(() => {
-    shared.browser = chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        // No sound card here; playing still runs the media pipeline.
-        '--mute-audio',
-      ],
-    });
-    // A failed launch fails each test that opens a page, with its reason.
-    shared.browser.catch(() => undefined);
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      // No sound card here; playing still runs the media pipeline.
+      '--mute-audio',
+    ],
   });
-  afterAll(async () => {
-    await (await shared.browser?.catch(() => undefined))?.close();
-  });
-  return shared;
 }
 
 export interface OpenPageOptions {
@@ -52,11 +43,11 @@ const fileName = (name: string) => name.replace(/[^a-z0-9]+/gi, '-').slice(0, 80
  * fail the test.
  */
 export async function openPage(
-  browser: Browser | Promise<Browser>,
+  browser: Browser,
   url: string,
   options: OpenPageOptions = {},
 ): Promise<{ page: Page; context: BrowserContext }> {
-  const context = await (await browser).newContext({
+  const context = await browser.newContext({
     baseURL: url,
     acceptDownloads: true,
     viewport: options.viewport ?? { width: 1280, height: 900 },

@@ -1,17 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll } from 'vitest';
 import { apiClient } from './api.ts';
-import { type EdgeProcess, startEdgeProcess } from './edge-process.ts';
+import { type EdgeProcess, startEdgeProcess, stopEdgeProcess } from './edge-process.ts';
 import {
   type OriginProcess,
   removeDataDir,
   type StartOptions,
   startOriginProcess,
+  stopOriginProcess,
 } from './origin-process.ts';
-import { repoRoot } from './paths.ts';
 
 export interface EdgePair {
   origin: OriginProcess;
@@ -25,66 +22,64 @@ export interface EdgePair {
 }
 
 export interface EdgePairOptions {
-  /**
-   * More of the origin's environment (it always checks edge signatures); a function is
-   * called in `beforeAll`, for values that earlier hooks make (a double's URL).
-   */
-  originEnv?: StartOptions['env'] | (() => StartOptions['env']);
+  /** More of the origin's environment (it always checks edge signatures). */
+  originEnv?: StartOptions['env'];
   /** More of the edge's vars (ORIGIN_URL and EDGE_SIGNING_SECRET are set). */
   edgeVars?: Record<string, string>;
 }
 
 /**
  * A real origin that checks edge signatures behind a real edge (`wrangler dev`, workerd),
- * sharing a fresh secret, for one whole test file: started in `beforeAll` (ready once the
- * origin's `/v1/health` answers 200 through the edge), stopped in `afterAll`. Read the
- * fields inside tests, not at collection.
+ * sharing a fresh secret; resolves once the origin's `/v1/health` answers 200 through the
+ * edge. Tests get one from the `pair` fixture (`fixtures.ts`), which stops it.
  *
  * @example
- * const pair = sharedEdgePair();
- * it('…', async () => { const { token } = await pair.api.signUp(); });
+ * const pair = await startEdgePair({ edgeVars: { RATE_LIMIT_AUTH: '100/60' } });
+ * await stopEdgePair(pair);
  */
-export function sharedEdgePair(options: EdgePairOptions = {}): EdgePair {
-  const pair = {} as EdgePair;
-  beforeAll(async () => {
-    pair.secret = `e2e-${randomBytes(24).toString('hex')}`;
-    // Only until it listens: the edge starts while the models load, and readiness is then
-    // asked through the edge, which is the path under test anyway.
-    pair.origin = await startOriginProcess({
-      waitReady: false,
-      env: {
-        POOL_THREADS: '1',
-        ...(typeof options.originEnv === 'function' ? options.originEnv() : options.originEnv),
-        EDGE_SIGNATURE_CHECK: 'on',
-        EDGE_SIGNING_SECRET: pair.secret,
-      },
-    });
+export async function startEdgePair(options: EdgePairOptions = {}): Promise<EdgePair> {
+  const secret = `e2e-${randomBytes(24).toString('hex')}`;
+  // Only until it listens: the edge starts while the models load, and readiness is then
+  // asked through the edge, which is the path under test anyway.
+  const origin = await startOriginProcess({
+    waitReady: false,
+    env: {
+      POOL_THREADS: '1',
+      ...options.originEnv,
+      EDGE_SIGNATURE_CHECK: 'on',
+      EDGE_SIGNING_SECRET: secret,
+    },
+  });
+  const pair = { origin, secret, direct: apiClient(origin.url) } as EdgePair;
+  try {
     pair.edge = await startEdgeProcess({
       ...options.edgeVars,
-      ORIGIN_URL: pair.origin.url,
-      EDGE_SIGNING_SECRET: pair.secret,
+      ORIGIN_URL: origin.url,
+      EDGE_SIGNING_SECRET: secret,
     });
     pair.api = apiClient(pair.edge.url);
-    pair.direct = apiClient(pair.origin.url);
     const deadline = Date.now() + 30_000;
     while ((await pair.api.call('GET', '/v1/health').catch(() => undefined))?.status !== 200) {
-      if (Date.now() > deadline || pair.origin.child.exitCode !== null) {
-        throw new Error(
-          `not ready through the edge:\n${pair.origin.output()}\n${pair.edge.output()}`,
-        );
+      if (Date.now() > deadline || origin.child.exitCode !== null) {
+        throw new Error(`not ready through the edge:\n${origin.output()}\n${pair.edge.output()}`);
       }
       await sleep(50);
     }
-  });
-  afterAll(async () => {
-    await Promise.all([pair.edge?.kill(), pair.origin?.kill()]);
-    if (pair.origin) removeDataDir(pair.origin.dataDir);
-    if (pair.edge) {
-      rmSync(join(repoRoot, '.wrangler', `test-${pair.edge.port}`), {
-        recursive: true,
-        force: true,
-      });
-    }
-  });
+  } catch (error) {
+    await stopEdgePair(pair);
+    throw error;
+  }
   return pair;
+}
+
+/**
+ * Stops both processes of a pair (its `origin` may have been replaced since: the one there
+ * now is stopped) and removes the origin's data and the edge's local state.
+ */
+export async function stopEdgePair(pair: Partial<EdgePair>): Promise<void> {
+  await Promise.all([
+    pair.edge && stopEdgeProcess(pair.edge),
+    pair.origin && stopOriginProcess(pair.origin),
+  ]);
+  if (pair.origin) removeDataDir(pair.origin.dataDir);
 }

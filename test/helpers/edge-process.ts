@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -48,7 +49,7 @@ export async function startEdgeProcess(
   ];
   for (const [k, v] of Object.entries(vars)) args.push('--var', `${k}:${v}`);
   // Each edge gets its own local state folder, so rate-limit buckets never leak between runs.
-  args.push('--persist-to', join(repoRoot, '.wrangler', `test-${port}`));
+  args.push('--persist-to', stateDir(port));
   const child = spawn(join(repoRoot, 'node_modules/.bin/wrangler'), args, {
     cwd: repoRoot,
     env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
@@ -63,13 +64,7 @@ export async function startEdgeProcess(
     text += d.toString();
   });
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
-  while ((await fetch(`${url}/healthz`).catch(() => undefined))?.status !== 200) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited:\n${text}`);
-    if (Date.now() > deadline) throw new Error(`wrangler dev did not start:\n${text}`);
-    await sleep(100);
-  }
-  return {
+  const edge: EdgeProcess = {
     url,
     port,
     child,
@@ -81,4 +76,29 @@ export async function startEdgeProcess(
       await Promise.race([exited, sleep(5_000)]);
     },
   };
+  const deadline = Date.now() + 60_000;
+  while ((await fetch(`${url}/healthz`).catch(() => undefined))?.status !== 200) {
+    const failure =
+      child.exitCode !== null
+        ? `wrangler dev exited:\n${text}`
+        : Date.now() > deadline
+          ? `wrangler dev did not start:\n${text}`
+          : undefined;
+    if (failure) {
+      // One that never got going is stopped here: no caller holds it to stop.
+      await stopEdgeProcess(edge);
+      throw new Error(failure);
+    }
+    await sleep(100);
+  }
+  return edge;
+}
+
+/** The local state folder (Durable Objects) of the edge on `port`. */
+const stateDir = (port: number) => join(repoRoot, '.wrangler', `test-${port}`);
+
+/** Stops an edge (wrangler and its workerd) and removes its local state folder. */
+export async function stopEdgeProcess(edge: EdgeProcess): Promise<void> {
+  await edge.kill();
+  rmSync(stateDir(edge.port), { recursive: true, force: true });
 }

@@ -1,9 +1,7 @@
 import { expect } from 'vitest';
 import type { ErrorBody } from '../../shared/errors.ts';
 import type { Job } from '../../shared/schemas/jobs.ts';
-import type { ApiAnswer, apiClient } from './api.ts';
-
-type Api = ReturnType<typeof apiClient>;
+import type { Api, ApiAnswer } from './api.ts';
 
 /**
  * Asserts the API's error shape: the status, a JSON `{error:{code,message}}` body whose
@@ -14,7 +12,7 @@ type Api = ReturnType<typeof apiClient>;
  */
 export function expectApiError(res: ApiAnswer, status: number, code: string): void {
   const body = res.body as ErrorBody | undefined;
-  const shown = JSON.stringify(body ?? new TextDecoder().decode(res.bytes));
+  const shown = JSON.stringify(body ?? res.text);
   expect(res.status, shown).toBe(status);
   expect(res.headers.get('content-type'), shown).toMatch(/^application\/json/);
   expect(body?.error?.code, shown).toBe(code);

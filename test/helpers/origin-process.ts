@@ -57,7 +57,8 @@ async function healthProbe(url: string, env: Record<string, string>): Promise<Re
 
 /**
  * Starts `node origin/main.ts` as a real process on port 0 and resolves once it listens
- * (and, by default, once its models are loaded). Callers stop it with `kill()`.
+ * (and, by default, once its models are loaded). Callers stop it with `kill()` or
+ * `stopOriginProcess`; tests get theirs from the fixtures (`fixtures.ts`), which stop them.
  *
  * @example
  * const origin = await startOriginProcess();
@@ -95,6 +96,12 @@ export async function startOriginProcess(options: StartOptions = {}): Promise<Or
   const exited = new Promise<number | null>((resolve) =>
     child.once('exit', (code) => resolve(code)),
   );
+  // One that never got going is stopped here: no caller holds it to stop.
+  const failed = async (message: string): Promise<Error> => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
+    return new Error(message);
+  };
 
   // Generous: a loaded 2-core machine can take long to start a process with a thread pool.
   const deadline = Date.now() + 60_000;
@@ -105,15 +112,15 @@ export async function startOriginProcess(options: StartOptions = {}): Promise<Or
     if (match?.[1]) {
       port = Number(match[1]);
       metricsPort = Number(match[2]);
-    } else if (child.exitCode !== null) throw new Error(`origin exited early:\n${text}`);
-    else if (Date.now() > deadline) throw new Error(`origin did not listen in time:\n${text}`);
+    } else if (child.exitCode !== null) throw await failed(`origin exited early:\n${text}`);
+    else if (Date.now() > deadline) throw await failed(`origin did not listen in time:\n${text}`);
     else await sleep(20);
   }
   const url = `http://127.0.0.1:${port}`;
   if (options.waitReady !== false) {
     while ((await healthProbe(url, env).catch(() => undefined))?.status !== 200) {
-      if (child.exitCode !== null) throw new Error(`origin exited early:\n${text}`);
-      if (Date.now() > deadline) throw new Error(`origin did not get ready in time:\n${text}`);
+      if (child.exitCode !== null) throw await failed(`origin exited early:\n${text}`);
+      if (Date.now() > deadline) throw await failed(`origin did not get ready in time:\n${text}`);
       await sleep(25);
     }
   }
@@ -129,4 +136,29 @@ export async function startOriginProcess(options: StartOptions = {}): Promise<Or
       return exited;
     },
   };
+}
+
+/** How long an origin may take to exit once told to stop; past it, it is SIGKILLed. */
+const stopGraceMs = 60_000;
+
+/**
+ * Stops an origin with `signal` (one already stopped is left as it is). One still running
+ * after a minute is SIGKILLed, and that is an error: nothing may outlive its test.
+ */
+export async function stopOriginProcess(
+  origin: OriginProcess,
+  signal: NodeJS.Signals = 'SIGTERM',
+): Promise<void> {
+  let ignored = false;
+  const timer = setTimeout(() => {
+    ignored = true;
+    origin.child.kill('SIGKILL');
+  }, stopGraceMs);
+  await origin.kill(signal);
+  clearTimeout(timer);
+  if (ignored) {
+    throw new Error(
+      `origin ${origin.url} ignored ${signal} for ${stopGraceMs} ms:\n${origin.output().slice(-2000)}`,
+    );
+  }
 }

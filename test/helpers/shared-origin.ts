@@ -15,6 +15,8 @@ export interface SharedOrigin {
 /**
  * One real origin for a whole test file: started in `beforeAll`, stopped and its data
  * directory removed in `afterAll`. Read `origin` and `api` inside tests, not at collection.
+ * The `origin` and `api` fixtures (`fixtures.ts`) do this for the other suites; this stays
+ * for openapi.answers.test.ts until it moves to them.
  *
  * @example
  * const shared = sharedOrigin({ env: { QUEUE_LIMIT: '2' } });

@@ -3,7 +3,6 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Stripe from 'stripe';
-import { afterAll, beforeAll } from 'vitest';
 
 const fixtures = JSON.parse(
   readFileSync(new URL('../fixtures/stripe/stripe-objects.json', import.meta.url), 'utf8'),
@@ -105,16 +104,19 @@ export interface StripeDouble {
   url: string;
   /** The form fields of every create-session call received. */
   sessions: Record<string, string>[];
+  /** Stops listening: Stripe is unreachable. */
   close(): Promise<void>;
+  /** Listens again on the same port after `close()`: Stripe is back where the origin expects it. */
+  reopen(): Promise<void>;
 }
 
 /**
  * A local HTTP double of the one Stripe API call Overture makes (`POST
  * /v1/checkout/sessions`): this machine cannot reach Stripe, so tests point stripe-node at
- * it with `STRIPE_API_URL`. It answers a fixture-shaped session. Pass the `port` of a
- * closed double to bring it back where the origin expects it.
+ * it with `STRIPE_API_URL`. It answers a fixture-shaped session. Tests get one from the
+ * `stripe` fixture (`fixtures.ts`), which closes it.
  */
-export async function startStripeDouble(port = 0): Promise<StripeDouble> {
+export async function startStripeDouble(): Promise<StripeDouble> {
   const sessions: Record<string, string>[] = [];
   const server: Server = createServer((req, res) => {
     let body = '';
@@ -150,10 +152,12 @@ export async function startStripeDouble(port = 0): Promise<StripeDouble> {
       );
     });
   });
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  const address = server.address() as AddressInfo;
+  const listen = (port: number) =>
+    new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  await listen(0);
+  const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${address.port}`,
+    url: `http://127.0.0.1:${port}`,
     sessions,
     close: () =>
       new Promise((resolve) => {
@@ -161,6 +165,7 @@ export async function startStripeDouble(port = 0): Promise<StripeDouble> {
         // stripe-node keeps its connection alive; without this, close waits for it to idle out.
         server.closeAllConnections();
       }),
+    reopen: () => listen(port),
   };
 }
 
@@ -170,27 +175,5 @@ export function stripeModeEnv(double: StripeDouble): Record<string, string> {
     STRIPE_API_URL: double.url,
     STRIPE_SECRET_KEY: testSecretKey,
     STRIPE_WEBHOOK_SECRET: testWebhookSecret,
-  };
-}
-
-/**
- * A Stripe double for the test file: started before its tests (before any later
- * `beforeAll`, such as the one that starts an origin pointed at it), closed after them.
- *
- * @example
- * const stripe = stripeDoubleForFile();
- * const pair = sharedEdgePair({ originEnv: () => stripeModeEnv(stripe.double()) });
- */
-export function stripeDoubleForFile(): { double(): StripeDouble } {
-  let double: StripeDouble | undefined;
-  beforeAll(async () => {
-    double = await startStripeDouble();
-  });
-  afterAll(() => double?.close());
-  return {
-    double() {
-      if (!double) throw new Error('the Stripe double starts in beforeAll');
-      return double;
-    },
   };
 }

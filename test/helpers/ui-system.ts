@@ -1,12 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { readdirSync, rmSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll } from 'vitest';
 import type { Job } from '../../shared/schemas/jobs.ts';
 import { apiClient } from './api.ts';
-import { type EdgeProcess, freePort, startEdgeProcess } from './edge-process.ts';
-import { type OriginProcess, removeDataDir, startOriginProcess } from './origin-process.ts';
+import { type EdgeProcess, freePort, startEdgeProcess, stopEdgeProcess } from './edge-process.ts';
+import {
+  type OriginProcess,
+  removeDataDir,
+  startOriginProcess,
+  stopOriginProcess,
+} from './origin-process.ts';
 import { repoRoot } from './paths.ts';
 
 /** The whole system as `npm start` runs it: the edge in workerd before a signature-checking origin. */
@@ -74,8 +78,11 @@ export async function startUiSystem(options: UiSystemOptions): Promise<UiSystem>
     startOriginProcess({ waitReady: false, env }),
   ]);
   if (edge.status === 'rejected' || origin.status === 'rejected') {
-    if (edge.status === 'fulfilled') await edge.value.kill();
-    if (origin.status === 'fulfilled') await origin.value.kill();
+    if (edge.status === 'fulfilled') await stopEdgeProcess(edge.value);
+    if (origin.status === 'fulfilled') {
+      await origin.value.kill();
+      removeDataDir(origin.value.dataDir);
+    }
     throw edge.status === 'rejected' ? edge.reason : (origin as PromiseRejectedResult).reason;
   }
   const api = apiClient(edgeUrl);
@@ -107,44 +114,16 @@ export async function startUiSystem(options: UiSystemOptions): Promise<UiSystem>
   try {
     await ready(system.origin);
   } catch (error) {
-    await Promise.all([system.edge.kill(), system.origin.kill()]);
+    await stopUiSystem(system);
     throw error;
   }
   return system;
 }
 
-/**
- * One whole system for a test file: started in `beforeAll`, stopped (and its data removed)
- * in `afterAll`. Read the fields inside tests. Options may be a function, read when the
- * system starts (say, to point the origin at a double started in an earlier `beforeAll`).
- *
- * @example
- * const system = sharedUiSystem({ originEnv: { POOL_THREADS: '1' } });
- * it('…', async () => { await page.goto(system.url); });
- */
-export function sharedUiSystem(options: UiSystemOptions | (() => UiSystemOptions) = {}): UiSystem {
-  const shared = {} as UiSystem;
-  beforeAll(async () => {
-    const system = await startUiSystem(typeof options === 'function' ? options() : options);
-    // Delegate, so a restart seen through `shared` is the one the tests read.
-    Object.defineProperties(shared, {
-      origin: { get: () => system.origin },
-      edge: { get: () => system.edge },
-      url: { get: () => system.url },
-      api: { get: () => system.api },
-      restartOrigin: { get: () => system.restartOrigin },
-    });
-  });
-  afterAll(async () => {
-    if (!shared.edge) return;
-    await Promise.all([shared.edge.kill(), shared.origin.kill()]);
-    removeDataDir(shared.origin.dataDir);
-    rmSync(join(repoRoot, '.wrangler', `test-${shared.edge.port}`), {
-      recursive: true,
-      force: true,
-    });
-  });
-  return shared;
+/** Stops both processes of a system and removes the origin's data and the edge's local state. */
+export async function stopUiSystem(system: UiSystem): Promise<void> {
+  await Promise.all([stopEdgeProcess(system.edge), stopOriginProcess(system.origin)]);
+  removeDataDir(system.origin.dataDir);
 }
 
 /**

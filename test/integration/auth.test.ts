@@ -3,20 +3,15 @@ import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
-import { describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { apiClient, uniqueEmail } from '../helpers/api.ts';
 import { expectApiError } from '../helpers/expectations.ts';
-import {
-  makeDataDir,
-  removeDataDir,
-  startOriginProcess,
-  testModelDir,
-} from '../helpers/origin-process.ts';
+import { it } from '../helpers/fixtures.ts';
+import { testModelDir } from '../helpers/origin-process.ts';
 import { repoRoot } from '../helpers/paths.ts';
-import { sharedOrigin } from '../helpers/shared-origin.ts';
 
 const jwtSecret = 'integration-test-secret-that-is-long-enough';
-const shared = sharedOrigin({ env: { JWT_SECRET: jwtSecret } });
+it.override({ originOptions: { env: { JWT_SECRET: jwtSecret } } });
 
 /** A session-shaped JWT, signed as the test wishes. */
 function forge(claims: { sub: string; exp: number }, secret = jwtSecret): Promise<string> {
@@ -32,9 +27,9 @@ function forge(claims: { sub: string; exp: number }, secret = jwtSecret): Promis
 const inAnHour = () => Math.floor(Date.now() / 1000) + 3600;
 
 describe('register and login', () => {
-  it('registers with 201, the user and a token that works', async () => {
+  it('registers with 201, the user and a token that works', async ({ api }) => {
     const email = uniqueEmail();
-    const res = await shared.api.call('POST', '/v1/auth/register', {
+    const res = await api.call('POST', '/v1/auth/register', {
       body: { email, password: 'correct horse battery' },
     });
     expect(res.status).toBe(201);
@@ -42,48 +37,48 @@ describe('register and login', () => {
       user: { id: expect.stringMatching(/^usr_/), email },
       token: expect.stringMatching(/^[\w-]+\.[\w-]+\.[\w-]+$/),
     });
-    const me = await shared.api.call('GET', '/v1/me', { token: res.body.token });
+    const me = await api.call('GET', '/v1/me', { token: res.body.token });
     expect(me.status).toBe(200);
     expect(me.body).toEqual({ user: res.body.user, credits: 20 });
   });
 
-  it('normalises the email (case, spaces) and refuses a duplicate with 409', async () => {
+  it('normalises the email (case, spaces) and refuses a duplicate with 409', async ({ api }) => {
     const local = `Mixed.Case-${crypto.randomUUID()}`;
-    const first = await shared.api.call('POST', '/v1/auth/register', {
+    const first = await api.call('POST', '/v1/auth/register', {
       body: { email: `  ${local}@Example.TEST `, password: 'correct horse battery' },
     });
     expect(first.status).toBe(201);
     expect(first.body.user.email).toBe(`${local.toLowerCase()}@example.test`);
 
-    const duplicate = await shared.api.call('POST', '/v1/auth/register', {
+    const duplicate = await api.call('POST', '/v1/auth/register', {
       body: { email: `${local.toLowerCase()}@example.test`, password: 'another password' },
     });
     expectApiError(duplicate, 409, 'conflict');
 
-    const login = await shared.api.call('POST', '/v1/auth/login', {
+    const login = await api.call('POST', '/v1/auth/login', {
       body: { email: ` ${local.toUpperCase()}@EXAMPLE.test`, password: 'correct horse battery' },
     });
     expect(login.status).toBe(200);
     expect(login.body.user).toEqual(first.body.user);
   });
 
-  it('logs in with the right password and answers a working token', async () => {
-    const user = await shared.api.signUp();
-    const res = await shared.api.call('POST', '/v1/auth/login', {
+  it('logs in with the right password and answers a working token', async ({ api }) => {
+    const user = await api.signUp();
+    const res = await api.call('POST', '/v1/auth/login', {
       body: { email: user.email, password: user.password },
     });
     expect(res.status).toBe(200);
     expect(res.body.user).toEqual({ id: user.id, email: user.email });
-    const me = await shared.api.call('GET', '/v1/me', { token: res.body.token });
+    const me = await api.call('GET', '/v1/me', { token: res.body.token });
     expect(me.body.user.id).toBe(user.id);
   });
 
-  it('answers a wrong password and an unknown email with the same 401', async () => {
-    const user = await shared.api.signUp();
-    const wrong = await shared.api.call('POST', '/v1/auth/login', {
+  it('answers a wrong password and an unknown email with the same 401', async ({ api }) => {
+    const user = await api.signUp();
+    const wrong = await api.call('POST', '/v1/auth/login', {
       body: { email: user.email, password: 'not the password' },
     });
-    const unknown = await shared.api.call('POST', '/v1/auth/login', {
+    const unknown = await api.call('POST', '/v1/auth/login', {
       body: { email: uniqueEmail(), password: 'not the password' },
     });
     expectApiError(wrong, 401, 'unauthorized');
@@ -98,9 +93,11 @@ describe('register and login', () => {
 });
 
 describe('API keys', () => {
-  it('shows a new key once, lists it without the key, and accepts it as a bearer token', async () => {
-    const user = await shared.api.signUp();
-    const created = await shared.api.call('POST', '/v1/api-keys', {
+  it('shows a new key once, lists it without the key, and accepts it as a bearer token', async ({
+    api,
+  }) => {
+    const user = await api.signUp();
+    const created = await api.call('POST', '/v1/api-keys', {
       token: user.token,
       body: { name: 'ci' },
     });
@@ -115,7 +112,7 @@ describe('API keys', () => {
     expect(key.startsWith(prefix)).toBe(true);
     expect(key.length).toBeGreaterThan(prefix.length + 20);
 
-    const listed = await shared.api.call('GET', '/v1/api-keys', { token: user.token });
+    const listed = await api.call('GET', '/v1/api-keys', { token: user.token });
     expect(listed.status).toBe(200);
     expect(listed.body.data).toEqual([
       {
@@ -126,61 +123,61 @@ describe('API keys', () => {
         lastUsedAt: null,
       },
     ]);
-    expect(new TextDecoder().decode(listed.bytes)).not.toContain(key);
+    expect(listed.text).not.toContain(key);
 
-    const me = await shared.api.call('GET', '/v1/me', { token: key });
+    const me = await api.call('GET', '/v1/me', { token: key });
     expect(me.status).toBe(200);
     expect(me.body.user).toEqual({ id: user.id, email: user.email });
-    const used = await shared.api.call('GET', '/v1/api-keys', { token: user.token });
+    const used = await api.call('GET', '/v1/api-keys', { token: user.token });
     expect(used.body.data[0].lastUsedAt).not.toBeNull();
   });
 
-  it('refuses a deleted key with 401, and a second delete with 404', async () => {
-    const user = await shared.api.signUp();
-    const created = await shared.api.call('POST', '/v1/api-keys', {
+  it('refuses a deleted key with 401, and a second delete with 404', async ({ api }) => {
+    const user = await api.signUp();
+    const created = await api.call('POST', '/v1/api-keys', {
       token: user.token,
       body: { name: 'to delete' },
     });
-    const removed = await shared.api.call('DELETE', `/v1/api-keys/${created.body.id}`, {
+    const removed = await api.call('DELETE', `/v1/api-keys/${created.body.id}`, {
       token: user.token,
     });
     expect(removed.status).toBe(204);
     expect(removed.bytes.length).toBe(0);
     expectApiError(
-      await shared.api.call('GET', '/v1/me', { token: created.body.key }),
+      await api.call('GET', '/v1/me', { token: created.body.key }),
       401,
       'unauthorized',
     );
-    const listed = await shared.api.call('GET', '/v1/api-keys', { token: user.token });
+    const listed = await api.call('GET', '/v1/api-keys', { token: user.token });
     expect(listed.body.data).toEqual([]);
     expectApiError(
-      await shared.api.call('DELETE', `/v1/api-keys/${created.body.id}`, { token: user.token }),
+      await api.call('DELETE', `/v1/api-keys/${created.body.id}`, { token: user.token }),
       404,
       'not_found',
     );
   });
 
-  it("answers 404 to deleting another user's key, which keeps working", async () => {
-    const owner = await shared.api.signUp();
-    const other = await shared.api.signUp();
-    const created = await shared.api.call('POST', '/v1/api-keys', {
+  it("answers 404 to deleting another user's key, which keeps working", async ({ api }) => {
+    const owner = await api.signUp();
+    const other = await api.signUp();
+    const created = await api.call('POST', '/v1/api-keys', {
       token: owner.token,
       body: { name: 'mine' },
     });
     expectApiError(
-      await shared.api.call('DELETE', `/v1/api-keys/${created.body.id}`, { token: other.token }),
+      await api.call('DELETE', `/v1/api-keys/${created.body.id}`, { token: other.token }),
       404,
       'not_found',
     );
-    expect((await shared.api.call('GET', '/v1/me', { token: created.body.key })).status).toBe(200);
-    const theirs = await shared.api.call('GET', '/v1/api-keys', { token: other.token });
+    expect((await api.call('GET', '/v1/me', { token: created.body.key })).status).toBe(200);
+    const theirs = await api.call('GET', '/v1/api-keys', { token: other.token });
     expect(theirs.body.data).toEqual([]);
   });
 });
 
 describe('session tokens', () => {
-  it('refuses forged, expired, unsigned and orphaned tokens with 401', async () => {
-    const user = await shared.api.signUp();
+  it('refuses forged, expired, unsigned and orphaned tokens with 401', async ({ api }) => {
+    const user = await api.signUp();
     const otherSecret = 'another-secret-of-at-least-thirty-two-bytes';
     const past = Math.floor(Date.now() / 1000) - 60;
     const [header, payload] = user.token.split('.');
@@ -195,9 +192,9 @@ describe('session tokens', () => {
     };
     // The control: a token made the same way with the right secret is accepted.
     const valid = await forge({ sub: user.id, exp: inAnHour() });
-    expect((await shared.api.call('GET', '/v1/me', { token: valid })).status).toBe(200);
+    expect((await api.call('GET', '/v1/me', { token: valid })).status).toBe(200);
     for (const [what, token] of Object.entries(tokens)) {
-      const res = await shared.api.call('GET', '/v1/me', { token });
+      const res = await api.call('GET', '/v1/me', { token });
       expect(res.status, what).toBe(401);
       expectApiError(res, 401, 'unauthorized');
     }
@@ -207,7 +204,7 @@ describe('session tokens', () => {
       `Basic ${user.token}`,
       `Bearer  ${'a'.repeat(3000)}`,
     ]) {
-      const res = await shared.api.call('GET', '/v1/me', { headers: { authorization } });
+      const res = await api.call('GET', '/v1/me', { headers: { authorization } });
       expect(res.status, authorization.slice(0, 20)).toBe(401);
     }
   });
@@ -217,10 +214,9 @@ describe('session tokens', () => {
 describe.concurrent('the JWT secret', () => {
   it('refuses to start with a JWT_SECRET shorter than 32 bytes, naming it', async ({
     expect,
-    onTestFinished,
+    origins,
   }) => {
-    const dataDir = makeDataDir();
-    onTestFinished(() => removeDataDir(dataDir));
+    const dataDir = origins.dataDir();
     const child = spawn(process.execPath, [join(repoRoot, 'origin/main.ts')], {
       env: {
         PATH: process.env.PATH ?? '',
@@ -249,18 +245,14 @@ describe.concurrent('the JWT secret', () => {
 
   it('is generated in DATA_DIR when unset, so sessions survive a restart', async ({
     expect,
-    onTestFinished,
+    origins,
   }) => {
-    const first = await startOriginProcess();
-    onTestFinished(() => removeDataDir(first.dataDir));
+    const first = await origins.start();
     expect(existsSync(join(first.dataDir, 'jwt-secret'))).toBe(true);
     const user = await apiClient(first.url).signUp();
     expect(await first.kill()).toBe(0);
 
-    const second = await startOriginProcess({ dataDir: first.dataDir });
-    onTestFinished(async () => {
-      await second.kill();
-    });
+    const second = await origins.start({ dataDir: first.dataDir });
     const me = await apiClient(second.url).call('GET', '/v1/me', { token: user.token });
     expect(me.status).toBe(200);
     expect(me.body.user.id).toBe(user.id);

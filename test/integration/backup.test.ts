@@ -4,16 +4,11 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect } from 'vitest';
 import type { Job } from '../../shared/schemas/jobs.ts';
 import { apiClient } from '../helpers/api.ts';
 import { submitJob } from '../helpers/expectations.ts';
-import {
-  makeDataDir,
-  type OriginProcess,
-  removeDataDir,
-  startOriginProcess,
-} from '../helpers/origin-process.ts';
+import { it } from '../helpers/fixtures.ts';
 import { fixtureModels, repoRoot } from '../helpers/paths.ts';
 
 const run = promisify(execFile);
@@ -35,21 +30,13 @@ async function backup(dataDir: string, file: string) {
   }
 }
 
-async function started(options: Parameters<typeof startOriginProcess>[0]): Promise<OriginProcess> {
-  const origin = await startOriginProcess(options);
-  onTestFinished(() => origin.kill().then(() => undefined));
-  return origin;
-}
-
 describe('npm run backup', () => {
-  it('copies a live database consistently, and the copy restores to a working origin', async () => {
-    const dataDir = makeDataDir();
-    const backupDir = makeDataDir();
-    onTestFinished(() => {
-      removeDataDir(dataDir);
-      removeDataDir(backupDir);
-    });
-    const origin = await started({ dataDir, env });
+  it('copies a live database consistently, and the copy restores to a working origin', async ({
+    origins,
+  }) => {
+    const dataDir = origins.dataDir();
+    const backupDir = origins.dataDir();
+    const origin = await origins.start({ dataDir, env });
     const api = apiClient(origin.url);
 
     // What exists before the backup starts: a user, ended jobs, their ledger rows.
@@ -131,7 +118,7 @@ describe('npm run backup', () => {
     const data = join(dataDir, 'overture.sqlite');
     copyFileSync(file, data);
     for (const suffix of ['-wal', '-shm']) rmSync(data + suffix, { force: true });
-    const restored = await started({ dataDir, env });
+    const restored = await origins.start({ dataDir, env });
     const again = apiClient(restored.url);
     const login = await again.call('POST', '/v1/auth/login', {
       body: { email: user.email, password: user.password },
@@ -153,9 +140,8 @@ describe('npm run backup', () => {
     // Two origin starts: on a loaded 2-core runner, more than the default 30 s.
   }, 90_000);
 
-  it('refuses to run without a database, and writes nothing', async () => {
-    const empty = makeDataDir();
-    onTestFinished(() => removeDataDir(empty));
+  it('refuses to run without a database, and writes nothing', async ({ origins }) => {
+    const empty = origins.dataDir();
     const file = join(empty, 'backup.sqlite');
     const result = await backup(join(empty, 'nothing-here'), file);
     expect(result.code).toBe(1);

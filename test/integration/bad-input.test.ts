@@ -1,8 +1,8 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { expectApiError } from '../helpers/expectations.ts';
-import { sharedOrigin } from '../helpers/shared-origin.ts';
+import { it } from '../helpers/fixtures.ts';
+import { readAnswer } from '../helpers/http.ts';
 
-const shared = sharedOrigin();
 const bodyLimit = 64 * 1024;
 
 interface Case {
@@ -224,13 +224,13 @@ const cases: Case[] = [
 
 let token: string;
 
-beforeAll(async () => {
-  ({ token } = await shared.api.signUp());
+it.beforeAll(async ({ api }) => {
+  ({ token } = await api.signUp());
 });
 
 describe('bad input', () => {
-  it.each(cases)('$name → $status $code', async (c) => {
-    const res = await shared.api.call(c.method, c.path, {
+  it.for(cases)('$name → $status $code', async (c, { api }) => {
+    const res = await api.call(c.method, c.path, {
       token: c.auth === false ? undefined : token,
       body: c.raw ?? c.json,
       headers: c.headers,
@@ -243,7 +243,9 @@ describe('bad input', () => {
     }
   });
 
-  it('answers 413 to an over-limit body sent in chunks, without a content-length', async () => {
+  it('answers 413 to an over-limit body sent in chunks, without a content-length', async ({
+    origin,
+  }) => {
     const chunk = new TextEncoder().encode(`{"pad":"${'x'.repeat(1024)}`);
     let sent = 0;
     const body = new ReadableStream<Uint8Array>({
@@ -253,22 +255,24 @@ describe('bad input', () => {
         sent += chunk.length;
       },
     });
-    const res = await fetch(`${shared.origin.url}/v1/auth/register`, {
-      method: 'POST',
-      headers: jsonType,
-      body,
-      duplex: 'half',
-    } as RequestInit);
-    expect(res.status).toBe(413);
-    expect(((await res.json()) as { error: { code: string } }).error.code).toBe(
-      'payload_too_large',
+    const res = await readAnswer(
+      await fetch(`${origin.url}/v1/auth/register`, {
+        method: 'POST',
+        headers: jsonType,
+        body,
+        duplex: 'half',
+      } as RequestInit),
     );
+    expect(res.status).toBe(413);
+    expect(res.body.error.code).toBe('payload_too_large');
   });
 });
 
 describe('good input at the bounds', () => {
-  it('accepts the largest prompt, duration and seed, and a charset on the content-type', async () => {
-    const res = await shared.api.call('POST', '/v1/jobs', {
+  it('accepts the largest prompt, duration and seed, and a charset on the content-type', async ({
+    api,
+  }) => {
+    const res = await api.call('POST', '/v1/jobs', {
       token,
       body: tone({ prompt: 'p'.repeat(500), duration: 30, seed: 2 ** 31 - 1 }),
       headers: {
@@ -277,9 +281,9 @@ describe('good input at the bounds', () => {
       },
     });
     expect(res.status).toBe(202);
-    const listed = await shared.api.call('GET', '/v1/jobs?limit=100&status=queued', { token });
+    const listed = await api.call('GET', '/v1/jobs?limit=100&status=queued', { token });
     expect(listed.status).toBe(200);
-    const nestedButShallow = await shared.api.call('POST', '/v1/jobs', {
+    const nestedButShallow = await api.call('POST', '/v1/jobs', {
       token,
       body: `{"model":"steps","input":${nested(10, '{}')}}`,
       headers: jsonType,
@@ -293,11 +297,14 @@ describe('good input at the bounds', () => {
 });
 
 describe('after all that', () => {
-  it('the origin is still alive, healthy, and logged no unhandled error', async () => {
-    expect(shared.origin.child.exitCode).toBeNull();
-    const health = await shared.api.call('GET', '/v1/health');
+  it('the origin is still alive, healthy, and logged no unhandled error', async ({
+    api,
+    origin,
+  }) => {
+    expect(origin.child.exitCode).toBeNull();
+    const health = await api.call('GET', '/v1/health');
     expect(health.status).toBe(200);
     expect(health.body.status).toBe('healthy');
-    expect(shared.origin.output()).not.toContain('unhandled error');
+    expect(origin.output()).not.toContain('unhandled error');
   });
 });

@@ -3,46 +3,24 @@
  * `mode: "free"` answers, checkout refused, and the ledger through jobs: the last credit
  * raced by concurrent requests, refunds of failed and canceled jobs, idempotent replays.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import type { Job } from '../../shared/schemas/jobs.ts';
-import { apiClient } from '../helpers/api.ts';
+import { type Api, apiClient } from '../helpers/api.ts';
 import { creditsOf, expectApiError, submitJob } from '../helpers/expectations.ts';
-import {
-  type OriginProcess,
-  removeDataDir,
-  startOriginProcess,
-} from '../helpers/origin-process.ts';
+import { test } from '../helpers/fixtures.ts';
 import { fixtureModels } from '../helpers/paths.ts';
 import { checkoutSession, signStripe, stripeEvent } from '../helpers/stripe.ts';
 
 /** A grant no default could produce by chance. */
 const grant = 37;
+const env = { MODEL_DIR: fixtureModels, POOL_THREADS: '1' };
 
-let origin: OriginProcess;
-let api: ReturnType<typeof apiClient>;
-/** A second origin whose accounts start with exactly one credit. */
-let lastCredit: OriginProcess;
-let lastCreditApi: ReturnType<typeof apiClient>;
-
-beforeAll(async () => {
-  const env = { MODEL_DIR: fixtureModels, POOL_THREADS: '1' };
-  [origin, lastCredit] = await Promise.all([
-    startOriginProcess({ env: { ...env, FREE_GRANT_CREDITS: String(grant) } }),
-    startOriginProcess({ env: { ...env, FREE_GRANT_CREDITS: '1' } }),
-  ]);
-  api = apiClient(origin.url);
-  lastCreditApi = apiClient(lastCredit.url);
+const it = test.extend('lastCreditApi', { scope: 'file' }, async ({ fileOrigins }) => {
+  /** A second origin whose accounts start with exactly one credit. */
+  const lastCredit = await fileOrigins.start({ env: { ...env, FREE_GRANT_CREDITS: '1' } });
+  return apiClient(lastCredit.url);
 });
-
-afterAll(async () => {
-  for (const o of [origin, lastCredit]) {
-    if (!o) continue;
-    await o.kill();
-    removeDataDir(o.dataDir);
-  }
-});
-
-type Api = ReturnType<typeof apiClient>;
+it.override({ originOptions: { env: { ...env, FREE_GRANT_CREDITS: String(grant) } } });
 
 async function ledgerOf(client: Api, token: string) {
   const res = await client.call('GET', '/v1/billing/ledger', { token });
@@ -63,7 +41,7 @@ async function rowsOf(client: Api, token: string): Promise<string[]> {
 }
 
 describe('free mode', () => {
-  it('grants FREE_GRANT_CREDITS at sign-up, as a grant row of the ledger', async () => {
+  it('grants FREE_GRANT_CREDITS at sign-up, as a grant row of the ledger', async ({ api }) => {
     const user = await api.signUp();
     expect(await creditsOf(api, user.token)).toBe(grant);
     const ledger = await ledgerOf(api, user.token);
@@ -79,7 +57,9 @@ describe('free mode', () => {
     ]);
   });
 
-  it('says mode free on the packs, and refuses checkout with 409 billing_disabled', async () => {
+  it('says mode free on the packs, and refuses checkout with 409 billing_disabled', async ({
+    api,
+  }) => {
     const packs = await api.call('GET', '/v1/billing/packs');
     expect(packs.status).toBe(200);
     expect(packs.body).toMatchObject({ mode: 'free', signupGrant: grant });
@@ -92,7 +72,7 @@ describe('free mode', () => {
     expect(await creditsOf(api, token)).toBe(grant);
   });
 
-  it('credits nothing for a Stripe event, however it is signed', async () => {
+  it('credits nothing for a Stripe event, however it is signed', async ({ api }) => {
     const user = await api.signUp();
     const session = checkoutSession({ userId: user.id, pack: 'starter', amount: 500 });
     const body = JSON.stringify(stripeEvent('checkout.session.completed', session));
@@ -106,7 +86,7 @@ describe('free mode', () => {
 });
 
 describe('the last credit', () => {
-  it('goes to exactly one of 20 concurrent job requests', async () => {
+  it('goes to exactly one of 20 concurrent job requests', async ({ lastCreditApi }) => {
     const { token } = await lastCreditApi.signUp();
     expect(await creditsOf(lastCreditApi, token)).toBe(1);
     const answers = await Promise.all(
@@ -133,7 +113,7 @@ describe('the last credit', () => {
 });
 
 describe('refunds through the ledger', () => {
-  it('refunds a failed job exactly once', async () => {
+  it('refunds a failed job exactly once', async ({ api }) => {
     const user = await api.signUp();
     const job = await submitJob(api, user.token, 'steps', { steps: 1, stepMs: 0, fail: true });
     expect((await api.waitForJob(user.token, job.id)).status).toBe('failed');
@@ -150,7 +130,9 @@ describe('refunds through the ledger', () => {
     ]);
   });
 
-  it('refunds a job canceled while queued exactly once, however often it is canceled', async () => {
+  it('refunds a job canceled while queued exactly once, however often it is canceled', async ({
+    api,
+  }) => {
     const user = await api.signUp();
     // One pool thread: while this job runs, the next one waits in the queue.
     const blocker = await submitJob(api, user.token, 'steps', { steps: 1000, stepMs: 50 });
@@ -179,7 +161,7 @@ describe('refunds through the ledger', () => {
     expect(await creditsOf(api, user.token)).toBe(grant);
   });
 
-  it('charges an idempotent replay nothing more', async () => {
+  it('charges an idempotent replay nothing more', async ({ api }) => {
     const user = await api.signUp();
     const headers = { 'idempotency-key': `replay-${crypto.randomUUID()}` };
     const body = { model: 'steps', input: { steps: 1, stepMs: 0 } };

@@ -1,49 +1,29 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import type { Job } from '../../shared/schemas/jobs.ts';
-import { apiClient } from '../helpers/api.ts';
+import { type Api, apiClient } from '../helpers/api.ts';
 import { creditsOf, expectApiError, submitJob } from '../helpers/expectations.ts';
-import {
-  type OriginProcess,
-  removeDataDir,
-  startOriginProcess,
-} from '../helpers/origin-process.ts';
+import { test } from '../helpers/fixtures.ts';
 
 /** How long a stopped task may keep its thread in the main origin of this file. */
 const abortGraceMs = 1_000;
 const jobTimeoutMs = 400;
 
-let origin: OriginProcess;
-let api: ReturnType<typeof apiClient>;
-/** A second origin whose jobs time out quickly. */
-let timing: OriginProcess;
-let timingApi: ReturnType<typeof apiClient>;
-
-beforeAll(async () => {
-  [origin, timing] = await Promise.all([
-    startOriginProcess({ env: { ABORT_GRACE_MS: String(abortGraceMs) } }),
-    startOriginProcess({ env: { JOB_TIMEOUT_MS: String(jobTimeoutMs) } }),
-  ]);
-  api = apiClient(origin.url);
-  timingApi = apiClient(timing.url);
+const it = test.extend('timingApi', { scope: 'file' }, async ({ fileOrigins }) => {
+  /** A second origin whose jobs time out quickly. */
+  const timing = await fileOrigins.start({ env: { JOB_TIMEOUT_MS: String(jobTimeoutMs) } });
+  return apiClient(timing.url);
 });
-
-afterAll(async () => {
-  for (const o of [origin, timing]) {
-    if (!o) continue;
-    await o.kill();
-    removeDataDir(o.dataDir);
-  }
-});
+it.override({ originOptions: { env: { ABORT_GRACE_MS: String(abortGraceMs) } } });
 
 const isRunning = (j: Job) => j.status === 'running';
 
-async function cancel(token: string, jobId: string) {
+async function cancel(api: Api, token: string, jobId: string) {
   return api.call<Job>('POST', `/v1/jobs/${jobId}/cancel`, { token });
 }
 
 /** Two slow jobs that hold both pool threads until canceled. */
-async function occupyThreads(token: string): Promise<Job[]> {
+async function occupyThreads(api: Api, token: string): Promise<Job[]> {
   const blockers = [
     await submitJob(api, token, 'steps', { steps: 200, stepMs: 50 }),
     await submitJob(api, token, 'steps', { steps: 200, stepMs: 50 }),
@@ -53,19 +33,19 @@ async function occupyThreads(token: string): Promise<Job[]> {
 }
 
 describe('canceling a queued job', () => {
-  it('cancels at once, refunds it, and it never runs', async () => {
+  it('cancels at once, refunds it, and it never runs', async ({ api }) => {
     const { token } = await api.signUp();
-    const blockers = await occupyThreads(token);
+    const blockers = await occupyThreads(api, token);
     const queued = await submitJob(api, token, 'steps', { steps: 1, stepMs: 0 });
     expect(await creditsOf(api, token)).toBe(17);
 
-    const res = await cancel(token, queued.id);
+    const res = await cancel(api, token, queued.id);
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ id: queued.id, status: 'canceled', startedAt: null });
     expect(res.body.finishedAt).not.toBeNull();
     expect(await creditsOf(api, token)).toBe(18);
 
-    for (const b of blockers) expect((await cancel(token, b.id)).body.status).toBe('canceled');
+    for (const b of blockers) expect((await cancel(api, token, b.id)).body.status).toBe('canceled');
     // Both threads free up at the blockers' next step; a job queued after them still runs.
     const after = await submitJob(api, token, 'steps', { steps: 1, stepMs: 0 });
     expect((await api.waitForJob(token, after.id)).status).toBe('succeeded');
@@ -76,14 +56,16 @@ describe('canceling a queued job', () => {
 });
 
 describe('canceling a running job', () => {
-  it('cancels it, discards the late result of a worker that finishes anyway, refunds once', async () => {
+  it('cancels it, discards the late result of a worker that finishes anyway, refunds once', async ({
+    api,
+  }) => {
     const { token } = await api.signUp();
     // The worker ignores the abort and returns a result well within the grace period.
     const input = { steps: 3, stepMs: 100, ignoreAbort: true };
     const job = await submitJob(api, token, 'steps', input);
     await api.waitForJob(token, job.id, isRunning);
 
-    const res = await cancel(token, job.id);
+    const res = await cancel(api, token, job.id);
     expect(res.body).toMatchObject({ status: 'canceled', output: null });
     expect(await creditsOf(api, token)).toBe(20);
 
@@ -95,18 +77,22 @@ describe('canceling a running job', () => {
     expect(await creditsOf(api, token)).toBe(20);
   });
 
-  it('answers the same canceled job to a second cancel, without a second refund', async () => {
+  it('answers the same canceled job to a second cancel, without a second refund', async ({
+    api,
+  }) => {
     const { token } = await api.signUp();
     const job = await submitJob(api, token, 'steps', { steps: 100, stepMs: 50 });
     await api.waitForJob(token, job.id, isRunning);
-    const first = await cancel(token, job.id);
-    const second = await cancel(token, job.id);
+    const first = await cancel(api, token, job.id);
+    const second = await cancel(api, token, job.id);
     expect(second.status).toBe(200);
     expect(second.body).toEqual(first.body);
     expect(await creditsOf(api, token)).toBe(20);
   });
 
-  it('ends a job whose worker ignores the abort at once, and frees its thread after the grace', async () => {
+  it('ends a job whose worker ignores the abort at once, and frees its thread after the grace', async ({
+    api,
+  }) => {
     const { token } = await api.signUp();
     const stuck = await submitJob(api, token, 'steps', {
       steps: 600,
@@ -114,7 +100,7 @@ describe('canceling a running job', () => {
       ignoreAbort: true,
     });
     await api.waitForJob(token, stuck.id, isRunning);
-    const res = await cancel(token, stuck.id);
+    const res = await cancel(api, token, stuck.id);
     expect(res.body.status).toBe('canceled');
     expect(await creditsOf(api, token)).toBe(20);
 
@@ -133,11 +119,11 @@ describe('canceling a running job', () => {
 });
 
 describe('canceling an ended job', () => {
-  it('is a 409 conflict once the job succeeded', async () => {
+  it('is a 409 conflict once the job succeeded', async ({ api }) => {
     const { token } = await api.signUp();
     const job = await submitJob(api, token, 'steps', { steps: 1, stepMs: 0 });
     expect((await api.waitForJob(token, job.id)).status).toBe('succeeded');
-    expectApiError(await cancel(token, job.id), 409, 'conflict');
+    expectApiError(await cancel(api, token, job.id), 409, 'conflict');
     const now = await api.call<Job>('GET', `/v1/jobs/${job.id}`, { token });
     expect(now.body.status).toBe('succeeded');
     expect(await creditsOf(api, token)).toBe(19);
@@ -145,7 +131,7 @@ describe('canceling an ended job', () => {
 });
 
 describe('jobs that fail', () => {
-  it('time out: failed with code timeout, refunded', async () => {
+  it('time out: failed with code timeout, refunded', async ({ timingApi }) => {
     const { token } = await timingApi.signUp();
     const job = await submitJob(timingApi, token, 'steps', { steps: 100, stepMs: 100 });
     const ended = await timingApi.waitForJob(token, job.id);
@@ -154,7 +140,7 @@ describe('jobs that fail', () => {
     expect(await creditsOf(timingApi, token)).toBe(20);
   });
 
-  it('fail in the model: failed with code model_error, refunded', async () => {
+  it('fail in the model: failed with code model_error, refunded', async ({ api, origin }) => {
     const { token } = await api.signUp();
     const job = await submitJob(api, token, 'steps', { steps: 1, stepMs: 0, fail: true });
     const ended = await api.waitForJob(token, job.id);
@@ -166,7 +152,7 @@ describe('jobs that fail', () => {
     expectApiError(await api.call('GET', `/v1/jobs/${job.id}/output`, { token }), 409, 'conflict');
   });
 
-  it('answer garbage: failed with code invalid_output, refunded', async () => {
+  it('answer garbage: failed with code invalid_output, refunded', async ({ api }) => {
     const { token } = await api.signUp();
     const job = await submitJob(api, token, 'steps', { steps: 1, stepMs: 0, garbage: true });
     const ended = await api.waitForJob(token, job.id);

@@ -1,42 +1,28 @@
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect } from 'vitest';
 import type { Job } from '../../shared/schemas/jobs.ts';
 import { apiClient } from '../helpers/api.ts';
 import { creditsOf, expectApiError, submitJob } from '../helpers/expectations.ts';
-import {
-  makeDataDir,
-  type OriginProcess,
-  removeDataDir,
-  type StartOptions,
-  startOriginProcess,
-} from '../helpers/origin-process.ts';
+import { it, type OriginLauncher } from '../helpers/fixtures.ts';
+import type { OriginProcess, StartOptions } from '../helpers/origin-process.ts';
 import { fixtureModels } from '../helpers/paths.ts';
 
 const isRunning = (j: Job) => j.status === 'running';
 
-/** Starts an origin that is SIGKILLed (if still alive) when the test ends. */
-async function start(dataDir: string, options: StartOptions = {}) {
-  const origin = await startOriginProcess({ ...options, dataDir });
-  onTestFinished(async () => {
-    await origin.kill('SIGKILL');
-  });
+/** Starts an origin on `dataDir`: SIGKILLed, if still alive, when the test ends. */
+async function start(origins: OriginLauncher, dataDir: string, options: StartOptions = {}) {
+  const origin = await origins.start({ ...options, dataDir });
   return { origin, api: apiClient(origin.url) };
-}
-
-function tempDataDir(): string {
-  const dir = makeDataDir();
-  onTestFinished(() => removeDataDir(dir));
-  return dir;
 }
 
 /**
  * A model folder holding only the `steps` fixture, whose warm-up takes `warmupMs`: an
  * origin on it stays `starting` that long, deterministically.
  */
-function slowWarmupModels(warmupMs: number): string {
-  const root = tempDataDir();
+function slowWarmupModels(origins: OriginLauncher, warmupMs: number): string {
+  const root = origins.dataDir();
   const dir = join(root, 'steps');
   cpSync(join(fixtureModels, 'steps'), dir, { recursive: true });
   const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
@@ -51,9 +37,11 @@ async function kill(origin: OriginProcess): Promise<void> {
 }
 
 describe('an origin killed mid-job', () => {
-  it('re-queues the running jobs on restart; every job then succeeds with a readable output', async () => {
-    const dataDir = tempDataDir();
-    const first = await start(dataDir);
+  it('re-queues the running jobs on restart; every job then succeeds with a readable output', async ({
+    origins,
+  }) => {
+    const dataDir = origins.dataDir();
+    const first = await start(origins, dataDir);
     const { token } = await first.api.signUp();
     const input = { steps: 10, stepMs: 100 };
     const jobs: Job[] = [];
@@ -67,7 +55,7 @@ describe('an origin killed mid-job', () => {
     await kill(first.origin);
     const killedAt = Date.now();
 
-    const second = await start(dataDir);
+    const second = await start(origins, dataDir);
     // The session token outlives the restart (the secret is kept in the data directory).
     for (const job of [a, b, c, d]) {
       const ended = await second.api.waitForJob(token, job.id);
@@ -76,15 +64,17 @@ describe('an origin killed mid-job', () => {
       expect(Date.parse(ended.startedAt ?? '')).toBeGreaterThanOrEqual(killedAt);
       const output = await second.api.call('GET', `/v1/jobs/${job.id}/output`, { token });
       expect(output.status).toBe(200);
-      expect(new TextDecoder().decode(output.bytes)).toBe('done 10 steps\n');
+      expect(output.text).toBe('done 10 steps\n');
     }
     expect(await creditsOf(second.api, token)).toBe(16);
   });
 
-  it('with MAX_ATTEMPTS=1, fails the interrupted job as interrupted and refunds it once', async () => {
-    const dataDir = tempDataDir();
+  it('with MAX_ATTEMPTS=1, fails the interrupted job as interrupted and refunds it once', async ({
+    origins,
+  }) => {
+    const dataDir = origins.dataDir();
     const env = { MAX_ATTEMPTS: '1' };
-    const first = await start(dataDir, { env });
+    const first = await start(origins, dataDir, { env });
     const { token } = await first.api.signUp();
     const running = await submitJob(first.api, token, 'steps', { steps: 100, stepMs: 100 });
     await first.api.waitForJob(token, running.id, isRunning);
@@ -93,7 +83,7 @@ describe('an origin killed mid-job', () => {
     expect(await creditsOf(first.api, token)).toBe(18);
     await kill(first.origin);
 
-    const second = await start(dataDir, { env });
+    const second = await start(origins, dataDir, { env });
     const ended = await second.api.waitForJob(token, running.id);
     expect(ended).toMatchObject({ status: 'failed', output: null, error: { code: 'interrupted' } });
     expect((await second.api.call<Job>('GET', `/v1/jobs/${done.id}`, { token })).body.status).toBe(
@@ -104,10 +94,12 @@ describe('an origin killed mid-job', () => {
 });
 
 describe('an origin whose models are still warming up', () => {
-  it('answers health 503 starting and jobs 503 not_ready, then accepts jobs once ready', async () => {
-    const dataDir = tempDataDir();
-    const { api } = await start(dataDir, {
-      env: { MODEL_DIR: slowWarmupModels(3_000) },
+  it('answers health 503 starting and jobs 503 not_ready, then accepts jobs once ready', async ({
+    origins,
+  }) => {
+    const dataDir = origins.dataDir();
+    const { api } = await start(origins, dataDir, {
+      env: { MODEL_DIR: slowWarmupModels(origins, 3_000) },
       waitReady: false,
     });
     const health = await api.call('GET', '/v1/health');

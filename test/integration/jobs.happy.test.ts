@@ -1,11 +1,9 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { SAMPLE_RATE } from '../../models/tone-diffusion/conditioning.ts';
 import { decodeWav } from '../../models/tone-diffusion/wav.ts';
 import type { Job } from '../../shared/schemas/jobs.ts';
 import { creditsOf, expectApiError, submitJob } from '../helpers/expectations.ts';
-import { sharedOrigin } from '../helpers/shared-origin.ts';
-
-const shared = sharedOrigin();
+import { it } from '../helpers/fixtures.ts';
 
 const rms = (samples: Float32Array): number =>
   Math.sqrt(samples.reduce((sum, s) => sum + s * s, 0) / samples.length);
@@ -16,19 +14,19 @@ describe('a tone-diffusion job', () => {
   let job: Job;
   let wav: Uint8Array;
 
-  beforeAll(async () => {
-    ({ token } = await shared.api.signUp());
-    accepted = await submitJob(shared.api, token, 'tone-diffusion', {
+  it.beforeAll(async ({ api }) => {
+    ({ token } = await api.signUp());
+    accepted = await submitJob(api, token, 'tone-diffusion', {
       prompt: 'calm rain on a tin roof',
       seed: 7,
       duration: 2,
     });
-    job = await shared.api.waitForJob(token, accepted.id);
-    const res = await shared.api.call('GET', `/v1/jobs/${job.id}/output`, { token });
+    job = await api.waitForJob(token, accepted.id);
+    const res = await api.call('GET', `/v1/jobs/${job.id}/output`, { token });
     wav = res.bytes;
   });
 
-  it('is accepted as queued, charged, and ends succeeded with an output', async () => {
+  it('is accepted as queued, charged, and ends succeeded with an output', async ({ api }) => {
     expect(accepted).toMatchObject({ status: 'queued', seq: 1, output: null, startedAt: null });
     expect(accepted.queuePosition).toBeGreaterThanOrEqual(1);
     expect(job).toMatchObject({
@@ -46,11 +44,11 @@ describe('a tone-diffusion job', () => {
       Date.parse(job.startedAt ?? ''),
     );
     expect(Date.parse(job.startedAt ?? '')).toBeGreaterThanOrEqual(Date.parse(job.createdAt));
-    expect(await creditsOf(shared.api, token)).toBe(19);
+    expect(await creditsOf(api, token)).toBe(19);
   });
 
-  it('downloads as a valid, audible 16-bit mono WAV of the asked duration', async () => {
-    const res = await shared.api.call('GET', `/v1/jobs/${job.id}/output`, { token });
+  it('downloads as a valid, audible 16-bit mono WAV of the asked duration', async ({ api }) => {
+    const res = await api.call('GET', `/v1/jobs/${job.id}/output`, { token });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('audio/wav');
     expect(res.headers.get('content-length')).toBe(String(res.bytes.length));
@@ -65,8 +63,8 @@ describe('a tone-diffusion job', () => {
     expect(rms(decoded.samples)).toBeGreaterThan(0.01);
   });
 
-  it('answers a byte range with 206 and exactly those bytes', async () => {
-    const res = await shared.api.call('GET', `/v1/jobs/${job.id}/output`, {
+  it('answers a byte range with 206 and exactly those bytes', async ({ api }) => {
+    const res = await api.call('GET', `/v1/jobs/${job.id}/output`, {
       token,
       headers: { range: 'bytes=0-43' },
     });
@@ -76,8 +74,8 @@ describe('a tone-diffusion job', () => {
     expect(res.bytes).toEqual(wav.subarray(0, 44));
   });
 
-  it('answers a suffix range and an open-ended range', async () => {
-    const suffix = await shared.api.call('GET', `/v1/jobs/${job.id}/output`, {
+  it('answers a suffix range and an open-ended range', async ({ api }) => {
+    const suffix = await api.call('GET', `/v1/jobs/${job.id}/output`, {
       token,
       headers: { range: 'bytes=-100' },
     });
@@ -87,7 +85,7 @@ describe('a tone-diffusion job', () => {
     );
     expect(suffix.bytes).toEqual(wav.subarray(wav.length - 100));
 
-    const open = await shared.api.call('GET', `/v1/jobs/${job.id}/output`, {
+    const open = await api.call('GET', `/v1/jobs/${job.id}/output`, {
       token,
       headers: { range: `bytes=${wav.length - 10}-` },
     });
@@ -95,8 +93,10 @@ describe('a tone-diffusion job', () => {
     expect(open.bytes).toEqual(wav.subarray(wav.length - 10));
   });
 
-  it('answers an unsatisfiable range with a 416 JSON error that is not cached as the file', async () => {
-    const res = await shared.api.call('GET', `/v1/jobs/${job.id}/output`, {
+  it('answers an unsatisfiable range with a 416 JSON error that is not cached as the file', async ({
+    api,
+  }) => {
+    const res = await api.call('GET', `/v1/jobs/${job.id}/output`, {
       token,
       headers: { range: `bytes=${wav.length}-` },
     });
@@ -105,10 +105,12 @@ describe('a tone-diffusion job', () => {
     expect(res.headers.get('cache-control') ?? '').not.toContain('immutable');
   });
 
-  it('answers 304 to If-None-Match with the etag, and the whole file when If-Range differs', async () => {
-    const first = await shared.api.call('GET', `/v1/jobs/${job.id}/output`, { token });
+  it('answers 304 to If-None-Match with the etag, and the whole file when If-Range differs', async ({
+    api,
+  }) => {
+    const first = await api.call('GET', `/v1/jobs/${job.id}/output`, { token });
     const etag = first.headers.get('etag') ?? '';
-    const cached = await shared.api.call('GET', `/v1/jobs/${job.id}/output`, {
+    const cached = await api.call('GET', `/v1/jobs/${job.id}/output`, {
       token,
       headers: { 'if-none-match': etag },
     });
@@ -116,13 +118,13 @@ describe('a tone-diffusion job', () => {
     expect(cached.bytes.length).toBe(0);
     expect(cached.headers.get('etag')).toBe(etag);
 
-    const stale = await shared.api.call('GET', `/v1/jobs/${job.id}/output`, {
+    const stale = await api.call('GET', `/v1/jobs/${job.id}/output`, {
       token,
       headers: { range: 'bytes=0-43', 'if-range': '"an-older-version"' },
     });
     expect(stale.status).toBe(200);
     expect(stale.bytes).toEqual(wav);
-    const staleBeyond = await shared.api.call('GET', `/v1/jobs/${job.id}/output`, {
+    const staleBeyond = await api.call('GET', `/v1/jobs/${job.id}/output`, {
       token,
       headers: { range: `bytes=${wav.length}-`, 'if-range': '"an-older-version"' },
     });
@@ -130,16 +132,18 @@ describe('a tone-diffusion job', () => {
     expect(staleBeyond.bytes).toEqual(wav);
   });
 
-  it('gives the same bytes for the same prompt and seed, and other bytes for another seed', async () => {
+  it('gives the same bytes for the same prompt and seed, and other bytes for another seed', async ({
+    api,
+  }) => {
     const input = { prompt: 'calm rain on a tin roof', seed: 7, duration: 2 };
     const [again, other] = await Promise.all([
-      submitJob(shared.api, token, 'tone-diffusion', input),
-      submitJob(shared.api, token, 'tone-diffusion', { ...input, seed: 8 }),
+      submitJob(api, token, 'tone-diffusion', input),
+      submitJob(api, token, 'tone-diffusion', { ...input, seed: 8 }),
     ]);
     const download = async (id: string) => {
-      const done = await shared.api.waitForJob(token, id);
+      const done = await api.waitForJob(token, id);
       expect(done.status).toBe('succeeded');
-      return (await shared.api.call('GET', `/v1/jobs/${id}/output`, { token })).bytes;
+      return (await api.call('GET', `/v1/jobs/${id}/output`, { token })).bytes;
     };
     expect(await download(again.id)).toEqual(wav);
     expect(await download(other.id)).not.toEqual(wav);
@@ -147,25 +151,27 @@ describe('a tone-diffusion job', () => {
 });
 
 describe('job input', () => {
-  it('is stored with the model defaults applied', async () => {
-    const { token } = await shared.api.signUp();
-    const accepted = await submitJob(shared.api, token, 'tone-diffusion', { prompt: 'birdsong' });
+  it('is stored with the model defaults applied', async ({ api }) => {
+    const { token } = await api.signUp();
+    const accepted = await submitJob(api, token, 'tone-diffusion', { prompt: 'birdsong' });
     expect(accepted.input).toEqual({ prompt: 'birdsong', seed: 0, duration: 8 });
     expect(accepted.status).toBe('queued');
     expect(accepted.queuePosition).toBeGreaterThanOrEqual(1);
 
-    const done = await shared.api.waitForJob(token, accepted.id);
+    const done = await api.waitForJob(token, accepted.id);
     expect(done.input).toEqual({ prompt: 'birdsong', seed: 0, duration: 8 });
-    const res = await shared.api.call('GET', `/v1/jobs/${accepted.id}/output`, { token });
+    const res = await api.call('GET', `/v1/jobs/${accepted.id}/output`, { token });
     expect(decodeWav(res.bytes).samples.length).toBe(8 * SAMPLE_RATE);
   });
 });
 
 describe('progress', () => {
-  it('is seen strictly between 0 and 1 while a job runs, and 1 once it succeeded', async () => {
-    const { token } = await shared.api.signUp();
-    const accepted = await submitJob(shared.api, token, 'steps', { steps: 10, stepMs: 100 });
-    const running = await shared.api.waitForJob(
+  it('is seen strictly between 0 and 1 while a job runs, and 1 once it succeeded', async ({
+    api,
+  }) => {
+    const { token } = await api.signUp();
+    const accepted = await submitJob(api, token, 'steps', { steps: 10, stepMs: 100 });
+    const running = await api.waitForJob(
       token,
       accepted.id,
       (j) => j.status !== 'queued' && j.progress > 0,
@@ -175,29 +181,29 @@ describe('progress', () => {
     expect(running.progress).toBeLessThan(1);
     expect(running.startedAt).not.toBeNull();
 
-    const done = await shared.api.waitForJob(token, accepted.id);
+    const done = await api.waitForJob(token, accepted.id);
     expect(done).toMatchObject({ status: 'succeeded', progress: 1 });
     expect(done.seq).toBeGreaterThan(running.seq);
   });
 });
 
 describe('listing', () => {
-  it('pages newest first through every job exactly once, and filters by status', async () => {
-    const { token } = await shared.api.signUp();
+  it('pages newest first through every job exactly once, and filters by status', async ({
+    api,
+  }) => {
+    const { token } = await api.signUp();
     const created: Job[] = [];
     for (let i = 0; i < 7; i++) {
-      created.push(
-        await submitJob(shared.api, token, 'steps', { steps: 1, stepMs: 0, fail: i === 3 }),
-      );
+      created.push(await submitJob(api, token, 'steps', { steps: 1, stepMs: 0, fail: i === 3 }));
     }
-    for (const job of created) await shared.api.waitForJob(token, job.id);
+    for (const job of created) await api.waitForJob(token, job.id);
 
     const seen: string[] = [];
     let cursor: string | null = null;
     let pages = 0;
     do {
       const query: string = `limit=3${cursor ? `&cursor=${cursor}` : ''}`;
-      const res = await shared.api.call('GET', `/v1/jobs?${query}`, { token });
+      const res = await api.call('GET', `/v1/jobs?${query}`, { token });
       expect(res.status).toBe(200);
       expect(res.body.data.length).toBeLessThanOrEqual(3);
       seen.push(...res.body.data.map((j: Job) => j.id));
@@ -207,22 +213,22 @@ describe('listing', () => {
     expect(pages).toBe(3);
     expect(seen).toEqual(created.map((j) => j.id).reverse());
 
-    const failed = await shared.api.call('GET', '/v1/jobs?status=failed', { token });
+    const failed = await api.call('GET', '/v1/jobs?status=failed', { token });
     expect(failed.body.data.map((j: Job) => j.id)).toEqual([created[3]?.id]);
     expect(failed.body.nextCursor).toBeNull();
-    const succeeded = await shared.api.call('GET', '/v1/jobs?status=succeeded&limit=100', {
+    const succeeded = await api.call('GET', '/v1/jobs?status=succeeded&limit=100', {
       token,
     });
     expect(succeeded.body.data).toHaveLength(6);
     expect(succeeded.body.data.every((j: Job) => j.status === 'succeeded')).toBe(true);
-    const queued = await shared.api.call('GET', '/v1/jobs?status=queued', { token });
+    const queued = await api.call('GET', '/v1/jobs?status=queued', { token });
     expect(queued.body).toEqual({ data: [], nextCursor: null });
   });
 });
 
 describe('models and health', () => {
-  it('lists both models with their cost, input schema and output type', async () => {
-    const res = await shared.api.call('GET', '/v1/models');
+  it('lists both models with their cost, input schema and output type', async ({ api }) => {
+    const res = await api.call('GET', '/v1/models');
     expect(res.status).toBe(200);
     const byId = new Map(res.body.data.map((m: { id: string }) => [m.id, m]));
     expect(byId.get('tone-diffusion')).toMatchObject({
@@ -245,8 +251,8 @@ describe('models and health', () => {
     });
   });
 
-  it('reports healthy with the models loaded on the cpu', async () => {
-    const res = await shared.api.call('GET', '/v1/health');
+  it('reports healthy with the models loaded on the cpu', async ({ api }) => {
+    const res = await api.call('GET', '/v1/health');
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({
       status: 'healthy',

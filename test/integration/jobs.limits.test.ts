@@ -1,18 +1,20 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import type { Job } from '../../shared/schemas/jobs.ts';
 import { creditsOf, expectApiError, submitJob } from '../helpers/expectations.ts';
-import { sharedOrigin } from '../helpers/shared-origin.ts';
+import { it } from '../helpers/fixtures.ts';
 
 // Two pool threads, room for two queued jobs, and one credit per new account.
-const shared = sharedOrigin({ env: { QUEUE_LIMIT: '2', FREE_GRANT_CREDITS: '1' } });
+it.override({ originOptions: { env: { QUEUE_LIMIT: '2', FREE_GRANT_CREDITS: '1' } } });
 
 /** Holds a thread long enough for the requests that follow to see the queue full. */
 const slow = { steps: 15, stepMs: 100 };
 const quick = { steps: 1, stepMs: 0 };
 
 describe('the queue bound', () => {
-  it('refuses jobs past QUEUE_LIMIT with 503 overloaded and Retry-After, uncharged', async () => {
-    const signUp = () => shared.api.signUp().then((u) => u.token);
+  it('refuses jobs past QUEUE_LIMIT with 503 overloaded and Retry-After, uncharged', async ({
+    api,
+  }) => {
+    const signUp = () => api.signUp().then((u) => u.token);
     const [u1, u2, u3, u4, u5] = await Promise.all([
       signUp(),
       signUp(),
@@ -21,27 +23,27 @@ describe('the queue bound', () => {
       signUp(),
     ]);
     const isRunning = (j: Job) => j.status === 'running';
-    const r1 = await submitJob(shared.api, u1, 'steps', slow);
-    const r2 = await submitJob(shared.api, u2, 'steps', slow);
-    await shared.api.waitForJob(u1, r1.id, isRunning);
-    await shared.api.waitForJob(u2, r2.id, isRunning);
-    const q3 = await submitJob(shared.api, u3, 'steps', quick);
-    const q4 = await submitJob(shared.api, u4, 'steps', quick);
+    const r1 = await submitJob(api, u1, 'steps', slow);
+    const r2 = await submitJob(api, u2, 'steps', slow);
+    await api.waitForJob(u1, r1.id, isRunning);
+    await api.waitForJob(u2, r2.id, isRunning);
+    const q3 = await submitJob(api, u3, 'steps', quick);
+    const q4 = await submitJob(api, u4, 'steps', quick);
     expect([q3.queuePosition, q4.queuePosition]).toEqual([1, 2]);
 
-    const refused = await shared.api.call('POST', '/v1/jobs', {
+    const refused = await api.call('POST', '/v1/jobs', {
       token: u5,
       body: { model: 'steps', input: quick },
     });
     expectApiError(refused, 503, 'overloaded');
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
-    expect(await creditsOf(shared.api, u5)).toBe(1);
+    expect(await creditsOf(api, u5)).toBe(1);
 
     const ended = await Promise.all([
-      shared.api.waitForJob(u1, r1.id),
-      shared.api.waitForJob(u2, r2.id),
-      shared.api.waitForJob(u3, q3.id),
-      shared.api.waitForJob(u4, q4.id),
+      api.waitForJob(u1, r1.id),
+      api.waitForJob(u2, r2.id),
+      api.waitForJob(u3, q3.id),
+      api.waitForJob(u4, q4.id),
     ]);
     expect(ended.map((j) => j.status)).toEqual([
       'succeeded',
@@ -50,29 +52,29 @@ describe('the queue bound', () => {
       'succeeded',
     ]);
     // Room again: the refused user gets in.
-    await submitJob(shared.api, u5, 'steps', { steps: 1, stepMs: 0 });
+    await submitJob(api, u5, 'steps', { steps: 1, stepMs: 0 });
   });
 });
 
 describe('credits', () => {
-  it('refuses a job beyond the balance with 402 insufficient_credits', async () => {
-    const { token } = await shared.api.signUp();
-    const first = await submitJob(shared.api, token, 'steps', { steps: 1, stepMs: 0 });
-    const second = await shared.api.call('POST', '/v1/jobs', {
+  it('refuses a job beyond the balance with 402 insufficient_credits', async ({ api }) => {
+    const { token } = await api.signUp();
+    const first = await submitJob(api, token, 'steps', { steps: 1, stepMs: 0 });
+    const second = await api.call('POST', '/v1/jobs', {
       token,
       body: { model: 'steps', input: { steps: 1, stepMs: 0 } },
     });
     expectApiError(second, 402, 'insufficient_credits');
     expect(second.body.error.details).toEqual({ balance: 0, cost: 1 });
-    expect((await shared.api.waitForJob(token, first.id)).status).toBe('succeeded');
-    expect(await creditsOf(shared.api, token)).toBe(0);
+    expect((await api.waitForJob(token, first.id)).status).toBe('succeeded');
+    expect(await creditsOf(api, token)).toBe(0);
   });
 
-  it('lets exactly one of 20 concurrent requests spend the last credit', async () => {
-    const { token } = await shared.api.signUp();
+  it('lets exactly one of 20 concurrent requests spend the last credit', async ({ api }) => {
+    const { token } = await api.signUp();
     const answers = await Promise.all(
       Array.from({ length: 20 }, () =>
-        shared.api.call<Job>('POST', '/v1/jobs', {
+        api.call<Job>('POST', '/v1/jobs', {
           token,
           body: { model: 'steps', input: { steps: 1, stepMs: 0 } },
         }),
@@ -83,21 +85,21 @@ describe('credits', () => {
     for (const a of answers.filter((x) => x.status !== 202)) {
       expectApiError(a, 402, 'insufficient_credits');
     }
-    expect(await creditsOf(shared.api, token)).toBe(0);
-    const list = await shared.api.call('GET', '/v1/jobs', { token });
+    expect(await creditsOf(api, token)).toBe(0);
+    const list = await api.call('GET', '/v1/jobs', { token });
     expect(list.body.data.map((j: Job) => j.id)).toEqual([accepted[0]?.body.id]);
   });
 
-  it('gives a failed job its credit back, so it can be spent again', async () => {
-    const { token } = await shared.api.signUp();
-    const failing = await submitJob(shared.api, token, 'steps', {
+  it('gives a failed job its credit back, so it can be spent again', async ({ api }) => {
+    const { token } = await api.signUp();
+    const failing = await submitJob(api, token, 'steps', {
       steps: 1,
       stepMs: 0,
       fail: true,
     });
-    expect((await shared.api.waitForJob(token, failing.id)).status).toBe('failed');
-    expect(await creditsOf(shared.api, token)).toBe(1);
-    await submitJob(shared.api, token, 'steps', { steps: 1, stepMs: 0 });
-    expect(await creditsOf(shared.api, token)).toBe(0);
+    expect((await api.waitForJob(token, failing.id)).status).toBe('failed');
+    expect(await creditsOf(api, token)).toBe(1);
+    await submitJob(api, token, 'steps', { steps: 1, stepMs: 0 });
+    expect(await creditsOf(api, token)).toBe(0);
   });
 });

@@ -5,57 +5,38 @@
  */
 import { statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { apiClient } from '../helpers/api.ts';
 import { creditsOf, expectApiError, submitJob } from '../helpers/expectations.ts';
-import {
-  type OriginProcess,
-  removeDataDir,
-  startOriginProcess,
-} from '../helpers/origin-process.ts';
+import { test } from '../helpers/fixtures.ts';
 import { fixtureModels } from '../helpers/paths.ts';
 
 const quick = { steps: 1, stepMs: 0 };
-type Shared = { origin: OriginProcess; api: ReturnType<typeof apiClient> };
+const base = { MODEL_DIR: fixtureModels, POOL_THREADS: '1' };
 
-/** Both origins of this file, started side by side. */
-const full = {} as Shared;
-const roomy = {} as Shared;
-
-beforeAll(async () => {
-  const fs = statfsSync(tmpdir());
-  const base = { MODEL_DIR: fixtureModels, POOL_THREADS: '1' };
-  const [a, b] = await Promise.all([
+/** The two origins of this file, as clients. */
+const it = test
+  .extend('fullApi', { scope: 'file' }, async ({ fileOrigins }) => {
     // Always "full": no file system has 100% free.
-    startOriginProcess({ env: { ...base, DISK_MIN_FREE_PERCENT: '100' } }),
+    const full = await fileOrigins.start({ env: { ...base, DISK_MIN_FREE_PERCENT: '100' } });
+    return apiClient(full.url);
+  })
+  .extend('roomyApi', { scope: 'file' }, async ({ fileOrigins }) => {
     // Thresholds at half of what is free now.
-    startOriginProcess({
+    const fs = statfsSync(tmpdir());
+    const roomy = await fileOrigins.start({
       env: {
         ...base,
         DISK_MIN_FREE_BYTES: String(Math.floor((fs.bavail * fs.bsize) / 2)),
         DISK_MIN_FREE_PERCENT: String(Math.floor((fs.bavail / fs.blocks) * 50)),
       },
-    }),
-  ]);
-  Object.assign(full, { origin: a, api: apiClient(a.url) });
-  Object.assign(roomy, { origin: b, api: apiClient(b.url) });
-});
-
-afterAll(async () => {
-  await Promise.all(
-    [full, roomy].map(async ({ origin }) => {
-      if (!origin) return;
-      await origin.kill();
-      removeDataDir(origin.dataDir);
-    }),
-  );
-});
+    });
+    return apiClient(roomy.url);
+  });
 
 describe('a data directory below the free-space threshold', () => {
-  const shared = full;
-
-  it('answers health 200 degraded with disk.low', async () => {
-    const health = await shared.api.call('GET', '/v1/health');
+  it('answers health 200 degraded with disk.low', async ({ fullApi: api }) => {
+    const health = await api.call('GET', '/v1/health');
     expect(health.status).toBe(200);
     expect(health.body).toMatchObject({
       status: 'degraded',
@@ -67,8 +48,9 @@ describe('a data directory below the free-space threshold', () => {
     expect(health.body.disk.freePercent).toBeLessThan(100);
   });
 
-  it('refuses new jobs with 503 disk_full and Retry-After, and debits nothing', async () => {
-    const { api } = shared;
+  it('refuses new jobs with 503 disk_full and Retry-After, and debits nothing', async ({
+    fullApi: api,
+  }) => {
     const user = await api.signUp();
     const refused = await api.call('POST', '/v1/jobs', {
       token: user.token,
@@ -89,10 +71,7 @@ describe('a data directory below the free-space threshold', () => {
 });
 
 describe('a data directory with room to spare', () => {
-  const shared = roomy;
-
-  it('is healthy and accepts jobs', async () => {
-    const { api } = shared;
+  it('is healthy and accepts jobs', async ({ roomyApi: api }) => {
     const health = await api.call('GET', '/v1/health');
     expect(health.status).toBe(200);
     expect(health.body).toMatchObject({ status: 'healthy', disk: { low: false } });

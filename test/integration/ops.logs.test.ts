@@ -5,22 +5,13 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ApiAnswer, apiClient } from '../helpers/api.ts';
+import { describe, expect } from 'vitest';
+import type { Api, ApiAnswer } from '../helpers/api.ts';
 import { expectApiError, submitJob } from '../helpers/expectations.ts';
+import { it } from '../helpers/fixtures.ts';
 import { type LogLine, logLines } from '../helpers/logs.ts';
-import {
-  type OriginProcess,
-  removeDataDir,
-  startOriginProcess,
-} from '../helpers/origin-process.ts';
-import {
-  checkoutSession,
-  type StripeDouble,
-  signStripe,
-  startStripeDouble,
-  stripeEvent,
-} from '../helpers/stripe.ts';
+import type { OriginProcess } from '../helpers/origin-process.ts';
+import { checkoutSession, signStripe, stripeEvent } from '../helpers/stripe.ts';
 import { openSocket } from '../helpers/ws-client.ts';
 
 const hex = () => randomBytes(16).toString('hex');
@@ -32,30 +23,14 @@ const envSecrets = {
   STRIPE_WEBHOOK_SECRET: `whsec_logs_${hex()}`,
 };
 
-let double: StripeDouble;
-let origin: OriginProcess;
-let api: ReturnType<typeof apiClient>;
-
-beforeAll(async () => {
-  double = await startStripeDouble();
-  origin = await startOriginProcess({
-    env: {
-      ...envSecrets,
-      STRIPE_API_URL: double.url,
-      // Everything a debugging operator could turn on.
-      LOG_LEVEL: 'trace',
-    },
-  });
-  api = apiClient(origin.url);
-});
-
-afterAll(async () => {
-  if (origin) {
-    await origin.kill();
-    removeDataDir(origin.dataDir);
-  }
-  await double?.close();
-});
+it.override('originOptions', ({ stripe }) => ({
+  env: {
+    ...envSecrets,
+    STRIPE_API_URL: stripe.url,
+    // Everything a debugging operator could turn on.
+    LOG_LEVEL: 'trace',
+  },
+}));
 
 /** A request id as the edge makes them (a UUID), unique to the test. */
 const edgeRequestId = () => randomUUID();
@@ -64,12 +39,13 @@ const edgeRequestId = () => randomUUID();
  * The log lines about one request id, once there is one: the child's output reaches this
  * process through a pipe, maybe after the HTTP answer did.
  */
-async function requestLines(requestId: string): Promise<LogLine[]> {
-  return logged((l) => l.requestId === requestId, `a line with request id ${requestId}`);
+async function requestLines(origin: OriginProcess, requestId: string): Promise<LogLine[]> {
+  return logged(origin, (l) => l.requestId === requestId, `a line with request id ${requestId}`);
 }
 
 /** The log lines matching `predicate`, once there is at least `count` of them. */
 async function logged(
+  origin: OriginProcess,
   predicate: (line: LogLine) => boolean,
   what: string,
   count = 1,
@@ -84,7 +60,7 @@ async function logged(
 }
 
 /** A user with 50 credits, bought the Stripe way (Stripe mode grants nothing at sign-up). */
-async function fundedUser() {
+async function fundedUser(api: Api) {
   const user = await api.signUp();
   const checkout = await api.call('POST', '/v1/billing/checkout', {
     token: user.token,
@@ -110,8 +86,11 @@ async function fundedUser() {
 }
 
 describe('request logs', () => {
-  it('write one line per request with the edge’s request id, method, route, status, user and ms', async () => {
-    const user = await fundedUser();
+  it('write one line per request with the edge’s request id, method, route, status, user and ms', async ({
+    api,
+    origin,
+  }) => {
+    const user = await fundedUser(api);
     const anonymous = edgeRequestId();
     const health = await api.call('GET', '/v1/health', { headers: { 'x-request-id': anonymous } });
     expect(health.headers.get('x-request-id')).toBe(anonymous);
@@ -124,7 +103,7 @@ describe('request logs', () => {
     expect(read.status).toBe(200);
     expect(read.headers.get('x-request-id')).toBe(authed);
 
-    const anonymousLines = await requestLines(anonymous);
+    const anonymousLines = await requestLines(origin, anonymous);
     expect(anonymousLines).toEqual([
       expect.objectContaining({
         msg: 'request',
@@ -136,7 +115,7 @@ describe('request logs', () => {
       }),
     ]);
     expect(anonymousLines[0]).not.toHaveProperty('userId');
-    expect(await requestLines(authed)).toEqual([
+    expect(await requestLines(origin, authed)).toEqual([
       expect.objectContaining({
         msg: 'request',
         method: 'GET',
@@ -148,12 +127,15 @@ describe('request logs', () => {
     ]);
   });
 
-  it('uses an error answer’s request id in its line too, and replaces a malformed incoming id', async () => {
+  it('uses an error answer’s request id in its line too, and replaces a malformed incoming id', async ({
+    api,
+    origin,
+  }) => {
     const sent = edgeRequestId();
     const refused = await api.call('GET', '/v1/me', { headers: { 'x-request-id': sent } });
     expectApiError(refused, 401, 'unauthorized');
     expect(refused.body.error.requestId).toBe(sent);
-    expect(await requestLines(sent)).toEqual([
+    expect(await requestLines(origin, sent)).toEqual([
       expect.objectContaining({ msg: 'request', route: '/v1/me', status: 401 }),
     ]);
 
@@ -163,22 +145,22 @@ describe('request logs', () => {
       const made = res.headers.get('x-request-id') ?? '';
       expect(made).not.toBe(bad);
       expect(made).toMatch(/^[0-9a-f-]{36}$/);
-      expect(await requestLines(made)).toHaveLength(1);
+      expect(await requestLines(origin, made)).toHaveLength(1);
     }
     const none = await api.call('GET', '/v1/health');
-    expect(await requestLines(none.headers.get('x-request-id') ?? '')).toHaveLength(1);
+    expect(await requestLines(origin, none.headers.get('x-request-id') ?? '')).toHaveLength(1);
   });
 });
 
 describe('job logs', () => {
-  it('write started and finished lines for each job', async () => {
-    const user = await fundedUser();
+  it('write started and finished lines for each job', async ({ api, origin }) => {
+    const user = await fundedUser(api);
     const ok = await submitJob(api, user.token, 'steps', { steps: 2, stepMs: 0 });
     const bad = await submitJob(api, user.token, 'steps', { steps: 1, stepMs: 0, fail: true });
     await api.waitForJob(user.token, ok.id);
     await api.waitForJob(user.token, bad.id);
     const about = (jobId: string) =>
-      logged((l) => l.jobId === jobId && l.msg.startsWith('job '), `job ${jobId}`, 2);
+      logged(origin, (l) => l.jobId === jobId && l.msg.startsWith('job '), `job ${jobId}`, 2);
     expect(await about(ok.id)).toEqual([
       expect.objectContaining({ msg: 'job started', model: 'steps', attempt: 1 }),
       expect.objectContaining({ msg: 'job finished', status: 'succeeded' }),
@@ -191,7 +173,11 @@ describe('job logs', () => {
 });
 
 describe('secrets', () => {
-  it('never appear in the logs or in error answers, on happy and error paths alike', async () => {
+  it('never appear in the logs or in error answers, on happy and error paths alike', async ({
+    api,
+    origin,
+    stripe,
+  }) => {
     const password = `pw-${hex()}`;
     const email = `secret-${hex()}@example.test`;
     const answers: ApiAnswer[] = [];
@@ -281,15 +267,15 @@ describe('secrets', () => {
       headers: { 'content-type': 'application/json', 'stripe-signature': badSignature },
     });
     expect(unsigned.status).toBe(400);
-    await double.close();
+    await stripe.close();
     const down = await call('POST', '/v1/billing/checkout', { token, body: { pack: 'starter' } });
     expectApiError(down, 502, 'bad_gateway');
     // The failure is logged, with its cause, for operators.
     const downId = down.headers.get('x-request-id') ?? '';
-    await logged((l) => l.requestId === downId && l.level >= 50, 'the Stripe failure');
+    await logged(origin, (l) => l.requestId === downId && l.level >= 50, 'the Stripe failure');
     // Every request so far is in the output.
     const lastId = (answers.at(-1)?.headers.get('x-request-id') ?? '') as string;
-    await logged((l) => l.msg === 'request' && l.requestId === lastId, 'the last request');
+    await logged(origin, (l) => l.msg === 'request' && l.requestId === lastId, 'the last request');
 
     const output = origin.output();
     const secrets: Record<string, string> = {
@@ -316,7 +302,7 @@ describe('secrets', () => {
     // Error answers name no secret either (a token or key answered on purpose is not an error).
     const errorBodies = answers
       .filter((a) => a.status >= 400)
-      .map((a) => new TextDecoder().decode(a.bytes))
+      .map((a) => a.text)
       .join('\n');
     const echoed = Object.entries(secrets)
       .filter(([, secret]) => errorBodies.includes(secret))

@@ -7,20 +7,23 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, onTestFinished } from 'vitest';
 import type { Job } from '../../shared/schemas/jobs.ts';
 import { submitJob } from '../helpers/expectations.ts';
+import { it } from '../helpers/fixtures.ts';
+import type { OriginProcess } from '../helpers/origin-process.ts';
 import { fixtureModels } from '../helpers/paths.ts';
 import { type Scrape, scrape } from '../helpers/prometheus.ts';
-import { sharedOrigin } from '../helpers/shared-origin.ts';
 import { openSocket } from '../helpers/ws-client.ts';
 
-const shared = sharedOrigin({
-  env: {
-    MODEL_DIR: fixtureModels,
-    // One thread: a long job holds it and the next ones wait in the queue.
-    POOL_THREADS: '1',
-    WEBHOOK_ALLOW_INSECURE: 'true',
+it.override({
+  originOptions: {
+    env: {
+      MODEL_DIR: fixtureModels,
+      // One thread: a long job holds it and the next ones wait in the queue.
+      POOL_THREADS: '1',
+      WEBHOOK_ALLOW_INSECURE: 'true',
+    },
   },
 });
 
@@ -28,10 +31,14 @@ const steps = { model: 'steps' };
 const isRunning = (j: Job) => j.status === 'running';
 
 /** Scrapes until `check` holds (values fed by background work), answering that scrape. */
-async function scrapeUntil(check: (s: Scrape) => boolean, what: string): Promise<Scrape> {
+async function scrapeUntil(
+  origin: OriginProcess,
+  check: (s: Scrape) => boolean,
+  what: string,
+): Promise<Scrape> {
   const deadline = Date.now() + 15_000;
   for (;;) {
-    const s = await scrape(shared.origin.metricsUrl);
+    const s = await scrape(origin.metricsUrl);
     if (check(s)) return s;
     if (Date.now() > deadline) throw new Error(`metrics never showed ${what}:\n${s.text}`);
     await sleep(50);
@@ -43,8 +50,8 @@ const delta = (before: Scrape, after: Scrape, name: string, labels?: Record<stri
   after.value(name, labels) - before.value(name, labels);
 
 describe('the metrics listener', () => {
-  it('answers Prometheus text with the origin and process metrics', async () => {
-    const s = await scrape(shared.origin.metricsUrl);
+  it('answers Prometheus text with the origin and process metrics', async ({ origin }) => {
+    const s = await scrape(origin.metricsUrl);
     expect(s.status).toBe(200);
     expect(s.contentType).toMatch(/^text\/plain; version=0\.0\.4/);
     for (const [name, type] of [
@@ -69,8 +76,8 @@ describe('the metrics listener', () => {
     expect(s.value('overture_queue_length')).toBe(0);
   });
 
-  it('serves nothing else, and the API port does not serve metrics', async () => {
-    const base = new URL(shared.origin.metricsUrl);
+  it('serves nothing else, and the API port does not serve metrics', async ({ api, origin }) => {
+    const base = new URL(origin.metricsUrl);
     for (const path of ['/', '/metrics/', '/metrics/extra', '/v1/health', '/healthz']) {
       const res = await fetch(new URL(path, base));
       expect(res.status, path).toBe(404);
@@ -79,21 +86,20 @@ describe('the metrics listener', () => {
     const post = await fetch(base, { method: 'POST' });
     expect(post.status).toBe(404);
 
-    const api = await shared.api.call('GET', '/metrics');
-    expect(api.status).toBe(404);
-    expect(api.body?.error?.code).toBe('not_found');
-    expect(new TextDecoder().decode(api.bytes)).not.toContain('overture_');
+    const onApiPort = await api.call('GET', '/metrics');
+    expect(onApiPort.status).toBe(404);
+    expect(onApiPort.body?.error?.code).toBe('not_found');
+    expect(onApiPort.text).not.toContain('overture_');
   });
 });
 
 describe('values move with what the origin does', () => {
-  it('counts HTTP requests by route pattern, never by raw path', async () => {
-    const { api } = shared;
+  it('counts HTTP requests by route pattern, never by raw path', async ({ api, origin }) => {
     const user = await api.signUp();
     const job = await submitJob(api, user.token, 'steps', { steps: 1, stepMs: 0 });
     await api.waitForJob(user.token, job.id);
     const unknown = `${job.id.slice(0, -6)}ZZZZZZ`;
-    const before = await scrape(shared.origin.metricsUrl);
+    const before = await scrape(origin.metricsUrl);
 
     for (let i = 0; i < 3; i++) {
       expect((await api.call('GET', `/v1/jobs/${job.id}`, { token: user.token })).status).toBe(200);
@@ -107,7 +113,7 @@ describe('values move with what the origin does', () => {
     const stray = `/v1/nowhere-${randomUUID()}`;
     expect((await api.call('GET', stray)).status).toBe(404);
 
-    const after = await scrape(shared.origin.metricsUrl);
+    const after = await scrape(origin.metricsUrl);
     const requests = 'overture_http_requests_total';
     const route = (path: string, status: string) => ({ method: 'GET', route: path, status });
     expect(delta(before, after, requests, route('/v1/jobs/:id', '200'))).toBe(3);
@@ -131,22 +137,21 @@ describe('values move with what the origin does', () => {
     expect(after.text).not.toContain(stray);
   });
 
-  it('counts jobs, their queue and their endings, and the ledger', async () => {
-    const { api } = shared;
-    const before = await scrape(shared.origin.metricsUrl);
+  it('counts jobs, their queue and their endings, and the ledger', async ({ api, origin }) => {
+    const before = await scrape(origin.metricsUrl);
     const user = await api.signUp();
     const long = await submitJob(api, user.token, 'steps', { steps: 40, stepMs: 100 });
     await api.waitForJob(user.token, long.id, isRunning);
     const ok = await submitJob(api, user.token, 'steps', { steps: 1, stepMs: 0 });
     const bad = await submitJob(api, user.token, 'steps', { steps: 1, stepMs: 0, fail: true });
 
-    const busy = await scrape(shared.origin.metricsUrl);
+    const busy = await scrape(origin.metricsUrl);
     expect(busy.value('overture_queue_length')).toBe(2);
     expect(busy.value('overture_jobs_active')).toBe(1);
     expect(delta(before, busy, 'overture_jobs_created_total', steps)).toBe(3);
 
     for (const job of [long, ok, bad]) await api.waitForJob(user.token, job.id);
-    const after = await scrape(shared.origin.metricsUrl);
+    const after = await scrape(origin.metricsUrl);
     expect(after.value('overture_queue_length')).toBe(0);
     expect(after.value('overture_jobs_active')).toBe(0);
     expect(delta(before, after, 'overture_jobs_created_total', steps)).toBe(3);
@@ -166,20 +171,20 @@ describe('values move with what the origin does', () => {
     expect(delta(before, after, credits, { reason: 'refund' })).toBe(1);
   });
 
-  it('counts open WebSocket connections', async () => {
-    const user = await shared.api.signUp();
+  it('counts open WebSocket connections', async ({ api, origin }) => {
+    const user = await api.signUp();
     const connections = 'overture_ws_connections';
-    expect((await scrape(shared.origin.metricsUrl)).value(connections)).toBe(0);
-    const socket = await openSocket(shared.origin.url, { token: user.token });
-    expect((await scrape(shared.origin.metricsUrl)).value(connections)).toBe(1);
-    const second = await openSocket(shared.origin.url, { token: user.token });
-    expect((await scrape(shared.origin.metricsUrl)).value(connections)).toBe(2);
+    expect((await scrape(origin.metricsUrl)).value(connections)).toBe(0);
+    const socket = await openSocket(origin.url, { token: user.token });
+    expect((await scrape(origin.metricsUrl)).value(connections)).toBe(1);
+    const second = await openSocket(origin.url, { token: user.token });
+    expect((await scrape(origin.metricsUrl)).value(connections)).toBe(2);
     second.ws.close();
     socket.ws.close();
-    await scrapeUntil((s) => s.value(connections) === 0, 'no connection after the close');
+    await scrapeUntil(origin, (s) => s.value(connections) === 0, 'no connection after the close');
   });
 
-  it('counts webhook attempts by result', async () => {
+  it('counts webhook attempts by result', async ({ api, origin }) => {
     const server = createServer((req, res) => {
       req.resume();
       req.on('end', () => res.writeHead(req.url === '/ok' ? 204 : 400).end());
@@ -187,10 +192,8 @@ describe('values move with what the origin does', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
     const receiver = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-
-    const { api } = shared;
     const user = await api.signUp();
-    const before = await scrape(shared.origin.metricsUrl);
+    const before = await scrape(origin.metricsUrl);
     for (const path of ['/ok', '/refused']) {
       const res = await api.call<Job>('POST', '/v1/jobs', {
         token: user.token,
@@ -200,6 +203,7 @@ describe('values move with what the origin does', () => {
     }
     const attempts = 'overture_webhook_attempts_total';
     const after = await scrapeUntil(
+      origin,
       (s) =>
         delta(before, s, attempts, { result: 'delivered' }) === 1 &&
         delta(before, s, attempts, { result: 'failed' }) === 1,

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect, it, onTestFinished } from 'vitest';
 import { signEdgeRequest } from '../../shared/edge-signature.ts';
+import { type ApiAnswer, readAnswer } from '../helpers/http.ts';
 import { repoRoot } from '../helpers/paths.ts';
 
 const edgeSecret = `edge-production-${randomUUID()}`;
@@ -109,7 +110,7 @@ async function viaEdge(
   method: string,
   path: string,
   options: { body?: unknown; token?: string; requestId?: string } = {},
-): Promise<Response> {
+): Promise<ApiAnswer> {
   const body = options.body === undefined ? undefined : JSON.stringify(options.body);
   const headers: Record<string, string> = await signEdgeRequest(edgeSecret, {
     method,
@@ -120,7 +121,7 @@ async function viaEdge(
   });
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (options.token) headers.authorization = `Bearer ${options.token}`;
-  return fetch(`${base}${path}`, { method, headers, body });
+  return readAnswer(await fetch(`${base}${path}`, { method, headers, body }));
 }
 
 /** Polls until `check` answers a value, or fails after `ms`. */
@@ -186,16 +187,15 @@ it('installs production dependencies only, serves from that install with NODE_EN
   const base = `http://127.0.0.1:${port}`;
 
   // The image's HEALTHCHECK: unsigned, always answered.
-  const healthz = await fetch(`${base}/healthz`);
+  const healthz = await readAnswer(await fetch(`${base}/healthz`));
   expect(healthz.status).toBe(200);
-  expect(await healthz.json()).toEqual({ status: 'ok' });
+  expect(healthz.body).toEqual({ status: 'ok' });
   // Everything else wants the edge's signature.
   expect((await fetch(`${base}/v1/health`)).status).toBe(401);
   const health = await until(
     async () => {
       const res = await viaEdge(base, 'GET', '/v1/health');
-      const body = (await res.json()) as { status: string };
-      return res.status === 200 ? body : undefined;
+      return res.status === 200 ? (res.body as { status: string }) : undefined;
     },
     60_000,
     'a healthy origin',
@@ -207,17 +207,17 @@ it('installs production dependencies only, serves from that install with NODE_EN
     body: { email: `prod-${randomUUID()}@example.test`, password: 'correct horse battery' },
   });
   expect(account.status).toBe(201);
-  const { token } = (await account.json()) as { token: string };
+  const { token } = account.body as { token: string };
   const created = await viaEdge(base, 'POST', '/v1/jobs', {
     token,
     body: { model: 'tone-diffusion', input: { prompt: 'a production check', duration: 1 } },
   });
   expect(created.status).toBe(202);
-  const { id } = (await created.json()) as { id: string };
+  const { id } = created.body as { id: string };
   const status = await until(
     async () => {
       const job = await viaEdge(base, 'GET', `/v1/jobs/${id}`, { token });
-      const { status } = (await job.json()) as { status: string };
+      const { status } = job.body as { status: string };
       return status === 'queued' || status === 'running' ? undefined : status;
     },
     60_000,
@@ -226,11 +226,7 @@ it('installs production dependencies only, serves from that install with NODE_EN
   expect(status).toBe('succeeded');
   const wav = await viaEdge(base, 'GET', `/v1/jobs/${id}/output`, { token });
   expect(wav.status).toBe(200);
-  expect(
-    Buffer.from(await wav.arrayBuffer())
-      .subarray(0, 4)
-      .toString(),
-  ).toBe('RIFF');
+  expect(Buffer.from(wav.bytes.subarray(0, 4)).toString()).toBe('RIFF');
 
   child.kill('SIGTERM');
   const stopped = await origin;

@@ -6,26 +6,30 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import type { Job } from '../../shared/schemas/jobs.ts';
 import { creditsOf, expectApiError, submitJob } from '../helpers/expectations.ts';
+import { it } from '../helpers/fixtures.ts';
 import { logLines } from '../helpers/logs.ts';
 import { fixtureModels } from '../helpers/paths.ts';
-import { sharedOrigin } from '../helpers/shared-origin.ts';
 
-const shared = sharedOrigin({
-  env: {
-    MODEL_DIR: fixtureModels,
-    POOL_THREADS: '1',
-    // Long enough to download the file right after the job ends, short enough to wait out.
-    OUTPUT_TTL: '2s',
-    RETENTION_SWEEP_MS: '1000',
+it.override({
+  originOptions: {
+    env: {
+      MODEL_DIR: fixtureModels,
+      POOL_THREADS: '1',
+      // Long enough to download the file right after the job ends, short enough to wait out.
+      OUTPUT_TTL: '2s',
+      RETENTION_SWEEP_MS: '1000',
+    },
   },
 });
 
 describe('output retention', () => {
-  it('removes the file after the TTL; the job says outputExpired and the download is 410 gone', async () => {
-    const { api, origin } = shared;
+  it('removes the file after the TTL; the job says outputExpired and the download is 410 gone', async ({
+    api,
+    origin,
+  }) => {
     const user = await api.signUp();
     const submitted = await submitJob(api, user.token, 'steps', { steps: 1, stepMs: 0 });
     const done = await api.waitForJob(user.token, submitted.id);
@@ -33,7 +37,7 @@ describe('output retention', () => {
     expect(done.output).not.toBeNull();
     const download = await api.call('GET', `/v1/jobs/${done.id}/output`, { token: user.token });
     expect(download.status).toBe(200);
-    expect(new TextDecoder().decode(download.bytes)).toBe('done 1 steps\n');
+    expect(download.text).toBe('done 1 steps\n');
     const file = join(origin.dataDir, 'outputs', `${done.id}.txt`);
     expect(existsSync(file)).toBe(true);
     const ledger = await api.call('GET', '/v1/billing/ledger', { token: user.token });

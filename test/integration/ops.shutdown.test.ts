@@ -4,17 +4,13 @@
  * every job with the money right.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect } from 'vitest';
 import type { Job } from '../../shared/schemas/jobs.ts';
-import { apiClient } from '../helpers/api.ts';
+import { type Api, apiClient } from '../helpers/api.ts';
 import { creditsOf, expectApiError, submitJob } from '../helpers/expectations.ts';
+import { it, type OriginLauncher } from '../helpers/fixtures.ts';
 import { logLines } from '../helpers/logs.ts';
-import {
-  makeDataDir,
-  type OriginProcess,
-  removeDataDir,
-  startOriginProcess,
-} from '../helpers/origin-process.ts';
+import type { OriginProcess } from '../helpers/origin-process.ts';
 import { fixtureModels } from '../helpers/paths.ts';
 import { type JobMessage, openSocket } from '../helpers/ws-client.ts';
 
@@ -43,15 +39,14 @@ const isRunning = (j: Job) => j.status === 'running';
 const stateChanges = (events: JobMessage[]) =>
   events.map((e) => e.event).filter((kind) => kind !== 'progress');
 
-async function start(dataDir: string): Promise<{ origin: OriginProcess; api: Api }> {
-  const origin = await startOriginProcess({ dataDir, env });
-  onTestFinished(async () => {
-    await origin.kill('SIGKILL');
-  });
+/** Starts an origin on `dataDir`: SIGKILLed, if still alive, when the test ends. */
+async function start(
+  origins: OriginLauncher,
+  dataDir: string,
+): Promise<{ origin: OriginProcess; api: Api }> {
+  const origin = await origins.start({ dataDir, env });
   return { origin, api: apiClient(origin.url) };
 }
-type Api = ReturnType<typeof apiClient>;
-
 /** Polls `GET /v1/health` until the origin says it is stopping. */
 async function untilStopping(api: Api) {
   const deadline = Date.now() + 10_000;
@@ -64,10 +59,11 @@ async function untilStopping(api: Api) {
 }
 
 describe.each(variants)('a graceful stop on $signal, with $worker', ({ signal, ignoreAbort }) => {
-  it('drains, re-queues what outlives the grace, closes sockets with 1012 and exits 0; a restart ends every job with the right balances', async () => {
-    const dataDir = makeDataDir();
-    onTestFinished(() => removeDataDir(dataDir));
-    const first = await start(dataDir);
+  it('drains, re-queues what outlives the grace, closes sockets with 1012 and exits 0; a restart ends every job with the right balances', async ({
+    origins,
+  }) => {
+    const dataDir = origins.dataDir();
+    const first = await start(origins, dataDir);
     const alice = await first.api.signUp();
     const bob = await first.api.signUp();
 
@@ -128,7 +124,7 @@ describe.each(variants)('a graceful stop on $signal, with $worker', ({ signal, i
     expect(await bobSocket.closed).toMatchObject({ code: 1012 });
     expect(stateChanges(aliceSocket.jobEvents(long.id))).toEqual(['queued', 'started', 'queued']);
 
-    const second = await start(dataDir);
+    const second = await start(origins, dataDir);
     const ended: Job[] = [];
     for (const [token, job] of [
       [alice.token, long],

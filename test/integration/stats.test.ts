@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { OvertureClient } from '../../shared/client.ts';
 import type { Job } from '../../shared/schemas/jobs.ts';
 import {
@@ -6,17 +6,19 @@ import {
   type StatsAnswer,
   statsAnswerSchema,
 } from '../../shared/schemas/stats.ts';
-import { uniqueEmail } from '../helpers/api.ts';
+import { type Api, uniqueEmail } from '../helpers/api.ts';
 import { expectApiError, submitJob } from '../helpers/expectations.ts';
+import { it } from '../helpers/fixtures.ts';
 import { fixtureModels } from '../helpers/paths.ts';
-import { sharedOrigin } from '../helpers/shared-origin.ts';
 
 const adminEmail = uniqueEmail();
 // Only the `steps` fixture model: nothing here needs the ONNX model's warm-up.
-const shared = sharedOrigin({
-  env: {
-    ADMIN_EMAILS: `ops@example.test, ${adminEmail}`,
-    MODEL_DIR: fixtureModels,
+it.override({
+  originOptions: {
+    env: {
+      ADMIN_EMAILS: `ops@example.test, ${adminEmail}`,
+      MODEL_DIR: fixtureModels,
+    },
   },
 });
 
@@ -28,14 +30,17 @@ describe('GET /v1/stats on a real origin', () => {
   let admin: { token: string };
 
   /** The answer for `query`, checked against its schema; the `steps` model's entry. */
-  async function stepsStats(token: string, query: string): Promise<ModelStats | undefined> {
-    const res = await shared.api.call<StatsAnswer>('GET', `/v1/stats?${query}`, { token });
+  async function stepsStats(
+    api: Api,
+    token: string,
+    query: string,
+  ): Promise<ModelStats | undefined> {
+    const res = await api.call<StatsAnswer>('GET', `/v1/stats?${query}`, { token });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     return statsAnswerSchema.parse(res.body).data.find((m) => m.model === 'steps');
   }
 
-  beforeAll(async () => {
-    const { api } = shared;
+  it.beforeAll(async ({ api }) => {
     [a, b, admin] = await Promise.all([api.signUp(), api.signUp(), api.signUp(adminEmail)]);
     const long = await submitJob(api, a.token, 'steps', { steps: 200, stepMs: 50 });
     const canceled = await api.call<Job>('POST', `/v1/jobs/${long.id}/cancel`, { token: a.token });
@@ -53,8 +58,8 @@ describe('GET /v1/stats on a real origin', () => {
     expect(ended.map((j) => j.status)).toEqual(['succeeded', 'succeeded', 'failed', 'succeeded']);
   });
 
-  it("summarises the caller's own jobs: 2 succeeded, 1 failed, 1 canceled", async () => {
-    const steps = await stepsStats(a.token, 'window=1h');
+  it("summarises the caller's own jobs: 2 succeeded, 1 failed, 1 canceled", async ({ api }) => {
+    const steps = await stepsStats(api, a.token, 'window=1h');
     // Opportunities: 2 + 1 = 3 (the canceled job is not one). successRate 2/3;
     // dpmo = 1/3 · 1e6 = 333,333.33; sigma = 1.5 − NORMSINV(1/3) = 1.5 + 0.43073 = 1.93.
     expect(steps).toMatchObject({
@@ -75,11 +80,11 @@ describe('GET /v1/stats on a real origin', () => {
     expect(steps?.queueWaitMs.p99).toBeGreaterThanOrEqual(steps?.queueWaitMs.p50 ?? 0);
   });
 
-  it('is what the typed client answers, errors included', async () => {
-    const client = new OvertureClient({ baseUrl: shared.origin.url, token: a.token });
+  it('is what the typed client answers, errors included', async ({ api, origin }) => {
+    const client = new OvertureClient({ baseUrl: origin.url, token: a.token });
     const answer = await client.stats({ window: '1h' });
     expect(answer.data.find((m) => m.model === 'steps')).toEqual(
-      await stepsStats(a.token, 'window=1h'),
+      await stepsStats(api, a.token, 'window=1h'),
     );
     await expect(client.stats({ scope: 'all' })).rejects.toMatchObject({
       status: 403,
@@ -87,8 +92,8 @@ describe('GET /v1/stats on a real origin', () => {
     });
   });
 
-  it('shows another user only their own jobs', async () => {
-    expect(await stepsStats(b.token, 'window=24h')).toMatchObject({
+  it('shows another user only their own jobs', async ({ api }) => {
+    expect(await stepsStats(api, b.token, 'window=24h')).toMatchObject({
       jobs: 1,
       succeeded: 1,
       failed: 0,
@@ -97,19 +102,20 @@ describe('GET /v1/stats on a real origin', () => {
       sigma: 6,
     });
     // The administrator ran no job: nothing of their own.
-    expect(await stepsStats(admin.token, 'window=24h&scope=own')).toBeUndefined();
+    expect(await stepsStats(api, admin.token, 'window=24h&scope=own')).toBeUndefined();
   });
 
-  it('answers every user’s jobs to an account in ADMIN_EMAILS, with scope=all', async () => {
-    const steps = await stepsStats(admin.token, 'window=90d&scope=all');
+  it('answers every user’s jobs to an account in ADMIN_EMAILS, with scope=all', async ({ api }) => {
+    const steps = await stepsStats(api, admin.token, 'window=90d&scope=all');
     // A's 4 and B's 1: 3 succeeded, 1 failed → dpmo 250,000; sigma = 1.5 − NORMSINV(0.25)
     // = 1.5 + 0.67449 = 2.17.
     expect(steps).toMatchObject({ jobs: 5, succeeded: 3, failed: 1, canceled: 1, sigma: 2.17 });
     expect(steps?.dpmo).toBe(250_000);
   });
 
-  it('refuses scope=all to other accounts (403 forbidden), and anonymous callers (401)', async () => {
-    const { api } = shared;
+  it('refuses scope=all to other accounts (403 forbidden), and anonymous callers (401)', async ({
+    api,
+  }) => {
     expectApiError(
       await api.call('GET', '/v1/stats?scope=all', { token: a.token }),
       403,
@@ -118,7 +124,7 @@ describe('GET /v1/stats on a real origin', () => {
     expectApiError(await api.call('GET', '/v1/stats'), 401, 'unauthorized');
   });
 
-  it.each([
+  it.for([
     ['window=0h'],
     ['window=91d'],
     ['window=2y'],
@@ -128,8 +134,8 @@ describe('GET /v1/stats on a real origin', () => {
     ['window='],
     ['scope=everyone'],
     ['since=1h'],
-  ])('answers 400 invalid_request to %s', async (query) => {
-    const res = await shared.api.call('GET', `/v1/stats?${query}`, { token: a.token });
+  ])('answers 400 invalid_request to %s', async ([query], { api }) => {
+    const res = await api.call('GET', `/v1/stats?${query}`, { token: a.token });
     expectApiError(res, 400, 'invalid_request');
     expect(res.body.error.details).toEqual(expect.any(Array));
   });

@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import type { Job, webhookEventKinds } from '../../shared/schemas/jobs.ts';
-import { sharedOrigin } from '../helpers/shared-origin.ts';
+import type { Api } from '../helpers/api.ts';
+import { it } from '../helpers/fixtures.ts';
 import { verifyStandardWebhook } from '../helpers/standard-webhooks.ts';
 import {
   allSettled,
@@ -13,13 +14,15 @@ import {
 
 const retryBaseMs = 50;
 const maxAttempts = 3;
-const shared = sharedOrigin({
-  env: {
-    WEBHOOK_ALLOW_INSECURE: 'true',
-    WEBHOOK_RETRY_BASE_MS: String(retryBaseMs),
-    WEBHOOK_TIMEOUT_MS: '1000',
-    WEBHOOK_MAX_ATTEMPTS: String(maxAttempts),
-    PROGRESS_INTERVAL_MS: '0',
+it.override({
+  originOptions: {
+    env: {
+      WEBHOOK_ALLOW_INSECURE: 'true',
+      WEBHOOK_RETRY_BASE_MS: String(retryBaseMs),
+      WEBHOOK_TIMEOUT_MS: '1000',
+      WEBHOOK_MAX_ATTEMPTS: String(maxAttempts),
+      PROGRESS_INTERVAL_MS: '0',
+    },
   },
 });
 
@@ -27,12 +30,13 @@ type WebhookEvent = (typeof webhookEventKinds)[number];
 
 /** A user, a receiver answering with `respond`, and a `steps` job that reports to it. */
 async function jobWithWebhook(
+  api: Api,
   respond: Responder,
   options: { events?: WebhookEvent[]; steps?: number } = {},
 ) {
-  const user = await shared.api.signUp();
+  const user = await api.signUp();
   const receiver = await startReceiver(respond);
-  const res = await shared.api.call<Job>('POST', '/v1/jobs', {
+  const res = await api.call<Job>('POST', '/v1/jobs', {
     token: user.token,
     body: {
       model: 'steps',
@@ -41,25 +45,25 @@ async function jobWithWebhook(
     },
   });
   expect(res.status, JSON.stringify(res.body)).toBe(202);
-  const secret = await shared.api.call('GET', '/v1/webhooks/secret', { token: user.token });
+  const secret = await api.call('GET', '/v1/webhooks/secret', { token: user.token });
   expect(secret.body.secret).toMatch(/^whsec_/);
   return { user, receiver, job: res.body, secret: secret.body.secret as string };
 }
 
 /** The job's deliveries once the job has ended and every delivery has settled. */
-async function settled(token: string, jobId: string) {
-  await shared.api.waitForJob(token, jobId);
-  return waitForDeliveries(shared.api, token, jobId, allSettled);
+async function settled(api: Api, token: string, jobId: string) {
+  await api.waitForJob(token, jobId);
+  return waitForDeliveries(api, token, jobId, allSettled);
 }
 
 const bodyOf = (hit: ReceivedWebhook) =>
   JSON.parse(hit.body) as { type: string; timestamp: string; data: Job };
 
 describe('outbound webhooks', () => {
-  it('sends only the terminal event by default, signed per Standard Webhooks', async () => {
-    const { user, receiver, job, secret } = await jobWithWebhook(() => 204);
-    const deliveries = await settled(user.token, job.id);
-    const final = await shared.api.call<Job>('GET', `/v1/jobs/${job.id}`, { token: user.token });
+  it('sends only the terminal event by default, signed per Standard Webhooks', async ({ api }) => {
+    const { user, receiver, job, secret } = await jobWithWebhook(api, () => 204);
+    const deliveries = await settled(api, user.token, job.id);
+    const final = await api.call<Job>('GET', `/v1/jobs/${job.id}`, { token: user.token });
     expect(final.body.status).toBe('succeeded');
     expect(deliveries).toMatchObject([
       { event: 'succeeded', seq: final.body.seq, status: 'delivered', attempts: 1 },
@@ -77,12 +81,12 @@ describe('outbound webhooks', () => {
     expect(bodyOf(hit)).toMatchObject({ type: 'job.succeeded', data: final.body });
   });
 
-  it('sends the asked events, each signed, none twice, and never `queued`', async () => {
-    const { user, receiver, job, secret } = await jobWithWebhook(() => 200, {
+  it('sends the asked events, each signed, none twice, and never `queued`', async ({ api }) => {
+    const { user, receiver, job, secret } = await jobWithWebhook(api, () => 200, {
       events: ['started', 'progress', 'succeeded'],
       steps: 3,
     });
-    const deliveries = await settled(user.token, job.id);
+    const deliveries = await settled(api, user.token, job.id);
     expect(deliveries.map((d) => d.event)).toEqual([
       'started',
       'progress',
@@ -107,12 +111,14 @@ describe('outbound webhooks', () => {
     }
   });
 
-  it('has a verifier that refuses a changed body, another secret or another id', async () => {
-    const { user, receiver, job, secret } = await jobWithWebhook(() => 200);
-    await settled(user.token, job.id);
+  it('has a verifier that refuses a changed body, another secret or another id', async ({
+    api,
+  }) => {
+    const { user, receiver, job, secret } = await jobWithWebhook(api, () => 200);
+    await settled(api, user.token, job.id);
     const [hit] = (await receiver.waitForCount(1)) as [ReceivedWebhook];
-    const other = await shared.api.signUp();
-    const otherSecret = await shared.api.call('GET', '/v1/webhooks/secret', { token: other.token });
+    const other = await api.signUp();
+    const otherSecret = await api.call('GET', '/v1/webhooks/secret', { token: other.token });
     expect(otherSecret.body.secret).not.toBe(secret);
 
     expect(await verifyStandardWebhook(secret, hit.headers, hit.body)).toBe(true);
@@ -122,9 +128,9 @@ describe('outbound webhooks', () => {
     expect(await verifyStandardWebhook(secret, renamed, hit.body)).toBe(false);
   });
 
-  it('retries a 500, then delivers the same message (attempts 2)', async () => {
-    const { user, receiver, job, secret } = await jobWithWebhook((n) => (n === 0 ? 500 : 200));
-    const [d] = await settled(user.token, job.id);
+  it('retries a 500, then delivers the same message (attempts 2)', async ({ api }) => {
+    const { user, receiver, job, secret } = await jobWithWebhook(api, (n) => (n === 0 ? 500 : 200));
+    const [d] = await settled(api, user.token, job.id);
     expect(d).toMatchObject({ status: 'delivered', attempts: 2, lastStatusCode: 200 });
     const [first, second] = receiver.received as [ReceivedWebhook, ReceivedWebhook];
     expect(receiver.received).toHaveLength(2);
@@ -133,42 +139,44 @@ describe('outbound webhooks', () => {
     expect(await verifyStandardWebhook(secret, second.headers, second.body)).toBe(true);
   });
 
-  it('retries a 429', async () => {
-    const { user, receiver, job } = await jobWithWebhook((n) => (n === 0 ? 429 : 204));
-    const [d] = await settled(user.token, job.id);
+  it('retries a 429', async ({ api }) => {
+    const { user, receiver, job } = await jobWithWebhook(api, (n) => (n === 0 ? 429 : 204));
+    const [d] = await settled(api, user.token, job.id);
     expect(d).toMatchObject({ status: 'delivered', attempts: 2, lastStatusCode: 204 });
     expect(receiver.received).toHaveLength(2);
   });
 
-  it('does not retry a 400: failed after one attempt', async () => {
-    const { user, receiver, job } = await jobWithWebhook(() => 400);
-    const [d] = await settled(user.token, job.id);
+  it('does not retry a 400: failed after one attempt', async ({ api }) => {
+    const { user, receiver, job } = await jobWithWebhook(api, () => 400);
+    const [d] = await settled(api, user.token, job.id);
     expect(d).toMatchObject({ status: 'failed', attempts: 1, lastStatusCode: 400 });
     await sleep(retryBaseMs * 6); // past the retries there would have been
     expect(receiver.received).toHaveLength(1);
   });
 
-  it('neither follows nor retries a redirect', async () => {
-    const { user, receiver, job } = await jobWithWebhook((_n, hit) =>
+  it('neither follows nor retries a redirect', async ({ api }) => {
+    const { user, receiver, job } = await jobWithWebhook(api, (_n, hit) =>
       hit.path === '/hooks' ? { redirect: '/elsewhere' } : 200,
     );
-    const [d] = await settled(user.token, job.id);
+    const [d] = await settled(api, user.token, job.id);
     expect(d).toMatchObject({ status: 'failed', attempts: 1, lastStatusCode: 302 });
     await sleep(retryBaseMs * 6);
     expect(receiver.received.map((hit) => hit.path)).toEqual(['/hooks']);
   });
 
-  it('never lets a hanging receiver hold the job; times out, retries, then fails', async () => {
-    const { user, receiver, job } = await jobWithWebhook(() => 'hang', {
+  it('never lets a hanging receiver hold the job; times out, retries, then fails', async ({
+    api,
+  }) => {
+    const { user, receiver, job } = await jobWithWebhook(api, () => 'hang', {
       events: ['started', 'progress', 'succeeded'],
       steps: 1,
     });
-    const done = await shared.api.waitForJob(user.token, job.id);
+    const done = await api.waitForJob(user.token, job.id);
     expect(done.status).toBe('succeeded');
-    const atJobEnd = await waitForDeliveries(shared.api, user.token, job.id, () => true);
+    const atJobEnd = await waitForDeliveries(api, user.token, job.id, () => true);
     expect(atJobEnd.some((d) => d.status === 'pending')).toBe(true);
 
-    const deliveries = await settled(user.token, job.id);
+    const deliveries = await settled(api, user.token, job.id);
     expect(deliveries).toHaveLength(3);
     for (const d of deliveries) {
       expect(d).toMatchObject({ status: 'failed', attempts: maxAttempts, lastStatusCode: null });

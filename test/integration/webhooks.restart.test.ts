@@ -1,7 +1,7 @@
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect } from 'vitest';
 import type { Job } from '../../shared/schemas/jobs.ts';
 import { apiClient } from '../helpers/api.ts';
-import { makeDataDir, removeDataDir, startOriginProcess } from '../helpers/origin-process.ts';
+import { it } from '../helpers/fixtures.ts';
 import { verifyStandardWebhook } from '../helpers/standard-webhooks.ts';
 import {
   allSettled,
@@ -19,14 +19,12 @@ const env = {
 };
 
 describe('webhook delivery across a restart', () => {
-  it('delivers the terminal event that a dead receiver missed, after the origin is killed and restarted', async () => {
-    const dataDir = makeDataDir();
-    onTestFinished(() => removeDataDir(dataDir));
+  it('delivers the terminal event that a dead receiver missed, after the origin is killed and restarted', async ({
+    origins,
+  }) => {
+    const dataDir = origins.dataDir();
     const port = await closedPort();
-    const first = await startOriginProcess({ dataDir, env });
-    onTestFinished(async () => {
-      await first.kill('SIGKILL');
-    });
+    const first = await origins.start({ dataDir, env });
     const api = apiClient(first.url);
     const { token } = await api.signUp();
     const secret = (await api.call('GET', '/v1/webhooks/secret', { token })).body.secret as string;
@@ -47,10 +45,7 @@ describe('webhook delivery across a restart', () => {
 
     await first.kill('SIGKILL');
     const receiver = await startReceiver(() => 200, port);
-    const second = await startOriginProcess({ dataDir, env });
-    onTestFinished(async () => {
-      await second.kill();
-    });
+    const second = await origins.start({ dataDir, env });
     const again = apiClient(second.url);
 
     const [hit] = (await receiver.waitForCount(1)) as [ReceivedWebhook];

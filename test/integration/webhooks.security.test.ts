@@ -1,10 +1,9 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import type { Job } from '../../shared/schemas/jobs.ts';
 import { creditsOf, expectApiError } from '../helpers/expectations.ts';
-import { sharedOrigin } from '../helpers/shared-origin.ts';
+import { it } from '../helpers/fixtures.ts';
 
 // The production setting: no WEBHOOK_ALLOW_INSECURE.
-const shared = sharedOrigin();
 
 const refused = [
   'http://example.com/hooks',
@@ -32,14 +31,14 @@ const refused = [
 describe('webhook URL guard (SSRF) at job creation', () => {
   // One account for every refusal: each must leave it untouched.
   let token: string;
-  beforeAll(async () => {
-    ({ token } = await shared.api.signUp());
+  it.beforeAll(async ({ api }) => {
+    ({ token } = await api.signUp());
   });
 
-  it.each(refused)(
+  it.for(refused)(
     'refuses %s with 400 on webhook.url, creating and charging nothing',
-    async (url) => {
-      const res = await shared.api.call('POST', '/v1/jobs', {
+    async (url, { api }) => {
+      const res = await api.call('POST', '/v1/jobs', {
         token,
         body: { model: 'steps', input: { steps: 1, stepMs: 0 }, webhook: { url } },
       });
@@ -47,15 +46,15 @@ describe('webhook URL guard (SSRF) at job creation', () => {
       expect(res.body.error.details).toEqual([
         { path: 'webhook.url', message: expect.any(String) },
       ]);
-      expect(await creditsOf(shared.api, token)).toBe(20);
-      const jobs = await shared.api.call('GET', '/v1/jobs', { token });
+      expect(await creditsOf(api, token)).toBe(20);
+      const jobs = await api.call('GET', '/v1/jobs', { token });
       expect(jobs.body.data).toEqual([]);
     },
   );
 
-  it('accepts a public https URL', async () => {
-    const { token } = await shared.api.signUp();
-    const res = await shared.api.call<Job>('POST', '/v1/jobs', {
+  it('accepts a public https URL', async ({ api }) => {
+    const { token } = await api.signUp();
+    const res = await api.call<Job>('POST', '/v1/jobs', {
       token,
       // Only `succeeded` is asked for, and the job is canceled: nothing is ever sent.
       body: {
@@ -65,9 +64,9 @@ describe('webhook URL guard (SSRF) at job creation', () => {
       },
     });
     expect(res.status, JSON.stringify(res.body)).toBe(202);
-    const canceled = await shared.api.call('POST', `/v1/jobs/${res.body.id}/cancel`, { token });
+    const canceled = await api.call('POST', `/v1/jobs/${res.body.id}/cancel`, { token });
     expect(canceled.body.status).toBe('canceled');
-    const deliveries = await shared.api.call('GET', `/v1/jobs/${res.body.id}/webhook-deliveries`, {
+    const deliveries = await api.call('GET', `/v1/jobs/${res.body.id}/webhook-deliveries`, {
       token,
     });
     expect(deliveries.body.data).toEqual([]);

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import type { Job } from '../../shared/schemas/jobs.ts';
 import { submitJob } from '../helpers/expectations.ts';
-import { sharedOrigin } from '../helpers/shared-origin.ts';
+import { it } from '../helpers/fixtures.ts';
 import {
   isTerminal,
   type JobMessage,
@@ -12,7 +12,7 @@ import {
 } from '../helpers/ws-client.ts';
 
 // Every progress report becomes an event, so streams are long and fast.
-const shared = sharedOrigin({ env: { PROGRESS_INTERVAL_MS: '0', FREE_GRANT_CREDITS: '1000' } });
+it.override({ originOptions: { env: { PROGRESS_INTERVAL_MS: '0', FREE_GRANT_CREDITS: '1000' } } });
 
 const statusOf: Record<JobMessage['event'], Job['status']> = {
   queued: 'queued',
@@ -24,10 +24,13 @@ const statusOf: Record<JobMessage['event'], Job['status']> = {
 };
 
 describe('WebSocket delivery of job events', () => {
-  it('sends every event of a job in order, gapless, ending with the terminal one', async () => {
-    const { token } = await shared.api.signUp();
-    const socket = await openSocket(shared.origin.url, { token });
-    const job = await submitJob(shared.api, token, 'steps', { steps: 8, stepMs: 20 });
+  it('sends every event of a job in order, gapless, ending with the terminal one', async ({
+    api,
+    origin,
+  }) => {
+    const { token } = await api.signUp();
+    const socket = await openSocket(origin.url, { token });
+    const job = await submitJob(api, token, 'steps', { steps: 8, stepMs: 20 });
     const subscribed = await socket.subscribe(job.id, 0);
     expect(subscribed).toMatchObject({ type: 'subscribed', jobId: job.id });
 
@@ -46,15 +49,15 @@ describe('WebSocket delivery of job events', () => {
     expect(progress).toEqual([...progress].sort((a, b) => a - b));
     expect(progress.at(-1)).toBe(1);
 
-    const final = await shared.api.call<Job>('GET', `/v1/jobs/${job.id}`, { token });
+    const final = await api.call<Job>('GET', `/v1/jobs/${job.id}`, { token });
     expect(events.at(-1)?.job).toEqual(final.body);
     expect(final.body.seq).toBe(events.length);
   });
 
-  it('goes live from the latest seq when subscribing without `since`', async () => {
-    const { token } = await shared.api.signUp();
-    const socket = await openSocket(shared.origin.url, { token });
-    const job = await submitJob(shared.api, token, 'steps', { steps: 20, stepMs: 10 });
+  it('goes live from the latest seq when subscribing without `since`', async ({ api, origin }) => {
+    const { token } = await api.signUp();
+    const socket = await openSocket(origin.url, { token });
+    const job = await submitJob(api, token, 'steps', { steps: 20, stepMs: 10 });
     const subscribed = await socket.subscribe(job.id);
     if (subscribed.type !== 'subscribed') throw new Error(JSON.stringify(subscribed));
     expect(subscribed.job.seq).toBe(subscribed.seq);
@@ -63,11 +66,14 @@ describe('WebSocket delivery of job events', () => {
     expect(streamProblems(events, subscribed.seq + 1)).toEqual([]);
   });
 
-  it('stays gapless and duplicate-free when a replay races live progress', async () => {
-    const { token } = await shared.api.signUp();
-    const socket = await openSocket(shared.origin.url, { token });
+  it('stays gapless and duplicate-free when a replay races live progress', async ({
+    api,
+    origin,
+  }) => {
+    const { token } = await api.signUp();
+    const socket = await openSocket(origin.url, { token });
     for (const delayMs of [0, 5, 15, 30, 60, 100]) {
-      const job = await submitJob(shared.api, token, 'steps', { steps: 50, stepMs: 5 });
+      const job = await submitJob(api, token, 'steps', { steps: 50, stepMs: 5 });
       await sleep(delayMs);
       await socket.subscribe(job.id, 0);
       const events = await socket.untilTerminal(job.id);
@@ -76,12 +82,12 @@ describe('WebSocket delivery of job events', () => {
     }
   });
 
-  it('gives five tabs on one job the same complete sequence', async () => {
-    const { token } = await shared.api.signUp();
+  it('gives five tabs on one job the same complete sequence', async ({ api, origin }) => {
+    const { token } = await api.signUp();
     const tabs = await Promise.all(
-      Array.from({ length: 5 }, () => openSocket(shared.origin.url, { token })),
+      Array.from({ length: 5 }, () => openSocket(origin.url, { token })),
     );
-    const job = await submitJob(shared.api, token, 'steps', { steps: 30, stepMs: 5 });
+    const job = await submitJob(api, token, 'steps', { steps: 30, stepMs: 5 });
     await Promise.all(tabs.map((tab, i) => tab.subscribe(job.id, i % 2 === 0 ? 0 : undefined)));
     const streams = await Promise.all(tabs.map((tab) => tab.untilTerminal(job.id)));
 
@@ -99,13 +105,11 @@ describe('WebSocket delivery of job events', () => {
     });
   });
 
-  it('follows many jobs on one socket, each stream complete', async () => {
-    const { token } = await shared.api.signUp();
-    const socket = await openSocket(shared.origin.url, { token });
+  it('follows many jobs on one socket, each stream complete', async ({ api, origin }) => {
+    const { token } = await api.signUp();
+    const socket = await openSocket(origin.url, { token });
     const jobs = await Promise.all(
-      [4, 6, 8, 10, 12].map((steps) =>
-        submitJob(shared.api, token, 'steps', { steps, stepMs: 10 }),
-      ),
+      [4, 6, 8, 10, 12].map((steps) => submitJob(api, token, 'steps', { steps, stepMs: 10 })),
     );
     for (const job of jobs) await socket.subscribe(job.id, 0);
     for (const [i, job] of jobs.entries()) {
@@ -119,11 +123,11 @@ describe('WebSocket delivery of job events', () => {
     expect(foreign).toEqual([]);
   });
 
-  it('stops delivering after unsubscribe', async () => {
-    const { token } = await shared.api.signUp();
-    const leaving = await openSocket(shared.origin.url, { token });
-    const staying = await openSocket(shared.origin.url, { token });
-    const job = await submitJob(shared.api, token, 'steps', { steps: 60, stepMs: 25 });
+  it('stops delivering after unsubscribe', async ({ api, origin }) => {
+    const { token } = await api.signUp();
+    const leaving = await openSocket(origin.url, { token });
+    const staying = await openSocket(origin.url, { token });
+    const job = await submitJob(api, token, 'steps', { steps: 60, stepMs: 25 });
     await leaving.subscribe(job.id, 0);
     await staying.subscribe(job.id, 0);
     await leaving.waitFor((m) => m.type === 'job' && m.event === 'progress' && m.seq >= 4);
@@ -141,19 +145,22 @@ describe('WebSocket delivery of job events', () => {
     expect(leaving.isOpen).toBe(true);
   });
 
-  it('tells a queued job its new position as the jobs ahead start, without a storm', async () => {
-    const { token } = await shared.api.signUp();
-    const socket = await openSocket(shared.origin.url, { token });
+  it('tells a queued job its new position as the jobs ahead start, without a storm', async ({
+    api,
+    origin,
+  }) => {
+    const { token } = await api.signUp();
+    const socket = await openSocket(origin.url, { token });
     const long = { steps: 200, stepMs: 50 };
     // Both pool threads busy, three jobs queued behind them; cancels make room one at a time.
     const [first, second] = [
-      await submitJob(shared.api, token, 'steps', long),
-      await submitJob(shared.api, token, 'steps', long),
+      await submitJob(api, token, 'steps', long),
+      await submitJob(api, token, 'steps', long),
     ];
-    await shared.api.waitForJob(token, second.id, (j) => j.status === 'running');
-    const ahead = await submitJob(shared.api, token, 'steps', long);
-    await submitJob(shared.api, token, 'steps', long);
-    const third = await submitJob(shared.api, token, 'steps', { steps: 2, stepMs: 10 });
+    await api.waitForJob(token, second.id, (j) => j.status === 'running');
+    const ahead = await submitJob(api, token, 'steps', long);
+    await submitJob(api, token, 'steps', long);
+    const third = await submitJob(api, token, 'steps', { steps: 2, stepMs: 10 });
     expect(third.queuePosition).toBe(3);
 
     const subscribed = await socket.subscribe(third.id);
@@ -161,7 +168,7 @@ describe('WebSocket delivery of job events', () => {
     const moved = (position: number) =>
       socket.waitFor((m) => m.type === 'queue' && m.queuePosition === position);
     const cancel = (id: string) =>
-      shared.api.call('POST', `/v1/jobs/${id}/cancel`, { token }).then((r) => {
+      api.call('POST', `/v1/jobs/${id}/cancel`, { token }).then((r) => {
         expect(r.status).toBe(200);
       });
     await cancel(first.id); // the first queued job starts
@@ -179,7 +186,7 @@ describe('WebSocket delivery of job events', () => {
     const startedAt = socket.messages.findIndex((m) => m.type === 'job' && m.event === 'started');
     expect(socket.messages.findLastIndex((m) => m.type === 'queue')).toBeLessThan(startedAt);
     expect(socket.messages.filter(isTerminal)).toHaveLength(1);
-    const rest = await shared.api.call('GET', '/v1/jobs?status=queued', { token });
+    const rest = await api.call('GET', '/v1/jobs?status=queued', { token });
     for (const job of rest.body.data as Job[]) await cancel(job.id);
   });
 });

@@ -1,9 +1,9 @@
 import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { closeCodes } from '../../shared/ws-messages.ts';
 import { submitJob } from '../helpers/expectations.ts';
-import { sharedOrigin } from '../helpers/shared-origin.ts';
+import { it } from '../helpers/fixtures.ts';
 import { openSocket, streamProblems, type TestSocket } from '../helpers/ws-client.ts';
 
 const limits = {
@@ -16,15 +16,17 @@ const limits = {
   // before it misses two pongs, even on a loaded machine.
   pingMs: 2_000,
 };
-const shared = sharedOrigin({
-  env: {
-    WS_MAX_MESSAGE_BYTES: String(limits.maxMessageBytes),
-    WS_ERROR_BUDGET: String(limits.errorBudget),
-    WS_MAX_SUBSCRIPTIONS: String(limits.maxSubscriptions),
-    WS_MAX_SOCKETS_PER_USER: String(limits.socketsPerUser),
-    WS_MAX_BUFFERED_BYTES: String(limits.maxBufferedBytes),
-    WS_PING_INTERVAL_MS: String(limits.pingMs),
-    PROGRESS_INTERVAL_MS: '0',
+it.override({
+  originOptions: {
+    env: {
+      WS_MAX_MESSAGE_BYTES: String(limits.maxMessageBytes),
+      WS_ERROR_BUDGET: String(limits.errorBudget),
+      WS_MAX_SUBSCRIPTIONS: String(limits.maxSubscriptions),
+      WS_MAX_SOCKETS_PER_USER: String(limits.socketsPerUser),
+      WS_MAX_BUFFERED_BYTES: String(limits.maxBufferedBytes),
+      WS_PING_INTERVAL_MS: String(limits.pingMs),
+      PROGRESS_INTERVAL_MS: '0',
+    },
   },
 });
 
@@ -36,9 +38,12 @@ async function errorFor(socket: TestSocket, raw: string | Buffer) {
 }
 
 describe('WebSocket message bounds', () => {
-  it('answers bad messages with errors, then closes (1008) past the error budget', async () => {
-    const { token } = await shared.api.signUp();
-    const socket = await openSocket(shared.origin.url, { token });
+  it('answers bad messages with errors, then closes (1008) past the error budget', async ({
+    api,
+    origin,
+  }) => {
+    const { token } = await api.signUp();
+    const socket = await openSocket(origin.url, { token });
 
     expect(await errorFor(socket, '{"type":"subscribe",')).toMatchObject({
       code: 'invalid_message',
@@ -50,7 +55,7 @@ describe('WebSocket message bounds', () => {
       code: 'invalid_message',
     });
     // Within the budget the socket still works.
-    const job = await submitJob(shared.api, token, 'steps', { steps: 1, stepMs: 0 });
+    const job = await submitJob(api, token, 'steps', { steps: 1, stepMs: 0 });
     expect(await socket.subscribe(job.id, 0)).toMatchObject({ type: 'subscribed' });
 
     const big = JSON.stringify({ type: 'subscribe', jobId: 'x'.repeat(limits.maxMessageBytes) });
@@ -59,19 +64,22 @@ describe('WebSocket message bounds', () => {
     expect(socket.messages.filter((m) => m.type === 'error')).toHaveLength(limits.errorBudget + 1);
   });
 
-  it('closes a socket that sends a frame past the hard limit (1009)', async () => {
-    const { token } = await shared.api.signUp();
-    const socket = await openSocket(shared.origin.url, { token });
+  it('closes a socket that sends a frame past the hard limit (1009)', async ({ api, origin }) => {
+    const { token } = await api.signUp();
+    const socket = await openSocket(origin.url, { token });
     socket.send('x'.repeat(70 * 1024));
     expect((await socket.whenClosed()).code).toBe(1009);
   });
 
-  it('refuses a subscription past the limit with too_many_subscriptions', async () => {
-    const { token } = await shared.api.signUp();
-    const socket = await openSocket(shared.origin.url, { token });
+  it('refuses a subscription past the limit with too_many_subscriptions', async ({
+    api,
+    origin,
+  }) => {
+    const { token } = await api.signUp();
+    const socket = await openSocket(origin.url, { token });
     // Jobs that stay open while the test subscribes: a finished job's subscription ends by itself.
     const jobs = await Promise.all(
-      [1, 2, 3].map(() => submitJob(shared.api, token, 'steps', { steps: 20, stepMs: 50 })),
+      [1, 2, 3].map(() => submitJob(api, token, 'steps', { steps: 20, stepMs: 50 })),
     );
     const [a, b, c] = jobs.map((j) => j.id) as [string, string, string];
     expect(await socket.subscribe(a)).toMatchObject({ type: 'subscribed' });
@@ -90,16 +98,19 @@ describe('WebSocket message bounds', () => {
 });
 
 describe('WebSocket subscriptions of finished jobs', () => {
-  it('end by themselves after the terminal event, so they never count against the limit', async () => {
-    const { token } = await shared.api.signUp();
-    const socket = await openSocket(shared.origin.url, { token });
-    const done = await submitJob(shared.api, token, 'steps', { steps: 1, stepMs: 0 });
+  it('end by themselves after the terminal event, so they never count against the limit', async ({
+    api,
+    origin,
+  }) => {
+    const { token } = await api.signUp();
+    const socket = await openSocket(origin.url, { token });
+    const done = await submitJob(api, token, 'steps', { steps: 1, stepMs: 0 });
     expect(await socket.subscribe(done.id, 0)).toMatchObject({ type: 'subscribed' });
     expect(streamProblems(await socket.untilTerminal(done.id))).toEqual([]);
     // With the finished job still counted, the second of these would be refused.
     const open = await Promise.all(
       Array.from({ length: limits.maxSubscriptions }, () =>
-        submitJob(shared.api, token, 'steps', { steps: 20, stepMs: 50 }),
+        submitJob(api, token, 'steps', { steps: 20, stepMs: 50 }),
       ),
     );
     for (const job of open) {
@@ -112,35 +123,38 @@ describe('WebSocket subscriptions of finished jobs', () => {
 });
 
 describe('WebSocket sockets per user', () => {
-  it('closes the socket past the cap (1008) while the others keep working', async () => {
-    const user = await shared.api.signUp();
+  it('closes the socket past the cap (1008) while the others keep working', async ({
+    api,
+    origin,
+  }) => {
+    const user = await api.signUp();
     const allowed = await Promise.all(
       Array.from({ length: limits.socketsPerUser }, () =>
-        openSocket(shared.origin.url, { token: user.token }),
+        openSocket(origin.url, { token: user.token }),
       ),
     );
-    const extra = await openSocket(shared.origin.url, { token: user.token, waitReady: false });
+    const extra = await openSocket(origin.url, { token: user.token, waitReady: false });
     expect((await extra.whenClosed()).code).toBe(closeCodes.policyViolation);
-    const byMessage = await openSocket(shared.origin.url);
+    const byMessage = await openSocket(origin.url);
     byMessage.send({ type: 'auth', token: user.token });
     expect((await byMessage.whenClosed()).code).toBe(closeCodes.policyViolation);
     expect([...extra.messages, ...byMessage.messages]).toEqual([]);
 
-    const job = await submitJob(shared.api, user.token, 'steps', { steps: 3, stepMs: 10 });
+    const job = await submitJob(api, user.token, 'steps', { steps: 3, stepMs: 10 });
     for (const socket of allowed) await socket.subscribe(job.id, 0);
     for (const socket of allowed) {
       expect(streamProblems(await socket.untilTerminal(job.id))).toEqual([]);
     }
     // Another user is not affected.
-    const other = await shared.api.signUp();
-    await openSocket(shared.origin.url, { token: other.token });
+    const other = await api.signUp();
+    await openSocket(origin.url, { token: other.token });
 
     // A closed socket gives its place back.
     allowed[0]?.ws.close();
     await allowed[0]?.whenClosed();
     let again: TestSocket | undefined;
     for (let i = 0; i < 50 && !again; i++) {
-      const attempt = await openSocket(shared.origin.url, { token: user.token, waitReady: false });
+      const attempt = await openSocket(origin.url, { token: user.token, waitReady: false });
       await Promise.race([attempt.waitFor((m) => m.type === 'ready'), attempt.closed]);
       if (attempt.isOpen) again = attempt;
       else await sleep(20);
@@ -150,19 +164,22 @@ describe('WebSocket sockets per user', () => {
 });
 
 describe('WebSocket liveness and backpressure', () => {
-  it('drops a consumer that stops reading, while another socket on the job gets everything', async () => {
-    const { token } = await shared.api.signUp();
-    const live = await submitJob(shared.api, token, 'steps', { steps: 150, stepMs: 5 });
-    const reader = await openSocket(shared.origin.url, { token });
+  it('drops a consumer that stops reading, while another socket on the job gets everything', async ({
+    api,
+    origin,
+  }) => {
+    const { token } = await api.signUp();
+    const live = await submitJob(api, token, 'steps', { steps: 150, stepMs: 5 });
+    const reader = await openSocket(origin.url, { token });
     await reader.subscribe(live.id, 0);
     await reader.waitFor((m) => m.type === 'job' && m.seq >= 40);
 
-    const slow = await openSocket(shared.origin.url, { token });
+    const slow = await openSocket(origin.url, { token });
     const tcp = (slow.ws as unknown as { _socket: Socket })._socket;
     tcp.pause();
     // Loopback socket buffers absorb several MB before the origin sees unsent bytes pile
     // up, so the paused client keeps asking for the replay of the whole job until dropped.
-    const dropped = () => shared.origin.output().includes('closed a slow websocket consumer');
+    const dropped = () => origin.output().includes('closed a slow websocket consumer');
     for (let i = 0; i < 2_000 && !dropped(); i++) {
       slow.send({ type: 'subscribe', jobId: live.id, since: 0 });
       if (i % 10 === 9) await sleep(5);
@@ -179,10 +196,13 @@ describe('WebSocket liveness and backpressure', () => {
     expect(events.filter((e) => e.event === 'progress')).toHaveLength(150);
   });
 
-  it('terminates a client that stops answering pings; a normal client stays', async () => {
-    const { token } = await shared.api.signUp();
-    const mute = await openSocket(shared.origin.url, { token, ws: { autoPong: false } });
-    const normal = await openSocket(shared.origin.url, { token });
+  it('terminates a client that stops answering pings; a normal client stays', async ({
+    api,
+    origin,
+  }) => {
+    const { token } = await api.signUp();
+    const mute = await openSocket(origin.url, { token, ws: { autoPong: false } });
+    const normal = await openSocket(origin.url, { token });
     const pings = { mute: 0, normal: 0 };
     mute.ws.on('ping', () => pings.mute++);
     normal.ws.on('ping', () => pings.normal++);
@@ -194,7 +214,7 @@ describe('WebSocket liveness and backpressure', () => {
     for (let i = 0; i < 100 && pings.normal < 2; i++) await sleep(limits.pingMs / 20);
     expect(pings.normal).toBeGreaterThanOrEqual(2);
     expect(normal.isOpen).toBe(true);
-    const job = await submitJob(shared.api, token, 'steps', { steps: 1, stepMs: 0 });
+    const job = await submitJob(api, token, 'steps', { steps: 1, stepMs: 0 });
     expect(await normal.subscribe(job.id, 0)).toMatchObject({ type: 'subscribed' });
   });
 });

@@ -5,11 +5,13 @@
  * that ends the process, and every socket and running job with it.
  */
 import { connect } from 'node:net';
-import { describe, expect, it } from 'vitest';
-import { sharedOrigin } from '../helpers/shared-origin.ts';
+import { describe, expect } from 'vitest';
+import { it } from '../helpers/fixtures.ts';
 
 const secret = 'upgrade-reset-secret-of-at-least-32-bytes';
-const shared = sharedOrigin({ env: { EDGE_SIGNATURE_CHECK: 'on', EDGE_SIGNING_SECRET: secret } });
+it.override({
+  originOptions: { env: { EDGE_SIGNATURE_CHECK: 'on', EDGE_SIGNING_SECRET: secret } },
+});
 
 /** Sends an upgrade request for `/v1/ws` and resets the connection right behind it. */
 function upgradeThenReset(port: number, signed: boolean): Promise<void> {
@@ -38,15 +40,15 @@ function upgradeThenReset(port: number, signed: boolean): Promise<void> {
 }
 
 describe('an upgrade reset by its client mid-check', () => {
-  it('leaves the origin running and healthy', async () => {
-    const port = shared.origin.port;
+  it('leaves the origin running and healthy', async ({ origin }) => {
+    const port = origin.port;
     for (let round = 0; round < 10; round++) {
       await Promise.all(Array.from({ length: 20 }, (_, i) => upgradeThenReset(port, i % 2 === 0)));
     }
     // Let the origin finish with every one of them before looking.
     await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(shared.origin.child.exitCode, shared.origin.output().slice(-2000)).toBeNull();
-    const health = await fetch(`${shared.origin.url}/healthz`);
+    expect(origin.child.exitCode, origin.output().slice(-2000)).toBeNull();
+    const health = await fetch(`${origin.url}/healthz`);
     expect(health.status).toBe(200);
   });
 });
