@@ -9,6 +9,7 @@
  * - `pair`: an origin behind a real edge for the file, started with `pairOptions`.
  * - `origins`: starts origins for one test; they are SIGKILLed when it ends.
  * - `fileOrigins`: the same for the whole file (stopped with SIGTERM, as `origin` is).
+ * - `cluster`: a throwaway PostgreSQL and origins on it for the file, with `clusterOptions`.
  *
  * A fixture starts inside the first test that asks for it, under that test's timeout
  * (vitest counts a fixture's setup in that test); one a `test.beforeAll` asks for starts
@@ -32,6 +33,7 @@
  */
 import { test as base } from 'vitest';
 import { apiClient } from './api.ts';
+import { startCluster } from './cluster.ts';
 import { type EdgePairOptions, startEdgePair, stopEdgePair } from './edge-pair.ts';
 import {
   makeDataDir,
@@ -42,6 +44,12 @@ import {
   stopOriginProcess,
 } from './origin-process.ts';
 import { startStripeDouble } from './stripe.ts';
+
+/** How many origins a file's cluster has, and their environment. */
+export interface ClusterOptions {
+  origins: number;
+  env?: Record<string, string>;
+}
 
 /** Starts origins that are stopped, and their data removed, when its scope ends. */
 export interface OriginLauncher {
@@ -104,6 +112,12 @@ export const test = base
     const double = await startStripeDouble();
     onCleanup(() => double.close());
     return double;
+  })
+  .extend('clusterOptions', { scope: 'file' }, { origins: 2 } as ClusterOptions)
+  .extend('cluster', { scope: 'file' }, async ({ clusterOptions }, { onCleanup }) => {
+    const cluster = await startCluster(clusterOptions.origins, { env: clusterOptions.env ?? {} });
+    onCleanup(() => cluster.stop());
+    return cluster;
   })
   .extend('pairOptions', { scope: 'file' }, {} as EdgePairOptions)
   .extend('pair', { scope: 'file' }, async ({ pairOptions }, { onCleanup }) => {

@@ -5,27 +5,21 @@
  * event, gapless, and resume on another.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import type { Job } from '../../shared/schemas/jobs.ts';
-import { type Cluster, idOf, jobsStartedBy, startCluster } from '../helpers/cluster.ts';
+import { type Cluster, idOf, jobsStartedBy } from '../helpers/cluster.ts';
 import { creditsOf, submitJob } from '../helpers/expectations.ts';
+import { it } from '../helpers/fixtures.ts';
 import type { OriginProcess } from '../helpers/origin-process.ts';
 import { type JobMessage, openSocket, streamProblems } from '../helpers/ws-client.ts';
 
-let cluster: Cluster;
 const grant = 100;
-
-beforeAll(async () => {
-  cluster = await startCluster(3, {
-    env: { POOL_THREADS: '1', FREE_GRANT_CREDITS: String(grant) },
-  });
-}, 120_000);
-afterAll(async () => {
-  await cluster?.stop();
+it.override({
+  clusterOptions: { origins: 3, env: { POOL_THREADS: '1', FREE_GRANT_CREDITS: String(grant) } },
 });
 
 /** The origin whose log says it started `jobId` (last, if it ran more than once). */
-async function runnerOf(jobId: string): Promise<OriginProcess> {
+async function runnerOf(cluster: Cluster, jobId: string): Promise<OriginProcess> {
   for (let i = 0; i < 500; i++) {
     const found = cluster.origins.filter((o) => jobsStartedBy(o).includes(jobId));
     if (found.length > 0) return found[found.length - 1] as OriginProcess;
@@ -35,7 +29,9 @@ async function runnerOf(jobId: string): Promise<OriginProcess> {
 }
 
 describe('a cluster of three origins on one PostgreSQL', () => {
-  it('runs every job submitted to any origin exactly once, spread over the origins', async () => {
+  it('runs every job submitted to any origin exactly once, spread over the origins', async ({
+    cluster,
+  }) => {
     const { token } = await cluster.api(0).signUp();
     const jobs: Job[] = [];
     for (let i = 0; i < 24; i++) {
@@ -53,10 +49,12 @@ describe('a cluster of three origins on one PostgreSQL', () => {
     expect(await creditsOf(cluster.api(2), token)).toBe(grant - jobs.length);
   });
 
-  it('a WebSocket on another origin hears every event of a running job, and resumes on a third', async () => {
+  it('a WebSocket on another origin hears every event of a running job, and resumes on a third', async ({
+    cluster,
+  }) => {
     const { token } = await cluster.api(0).signUp();
     const job = await submitJob(cluster.api(0), token, 'steps', { steps: 30, stepMs: 25 });
-    const runner = await runnerOf(job.id);
+    const runner = await runnerOf(cluster, job.id);
     const [b, c] = cluster.origins.filter((o) => o !== runner) as [OriginProcess, OriginProcess];
 
     const first = await openSocket(b.url, { token });
@@ -78,10 +76,12 @@ describe('a cluster of three origins on one PostgreSQL', () => {
     expect(idOf(runner)).not.toBe(idOf(b));
   });
 
-  it('a cancel sent to another origin ends the job at once, refunded once, and frees its thread', async () => {
+  it('a cancel sent to another origin ends the job at once, refunded once, and frees its thread', async ({
+    cluster,
+  }) => {
     const { token } = await cluster.api(0).signUp();
     const slow = await submitJob(cluster.api(0), token, 'steps', { steps: 400, stepMs: 25 });
-    const runner = await runnerOf(slow.id);
+    const runner = await runnerOf(cluster, slow.id);
     const elsewhere = cluster.origins.find((o) => o !== runner) as OriginProcess;
     const api = cluster.api(cluster.origins.indexOf(elsewhere));
     await api.waitForJob(token, slow.id, (j) => j.status === 'running' && j.progress > 0);
@@ -111,7 +111,9 @@ describe('a cluster of three origins on one PostgreSQL', () => {
 });
 
 describe('a cluster losing an origin', () => {
-  it("runs a SIGKILLed origin's running job again on a survivor, charged once", async () => {
+  it("runs a SIGKILLed origin's running job again on a survivor, charged once", async ({
+    cluster,
+  }) => {
     const extra = await cluster.add('origin-victim', { env: { POOL_THREADS: '1' } });
     const { token } = await cluster.api(0).signUp();
     // Enough long jobs that the victim surely runs one.

@@ -4,42 +4,31 @@
  * same job; two origins racing for a user's last credit accept one job; each webhook message
  * is sent once, and a dead origin's pending delivery is sent by the other.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import type { Job } from '../../shared/schemas/jobs.ts';
-import { type Cluster, startCluster } from '../helpers/cluster.ts';
 import { creditsOf } from '../helpers/expectations.ts';
+import { it } from '../helpers/fixtures.ts';
 import {
   checkoutSession,
   newPaymentIntentId,
   newSessionId,
-  type StripeDouble,
   signStripe,
-  startStripeDouble,
   stripeEvent,
   stripeModeEnv,
 } from '../helpers/stripe.ts';
 import { closedPort, startReceiver, waitForDeliveries } from '../helpers/webhook-receiver.ts';
 
-let cluster: Cluster;
-let stripe: StripeDouble;
-
-beforeAll(async () => {
-  stripe = await startStripeDouble();
-  cluster = await startCluster(2, {
-    env: {
-      ...stripeModeEnv(stripe),
-      POOL_THREADS: '1',
-      WEBHOOK_ALLOW_INSECURE: 'true',
-      WEBHOOK_RETRY_BASE_MS: '100',
-      WEBHOOK_MAX_ATTEMPTS: '30',
-      WEBHOOK_POLL_MS: '200',
-    },
-  });
-}, 120_000);
-afterAll(async () => {
-  await cluster?.stop();
-  await stripe?.close();
-});
+it.override('clusterOptions', ({ stripe }) => ({
+  origins: 2,
+  env: {
+    ...stripeModeEnv(stripe),
+    POOL_THREADS: '1',
+    WEBHOOK_ALLOW_INSECURE: 'true',
+    WEBHOOK_RETRY_BASE_MS: '100',
+    WEBHOOK_MAX_ATTEMPTS: '30',
+    WEBHOOK_POLL_MS: '200',
+  },
+}));
 
 /** A paid Checkout Session of the `starter` pack (50 credits, 500 usd) for `userId`. */
 function paidSession(userId: string) {
@@ -55,7 +44,9 @@ function paidSession(userId: string) {
 }
 
 describe('a cluster of two origins: money', () => {
-  it('credits one Stripe event once when both origins receive it at the same moment', async () => {
+  it('credits one Stripe event once when both origins receive it at the same moment', async ({
+    cluster,
+  }) => {
     const { id: userId, token } = await cluster.api(0).signUp();
     const event = stripeEvent('checkout.session.completed', paidSession(userId));
     const body = JSON.stringify(event);
@@ -73,7 +64,9 @@ describe('a cluster of two origins: money', () => {
     ).toHaveLength(1);
   });
 
-  it('answers the same job for an Idempotency-Key replayed on the other origin, charged once', async () => {
+  it('answers the same job for an Idempotency-Key replayed on the other origin, charged once', async ({
+    cluster,
+  }) => {
     const { id: userId, token } = await cluster.api(0).signUp();
     const body = JSON.stringify(stripeEvent('checkout.session.completed', paidSession(userId)));
     await cluster.api(0).call('POST', '/v1/webhooks/stripe', {
@@ -95,7 +88,9 @@ describe('a cluster of two origins: money', () => {
     expect(await creditsOf(cluster.api(0), token)).toBe(49);
   });
 
-  it("accepts one job for a user's last credit when both origins are asked at once", async () => {
+  it("accepts one job for a user's last credit when both origins are asked at once", async ({
+    cluster,
+  }) => {
     const { id: userId, token } = await cluster.api(0).signUp();
     const body = JSON.stringify(stripeEvent('checkout.session.completed', paidSession(userId)));
     await cluster.api(1).call('POST', '/v1/webhooks/stripe', {
@@ -115,7 +110,7 @@ describe('a cluster of two origins: money', () => {
 });
 
 describe('a cluster of two origins: webhook messages', () => {
-  it('sends each message once, whichever origin ran the job', async () => {
+  it('sends each message once, whichever origin ran the job', async ({ cluster }) => {
     const receiver = await startReceiver(() => 200);
     const { id: userId, token } = await cluster.api(0).signUp();
     const body = JSON.stringify(stripeEvent('checkout.session.completed', paidSession(userId)));
@@ -152,7 +147,7 @@ describe('a cluster of two origins: webhook messages', () => {
     }
   });
 
-  it("sends a dead origin's pending delivery from the survivor", async () => {
+  it("sends a dead origin's pending delivery from the survivor", async ({ cluster }) => {
     const port = await closedPort();
     const victim = await cluster.add('origin-webhook-victim', { env: { POOL_THREADS: '1' } });
     const api = cluster.api(cluster.origins.indexOf(victim));
