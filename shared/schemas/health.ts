@@ -10,9 +10,13 @@ export type HealthStatus = (typeof healthStatuses)[number];
 export const healthSchema = z
   .object({
     status: z.enum(healthStatuses),
+    /** The answering origin's id (`ORIGIN_ID`): which member of a cluster this is. */
+    originId: z.string(),
     modelsLoaded: z.boolean(),
     device: z.string(),
+    /** Jobs waiting, in the whole cluster (the queue is the database's). */
     queueLength: z.number().int().min(0),
+    /** Jobs this origin is running now. */
     activeJobs: z.number().int().min(0),
     version: z.string(),
     /** Free space where the data lives; `low` refuses new jobs (503 `disk_full`). */

@@ -15,6 +15,7 @@ export function registerHealth(app: App): void {
     const status = !s.pool.isReady ? 'starting' : stopping || disk.low ? 'degraded' : 'healthy';
     const body: Health = {
       status,
+      originId: s.originId,
       modelsLoaded: s.pool.isReady,
       device: s.pool.device,
       queueLength: await s.store.jobs.countQueued(),
