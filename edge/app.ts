@@ -10,6 +10,7 @@ import { cors } from './middleware/cors/index.ts';
 import { rateLimit } from './middleware/rate-limit/index.ts';
 import { securityHeaders } from './middleware/security-headers/index.ts';
 import { forwardToOrigin } from './routes/forward.ts';
+import { registerOutputRoutes } from './routes/outputs.ts';
 import { registerStripeWebhook } from './routes/stripe-webhook.ts';
 import { registerWebSocket } from './routes/websocket.ts';
 
@@ -46,6 +47,8 @@ export function createEdgeApp(): Hono<EdgeEnv> {
   app.use(cors({ allowed: (c) => c.get('config').CORS_ORIGINS }));
 
   app.get('/healthz', (c) => c.json({ status: 'ok', service: 'edge' }));
+
+  registerOutputRoutes(app);
 
   app.use('/v1/webhooks/stripe', bodyLimit({ maxSize: stripeEventLimitBytes }));
   registerStripeWebhook(app);

@@ -15,6 +15,9 @@ export interface Bindings {
   ORIGIN_TIMEOUT_MS?: string;
   RATE_LIMITER?: DurableObjectNamespace<import('./middleware/rate-limit/limiter.ts').RateLimiter>;
   ASSETS?: Fetcher;
+  /** Job outputs, when origins keep them here (`OUTPUT_STORE=edge` at the origins). */
+  OUTPUTS?: R2Bucket;
+  OUTPUT_MAX_BYTES?: string;
 }
 
 const budget = (fallback: string) =>
@@ -56,6 +59,8 @@ const configSchema = z.object({
   RATE_LIMIT_DEFAULT: budget('300/60'),
   BODY_LIMIT_BYTES: intString(64 * 1024, 256),
   ORIGIN_TIMEOUT_MS: intString(30_000, 100),
+  /** The largest output an origin may store in the bucket (Workers bodies: 100 MB on most plans). */
+  OUTPUT_MAX_BYTES: intString(100 * 1024 * 1024, 1),
   RATE_LIMITER: z.custom<NonNullable<Bindings['RATE_LIMITER']>>(
     (v) => typeof (v as { idFromName?: unknown } | undefined)?.idFromName === 'function',
     'the Durable Object binding is missing',

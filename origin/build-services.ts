@@ -18,7 +18,9 @@ import { createLogger } from './logger.ts';
 import { prometheusMetrics } from './metrics/prometheus.ts';
 import { diskGuard } from './ops/disk-guard.ts';
 import { watchJobMetrics } from './ops/job-metrics.ts';
+import { edgeOutputs } from './outputs/edge-outputs.ts';
 import { outputFiles } from './outputs/files.ts';
+import type { OutputStore } from './outputs/output-store.ts';
 import { OutputSweeper } from './outputs/retention.ts';
 import type { Services } from './services.ts';
 import { openPostgresStore } from './store/postgres/index.ts';
@@ -49,6 +51,18 @@ export interface Built {
   /** Undefined when edge signatures are not checked (development). */
   edge: EdgeTrust | undefined;
   metricsRegistry: Registry;
+}
+
+/** Where the environment keeps outputs: this origin's disk, or the edge's R2 bucket. */
+function openOutputs(env: Env): OutputStore {
+  if (env.OUTPUT_STORE === 'edge' && env.EDGE_URL && env.EDGE_SIGNING_SECRET) {
+    return edgeOutputs({
+      edgeUrl: env.EDGE_URL,
+      secret: env.EDGE_SIGNING_SECRET,
+      writeDeadlineMs: env.OUTPUT_UPLOAD_DEADLINE_MS,
+    });
+  }
+  return outputFiles(join(env.DATA_DIR, 'outputs'));
 }
 
 /**
@@ -90,7 +104,7 @@ export function buildServices(
       }),
       env.JWT_TTL_SECONDS,
     );
-  const outputs = overrides.outputs ?? outputFiles(join(env.DATA_DIR, 'outputs'));
+  const outputs = overrides.outputs ?? openOutputs(env);
   const disk =
     overrides.disk ??
     diskGuard(env.DATA_DIR, {

@@ -107,6 +107,15 @@ export const envSchema = z.object({
   METRICS_PORT: int(0, 65535).default(9464),
   /** On SIGTERM/SIGINT, running jobs get this long to finish before they are re-queued. */
   SHUTDOWN_GRACE_MS: int(0).default(20_000),
+  /**
+   * Where outputs are kept: `disk` (DATA_DIR/outputs, served by this origin: one origin) or
+   * `edge` (the edge's R2 bucket, served by the edge: a cluster, where any origin may be asked).
+   */
+  OUTPUT_STORE: z.enum(['disk', 'edge']).default('disk'),
+  /** The edge as origins reach it, for OUTPUT_STORE=edge (its internal output route). */
+  EDGE_URL: z.url().optional(),
+  /** An output the edge cannot take is retried this long; then the job fails `internal`. */
+  OUTPUT_UPLOAD_DEADLINE_MS: int(100).default(30_000),
   /** How long outputs are kept; the job keeps its record after (`outputExpired`, 410). */
   OUTPUT_TTL: duration('3d'),
   RETENTION_SWEEP_MS: int(1_000).default(600_000),
@@ -143,6 +152,20 @@ const envRules = envSchema.superRefine((env, ctx) => {
       code: 'custom',
       path: ['EDGE_SIGNATURE_CHECK'],
       message: 'must be on in production',
+    });
+  }
+  if (env.OUTPUT_STORE === 'edge' && env.EDGE_URL === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['EDGE_URL'],
+      message: 'required with OUTPUT_STORE=edge',
+    });
+  }
+  if (env.OUTPUT_STORE === 'edge' && env.EDGE_SIGNING_SECRET === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['EDGE_SIGNING_SECRET'],
+      message: 'required with OUTPUT_STORE=edge: origins sign their uploads with it',
     });
   }
   if (env.DATABASE_URL !== undefined && env.JWT_SECRET === undefined) {

@@ -7,7 +7,7 @@ import type { InferencePool } from './inference/pool.ts';
 import type { JobRunner } from './jobs/scheduler.ts';
 import type { Metrics } from './metrics/metrics.ts';
 import type { DiskGuard } from './ops/disk-guard.ts';
-import type { OutputFiles } from './outputs/files.ts';
+import type { OutputStore } from './outputs/output-store.ts';
 import type { Store } from './store/store.ts';
 import type { Hub } from './ws/hub.ts';
 
@@ -24,7 +24,7 @@ export interface Services {
   pool: InferencePool;
   scheduler: JobRunner;
   hub: Hub;
-  outputs: OutputFiles;
+  outputs: OutputStore;
   billing: Billing;
   metrics: Metrics;
   disk: DiskGuard;

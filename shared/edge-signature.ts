@@ -12,7 +12,7 @@ export const edgeHeaders = {
   requestId: 'x-request-id',
 } as const;
 
-const encoder = new TextEncoder();
+import { encoder, fromBase64Url, hmacKey, toBase64Url, toHex } from './hmac.ts';
 
 const edgeSecretMinBytes = 32;
 
@@ -46,38 +46,6 @@ export const bodilessMethods = ['GET', 'HEAD', 'OPTIONS'] as const;
  */
 export function hasSignedBody(method: string): boolean {
   return !(bodilessMethods as readonly string[]).includes(method.toUpperCase());
-}
-
-const keys = new Map<string, Promise<CryptoKey>>();
-
-function hmacKey(secret: string): Promise<CryptoKey> {
-  let key = keys.get(secret);
-  if (!key) {
-    key = crypto.subtle.importKey(
-      'raw',
-      encoder.encode(secret),
-      { name: 'HMAC', hash: 'SHA-256' },
-      false,
-      ['sign', 'verify'],
-    );
-    keys.set(secret, key);
-  }
-  return key;
-}
-
-const toHex = (bytes: ArrayBuffer): string =>
-  Array.from(new Uint8Array(bytes), (b) => b.toString(16).padStart(2, '0')).join('');
-
-const toBase64Url = (bytes: ArrayBuffer): string =>
-  btoa(String.fromCharCode(...new Uint8Array(bytes)))
-    .replaceAll('+', '-')
-    .replaceAll('/', '_')
-    .replace(/=+$/, '');
-
-function fromBase64Url(text: string): Uint8Array<ArrayBuffer> | undefined {
-  if (!/^[A-Za-z0-9_-]{43}$/.test(text)) return undefined;
-  const binary = atob(text.replaceAll('-', '+').replaceAll('_', '/'));
-  return Uint8Array.from(binary, (ch) => ch.charCodeAt(0));
 }
 
 export interface SignedParts {

@@ -1,7 +1,9 @@
 import type { Context } from 'hono';
 import { hasSignedBody, signEdgeRequest } from '../../shared/edge-signature.ts';
 import { ApiError } from '../../shared/errors.ts';
+import { type OutputLocationAnswer, outputLocationType } from '../../shared/output-location.ts';
 import type { EdgeEnv } from '../context.ts';
+import { serveFromBucket } from './outputs.ts';
 
 const dropped = new Set([
   'connection',
@@ -81,6 +83,13 @@ export async function forwardToOrigin(c: Context<EdgeEnv>): Promise<Response> {
     throw new ApiError('bad_gateway', 'The origin could not be reached.', { retryAfter: 5 });
   } finally {
     clearTimeout(timer);
+  }
+  // The origin says whose output it is and where: the edge streams it from its bucket.
+  if (
+    res.headers.get('content-type') === outputLocationType &&
+    (method === 'GET' || method === 'HEAD')
+  ) {
+    return serveFromBucket(c, (await res.json()) as OutputLocationAnswer);
   }
   const isJson = (res.headers.get('content-type') ?? '').includes('application/json');
   if (res.status >= 500 && !isJson) {

@@ -1,7 +1,7 @@
-import { stat } from 'node:fs/promises';
 import { ApiError } from '../../shared/errors.ts';
 import type { Job, JobPage, ListJobsQuery } from '../../shared/schemas/jobs.ts';
 import type { Principal } from '../auth/principal.ts';
+import type { OutputLocation } from '../outputs/output-store.ts';
 import type { Services } from '../services.ts';
 
 type Deps = Pick<Services, 'store' | 'outputs'>;
@@ -18,19 +18,20 @@ export function listJobs(deps: Deps, principal: Principal, query: ListJobsQuery)
   return deps.store.jobs.list(principal.userId, query);
 }
 
-export interface OutputFile {
-  path: string;
+export interface StoredOutput {
+  location: OutputLocation;
+  /** Its size in bytes, as the job recorded it. */
   size: number;
   contentType: string;
   etag: string;
 }
 
-/** Where the output of a succeeded job is on disk. */
+/** Where the output of a succeeded job is: a file here, or an object in the edge's bucket. */
 export async function findOutput(
   deps: Deps,
   principal: Principal,
   jobId: string,
-): Promise<OutputFile> {
+): Promise<StoredOutput> {
   const job = await getJob(deps, principal, jobId);
   if (job.status !== 'succeeded') {
     throw new ApiError('conflict', `The job has no output: it is ${job.status}.`);
@@ -39,16 +40,12 @@ export async function findOutput(
   if (!row?.outputFile || row.outputExpiredAt !== null) {
     throw new ApiError('gone', 'The output of this job was removed by the retention policy.');
   }
-  const path = deps.outputs.path(row.outputFile);
-  try {
-    const { size } = await stat(path);
-    return {
-      path,
-      size,
-      contentType: row.outputContentType ?? 'application/octet-stream',
-      etag: `"${row.outputEtag ?? row.id}"`,
-    };
-  } catch {
-    throw new ApiError('gone', 'The output of this job was removed.');
-  }
+  const location = await deps.outputs.locate(row.outputFile);
+  if (!location) throw new ApiError('gone', 'The output of this job was removed.');
+  return {
+    location,
+    size: location.at === 'file' ? location.size : (row.outputBytes ?? 0),
+    contentType: row.outputContentType ?? 'application/octet-stream',
+    etag: `"${row.outputEtag ?? row.id}"`,
+  };
 }

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { ModelRegistry } from '../inference/models/registry.ts';
 import type { InferencePool } from '../inference/pool.ts';
 import type { InferenceResult } from '../inference/task.ts';
-import type { OutputFiles } from '../outputs/files.ts';
+import type { OutputStore } from '../outputs/output-store.ts';
 import type { JobRecord } from '../store/records.ts';
 import type { Claim, EventFeed, JobEnding, JobEvent, JobStore } from '../store/store.ts';
 import { ProgressWriter } from './progress-writer.ts';
@@ -13,7 +13,7 @@ export interface SchedulerOptions {
   events: EventFeed;
   pool: Pick<InferencePool, 'size' | 'run'>;
   models: Pick<ModelRegistry, 'get'>;
-  outputs: OutputFiles;
+  outputs: OutputStore;
   /** This process's id, the owner of its claims. */
   owner: string;
   /** A claim not renewed for this long is abandoned; renewed every third of it. */
@@ -313,12 +313,13 @@ export class Scheduler implements JobRunner {
       return;
     }
     this.#o.onInference?.(job.model, result.runMs);
-    const file = await this.#o.outputs.write(job.id, manifest.output.extension, result.bytes);
+    const { extension, contentType } = manifest.output;
+    const file = await this.#o.outputs.write(job.id, extension, result.bytes, contentType);
     const ended = await this.#end(claim, {
       status: 'succeeded',
       output: {
         file,
-        contentType: manifest.output.contentType,
+        contentType,
         bytes: result.bytes.byteLength,
         etag: result.sha256,
         runMs: Math.round(result.runMs),

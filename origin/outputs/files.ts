@@ -1,26 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GroupSync } from '../lib/group-sync.ts';
+import type { OutputStore } from './output-store.ts';
 
 const tempPrefix = '.tmp-';
 
-export interface OutputFiles {
+/**
+ * Outputs as files in one folder. A write is atomic: temporary file, fsync, rename, fsync of
+ * the folder; once it resolves the file is complete on disk. The key is the file name.
+ */
+export interface OutputFiles extends OutputStore {
   readonly dir: string;
-  /**
-   * Writes a job's output atomically: temporary file, fsync, rename, fsync of the folder.
-   * Once it resolves the file is complete on disk, so a job marked `succeeded` after it
-   * always has a readable output. Returns the file name.
-   */
-  write(jobId: string, extension: string, bytes: Uint8Array): Promise<string>;
   path(file: string): string;
-  remove(file: string): Promise<void>;
-  /**
-   * Removes temporary files a killed process left behind: all of them, or (when other
-   * processes may be writing into the same folder) those last written before `before`.
-   */
-  removeTemporary(before?: number): void;
 }
 
 /** @example const outputs = outputFiles(join(env.DATA_DIR, 'outputs')); */
@@ -40,6 +33,14 @@ export function outputFiles(dir: string): OutputFiles {
       return file;
     },
     path: (file) => join(dir, file),
+    async locate(file) {
+      const path = join(dir, file);
+      const size = await stat(path).then(
+        (s) => s.size,
+        () => undefined,
+      );
+      return size === undefined ? undefined : { at: 'file', path, size };
+    },
     remove: (file) => rm(join(dir, file), { force: true }),
     removeTemporary(before = Number.POSITIVE_INFINITY) {
       for (const name of readdirSync(dir)) {

@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
 import type { JobStore } from '../store/store.ts';
-import type { OutputFiles } from './files.ts';
+import type { OutputStore } from './output-store.ts';
 
 export interface SweeperOptions {
   store: Pick<JobStore, 'outputsToExpire' | 'markOutputExpired'>;
-  outputs: Pick<OutputFiles, 'remove'>;
+  outputs: Pick<OutputStore, 'remove'>;
   ttlMs: number;
   intervalMs: number;
   logger: Logger;

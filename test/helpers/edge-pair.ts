@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { apiClient } from './api.ts';
-import { type EdgeProcess, startEdgeProcess, stopEdgeProcess } from './edge-process.ts';
+import { type EdgeProcess, freePort, startEdgeProcess, stopEdgeProcess } from './edge-process.ts';
 import {
   type OriginProcess,
   removeDataDir,
@@ -26,6 +26,8 @@ export interface EdgePairOptions {
   originEnv?: StartOptions['env'];
   /** More of the edge's vars (ORIGIN_URL and EDGE_SIGNING_SECRET are set). */
   edgeVars?: Record<string, string>;
+  /** The origin keeps outputs in the edge's R2 bucket (`OUTPUT_STORE=edge`). */
+  outputsAtEdge?: boolean;
 }
 
 /**
@@ -39,12 +41,18 @@ export interface EdgePairOptions {
  */
 export async function startEdgePair(options: EdgePairOptions = {}): Promise<EdgePair> {
   const secret = `e2e-${randomBytes(24).toString('hex')}`;
+  // The edge's port is chosen first when the origin must know where to send its outputs.
+  const edgePort = await freePort();
+  const outputs: Record<string, string> = options.outputsAtEdge
+    ? { OUTPUT_STORE: 'edge', EDGE_URL: `http://127.0.0.1:${edgePort}` }
+    : {};
   // Only until it listens: the edge starts while the models load, and readiness is then
   // asked through the edge, which is the path under test anyway.
   const origin = await startOriginProcess({
     waitReady: false,
     env: {
       POOL_THREADS: '1',
+      ...outputs,
       ...options.originEnv,
       EDGE_SIGNATURE_CHECK: 'on',
       EDGE_SIGNING_SECRET: secret,
@@ -52,11 +60,10 @@ export async function startEdgePair(options: EdgePairOptions = {}): Promise<Edge
   });
   const pair = { origin, secret, direct: apiClient(origin.url) } as EdgePair;
   try {
-    pair.edge = await startEdgeProcess({
-      ...options.edgeVars,
-      ORIGIN_URL: origin.url,
-      EDGE_SIGNING_SECRET: secret,
-    });
+    pair.edge = await startEdgeProcess(
+      { ...options.edgeVars, ORIGIN_URL: origin.url, EDGE_SIGNING_SECRET: secret },
+      { port: edgePort },
+    );
     pair.api = apiClient(pair.edge.url);
     const deadline = Date.now() + 30_000;
     while ((await pair.api.call('GET', '/v1/health').catch(() => undefined))?.status !== 200) {

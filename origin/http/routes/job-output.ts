@@ -2,16 +2,34 @@ import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import type { Context } from 'hono';
 import { ApiError } from '../../../shared/errors.ts';
+import { type OutputLocationAnswer, outputLocationType } from '../../../shared/output-location.ts';
+import { parseRange } from '../../../shared/range.ts';
 import { findOutput } from '../../jobs/read-jobs.ts';
-import { parseRange } from '../../outputs/range.ts';
 import type { AppEnv } from '../context.ts';
 
 const stream = (path: string, start: number, end: number) =>
   Readable.toWeb(createReadStream(path, { start, end })) as ReadableStream<Uint8Array>;
 
-/** `GET /v1/jobs/:id/output`: the file, with validators, and 206 for a single Range. */
+/**
+ * `GET /v1/jobs/:id/output`: the file, with validators, and 206 for a single Range. When the
+ * output is in the edge's bucket, the answer is where (`outputLocationType`): the edge,
+ * having checked here that the caller owns the job and the output has not expired, streams
+ * the object itself, with the same headers, ranges and validators.
+ */
 export async function serveOutput(c: Context<AppEnv>, jobId: string): Promise<Response> {
   const file = await findOutput(c.get('services'), c.get('principal'), jobId);
+  if (file.location.at === 'edge') {
+    const location: OutputLocationAnswer = {
+      key: file.location.key,
+      contentType: file.contentType,
+      bytes: file.size,
+      etag: file.etag,
+      filename: jobId,
+    };
+    c.header('Cache-Control', 'no-store');
+    return c.body(JSON.stringify(location), 200, { 'Content-Type': outputLocationType });
+  }
+  const path = file.location.path;
   c.header('Accept-Ranges', 'bytes');
   c.header('ETag', file.etag);
   c.header('Cache-Control', 'private, max-age=31536000, immutable');
@@ -33,9 +51,9 @@ export async function serveOutput(c: Context<AppEnv>, jobId: string): Promise<Re
   c.header('Content-Disposition', `inline; filename="${jobId}"`);
   if (range === undefined) {
     c.header('Content-Length', String(file.size));
-    return c.body(stream(file.path, 0, file.size - 1), 200);
+    return c.body(stream(path, 0, file.size - 1), 200);
   }
   c.header('Content-Range', `bytes ${range.start}-${range.end}/${file.size}`);
   c.header('Content-Length', String(range.end - range.start + 1));
-  return c.body(stream(file.path, range.start, range.end), 206);
+  return c.body(stream(path, range.start, range.end), 206);
 }

@@ -281,8 +281,8 @@ describe('Scheduler', () => {
     const h = await harness({
       wrapOutputs: (outputs) => ({
         ...outputs,
-        async write(jobId, extension, bytes) {
-          const file = await outputs.write(jobId, extension, bytes);
+        async write(jobId, extension, bytes, contentType) {
+          const file = await outputs.write(jobId, extension, bytes, contentType);
           writing = true;
           await released;
           return file;

@@ -17,7 +17,7 @@ async function succeededJob(store: Store, outputs: OutputFiles, userId: string, 
   const { job: claimed, claim } = await claimNext(store, at);
   expect(claimed.id).toBe(job.id);
   const bytes = new TextEncoder().encode(`output of ${job.id}`);
-  const file = await outputs.write(job.id, 'txt', bytes);
+  const file = await outputs.write(job.id, 'txt', bytes, 'application/octet-stream');
   const output = { file, contentType: 'text/plain', bytes: bytes.length, etag: 'e', runMs: 1 };
   expect(await store.jobs.finish(claim, { status: 'succeeded', output }, at)).toBeDefined();
   return { id: job.id, path: outputs.path(file) };

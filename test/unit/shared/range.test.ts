@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseRange } from '../../../origin/outputs/range.ts';
+import { parseRange } from '../../../shared/range.ts';
 
 describe('parseRange', () => {
   it('sends the whole file without a header', () => {
