@@ -7,7 +7,7 @@ import {
   type StartOptions,
   startOriginProcess,
 } from './origin-process.ts';
-import { type PostgresServer, startPostgres } from './postgres-server.ts';
+import { type PostgresServer, startPostgres } from '../../scripts/lib/postgres-server.ts';
 
 export interface Cluster {
   server: PostgresServer;

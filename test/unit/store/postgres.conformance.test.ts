@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, onTestFinished } from 'vitest';
 import { openPostgresStore } from '../../../origin/store/postgres/index.ts';
 import type { Store } from '../../../origin/store/store.ts';
-import { type PostgresServer, startPostgres } from '../../helpers/postgres-server.ts';
+import { type PostgresServer, startPostgres } from '../../../scripts/lib/postgres-server.ts';
 import { type StoreFactory, storeConformance } from './conformance/index.ts';
 
 let server: PostgresServer;

@@ -1,12 +1,22 @@
 import { execFile } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { freePort } from './edge-process.ts';
 
 const run = promisify(execFile);
+
+/** A free TCP port on 127.0.0.1. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
 
 /** Debian's PostgreSQL server binaries (`apt-get install postgresql`), newest version first. */
 export function postgresBinaries(): string {
@@ -29,8 +39,10 @@ export interface PostgresServer {
 }
 
 /**
- * Starts a throwaway PostgreSQL server in a temporary folder on a free loopback port and
- * answers once it accepts connections; `stop()` stops it and removes the folder. As root,
+ * Starts a throwaway PostgreSQL server in a temporary folder on a free loopback port (or
+ * `port`) and answers once it accepts connections; `stop()` stops it and removes the folder.
+ * Tests (`test/helpers/cluster.ts`, the store conformance suite), the bench and
+ * `npm run start:cluster` use it. As root,
  * `initdb` and `pg_ctl` run as the `postgres` user (initdb refuses root); the only role is
  * `overture`, trusted on loopback. Nothing depends on a server left running.
  *
@@ -38,7 +50,7 @@ export interface PostgresServer {
  * const server = await startPostgres();
  * const url = await server.createDatabase('t1');
  */
-export async function startPostgres(): Promise<PostgresServer> {
+export async function startPostgres(options: { port?: number } = {}): Promise<PostgresServer> {
   const bin = postgresBinaries();
   const dir = mkdtempSync(join(tmpdir(), 'overture-pg-'));
   const data = join(dir, 'data');
@@ -53,10 +65,10 @@ export async function startPostgres(): Promise<PostgresServer> {
       ? run('runuser', ['-u', 'postgres', '--', join(bin, command), ...args])
       : run(join(bin, command), args);
   await as('initdb', ['-D', data, '-A', 'trust', '-U', 'overture', '--no-sync', '-E', 'UTF8']);
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   // fsync stays on: the tests kill origins, not the server, but durability is what we test.
-  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=200`;
-  await as('pg_ctl', ['-D', data, '-o', options, '-l', join(dir, 'log'), '-w', 'start']);
+  const serverOptions = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=200`;
+  await as('pg_ctl', ['-D', data, '-o', serverOptions, '-l', join(dir, 'log'), '-w', 'start']);
   const url = (name = 'postgres') => `postgres://overture@127.0.0.1:${port}/${name}`;
   const admin = async <T>(fn: (client: pg.Client) => Promise<T>): Promise<T> => {
     const client = new pg.Client({ connectionString: url() });

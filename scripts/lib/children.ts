@@ -1,0 +1,67 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+
+/**
+ * The processes `npm start` and `npm run start:cluster` run together: when one exits, or on
+ * Ctrl-C (SIGINT) or SIGTERM, every other is stopped, then `onStop` runs (a database to
+ * stop), then the script exits.
+ */
+export function supervisor(root: string, onStop: () => Promise<void> = async () => {}) {
+  const children: ChildProcess[] = [];
+  let stopping = false;
+
+  function stop(code: number): void {
+    if (stopping) return;
+    stopping = true;
+    for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+    setTimeout(() => process.exit(code), 10_000).unref();
+    Promise.all(
+      children.map((c) => new Promise((r) => (c.exitCode !== null ? r(0) : c.once('exit', r)))),
+    )
+      .then(onStop)
+      .finally(() => process.exit(code));
+  }
+
+  process.on('SIGINT', () => stop(0));
+  process.on('SIGTERM', () => stop(0));
+
+  return {
+    get stopping() {
+      return stopping;
+    },
+    stop,
+    /** Starts a process with its output on ours; its exit stops the rest. */
+    run(name: string, command: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
+      const child = spawn(command, args, {
+        cwd: root,
+        env,
+        stdio: ['ignore', 'inherit', 'inherit'],
+      });
+      child.once('exit', (code) => {
+        if (!stopping) {
+          console.error(`start: ${name} exited (${code ?? 'signal'}); stopping the rest`);
+          stop(code ?? 1);
+        }
+      });
+      children.push(child);
+      return child;
+    },
+    /** Waits until `url` answers 200, or the deadline, or a stop. */
+    async until(url: string, timeoutMs = 120_000): Promise<boolean> {
+      const deadline = Date.now() + timeoutMs;
+      while (!stopping && Date.now() < deadline) {
+        const ok = await fetch(url).then(
+          (r) => r.status === 200,
+          () => false,
+        );
+        if (ok) return true;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      return false;
+    },
+  };
+}
+
+/** `--var name:value` arguments for `wrangler dev`, for the vars that are set. */
+export function wranglerVars(vars: Record<string, string | undefined>): string[] {
+  return Object.entries(vars).flatMap(([k, v]) => (v === undefined ? [] : ['--var', `${k}:${v}`]));
+}
