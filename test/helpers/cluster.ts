@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { type PostgresServer, startPostgres } from '../../scripts/lib/postgres-server.ts';
 import { apiClient } from './api.ts';
 import {
   makeDataDir,
@@ -7,7 +8,6 @@ import {
   type StartOptions,
   startOriginProcess,
 } from './origin-process.ts';
-import { type PostgresServer, startPostgres } from '../../scripts/lib/postgres-server.ts';
 
 export interface Cluster {
   server: PostgresServer;
@@ -89,13 +89,20 @@ export function idOf(origin: OriginProcess): string {
   return /"originId":"([^"]+)"/.exec(origin.output())?.[1] ?? '';
 }
 
-/** The ids of the jobs an origin started, from its `job started` log lines. */
-export function jobsStartedBy(origin: OriginProcess): string[] {
+/** The ids of the jobs of an origin's log lines with message `msg`. */
+function jobsLogged(origin: OriginProcess, msg: string): string[] {
   const ids: string[] = [];
   for (const line of origin.output().split('\n')) {
-    if (!line.includes('"msg":"job started"')) continue;
+    if (!line.includes(`"msg":"${msg}"`)) continue;
     const id = /"jobId":"([^"]+)"/.exec(line)?.[1];
     if (id) ids.push(id);
   }
   return ids;
 }
+
+/** The ids of the jobs an origin started, from its `job started` log lines. */
+export const jobsStartedBy = (origin: OriginProcess): string[] => jobsLogged(origin, 'job started');
+
+/** The ids of the jobs an origin ended, from its `job finished` log lines. */
+export const jobsFinishedBy = (origin: OriginProcess): string[] =>
+  jobsLogged(origin, 'job finished');
