@@ -110,7 +110,9 @@ export class WebhookDeliverer {
           this.#again = false;
           this.wake();
         } else {
-          void this.#scheduleNext();
+          this.#scheduleNext().catch((error: unknown) =>
+            this.#o.logger.warn({ err: error }, 'next webhook delivery not scheduled'),
+          );
         }
       });
   }
