@@ -5,6 +5,7 @@
  * event, gapless, and resume on another.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
 import { describe, expect } from 'vitest';
 import type { Job } from '../../shared/schemas/jobs.ts';
 import { type Cluster, idOf, jobsStartedBy } from '../helpers/cluster.ts';
@@ -107,6 +108,64 @@ describe('a cluster of three origins on one PostgreSQL', () => {
       next.push(await submitJob(api, token, 'steps', { steps: 1, stepMs: 0 }));
     for (const j of next) expect((await api.waitForJob(token, j.id)).status).toBe('succeeded');
     expect(await creditsOf(api, token)).toBe(grant - 3);
+  });
+});
+
+describe('events across origins when hints are lost', () => {
+  it("a WebSocket hears a job to its end though its origin's listening connection was cut", async ({
+    cluster,
+  }) => {
+    const { token } = await cluster.api(0).signUp();
+    const job = await submitJob(cluster.api(0), token, 'steps', { steps: 60, stepMs: 50 });
+    const runner = await runnerOf(cluster, job.id);
+    const listener = cluster.origins.find((o) => o !== runner) as OriginProcess;
+    const socket = await openSocket(listener.url, { token });
+    await socket.subscribe(job.id, 0);
+    await socket.waitFor((m) => m.type === 'job' && m.seq >= 3, { timeoutMs: 10_000 });
+    // The database ends every LISTEN session: notifications sent until each origin's
+    // listener reconnects are lost to it.
+    const admin = new pg.Client({ connectionString: cluster.databaseUrl });
+    await admin.connect();
+    try {
+      const cut = await admin.query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query ILIKE 'LISTEN%'",
+      );
+      expect(cut.rowCount).toBeGreaterThan(0);
+    } finally {
+      await admin.end();
+    }
+    const events = await socket.untilTerminal(job.id, 20_000);
+    expect(streamProblems(events)).toEqual([]);
+    expect(events.at(-1)?.event).toBe('succeeded');
+    socket.ws.close();
+  });
+
+  it('queue moves reach a socket on any origin: positions are the cluster queue', async ({
+    cluster,
+  }) => {
+    const { token } = await cluster.api(0).signUp();
+    // One thread per origin: three long jobs hold every thread, the next two wait. The first
+    // ends well before the others, and the job it lets in is long too, so the last one sits
+    // at position 1 for a while.
+    const long = [];
+    for (const steps of [8, 60, 60]) {
+      long.push(await submitJob(cluster.api(long.length), token, 'steps', { steps, stepMs: 25 }));
+    }
+    for (const job of long) {
+      await cluster.api(0).waitForJob(token, job.id, (j) => j.status === 'running', 10_000);
+    }
+    const first = await submitJob(cluster.api(1), token, 'steps', { steps: 60, stepMs: 25 });
+    const second = await submitJob(cluster.api(2), token, 'steps', { steps: 1, stepMs: 0 });
+    expect([first.queuePosition, second.queuePosition]).toEqual([1, 2]);
+    const socket = await openSocket(cluster.origins[0]?.url ?? '', { token });
+    await socket.subscribe(second.id);
+    const moved = await socket.waitFor(
+      (m) => m.type === 'queue' && m.jobId === second.id && m.queuePosition === 1,
+      { timeoutMs: 15_000 },
+    );
+    expect(moved).toMatchObject({ type: 'queue', queuePosition: 1 });
+    await socket.untilTerminal(second.id, 15_000);
+    socket.ws.close();
   });
 });
 
