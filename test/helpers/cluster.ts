@@ -1,6 +1,8 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type PostgresServer, startPostgres } from '../../scripts/lib/postgres-server.ts';
 import { apiClient } from './api.ts';
+import { type EdgeProcess, freePort, startEdgeProcess, stopEdgeProcess } from './edge-process.ts';
 import {
   makeDataDir,
   type OriginProcess,
@@ -19,6 +21,10 @@ export interface Cluster {
   /** Outputs live here, shared by the origins as a network folder would be. */
   dataDir: string;
   api(i: number): ReturnType<typeof apiClient>;
+  /** The edge in front of every origin, when the cluster was started with one. */
+  edge: EdgeProcess | undefined;
+  /** A client of the edge (the way in for clients), when there is one. */
+  edgeApi: ReturnType<typeof apiClient>;
   /** Starts one more origin on the same database (named `ORIGIN_ID`). */
   add(id: string, options?: StartOptions): Promise<OriginProcess>;
   stop(): Promise<void>;
@@ -38,21 +44,37 @@ export const testLease = { LEASE_MS: '1500', LEASE_SWEEP_MS: '200' };
  */
 export async function startCluster(
   origins: number,
-  options: { env?: Record<string, string> } = {},
+  options: { env?: Record<string, string>; edge?: { vars?: Record<string, string> } } = {},
 ): Promise<Cluster> {
   const server = await startPostgres();
   const dataDir = makeDataDir();
   const started: OriginProcess[] = [];
+  let edge: EdgeProcess | undefined;
   try {
     const databaseUrl = await server.createDatabase('overture');
+    // Behind an edge, origins check its signatures and keep outputs in its bucket.
+    const secret = `cluster-edge-${randomBytes(24).toString('hex')}`;
+    const edgePort = options.edge ? await freePort() : 0;
+    const behindEdge: Record<string, string> = options.edge
+      ? {
+          EDGE_SIGNATURE_CHECK: 'on',
+          EDGE_SIGNING_SECRET: secret,
+          OUTPUT_STORE: 'edge',
+          EDGE_URL: `http://127.0.0.1:${edgePort}`,
+          PUBLIC_URL: `http://127.0.0.1:${edgePort}`,
+        }
+      : {};
     const env = {
       DATABASE_URL: databaseUrl,
       JWT_SECRET: `cluster-jwt-secret-${randomUUID()}`,
       ...testLease,
+      ...behindEdge,
       ...options.env,
     };
     const add = async (id: string, more: StartOptions = {}) => {
       const origin = await startOriginProcess({
+        // Behind an edge, readiness is asked through the edge, as a client would.
+        waitReady: !options.edge,
         ...more,
         dataDir,
         env: { ...env, ORIGIN_ID: id, ...more.env },
@@ -62,6 +84,25 @@ export async function startCluster(
     };
     await Promise.all(Array.from({ length: origins }, (_, i) => add(`origin-${i}`)));
     started.sort((a, b) => idOf(a).localeCompare(idOf(b)));
+    if (options.edge) {
+      edge = await startEdgeProcess(
+        {
+          RATE_LIMIT_AUTH: '100/60',
+          RATE_LIMIT_JOBS: '1000/60',
+          ...options.edge.vars,
+          ORIGIN_URLS: started.map((o) => o.url).join(','),
+          EDGE_SIGNING_SECRET: secret,
+        },
+        { port: edgePort },
+      );
+      const deadline = Date.now() + 60_000;
+      const through = apiClient(edge.url);
+      while ((await through.call('GET', '/v1/health').catch(() => undefined))?.status !== 200) {
+        if (Date.now() > deadline)
+          throw new Error(`cluster not ready through the edge:\n${edge.output()}`);
+        await sleep(100);
+      }
+    }
     return {
       server,
       databaseUrl,
@@ -69,14 +110,18 @@ export async function startCluster(
       env,
       dataDir,
       api: (i) => apiClient(started[i]?.url ?? ''),
+      edge,
+      edgeApi: apiClient(edge?.url ?? ''),
       add,
       async stop() {
+        if (edge) await stopEdgeProcess(edge);
         await Promise.all(started.map((o) => o.kill('SIGKILL')));
         await server.stop();
         removeDataDir(dataDir);
       },
     };
   } catch (error) {
+    if (edge) await stopEdgeProcess(edge);
     await Promise.all(started.map((o) => o.kill('SIGKILL')));
     await server.stop();
     removeDataDir(dataDir);

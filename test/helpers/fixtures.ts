@@ -49,6 +49,8 @@ import { startStripeDouble } from './stripe.ts';
 export interface ClusterOptions {
   origins: number;
   env?: Record<string, string>;
+  /** An edge (`wrangler dev`) in front of the origins, with these vars. */
+  edge?: { vars?: Record<string, string> };
 }
 
 /** Starts origins that are stopped, and their data removed, when its scope ends. */
@@ -115,7 +117,10 @@ export const test = base
   })
   .extend('clusterOptions', { scope: 'file' }, { origins: 2 } as ClusterOptions)
   .extend('cluster', { scope: 'file' }, async ({ clusterOptions }, { onCleanup }) => {
-    const cluster = await startCluster(clusterOptions.origins, { env: clusterOptions.env ?? {} });
+    const cluster = await startCluster(clusterOptions.origins, {
+      env: clusterOptions.env ?? {},
+      ...(clusterOptions.edge ? { edge: clusterOptions.edge } : {}),
+    });
     onCleanup(() => cluster.stop());
     return cluster;
   })
