@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { supervisor, wranglerVars } from './lib/children.ts';
+import { supervisor, wranglerDevArgs } from './lib/children.ts';
 import { startPostgres } from './lib/postgres-server.ts';
 
 const root = join(import.meta.dirname, '..');
@@ -46,21 +46,10 @@ for (const [i, port] of originPorts.entries()) {
 processes.run(
   'edge',
   join(root, 'node_modules/.bin/wrangler'),
-  [
-    'dev',
-    '--ip',
-    '127.0.0.1',
-    '--port',
-    edgePort,
-    '--show-interactive-dev-session=false',
-    ...wranglerVars({
-      ORIGIN_URLS: originPorts.map((p) => `http://127.0.0.1:${p}`).join(','),
-      EDGE_SIGNING_SECRET: secret,
-      STRIPE_WEBHOOK_SECRET: process.env.STRIPE_WEBHOOK_SECRET,
-      CORS_ORIGINS: process.env.CORS_ORIGINS,
-      RATE_LIMIT_ENABLED: process.env.RATE_LIMIT_ENABLED,
-    }),
-  ],
+  wranglerDevArgs(edgePort, {
+    ORIGIN_URLS: originPorts.map((p) => `http://127.0.0.1:${p}`).join(','),
+    EDGE_SIGNING_SECRET: secret,
+  }),
   { ...process.env, WRANGLER_SEND_METRICS: 'false' },
 );
 

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { supervisor, wranglerVars } from './lib/children.ts';
+import { supervisor, wranglerDevArgs } from './lib/children.ts';
 
 const root = join(import.meta.dirname, '..');
 const originPort = process.env.PORT ?? '8788';
@@ -22,28 +22,13 @@ processes.run('origin', process.execPath, [join(root, 'origin/main.ts')], {
   PUBLIC_URL: process.env.PUBLIC_URL ?? edgeUrl,
 });
 
-// Edge settings that may come from the environment; each goes to the Worker as a var.
 processes.run(
   'edge',
   join(root, 'node_modules/.bin/wrangler'),
-  [
-    'dev',
-    '--ip',
-    '127.0.0.1',
-    '--port',
-    edgePort,
-    '--show-interactive-dev-session=false',
-    ...wranglerVars({
-      ORIGIN_URL: `http://127.0.0.1:${originPort}`,
-      EDGE_SIGNING_SECRET: secret,
-      STRIPE_WEBHOOK_SECRET: process.env.STRIPE_WEBHOOK_SECRET,
-      CORS_ORIGINS: process.env.CORS_ORIGINS,
-      RATE_LIMIT_ENABLED: process.env.RATE_LIMIT_ENABLED,
-      RATE_LIMIT_JOBS: process.env.RATE_LIMIT_JOBS,
-      RATE_LIMIT_AUTH: process.env.RATE_LIMIT_AUTH,
-      RATE_LIMIT_DEFAULT: process.env.RATE_LIMIT_DEFAULT,
-    }),
-  ],
+  wranglerDevArgs(edgePort, {
+    ORIGIN_URL: `http://127.0.0.1:${originPort}`,
+    EDGE_SIGNING_SECRET: secret,
+  }),
   { ...process.env, WRANGLER_SEND_METRICS: 'false' },
 );
 

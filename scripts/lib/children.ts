@@ -61,7 +61,27 @@ export function supervisor(root: string, onStop: () => Promise<void> = async () 
   };
 }
 
-/** `--var name:value` arguments for `wrangler dev`, for the vars that are set. */
-export function wranglerVars(vars: Record<string, string | undefined>): string[] {
-  return Object.entries(vars).flatMap(([k, v]) => (v === undefined ? [] : ['--var', `${k}:${v}`]));
+/**
+ * The arguments of `wrangler dev` on 127.0.0.1:`port` with these vars (those that are set),
+ * and the edge settings a developer may give in the environment.
+ */
+export function wranglerDevArgs(port: string, vars: Record<string, string | undefined>): string[] {
+  const all: Record<string, string | undefined> = {
+    STRIPE_WEBHOOK_SECRET: process.env.STRIPE_WEBHOOK_SECRET,
+    CORS_ORIGINS: process.env.CORS_ORIGINS,
+    RATE_LIMIT_ENABLED: process.env.RATE_LIMIT_ENABLED,
+    RATE_LIMIT_JOBS: process.env.RATE_LIMIT_JOBS,
+    RATE_LIMIT_AUTH: process.env.RATE_LIMIT_AUTH,
+    RATE_LIMIT_DEFAULT: process.env.RATE_LIMIT_DEFAULT,
+    ...vars,
+  };
+  return [
+    'dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    port,
+    '--show-interactive-dev-session=false',
+    ...Object.entries(all).flatMap(([k, v]) => (v === undefined ? [] : ['--var', `${k}:${v}`])),
+  ];
 }

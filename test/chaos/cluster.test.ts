@@ -13,19 +13,20 @@ import { type Api, apiClient } from '../helpers/api.ts';
 import { type Cluster, jobsFinishedBy, jobsStartedBy } from '../helpers/cluster.ts';
 import { it } from '../helpers/fixtures.ts';
 import type { OriginProcess } from '../helpers/origin-process.ts';
-import { checkoutSession, signStripe, stripeEvent, stripeModeEnv } from '../helpers/stripe.ts';
+import { stripeModeEnv } from '../helpers/stripe.ts';
 import {
   acknowledged,
   burstOfJobs,
   cancelQueued,
+  deliverStripe,
   type Killable,
   killMidBurst,
   listJobs,
   maybe,
-  packs,
   randomInput,
   type Session,
   type User,
+  usersWithCheckouts,
   verify,
 } from './crash-kit.ts';
 import { recordFigures } from './figures.ts';
@@ -82,34 +83,8 @@ describe('a cluster of two origins, one killed at random points', () => {
     const started = Date.now();
     const o = new Losing(cluster, random);
 
-    const users: User[] = [];
-    const sessions: Session[] = [];
-    for (let u = 0; u < 5; u++) {
-      const user = await o.api.signUp();
-      users.push(user);
-      for (let n = 0; n < 2; n++) {
-        const pack = random.pick(packs);
-        const res = await o.api.call('POST', '/v1/billing/checkout', {
-          token: user.token,
-          body: { pack: pack.id },
-        });
-        expect(res.status, JSON.stringify(res.body)).toBe(200);
-        const id = res.body.sessionId as string;
-        const session = checkoutSession({
-          id,
-          userId: user.id,
-          pack: pack.id,
-          amount: pack.amount,
-        });
-        const body = JSON.stringify(stripeEvent('checkout.session.completed', session));
-        sessions.push({ user, id, credits: pack.credits, body });
-      }
-    }
-    const deliver = (s: Session, api = o.api) =>
-      api.call('POST', '/v1/webhooks/stripe', {
-        body: s.body,
-        headers: { 'content-type': 'application/json', 'stripe-signature': signStripe(s.body) },
-      });
+    const { users, sessions } = await usersWithCheckouts(() => o.api, 5, random);
+    const deliver = (s: Session) => deliverStripe(o.api, s);
 
     // Kill 1: mid Stripe burst (to both origins); Stripe then delivers every event again.
     const firstTry = sessions.map((s) => maybe(deliver(s)));

@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'vitest';
 import { type Job, terminalStatuses } from '../../shared/schemas/jobs.ts';
 import type { Api, ApiAnswer } from '../helpers/api.ts';
+import { checkoutSession, signStripe, stripeEvent } from '../helpers/stripe.ts';
 import type { Figure } from './figures.ts';
 import type { Random } from './seeded.ts';
 
@@ -273,3 +274,41 @@ export async function cancelQueued(api: Api, users: User[], n: number): Promise<
   }
   return canceled;
 }
+
+/**
+ * Signs up `count` users with two Checkout Sessions each (seeded packs), and the signed
+ * `checkout.session.completed` event of each, not delivered yet: Stripe mode has no grant,
+ * the credits come from these purchases.
+ */
+export async function usersWithCheckouts(
+  api: () => Api,
+  count: number,
+  random: Random,
+): Promise<{ users: User[]; sessions: Session[] }> {
+  const users: User[] = [];
+  const sessions: Session[] = [];
+  for (let u = 0; u < count; u++) {
+    const user = await api().signUp();
+    users.push(user);
+    for (let n = 0; n < 2; n++) {
+      const pack = random.pick(packs);
+      const res = await api().call('POST', '/v1/billing/checkout', {
+        token: user.token,
+        body: { pack: pack.id },
+      });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      const id = res.body.sessionId as string;
+      const session = checkoutSession({ id, userId: user.id, pack: pack.id, amount: pack.amount });
+      const body = JSON.stringify(stripeEvent('checkout.session.completed', session));
+      sessions.push({ user, id, credits: pack.credits, body });
+    }
+  }
+  return { users, sessions };
+}
+
+/** Delivers a session's event as Stripe does, signed. */
+export const deliverStripe = (api: Api, s: Session) =>
+  api.call('POST', '/v1/webhooks/stripe', {
+    body: s.body,
+    headers: { 'content-type': 'application/json', 'stripe-signature': signStripe(s.body) },
+  });

@@ -10,7 +10,7 @@ import type { Page } from 'playwright-core';
 import { describe, expect } from 'vitest';
 import { decodeWav } from '../../models/tone-diffusion/wav.ts';
 import type { Job } from '../../shared/schemas/jobs.ts';
-import { openPage, signUpInPage, tokenOf } from '../helpers/browser.ts';
+import { audioDuration, openPage, signUpInPage, tokenOf } from '../helpers/browser.ts';
 import type { Cluster } from '../helpers/cluster.ts';
 import type { OriginProcess } from '../helpers/origin-process.ts';
 import { scrape } from '../helpers/prometheus.ts';
@@ -89,14 +89,7 @@ describe('the web UI on a cluster', () => {
 
     // It plays: the browser decodes what the edge streams from R2.
     const audio = card.locator('audio');
-    const length = await audio.evaluate(
-      (a: HTMLAudioElement) =>
-        new Promise<number>((resolve, reject) => {
-          if (a.readyState >= 1) resolve(a.duration);
-          a.addEventListener('loadedmetadata', () => resolve(a.duration));
-          a.addEventListener('error', () => reject(new Error(`audio error ${a.error?.code}`)));
-        }),
-    );
+    const length = await audioDuration(audio);
     expect(length).toBeCloseTo(2, 1);
     // It downloads: the very bytes the job made.
     const [download] = await Promise.all([

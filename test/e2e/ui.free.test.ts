@@ -13,6 +13,7 @@ import { decodeWav } from '../../models/tone-diffusion/wav.ts';
 import type { Job } from '../../shared/schemas/jobs.ts';
 import { uniqueEmail } from '../helpers/api.ts';
 import {
+  audioDuration,
   openPage,
   signUpInPage,
   socketMessages,
@@ -114,14 +115,7 @@ describe('the UI in free mode', () => {
 
     // The player: metadata loads, its length is the asked duration, and it plays.
     const audio = card.locator('audio');
-    const length = await audio.evaluate(
-      (a: HTMLAudioElement) =>
-        new Promise<number>((resolve, reject) => {
-          if (a.readyState >= 1) resolve(a.duration);
-          a.addEventListener('loadedmetadata', () => resolve(a.duration));
-          a.addEventListener('error', () => reject(new Error(`audio error ${a.error?.code}`)));
-        }),
-    );
+    const length = await audioDuration(audio);
     expect(length).toBeCloseTo(duration, 1);
     await audio.evaluate(
       (a: HTMLAudioElement) =>

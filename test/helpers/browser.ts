@@ -1,6 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import {
+  type Browser,
+  type BrowserContext,
+  chromium,
+  type Locator,
+  type Page,
+} from 'playwright-core';
 import { expect, onTestFailed, onTestFinished } from 'vitest';
 import { uniqueEmail } from './api.ts';
 import { repoRoot } from './paths.ts';
@@ -121,4 +127,16 @@ export async function signUpInPage(page: Page, email = uniqueEmail()): Promise<s
 /** The session token the page keeps (its localStorage). */
 export function tokenOf(page: Page): Promise<string | null> {
   return page.evaluate(() => localStorage.getItem('overture.token'));
+}
+
+/** The duration of an `<audio>` once its metadata loaded (the browser decoded the file). */
+export function audioDuration(audio: Locator): Promise<number> {
+  return audio.evaluate(
+    (a: HTMLAudioElement) =>
+      new Promise<number>((resolve, reject) => {
+        if (a.readyState >= 1) resolve(a.duration);
+        a.addEventListener('loadedmetadata', () => resolve(a.duration));
+        a.addEventListener('error', () => reject(new Error(`audio error ${a.error?.code}`)));
+      }),
+  );
 }
