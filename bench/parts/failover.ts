@@ -39,10 +39,10 @@ async function until<T>(what: string, timeoutMs: number, read: () => Promise<T |
 
 /**
  * Kills an origin that runs jobs and times how long its jobs wait: `kills` times, each on a
- * fresh victim beside `cluster.origins[0]`, the survivor. The victim is given as many long
- * jobs as it has threads (the origin that accepts a job hears of it first and claims it),
- * so the survivor has a free thread for each; the kill lands at a random point of the
- * victim's heartbeat. Times come from the database (the same clock as this process).
+ * fresh victim beside `cluster.origins[0]`, the survivor. The victim accepts as many long
+ * jobs as it has threads and claims some of them (both origins race for each claim), so
+ * the survivor has a free thread for each of the victim's; the kill lands at a random point
+ * of the victim's heartbeat. Times come from the database (the same clock as this process).
  */
 export async function failover(
   cluster: Cluster,
@@ -61,28 +61,43 @@ export async function failover(
         [ids],
       )
     ).rows;
+  // Long enough to be running still at the latest kill (one heartbeat after they start).
+  const longJob = { steps: Math.ceil((leaseMs / 3 + 3_000) / 100), stepMs: 100 };
   const samples: Sample[] = [];
   try {
     for (let k = 0; k < options.kills; k++) {
       const victim: OriginProcess =
         (k === 0 ? cluster.origins[1] : undefined) ?? (await cluster.add(`victim-${k}`));
       const victimId = idOf(victim);
-      const api = apiClient(victim.url);
-      const { token } = await api.signUp();
-      // Long enough to be running still at the latest kill (one heartbeat after they start).
-      const input = { steps: Math.ceil((leaseMs / 3 + 3_000) / 100), stepMs: 100 };
-      const ids: string[] = [];
-      for (let i = 0; i < threads; i++) {
-        const res = await api.call('POST', '/v1/jobs', { token, body: { model: 'steps', input } });
-        if (res.status !== 202) throw new Error(`failover: submit ${res.status}`);
-        ids.push(res.body.id as string);
+      const { token } = await apiClient(victim.url).signUp();
+      const submit = async () => {
+        const api = apiClient(victim.url);
+        const submitted: string[] = [];
+        for (let i = 0; i < threads; i++) {
+          const body = { model: 'steps', input: longJob };
+          const res = await api.call('POST', '/v1/jobs', { token, body });
+          if (res.status !== 202) throw new Error(`failover: submit ${res.status}`);
+          submitted.push(res.body.id as string);
+        }
+        return submitted;
+      };
+      const cancel = async (origin: OriginProcess, jobs: string[]) => {
+        const api = apiClient(origin.url);
+        for (const id of jobs) await api.call('POST', `/v1/jobs/${id}/cancel`, { token });
+      };
+      // The survivor wins the claim of some jobs the victim accepted: again until it runs some.
+      let ids: string[] = [];
+      let theirs: string[] = [];
+      for (let attempt = 0; theirs.length === 0; attempt++) {
+        if (attempt === 5) throw new Error('failover: the survivor claimed every job, 5 times');
+        await cancel(victim, ids);
+        ids = await submit();
+        theirs = await until('every job running', 10_000, async () => {
+          const now = await rows(ids);
+          if (now.some((r) => r.status !== 'running')) return undefined;
+          return now.filter((r) => r.claimed_by === victimId).map((r) => r.id);
+        });
       }
-      const theirs = await until('every job running', 10_000, async () => {
-        const now = await rows(ids);
-        if (now.some((r) => r.status !== 'running')) return undefined;
-        return now.filter((r) => r.claimed_by === victimId).map((r) => r.id);
-      });
-      if (theirs.length === 0) throw new Error('failover: the survivor claimed every job');
       await sleep(Math.random() * (leaseMs / 3));
 
       const killedAt = Date.now();
@@ -112,8 +127,7 @@ export async function failover(
         jobs: theirs.length,
       });
       // The survivor's threads free for the next victim's jobs.
-      const survivorApi = apiClient(survivor.url);
-      for (const id of ids) await survivorApi.call('POST', `/v1/jobs/${id}/cancel`, { token });
+      await cancel(survivor, ids);
     }
   } finally {
     await db.end();
