@@ -1,5 +1,5 @@
 /**
- * `npm run bench` (and `npm run bench -- --quick`, under a minute, which CI runs so the
+ * `npm run bench` (and `npm run bench -- --quick`, about a minute, which CI runs so the
  * bench never rots; nothing asserts on its numbers). Every figure that matters is a ratio
  * of two things measured in the same run, interleaved, since this machine is shared and
  * noisy. Prints a table and writes bench/results.json.

@@ -112,7 +112,11 @@ async function startLatency(cluster: Cluster, o: ClusterOptions) {
       const pool = clients[side] ?? [];
       const client = pool[Math.floor(i / origins.length) % pool.length];
       if (!client) throw new Error('start latency: no client');
-      runs.push(client.run('noop', {}).then((t) => ({ jobId: t.jobId, acceptedBy: side })));
+      // Handled at once: a rejection left for the later await would end the process before
+      // the `finally` clauses stop the servers.
+      const run = client.run('noop', {}).then((t) => ({ jobId: t.jobId, acceptedBy: side }));
+      run.catch(() => {});
+      runs.push(run);
     }
     const offeredMs = performance.now() - t0;
     const done = await Promise.all(runs);

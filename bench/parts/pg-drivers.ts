@@ -101,8 +101,8 @@ export async function pgDrivers(
     Object.keys(drivers).map((name) => [name, { tx: 0, ms: 0, clientMs: 0, serverMs: 0 }]),
   ) as Record<Name, { tx: number; ms: number; clientMs: number; serverMs: number }>;
   try {
-    // Every connection opened before anything is counted.
-    for (const driver of Object.values(drivers)) await closedLoop(driver, clients, clients * 4);
+    // Every connection opened and the code of each driver warm before anything is counted.
+    for (const driver of Object.values(drivers)) await closedLoop(driver, clients, 1500);
     const measure = (name: Name) => async () => {
       const cpu0 = process.cpuUsage();
       const server0 = processTreeCpuMs(serverPid);
