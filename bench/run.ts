@@ -1,5 +1,5 @@
 /**
- * `npm run bench` (and `npm run bench -- --quick`, under a minute, which CI runs so the
+ * `npm run bench` (and `npm run bench -- --quick`, about a minute, which CI runs so the
  * bench never rots; nothing asserts on its numbers). Every figure that matters is a ratio
  * of two things measured in the same run, interleaved, since this machine is shared and
  * noisy. Prints a table and writes bench/results.json.
@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../test/helpers/paths.ts';
+import { clusterFigures } from './parts/cluster.ts';
 import { coldStart } from './parts/cold-start.ts';
 import { edgeAddedLatency } from './parts/edge.ts';
 import { inferenceVsEndToEnd } from './parts/inference.ts';
@@ -19,8 +20,9 @@ const option = (name: string): string | undefined => {
   const at = process.argv.indexOf(`--${name}`);
   return at > 0 ? process.argv[at + 1] : undefined;
 };
-/** `--parts inference,queue,edge,cold,ws` runs only those; `--duration 30` lengthens the jobs. */
-const parts = new Set((option('parts') ?? 'inference,queue,edge,cold,ws').split(','));
+const allParts = ['inference', 'queue', 'edge', 'cold', 'ws', 'cluster'];
+/** `--parts queue,cluster` runs only those (of allParts); `--duration 30` lengthens the jobs. */
+const parts = new Set(option('parts')?.split(',') ?? allParts);
 const duration = Number(option('duration') ?? 8);
 const threads = availableParallelism();
 const started = Date.now();
@@ -54,6 +56,20 @@ const cold = await step('cold: start to healthy', () => coldStart({ times: quick
 const ws = await step('ws: WebSocket capacity', () =>
   wsCapacity({ sockets: quick ? [200, 1000] : [1000, 10000] }),
 );
+const cluster = await step(
+  'cluster: PostgreSQL beside SQLite, two origins, a SIGKILL, drivers',
+  () =>
+    clusterFigures({
+      threads,
+      clients: 16,
+      rounds: quick ? 2 : 5,
+      perRound: quick ? 150 : 1000,
+      driverPerRound: quick ? 800 : 4000,
+      latencyJobs: quick ? 120 : 600,
+      latencyRate: 40,
+      kills: quick ? 1 : 3,
+    }),
+);
 
 const results = {
   date: new Date().toISOString(),
@@ -70,10 +86,13 @@ const results = {
   ...edge,
   ...cold,
   ...ws,
+  ...cluster,
   seconds: Math.round((Date.now() - started) / 1000),
 };
 // A run of some parts only does not replace the last full results.
-const out = parts.size === 5 ? 'bench/results.json' : 'bench/results.partial.json';
+const out = allParts.every((p) => parts.has(p))
+  ? 'bench/results.json'
+  : 'bench/results.partial.json';
 writeFileSync(join(repoRoot, out), `${JSON.stringify(results, null, 2)}\n`);
 
 const rows: [string, unknown, string][] = [
@@ -124,10 +143,59 @@ const rows: [string, unknown, string][] = [
   ],
   ['ws_fanout_p50_ms', results.ws_fanout_p50_ms, 'cancel sent → each socket receives it'],
   ['ws_fanout_p99_ms', results.ws_fanout_p99_ms, ''],
+  ['noop_sqlite_jobs_per_s', results.noop_sqlite_jobs_per_s, 'no-op model, one origin on SQLite'],
+  ['noop_pg_jobs_per_s', results.noop_pg_jobs_per_s, 'the same on PostgreSQL, same clients'],
+  ['pg_vs_sqlite_noop_ratio', results.pg_vs_sqlite_noop_ratio, 'PostgreSQL / SQLite'],
+  [
+    'noop_pg_origin_cpu_ms_per_job',
+    results.noop_pg_origin_cpu_ms_per_job,
+    `origin main thread CPU per job (SQLite ${results.noop_sqlite_origin_cpu_ms_per_job}), PostgreSQL server ${results.noop_pg_server_cpu_ms_per_job}`,
+  ],
+  [
+    'cluster_start_latency_ms_p50',
+    results.cluster_start_latency_ms_p50,
+    `queued → started, 2 origins, ${results.cluster_load_jobs_per_s} jobs/s`,
+  ],
+  [
+    'cluster_start_latency_ms_p99',
+    results.cluster_start_latency_ms_p99,
+    `${results.cluster_started_elsewhere_share} started by the other origin`,
+  ],
+  [
+    'failover_ms',
+    results.failover_ms,
+    `SIGKILL → its jobs running on the survivor (${results.failover_lease})`,
+  ],
+  [
+    'failover_lease_left_ms',
+    results.failover_lease_left_ms,
+    `then sweep wait ${results.failover_sweep_wait_ms} + claim ${results.failover_claim_ms}; max ${results.failover_ms_max} of ${results.failover_kills} kills`,
+  ],
+  [
+    'pg_driver_pg_tx_per_s',
+    results.pg_driver_pg_tx_per_s,
+    `pg as the store uses it: ${results.pg_driver_pg_client_us_per_tx} µs client, ${results.pg_driver_pg_server_us_per_tx} µs server CPU per tx`,
+  ],
+  [
+    'pg_driver_pg_prepared_tx_per_s',
+    results.pg_driver_pg_prepared_tx_per_s,
+    `pg, named statements: ${results.pg_driver_pg_prepared_client_us_per_tx} µs client, ${results.pg_driver_pg_prepared_server_us_per_tx} µs server`,
+  ],
+  [
+    'pg_driver_postgresjs_tx_per_s',
+    results.pg_driver_postgresjs_tx_per_s,
+    `postgres.js: ${results.pg_driver_postgresjs_client_us_per_tx} µs client, ${results.pg_driver_postgresjs_server_us_per_tx} µs server`,
+  ],
+  [
+    'pg_driver_tx_ratio',
+    results.pg_driver_tx_ratio,
+    `postgres.js / pg tx/s; client CPU ratio ${results.pg_driver_client_cpu_ratio}`,
+  ],
 ];
 console.log(
   `\nOverture bench (${results.mode}), ${results.date}, ${threads} cores, ${results.machine.memoryGiB} GiB\n`,
 );
-for (const [key, value, note] of rows)
-  console.log(`${key.padEnd(24)} ${String(value).padStart(10)}  ${note}`);
+// Rows of the parts not run are left out.
+for (const [key, value, note] of rows.filter(([, value]) => value !== undefined))
+  console.log(`${key.padEnd(30)} ${String(value).padStart(10)}  ${note}`);
 console.log(`\nwrote ${out} (${results.seconds} s)`);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 
 export interface JobTiming {
@@ -87,11 +88,13 @@ export async function openClients(base: string, count: number): Promise<JobClien
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
-        email: `bench-${process.pid}-${Date.now()}-${i}@example.test`,
+        // Unique across calls made at once, and across origins sharing one database.
+        email: `bench-${randomUUID()}-${i}@example.test`,
         password: 'benchmark-pass',
       }),
     });
-    const { token } = (await res.json()) as { token: string };
+    const { token } = (await res.json()) as { token?: string };
+    if (res.status !== 201 || !token) throw new Error(`register failed: ${res.status}`);
     clients.push(await JobClient.open(base, token));
   }
   return clients;

@@ -20,6 +20,11 @@ export async function edgeAddedLatency(options: { requests: number }) {
     RATE_LIMIT_DEFAULT: '100000000/60',
     RATE_LIMIT_AUTH: '100000000/60',
     RATE_LIMIT_JOBS: '100000000/60',
+  }).catch(async (error: unknown) => {
+    // wrangler did not start (no dist/ui, say): the origin must not outlive the bench.
+    await origin.kill();
+    removeDataDir(origin.dataDir);
+    throw error;
   });
   try {
     const reg = await fetch(`${edge.url}/v1/auth/register`, {

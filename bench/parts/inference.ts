@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { loadModels } from '../../origin/inference/models/registry.ts';
@@ -6,17 +5,10 @@ import { createInferencePool } from '../../origin/inference/pool.ts';
 import { removeDataDir, startOriginProcess } from '../../test/helpers/origin-process.ts';
 import { repoRoot } from '../../test/helpers/paths.ts';
 import { closedLoop, openClients } from '../lib/job-clients.ts';
+import { mainThreadCpuMs } from '../lib/proc.ts';
 import { interleave, percentile, round } from '../lib/stats.ts';
 
 const model = 'tone-diffusion';
-const ticksPerMs = 100 / 1000; // USER_HZ: Linux reports thread CPU time in 1/100 s
-
-/** CPU time (ms) the origin's main thread has used: /proc/<pid>/task/<pid>/stat, utime + stime. */
-function mainThreadCpuMs(pid: number): number {
-  const fields =
-    readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) / ticksPerMs;
-}
 
 /**
  * The physical limit against the product: the default model run directly by a Piscina pool

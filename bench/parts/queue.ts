@@ -5,29 +5,18 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '../../test/helpers/edge-process.ts';
 import { removeDataDir, startOriginProcess } from '../../test/helpers/origin-process.ts';
-import { repoRoot } from '../../test/helpers/paths.ts';
+import { ensureDebianPackage } from '../lib/apt.ts';
 import { closedLoop, openClients } from '../lib/job-clients.ts';
+import { benchOriginEnv } from '../lib/origins.ts';
 import { interleave, round } from '../lib/stats.ts';
 
 /** redis-server from Debian's packages: installed if missing (as root), else the peer is skipped. */
 function redisBinary(): string | undefined {
   const found = () =>
     spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).stdout.trim();
-  if (found()) return found();
-  if (process.getuid?.() === 0) {
-    console.warn('bench: installing redis-server from Debian packages for the BullMQ peer');
-    spawnSync(
-      'sh',
-      [
-        '-c',
-        'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server',
-      ],
-      {
-        stdio: 'inherit',
-      },
-    );
-  }
-  return found() || undefined;
+  return ensureDebianPackage('redis-server', 'the BullMQ peer', () => found() !== '')
+    ? found()
+    : undefined;
 }
 
 /**
@@ -131,14 +120,7 @@ export async function noopVsBullmq(options: {
   perRound: number;
 }) {
   const { clients: clientCount, rounds, perRound } = options;
-  const origin = await startOriginProcess({
-    env: {
-      MODEL_DIR: join(repoRoot, 'bench/models'),
-      POOL_THREADS: String(options.threads),
-      QUEUE_LIMIT: '100000',
-      LOG_LEVEL: 'warn',
-    },
-  });
+  const origin = await startOriginProcess({ env: benchOriginEnv(options.threads) });
   const clients = await openClients(origin.url, clientCount);
   const overture = { jobs: 0, ms: 0 };
   const bullmq = { jobs: 0, ms: 0 };

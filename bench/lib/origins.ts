@@ -1,0 +1,25 @@
+import { randomUUID } from 'node:crypto';
+import { delimiter, join } from 'node:path';
+import { repoRoot } from '../../test/helpers/paths.ts';
+
+/**
+ * The environment of a benchmark origin: the `noop` model (and the test fixtures' `steps`,
+ * which sleeps through its steps), `threads` pool threads, a queue that never refuses, and
+ * only warnings logged.
+ */
+export function benchOriginEnv(threads: number): Record<string, string> {
+  return {
+    MODEL_DIR: [join(repoRoot, 'bench/models'), join(repoRoot, 'test/fixtures/models')].join(
+      delimiter,
+    ),
+    POOL_THREADS: String(threads),
+    QUEUE_LIMIT: '100000',
+    FREE_GRANT_CREDITS: '1000000',
+    LOG_LEVEL: 'warn',
+  };
+}
+
+/** What an origin needs to run on the PostgreSQL database at `url`. */
+export function postgresEnv(url: string): Record<string, string> {
+  return { DATABASE_URL: url, JWT_SECRET: `bench-jwt-secret-${randomUUID()}` };
+}
