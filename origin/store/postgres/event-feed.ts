@@ -101,10 +101,15 @@ export class PostgresEventFeed implements EventFeed {
     await new Promise((resolve) => setImmediate(resolve));
     try {
       while (this.#wanted.size > 0 && !this.#closed) {
-        const wanted = [...this.#wanted].map(
-          ([jobId, [after, upTo]]) => [jobId, after, upTo] as [string, number, number],
-        );
+        // What was heard since the hint (this process's own commits, through `emitLocal`,
+        // whose hints come back too) is not read back.
+        const wanted: [string, number, number][] = [];
+        for (const [jobId, [after, upTo]] of this.#wanted) {
+          const from = Math.max(after, this.#seen.get(jobId) ?? after);
+          if (from < upTo) wanted.push([jobId, from, upTo]);
+        }
         this.#wanted = new Map();
+        if (wanted.length === 0) break;
         for (const event of await this.#o.read(wanted)) this.#emit(event);
       }
     } catch (error) {
