@@ -16,8 +16,9 @@ import { registerWebSocket } from './routes/websocket.ts';
 /**
  * The edge Worker: request id and configuration check, the WebSocket pass-through, then
  * security headers, CORS, body limits, rate limits, Stripe verification and signed
- * forwarding. Every middleware is built here, once; what comes from the bindings (CORS
- * origins, body limit, budgets) each reads per request from the validated config on `c`.
+ * forwarding to the origins. Every middleware is built here, once; what comes from the
+ * bindings (CORS origins, body limit, budgets) each reads per request from the validated
+ * config on `c`.
  */
 export function createEdgeApp(): Hono<EdgeEnv> {
   const app = new Hono<EdgeEnv>();
