@@ -15,6 +15,7 @@ export interface Bindings {
   BODY_LIMIT_BYTES?: string;
   ORIGIN_TIMEOUT_MS?: string;
   ORIGIN_RETRY_AFTER_MS?: string;
+  ORIGIN_HEALTH_TIMEOUT_MS?: string;
   RATE_LIMITER?: DurableObjectNamespace<import('./middleware/rate-limit/limiter.ts').RateLimiter>;
   ASSETS?: Fetcher;
 }
@@ -72,6 +73,7 @@ const configSchema = z
     BODY_LIMIT_BYTES: intString(64 * 1024, 256),
     ORIGIN_TIMEOUT_MS: intString(30_000, 100),
     ORIGIN_RETRY_AFTER_MS: intString(5_000, 100),
+    ORIGIN_HEALTH_TIMEOUT_MS: intString(2_000, 100),
     RATE_LIMITER: z.custom<NonNullable<Bindings['RATE_LIMITER']>>(
       (v) => typeof (v as { idFromName?: unknown } | undefined)?.idFromName === 'function',
       'the Durable Object binding is missing',

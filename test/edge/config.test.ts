@@ -37,6 +37,11 @@ const cases: [string, Overrides, string][] = [
     { ORIGIN_RETRY_AFTER_MS: '5s' },
     'ORIGIN_RETRY_AFTER_MS',
   ],
+  [
+    'ORIGIN_HEALTH_TIMEOUT_MS is too short',
+    { ORIGIN_HEALTH_TIMEOUT_MS: '5' },
+    'ORIGIN_HEALTH_TIMEOUT_MS',
+  ],
   ['EDGE_SIGNING_SECRET is missing', { EDGE_SIGNING_SECRET: undefined }, 'EDGE_SIGNING_SECRET'],
   [
     'EDGE_SIGNING_SECRET is short',
