@@ -9,7 +9,7 @@ import { endpoints, type OperationId } from '../../shared/api/endpoints.ts';
 export interface RetryRule {
   /** Whether the request may go to the next origin. */
   retried: boolean;
-  /** Why that is safe (or why not): the README's table says the same. */
+  /** Why that is safe, or why not (logged when an origin is skipped; the README says the same). */
   why: string;
   /**
    * The edge adds an `Idempotency-Key` when the client sent none, which is what makes the

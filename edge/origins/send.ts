@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import { signEdgeRequest } from '../../shared/edge-signature.ts';
 import type { EdgeEnv } from '../context.ts';
 import { originPool } from './pool.ts';
+import type { RetryRule } from './retry-rule.ts';
 
 /** A request for the origins, ready to be signed for whichever one is contacted. */
 export interface OriginRequest {
@@ -15,8 +16,8 @@ export interface OriginRequest {
    * signature hashes them), and a stream can be read only once.
    */
   body: ArrayBuffer | undefined;
-  /** May `sendToOrigins` give it to another origin when the first could not take it (`retryRule`)? */
-  retried: boolean;
+  /** Whether `sendToOrigins` may give it to another origin when one could not take it, and why. */
+  retry: Pick<RetryRule, 'retried' | 'why'>;
   /** How long to wait for an origin's answer to begin (its status and headers). */
   timeoutMs: number;
 }
@@ -96,12 +97,12 @@ export async function sendToOrigin(
  *
  * @example
  * const sent = await sendToOrigins(c, { method: 'GET', pathWithQuery: '/v1/me', headers,
- *   body: undefined, retried: true, timeoutMs: 30_000 });
+ *   body: undefined, retry: retryRule('GET', '/v1/me'), timeoutMs: 30_000 });
  */
 export async function sendToOrigins(c: Context<EdgeEnv>, request: OriginRequest): Promise<Sent> {
   const config = c.get('config');
   const order = originPool.order(config.origins);
-  const tries = request.retried ? order : order.slice(0, 1);
+  const tries = request.retry.retried ? order : order.slice(0, 1);
   let sent: Sent = { ok: false, failure: 'unreachable' };
   for (const [index, origin] of tries.entries()) {
     sent = await sendToOrigin(c, origin, request);
@@ -116,7 +117,8 @@ export async function sendToOrigins(c: Context<EdgeEnv>, request: OriginRequest)
         requestId: c.get('requestId'),
         origin,
         failure: sent.failure,
-        next: index + 1 < tries.length ? 'retried on another origin' : 'no other origin tried',
+        next: index + 1 < tries.length ? 'another origin' : 'none',
+        why: request.retry.why,
       }),
     );
   }

@@ -48,7 +48,7 @@ export async function forwardedRequest(
       headers,
       // Read whole (API bodies are bounded by bodyLimit): signed, and the same bytes on a retry.
       body: hasSignedBody(method) ? await c.req.arrayBuffer() : undefined,
-      retried: rule.retried,
+      retry: rule,
       timeoutMs: c.get('config').ORIGIN_TIMEOUT_MS,
     },
     edgeKey,

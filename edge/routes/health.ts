@@ -52,7 +52,7 @@ export function registerHealth(app: EdgeApp): void {
       pathWithQuery: '/v1/health',
       headers: new Headers(),
       body: undefined,
-      retried: false,
+      retry: { retried: false, why: 'each origin is asked for its own health' },
       timeoutMs: config.ORIGIN_HEALTH_TIMEOUT_MS,
     };
     const answers = await Promise.all(
