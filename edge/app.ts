@@ -10,15 +10,17 @@ import { cors } from './middleware/cors/index.ts';
 import { rateLimit } from './middleware/rate-limit/index.ts';
 import { securityHeaders } from './middleware/security-headers/index.ts';
 import { forwardToOrigin } from './routes/forward.ts';
+import { registerHealth } from './routes/health.ts';
 import { registerOutputRoutes } from './routes/outputs.ts';
 import { registerStripeWebhook } from './routes/stripe-webhook.ts';
 import { registerWebSocket } from './routes/websocket.ts';
 
 /**
  * The edge Worker: request id and configuration check, the WebSocket pass-through, then
- * security headers, CORS, body limits, rate limits, Stripe verification and signed
- * forwarding. Every middleware is built here, once; what comes from the bindings (CORS
- * origins, body limit, budgets) each reads per request from the validated config on `c`.
+ * security headers, CORS, body limits, rate limits, Stripe verification, the cluster's
+ * health and signed forwarding to the origins. Every middleware is built here, once; what
+ * comes from the bindings (CORS origins, body limit, budgets) each reads per request from
+ * the validated config on `c`.
  */
 export function createEdgeApp(): Hono<EdgeEnv> {
   const app = new Hono<EdgeEnv>();
@@ -56,6 +58,7 @@ export function createEdgeApp(): Hono<EdgeEnv> {
   app.use('/v1/*', bodyLimit({ maxSize: (c) => c.get('config').BODY_LIMIT_BYTES }));
   // Health probes and Stripe's retries must never be turned away by a client budget.
   app.use('/v1/*', rateLimit({ exempt: ['/v1/health', '/v1/webhooks/stripe'] }));
+  registerHealth(app);
   app.all('/v1/*', forwardToOrigin);
 
   app.notFound(async (c) => {

@@ -4,6 +4,7 @@ import { edgeSecretRule } from '../shared/edge-signature.ts';
 /** The Worker's bindings as wrangler provides them (vars, secrets, Durable Objects). */
 export interface Bindings {
   ORIGIN_URL?: string;
+  ORIGIN_URLS?: string;
   EDGE_SIGNING_SECRET?: string;
   STRIPE_WEBHOOK_SECRET?: string;
   CORS_ORIGINS?: string;
@@ -13,6 +14,8 @@ export interface Bindings {
   RATE_LIMIT_DEFAULT?: string;
   BODY_LIMIT_BYTES?: string;
   ORIGIN_TIMEOUT_MS?: string;
+  ORIGIN_RETRY_AFTER_MS?: string;
+  ORIGIN_HEALTH_TIMEOUT_MS?: string;
   RATE_LIMITER?: DurableObjectNamespace<import('./middleware/rate-limit/limiter.ts').RateLimiter>;
   ASSETS?: Fetcher;
   /** Job outputs, when origins keep them here (`OUTPUT_STORE=edge` at the origins). */
@@ -34,38 +37,74 @@ const budget = (fallback: string) =>
 const intString = (fallback: number, min: number) =>
   z.string().regex(/^\d+$/).transform(Number).pipe(z.number().int().min(min)).default(fallback);
 
-const configSchema = z.object({
-  ORIGIN_URL: z
-    .url()
-    .refine((u) => new URL(u).pathname === '/', 'must be a bare origin, with no path'),
-  EDGE_SIGNING_SECRET: z.string().refine(edgeSecretRule.check, edgeSecretRule.message),
-  STRIPE_WEBHOOK_SECRET: z.string().startsWith('whsec_').optional(),
-  CORS_ORIGINS: z
-    .string()
-    .default('')
-    .transform((s) =>
-      s
-        .split(',')
-        .map((o) => o.trim())
-        .filter(Boolean),
-    )
-    .pipe(z.array(z.url())),
-  RATE_LIMIT_ENABLED: z
-    .enum(['true', 'false'])
-    .default('true')
-    .transform((v) => v === 'true'),
-  RATE_LIMIT_JOBS: budget('10/60'),
-  RATE_LIMIT_AUTH: budget('10/60'),
-  RATE_LIMIT_DEFAULT: budget('300/60'),
-  BODY_LIMIT_BYTES: intString(64 * 1024, 256),
-  ORIGIN_TIMEOUT_MS: intString(30_000, 100),
-  /** The largest output an origin may store in the bucket (Workers bodies: 100 MB on most plans). */
-  OUTPUT_MAX_BYTES: intString(100 * 1024 * 1024, 1),
-  RATE_LIMITER: z.custom<NonNullable<Bindings['RATE_LIMITER']>>(
-    (v) => typeof (v as { idFromName?: unknown } | undefined)?.idFromName === 'function',
-    'the Durable Object binding is missing',
-  ),
-});
+/** `a, b,c` → `['a', 'b', 'c']`. */
+const commaList = z.string().transform((s) =>
+  s
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean),
+);
+
+const bareOrigin = z
+  .url()
+  .refine((u) => new URL(u).pathname === '/', 'must be a bare origin, with no path');
+
+const configSchema = z
+  .object({
+    ORIGIN_URL: bareOrigin.optional(),
+    ORIGIN_URLS: commaList
+      .pipe(
+        z
+          .array(bareOrigin)
+          .min(1, 'list at least one origin')
+          .refine(
+            (list) => new Set(list.map((u) => new URL(u).origin)).size === list.length,
+            'lists an origin twice',
+          ),
+      )
+      .optional(),
+    EDGE_SIGNING_SECRET: z.string().refine(edgeSecretRule.check, edgeSecretRule.message),
+    STRIPE_WEBHOOK_SECRET: z.string().startsWith('whsec_').optional(),
+    CORS_ORIGINS: z.string().default('').pipe(commaList).pipe(z.array(z.url())),
+    RATE_LIMIT_ENABLED: z
+      .enum(['true', 'false'])
+      .default('true')
+      .transform((v) => v === 'true'),
+    RATE_LIMIT_JOBS: budget('10/60'),
+    RATE_LIMIT_AUTH: budget('10/60'),
+    RATE_LIMIT_DEFAULT: budget('300/60'),
+    BODY_LIMIT_BYTES: intString(64 * 1024, 256),
+    ORIGIN_TIMEOUT_MS: intString(30_000, 100),
+    ORIGIN_RETRY_AFTER_MS: intString(5_000, 100),
+    ORIGIN_HEALTH_TIMEOUT_MS: intString(2_000, 100),
+    /** The largest output an origin may store in the bucket (Workers bodies: 100 MB on most plans). */
+    OUTPUT_MAX_BYTES: intString(100 * 1024 * 1024, 1),
+    RATE_LIMITER: z.custom<NonNullable<Bindings['RATE_LIMITER']>>(
+      (v) => typeof (v as { idFromName?: unknown } | undefined)?.idFromName === 'function',
+      'the Durable Object binding is missing',
+    ),
+  })
+  // One origin or a list, never both: two places that disagree would leave the edge guessing.
+  .superRefine((c, ctx) => {
+    if (c.ORIGIN_URL !== undefined && c.ORIGIN_URLS !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ORIGIN_URLS'],
+        message: 'set ORIGIN_URL (one origin) or ORIGIN_URLS (several), not both',
+      });
+    } else if (c.ORIGIN_URL === undefined && c.ORIGIN_URLS === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ORIGIN_URL'],
+        message: 'set ORIGIN_URL (one origin) or ORIGIN_URLS (several)',
+      });
+    }
+  })
+  .transform(({ ORIGIN_URL, ORIGIN_URLS, ...rest }) => ({
+    ...rest,
+    /** The origins requests are spread over, in the configured order: one at least. */
+    origins: ORIGIN_URLS ?? (ORIGIN_URL === undefined ? [] : [ORIGIN_URL]),
+  }));
 
 export type EdgeConfig = z.infer<typeof configSchema>;
 export type Budget = EdgeConfig['RATE_LIMIT_DEFAULT'];

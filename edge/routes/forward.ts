@@ -1,8 +1,10 @@
 import type { Context } from 'hono';
-import { hasSignedBody, signEdgeRequest } from '../../shared/edge-signature.ts';
+import { hasSignedBody } from '../../shared/edge-signature.ts';
 import { ApiError } from '../../shared/errors.ts';
 import { type OutputLocationAnswer, outputLocationType } from '../../shared/output-location.ts';
 import type { EdgeEnv } from '../context.ts';
+import { retryRule } from '../origins/retry-rule.ts';
+import { type OriginRequest, type Sent, sendToOrigins } from '../origins/send.ts';
 import { serveFromBucket } from './outputs.ts';
 
 const dropped = new Set([
@@ -31,69 +33,64 @@ export function forwardableHeaders(incoming: Headers): Headers {
   return out;
 }
 
-/** The request's path and query, and the origin URL it is forwarded to. */
-export function originTarget(c: Context<EdgeEnv>): { pathWithQuery: string; url: URL } {
+/** The client's request as the origins get it, and whether the edge added its Idempotency-Key. */
+export async function forwardedRequest(
+  c: Context<EdgeEnv>,
+): Promise<{ request: OriginRequest; edgeKey: boolean }> {
+  const method = c.req.method;
   const url = new URL(c.req.url);
-  const pathWithQuery = url.pathname + url.search;
-  return { pathWithQuery, url: new URL(pathWithQuery, c.get('config').ORIGIN_URL) };
+  const rule = retryRule(method, url.pathname);
+  const headers = forwardableHeaders(c.req.raw.headers);
+  const edgeKey = rule.attachesIdempotencyKey && !headers.has('idempotency-key');
+  if (edgeKey) headers.set('idempotency-key', `edge-${c.get('requestId')}`);
+  return {
+    request: {
+      method,
+      pathWithQuery: url.pathname + url.search,
+      headers,
+      // Read whole (API bodies are bounded by bodyLimit): signed, and the same bytes on a retry.
+      body: hasSignedBody(method) ? await c.req.arrayBuffer() : undefined,
+      retry: rule,
+      timeoutMs: c.get('config').ORIGIN_TIMEOUT_MS,
+    },
+    edgeKey,
+  };
 }
 
-/** The origin URL of the request and the client's headers plus the edge signature. */
-export async function signedForward(
-  c: Context<EdgeEnv>,
-  method: string,
-  body: ArrayBuffer | undefined,
-): Promise<{ url: URL; headers: Headers }> {
-  const { pathWithQuery, url } = originTarget(c);
-  const headers = forwardableHeaders(c.req.raw.headers);
-  const signed = await signEdgeRequest(c.get('config').EDGE_SIGNING_SECRET, {
-    method,
-    pathWithQuery,
-    body,
-    clientIp: c.get('clientIp'),
-    requestId: c.get('requestId'),
-  });
-  for (const [name, value] of Object.entries(signed)) headers.set(name, value);
-  return { url, headers };
+/** A request no origin took, as the API's error: 504 after a timeout, else 502. */
+export function unsent(sent: Exclude<Sent, { ok: true }>): ApiError {
+  return sent.failure === 'timeout'
+    ? new ApiError('gateway_timeout', 'The origin did not answer in time.', { retryAfter: 5 })
+    : new ApiError('bad_gateway', 'The origin could not be reached.', { retryAfter: 5 });
 }
 
 /**
- * Forwards the request to the origin, signed, and answers what the origin answered.
+ * Forwards the request to an origin, signed, and answers what the origin answered (see
+ * `sendToOrigins` for which origin, and `retryRule` for what is sent to a second one).
  * A timeout is a 504 `gateway_timeout`, an unreachable origin or one that answers a
- * non-JSON 5xx is a 502 `bad_gateway`: never an HTML page.
+ * non-JSON 5xx is a 502 `bad_gateway`: never an HTML page. An origin's 503 `not_ready`
+ * that was not retried is passed through.
  */
 export async function forwardToOrigin(c: Context<EdgeEnv>): Promise<Response> {
-  const config = c.get('config');
-  const method = c.req.method;
-  const body = hasSignedBody(method) ? await c.req.arrayBuffer() : undefined;
-  const { url, headers } = await signedForward(c, method, body);
-
-  // The timeout covers the wait for the answer's headers, not a long download after them.
-  const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(), config.ORIGIN_TIMEOUT_MS);
-  let res: Response;
-  try {
-    res = await fetch(url, { method, headers, body, redirect: 'manual', signal: abort.signal });
-  } catch {
-    if (abort.signal.aborted) {
-      throw new ApiError('gateway_timeout', 'The origin did not answer in time.', {
-        retryAfter: 5,
-      });
-    }
-    throw new ApiError('bad_gateway', 'The origin could not be reached.', { retryAfter: 5 });
-  } finally {
-    clearTimeout(timer);
-  }
+  const { request, edgeKey } = await forwardedRequest(c);
+  const sent = await sendToOrigins(c, request);
+  if (!sent.ok && sent.failure !== 'not_ready') throw unsent(sent);
+  const res = sent.answer;
   // The origin says whose output it is and where: the edge streams it from its bucket.
   if (
     res.headers.get('content-type') === outputLocationType &&
-    (method === 'GET' || method === 'HEAD')
+    (request.method === 'GET' || request.method === 'HEAD')
   ) {
     return serveFromBucket(c, (await res.json()) as OutputLocationAnswer);
   }
   const isJson = (res.headers.get('content-type') ?? '').includes('application/json');
   if (res.status >= 500 && !isJson) {
+    await res.body?.cancel();
     throw new ApiError('bad_gateway', `The origin failed (${res.status}).`, { retryAfter: 5 });
+  }
+  // The client sent one request: the replay of the edge's own key, after a retry, is its 202.
+  if (edgeKey && res.status === 200) {
+    return new Response(res.body, { status: 202, headers: res.headers });
   }
   return new Response(res.body, res);
 }

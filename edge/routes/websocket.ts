@@ -1,12 +1,16 @@
 import { ApiError } from '../../shared/errors.ts';
 import type { EdgeApp } from '../context.ts';
 import { spend } from '../middleware/rate-limit/index.ts';
-import { signedForward } from './forward.ts';
+import { sendToOrigins } from '../origins/send.ts';
+import { forwardedRequest, unsent } from './forward.ts';
 
 /**
- * `GET /v1/ws`: the upgrade is signed and forwarded, and the origin's 101 is passed back
- * untouched (a header added to a 101 in Workers breaks the socket), so the browser talks
- * to one host. Registered before every header-setting middleware for that reason.
+ * `GET /v1/ws`: the upgrade is signed and forwarded to an origin (the next one in turn, and
+ * the one after when it cannot be reached: an upgrade is a GET), and the origin's 101 is
+ * passed back untouched (a header added to a 101 in Workers breaks the socket), so the
+ * browser talks to one host. Registered before every header-setting middleware for that
+ * reason. When that origin goes away its sockets close, and the client reconnects through
+ * the edge to another, resuming each job with `since`.
  */
 export function registerWebSocket(app: EdgeApp): void {
   app.get('/v1/ws', async function forwardWebSocket(c) {
@@ -21,11 +25,8 @@ export function registerWebSocket(app: EdgeApp): void {
         });
       }
     }
-    const { url, headers } = await signedForward(c, 'GET', undefined);
-    try {
-      return await fetch(url, { method: 'GET', headers });
-    } catch {
-      throw new ApiError('bad_gateway', 'The origin could not be reached.', { retryAfter: 5 });
-    }
+    const sent = await sendToOrigins(c, (await forwardedRequest(c)).request);
+    if (!sent.ok && sent.failure !== 'not_ready') throw unsent(sent);
+    return sent.answer;
   });
 }

@@ -30,3 +30,32 @@ export const healthSchema = z
   })
   .meta({ id: 'Health' });
 export type Health = z.infer<typeof healthSchema>;
+
+/** One configured origin in the edge's health: its own answer, or none in time. */
+export const originHealthSchema = z
+  .union([
+    healthSchema.extend({ index: z.number().int().min(0) }),
+    z.object({ index: z.number().int().min(0), status: z.literal('unreachable') }),
+  ])
+  .meta({ id: 'OriginHealth' });
+export type OriginHealth = z.infer<typeof originHealthSchema>;
+
+/**
+ * Answer of `GET /v1/health` through the edge: every configured origin asked at once, and the
+ * origin's fields for the cluster. `status`: `healthy` when every origin serves and is
+ * healthy, `degraded` when some serve but others are down, stopping, starting or degraded,
+ * `starting` (503) when none serves. `modelsLoaded`: some serving origin has its models
+ * loaded. `device`, `version`: those of the origins that answered, comma-separated when they
+ * differ. `queueLength`: the cluster's queue; `activeJobs`: summed over the origins. `disk`:
+ * the tightest origin's (null when none answered). `stopping`: every origin that answered is
+ * stopping. `origins`: in the configured order (`index`), named by their `originId`, never
+ * by address.
+ */
+export const clusterHealthSchema = healthSchema
+  .omit({ originId: true })
+  .extend({
+    disk: healthSchema.shape.disk.nullable(),
+    origins: z.array(originHealthSchema).min(1),
+  })
+  .meta({ id: 'ClusterHealth' });
+export type ClusterHealth = z.infer<typeof clusterHealthSchema>;

@@ -2,8 +2,9 @@
  * Chaos: what the edge answers when what it depends on fails, on one real edge and origin.
  * Models that throw or answer garbage fail their jobs with a clear code, refunded once; an
  * origin frozen (SIGSTOP) is a bounded 504 `gateway_timeout`, and recovers on SIGCONT; an
- * origin gone is a 502 `bad_gateway`; an origin whose disk is "full" refuses new jobs with a
- * 503 `disk_full`. Every one of them a JSON error, never a hang or an HTML page.
+ * origin gone is a 502 `bad_gateway`; meanwhile the edge's health says 503 `starting`, the
+ * origin unreachable; an origin whose disk is "full" refuses new jobs with a 503 `disk_full`.
+ * Every one of them a JSON answer, never a hang or an HTML page.
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -55,6 +56,20 @@ function errorOf(res: ApiAnswer, status: number, code: string): boolean {
   );
 }
 
+/**
+ * The edge's health while its one origin cannot answer: 503 `starting`, the origin
+ * unreachable, within the edge's health timeout rather than the origin's silence.
+ */
+async function unreachableHealth(pair: EdgePair): Promise<boolean> {
+  const started = Date.now();
+  const res = await pair.api.call('GET', '/v1/health');
+  const waited = Date.now() - started;
+  expect(res.status).toBe(503);
+  expect(res.body).toMatchObject({ status: 'starting', origins: [{ status: 'unreachable' }] });
+  expect(waited).toBeLessThan(originTimeoutMs + 3_000);
+  return res.status === 503 && Number(res.headers.get('retry-after')) >= 1;
+}
+
 /** The user's ledger as `reason:reference delta` rows, oldest first. */
 async function ledgerRows(pair: EdgePair, token: string): Promise<string[]> {
   const res = await pair.api.call('GET', '/v1/billing/ledger', { token });
@@ -70,9 +85,8 @@ it.beforeAll(async ({ pair }) => {
   user = await pair.api.signUp();
 });
 
-/** GET routes that reach the origin. */
+/** GET routes forwarded to the origin (the edge answers `/v1/health` itself: see below). */
 const probes = () => [
-  '/v1/health',
   '/v1/models',
   '/v1/me',
   '/v1/jobs?limit=5',
@@ -174,11 +188,13 @@ describe('an origin that stops answering (SIGSTOP)', () => {
       // Bounded: the edge's timeout, not the origin's silence.
       expect(Math.max(...slowest)).toBeLessThan(originTimeoutMs + 3_000);
       expect(Math.min(...slowest)).toBeGreaterThanOrEqual(originTimeoutMs - 50);
+      tried++;
+      if (await unreachableHealth(pair)) timeouts++;
     } finally {
       pair.origin.child.kill('SIGCONT');
     }
     figure(
-      'origin frozen → 504 gateway_timeout',
+      'origin frozen → 504 gateway_timeout (health 503)',
       tried,
       timeouts,
       `ORIGIN_TIMEOUT_MS=${originTimeoutMs}`,
@@ -187,7 +203,8 @@ describe('an origin that stops answering (SIGSTOP)', () => {
     // Recovers: every probe answers 200 again, soon.
     const deadline = Date.now() + 15_000;
     let recovered = 0;
-    for (const path of probes()) {
+    const answering = [...probes(), '/v1/health'];
+    for (const path of answering) {
       let res = await pair.api.call('GET', path, { token: user.token });
       while (res.status !== 200 && Date.now() < deadline) {
         await sleep(100);
@@ -195,8 +212,8 @@ describe('an origin that stops answering (SIGSTOP)', () => {
       }
       if (res.status === 200) recovered++;
     }
-    expect(recovered).toBe(probes().length);
-    figure('origin resumed (SIGCONT) → answers again', probes().length, recovered);
+    expect(recovered).toBe(answering.length);
+    figure('origin resumed (SIGCONT) → answers again', answering.length, recovered);
 
     // The request that timed out may have been served after all: the retry with its
     // Idempotency-Key answers that job, or makes it now; either way one job, one debit.
@@ -259,7 +276,8 @@ describe('an origin that is down, then back with a full disk', () => {
     if (upgrade === 502) badGateways++;
     expect(answers.map((r) => r.status)).toEqual(answers.map(() => 502));
     expect(upgrade).toBe(502);
-    figure('origin down → 502 bad_gateway', answers.length + 1, badGateways);
+    if (await unreachableHealth(pair)) badGateways++;
+    figure('origin down → 502 bad_gateway (health 503)', answers.length + 2, badGateways);
 
     // Back on the same port and data, with a disk guard that always trips.
     pair.origin = await startOriginProcess({

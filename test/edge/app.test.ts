@@ -35,7 +35,7 @@ describe('the edge app', () => {
     const post = () => request('/v1/jobs', { method: 'POST', body });
     await expectError(await app.fetch(post(), first), 413, 'payload_too_large');
     const res = await app.fetch(post(), second);
-    expect(res.status).toBe(200);
+    expect(res.status).toBe(202);
     await res.body?.cancel();
   });
 });

@@ -11,6 +11,37 @@ const cases: [string, Overrides, string][] = [
   ['ORIGIN_URL is empty', { ORIGIN_URL: '' }, 'ORIGIN_URL'],
   ['ORIGIN_URL has a path', { ORIGIN_URL: `${env.ORIGIN_URL}/api` }, 'ORIGIN_URL'],
   ['ORIGIN_URL is not a URL', { ORIGIN_URL: 'origin.internal:8788' }, 'ORIGIN_URL'],
+  [
+    'ORIGIN_URL and ORIGIN_URLS are both set',
+    { ORIGIN_URLS: 'https://origin-1.example.com,https://origin-2.example.com' },
+    'ORIGIN_URLS',
+  ],
+  [
+    'ORIGIN_URLS holds an origin with a path',
+    { ORIGIN_URL: undefined, ORIGIN_URLS: 'https://origin-1.example.com,https://o2.example/api' },
+    'ORIGIN_URLS',
+  ],
+  [
+    'ORIGIN_URLS holds a non-URL',
+    { ORIGIN_URL: undefined, ORIGIN_URLS: 'https://origin-1.example.com, origin-2:8788' },
+    'ORIGIN_URLS',
+  ],
+  [
+    'ORIGIN_URLS lists an origin twice',
+    { ORIGIN_URL: undefined, ORIGIN_URLS: 'https://o1.example,https://o1.example/' },
+    'ORIGIN_URLS',
+  ],
+  ['ORIGIN_URLS lists nothing', { ORIGIN_URL: undefined, ORIGIN_URLS: ' , ' }, 'ORIGIN_URLS'],
+  [
+    'ORIGIN_RETRY_AFTER_MS is not a number',
+    { ORIGIN_RETRY_AFTER_MS: '5s' },
+    'ORIGIN_RETRY_AFTER_MS',
+  ],
+  [
+    'ORIGIN_HEALTH_TIMEOUT_MS is too short',
+    { ORIGIN_HEALTH_TIMEOUT_MS: '5' },
+    'ORIGIN_HEALTH_TIMEOUT_MS',
+  ],
   ['EDGE_SIGNING_SECRET is missing', { EDGE_SIGNING_SECRET: undefined }, 'EDGE_SIGNING_SECRET'],
   [
     'EDGE_SIGNING_SECRET is short',
@@ -79,6 +110,12 @@ describe('a misconfigured edge', () => {
     expect(error.message).toContain('RATE_LIMIT_JOBS');
   });
 
+  it('names ORIGIN_URL and ORIGIN_URLS when neither is set', async () => {
+    const res = await edgeWith({ ORIGIN_URL: undefined, ORIGIN_URLS: '' })('/healthz');
+    const { error } = await expectError(res, 500, 'misconfigured');
+    expect(error.message).toMatch(/ORIGIN_URL: .*ORIGIN_URLS/);
+  });
+
   it('is not a misconfiguration when the optional bindings are left out', async () => {
     const res = await edgeWith({
       STRIPE_WEBHOOK_SECRET: undefined,
@@ -100,5 +137,19 @@ describe('EDGE_SIGNING_SECRET', () => {
     expect(res.status).toBe(200);
     await res.body?.cancel();
     expect(await seenByOrigin(tag)).toHaveLength(1);
+  });
+});
+
+describe('ORIGIN_URLS', () => {
+  it('in place of ORIGIN_URL (left out or empty) is a working edge', async () => {
+    for (const ORIGIN_URL of [undefined, '']) {
+      const tag = newTag();
+      const res = await edgeWith({ ORIGIN_URL, ORIGIN_URLS: ` ${env.ORIGIN_URL} , ` })('/v1/me', {
+        headers: { 'x-echo-tag': tag },
+      });
+      expect(res.status).toBe(200);
+      await res.body?.cancel();
+      expect(await seenByOrigin(tag)).toHaveLength(1);
+    }
   });
 });

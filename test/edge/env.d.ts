@@ -12,5 +12,7 @@ declare module 'vitest' {
   export interface ProvidedContext {
     echoOrigin: string;
     deadOrigin: string;
+    echoClusters: Record<'failover' | 'health', string[]>;
+    echoControl: string;
   }
 }

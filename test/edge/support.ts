@@ -4,7 +4,7 @@
  */
 import { env, SELF } from 'cloudflare:test';
 import Stripe from 'stripe';
-import { expect, inject } from 'vitest';
+import { expect, inject, onTestFinished } from 'vitest';
 import { createEdgeApp } from '../../edge/app.ts';
 import type { Bindings } from '../../edge/config.ts';
 import type { ErrorBody } from '../../shared/errors.ts';
@@ -94,3 +94,50 @@ export function signStripe(
     ...(options.timestamp !== undefined ? { timestamp: options.timestamp } : {}),
   });
 }
+
+/** How a cluster's echo origin behaves (`EchoBehaviour` in test/helpers/echo-origin.ts). */
+export type EchoBehaviour = 'serve' | 'degraded' | 'not_ready' | 'hang' | 'down';
+
+const controlOf = (originUrl: string, action: string) =>
+  `${inject('echoControl')}/${new URL(originUrl).port}/${action}`;
+
+/** Switches one echo origin of `echoClusters` to `behaviour`. */
+export async function behave(originUrl: string, behaviour: EchoBehaviour): Promise<void> {
+  const res = await fetch(controlOf(originUrl, 'behaviour'), { method: 'PUT', body: behaviour });
+  if (!res.ok) throw new Error(`cannot switch ${originUrl} to ${behaviour}: ${await res.text()}`);
+}
+
+/**
+ * Switches an echo origin of `echoClusters` for this test only: it serves again when the test
+ * ends, after `settleMs` (let the edge's skip of it run out, so that the next test finds every
+ * origin in its turns).
+ */
+export async function misbehave(
+  originUrl: string,
+  behaviour: EchoBehaviour,
+  settleMs = 0,
+): Promise<void> {
+  await behave(originUrl, behaviour);
+  onTestFinished(async () => {
+    await behave(originUrl, 'serve');
+    await new Promise((resolve) => setTimeout(resolve, settleMs));
+  });
+}
+
+/** The requests tagged `tag` that reached one echo origin of `echoClusters`, even a closed one. */
+export async function seenAt(originUrl: string, tag: string): Promise<Echoed[]> {
+  const res = await fetch(`${controlOf(originUrl, 'seen')}?tag=${encodeURIComponent(tag)}`);
+  return (await res.json()) as Echoed[];
+}
+
+/** The edge app in front of several origins (ORIGIN_URLS), rate limits off, more bindings on top. */
+export const clusterEdge = (
+  origins: readonly string[],
+  more: Partial<Record<keyof Bindings, string | undefined>> = {},
+) =>
+  edgeWith({
+    ORIGIN_URL: undefined,
+    ORIGIN_URLS: origins.join(','),
+    RATE_LIMIT_ENABLED: 'false',
+    ...more,
+  });

@@ -1,5 +1,8 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import type { Health } from '../../shared/schemas/health.ts';
 
 /** One request as the echo origin received it. */
 export interface EchoRecord {
@@ -15,12 +18,43 @@ export interface EchoRecord {
 export const echoModeHeader = 'x-echo-mode';
 /** A request header that files the request under a tag, for `GET /__echo/seen?tag=`. */
 export const echoTagHeader = 'x-echo-tag';
+/** An answer header: this `POST /v1/jobs` replayed an accepted Idempotency-Key (answered 200). */
+export const echoReplayedHeader = 'x-echo-replayed';
+
+/**
+ * How an echo origin behaves until told otherwise: `serve` (as below), `degraded` (its health
+ * says so, with a low disk; it serves), `not_ready` (starting: its health is 503 `starting`,
+ * every other request 503 `not_ready`), `hang` (answers nothing) or `down` (closed: a
+ * connection is refused).
+ */
+export const echoBehaviours = ['serve', 'degraded', 'not_ready', 'hang', 'down'] as const;
+export type EchoBehaviour = (typeof echoBehaviours)[number];
+
+export interface EchoOriginOptions {
+  /** Its `originId` in `/v1/health`. */
+  id?: string;
+  /** The `activeJobs` its health reports. */
+  activeJobs?: number;
+  /**
+   * The Idempotency-Keys of the jobs accepted so far: what the database of a cluster would
+   * hold, so give the origins of one cluster the same set. A key seen before is a replay (200).
+   */
+  acceptedKeys?: Set<string>;
+}
 
 export interface EchoOrigin {
   url: string;
   port: number;
+  id: string;
+  /** The requests that carried `x-echo-tag: <tag>`, in arrival order. */
+  seen(tag: string): EchoRecord[];
+  /** Switches its behaviour; `down` closes its port, anything else opens it again. */
+  behave(behaviour: EchoBehaviour): Promise<void>;
   close(): Promise<void>;
 }
+
+/** The queue length every echo origin reports: the cluster's, the same from each. */
+export const echoQueueLength = 4;
 
 function record(req: IncomingMessage, body: Buffer): EchoRecord {
   const headers: Record<string, string> = {};
@@ -30,18 +64,52 @@ function record(req: IncomingMessage, body: Buffer): EchoRecord {
   return { method: req.method ?? '', path: req.url ?? '', headers, body: body.toString('base64') };
 }
 
+function health(id: string, activeJobs: number, behaviour: EchoBehaviour): Health {
+  const low = behaviour === 'degraded';
+  return {
+    status: behaviour === 'not_ready' ? 'starting' : low ? 'degraded' : 'healthy',
+    originId: id,
+    modelsLoaded: behaviour !== 'not_ready',
+    device: 'cpu',
+    queueLength: echoQueueLength,
+    activeJobs,
+    version: '0.0.0-echo',
+    disk: { freeBytes: low ? 1e6 : 1e10, freePercent: low ? 1 : 50, low },
+    stopping: false,
+  };
+}
+
+const notReady = JSON.stringify({
+  error: { code: 'not_ready', message: 'the echo origin is starting' },
+});
+
 /**
  * A tiny stand-in origin for the edge's tests: it keeps every request it receives and
- * answers what `x-echo-mode` asks for: nothing (200, the request as JSON), `json-<status>`,
- * `html-<status>` or `hang` (never answers). `GET /__echo/seen?tag=` lists the requests that
- * carried that `x-echo-tag`, so a test can tell that the edge forwarded nothing.
+ * answers what `x-echo-mode` asks for: nothing (200, the request as JSON; for
+ * `POST /v1/jobs` 202, or 200 and `x-echo-replayed` for an Idempotency-Key accepted before,
+ * as the origin answers), `json-<status>`, `html-<status>` or `hang` (never answers).
+ * `GET /v1/health` answers an origin's health. `GET /__echo/seen?tag=` lists the requests
+ * that carried that `x-echo-tag`, so a test can tell that the edge forwarded nothing. A
+ * WebSocket upgrade is accepted, greeted with the origin's id and every message echoed.
+ * `behave` switches how it treats every request (`EchoBehaviour`).
  *
  * @example
  * const echo = await startEchoOrigin();
  * await fetch(`${echo.url}/__echo/seen?tag=abc`); // → [] until a request tagged abc arrives
  */
-export async function startEchoOrigin(): Promise<EchoOrigin> {
+export async function startEchoOrigin(options: EchoOriginOptions = {}): Promise<EchoOrigin> {
   const byTag = new Map<string, EchoRecord[]>();
+  const acceptedKeys = options.acceptedKeys ?? new Set<string>();
+  const hung = new Set<ServerResponse | Duplex>();
+  let behaviour: EchoBehaviour = 'serve';
+  // Named by its port unless told otherwise, once it has one.
+  let id = options.id ?? '';
+
+  const keep = (seen: EchoRecord) => {
+    const tag = seen.headers[echoTagHeader];
+    if (tag) byTag.set(tag, [...(byTag.get(tag) ?? []), seen]);
+  };
+
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -53,11 +121,33 @@ export async function startEchoOrigin(): Promise<EchoOrigin> {
         return;
       }
       const seen = record(req, Buffer.concat(chunks));
-      const tag = seen.headers[echoTagHeader];
-      if (tag) byTag.set(tag, [...(byTag.get(tag) ?? []), seen]);
+      keep(seen);
+      const key = seen.headers['idempotency-key'];
+      const creates = seen.method === 'POST' && url.pathname === '/v1/jobs';
+      if (behaviour === 'hang') {
+        // It took the job, and its answer never comes: a retry is a replay.
+        if (creates && key !== undefined) acceptedKeys.add(key);
+        hung.add(res);
+        return;
+      }
+      res.setHeader('content-type', 'application/json');
+      if (url.pathname === '/v1/health') {
+        res.statusCode = behaviour === 'not_ready' ? 503 : 200;
+        res.end(JSON.stringify(health(id, options.activeJobs ?? 0, behaviour)));
+        return;
+      }
+      if (behaviour === 'not_ready') {
+        res.statusCode = 503;
+        res.setHeader('retry-after', '5');
+        res.end(notReady);
+        return;
+      }
 
       const mode = seen.headers[echoModeHeader] ?? '';
-      if (mode === 'hang') return; // the socket stays open until the edge gives up
+      if (mode === 'hang') {
+        hung.add(res); // the socket stays open until the edge gives up
+        return;
+      }
       const [kind, status] = mode.split('-');
       res.statusCode = Number(status ?? 200);
       if (kind === 'html') {
@@ -65,7 +155,12 @@ export async function startEchoOrigin(): Promise<EchoOrigin> {
         res.end('<html><body><h1>Internal Server Error</h1></body></html>');
         return;
       }
-      res.setHeader('content-type', 'application/json');
+      if (!kind && creates) {
+        const replayed = key !== undefined && acceptedKeys.has(key);
+        res.statusCode = replayed ? 200 : 202;
+        if (replayed) res.setHeader(echoReplayedHeader, 'true');
+        if (key !== undefined) acceptedKeys.add(key);
+      }
       res.setHeader('x-request-id', seen.headers['x-request-id'] ?? '');
       res.end(
         JSON.stringify(
@@ -76,15 +171,57 @@ export async function startEchoOrigin(): Promise<EchoOrigin> {
       );
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+
+  const sockets = new WebSocketServer({ noServer: true });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    keep(record(req, Buffer.alloc(0)));
+    if (behaviour === 'hang') {
+      hung.add(socket);
+      return;
+    }
+    if (behaviour === 'not_ready') {
+      socket.end(
+        `HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncontent-length: ${notReady.length}\r\nconnection: close\r\n\r\n${notReady}`,
+      );
+      return;
+    }
+    sockets.handleUpgrade(req, socket, head, (ws) => {
+      ws.send(JSON.stringify({ type: 'hello', originId: id }));
+      ws.on('message', (data) => ws.send(data.toString()));
+    });
+  });
+
+  const listen = (port: number) =>
+    new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      if (!server.listening) return resolve();
+      server.close(() => resolve());
+      server.closeAllConnections(); // the hung requests, and idle keep-alive connections
+      for (const ws of sockets.clients) ws.terminate();
+    });
+  const release = () => {
+    for (const h of hung) h.destroy();
+    hung.clear();
+  };
+
+  await listen(0);
   const { port } = server.address() as AddressInfo;
+  id ||= `echo-${port}`;
   return {
     url: `http://127.0.0.1:${port}`,
     port,
-    close: () =>
-      new Promise((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections(); // the hung requests
-      }),
+    id,
+    seen: (tag) => byTag.get(tag) ?? [],
+    async behave(next) {
+      if (next !== 'hang') release();
+      behaviour = next;
+      if (next === 'down') await stop();
+      else if (!server.listening) await listen(port);
+    },
+    async close() {
+      release();
+      await stop();
+    },
   };
 }

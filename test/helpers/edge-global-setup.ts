@@ -1,6 +1,11 @@
 import type { TestProject } from 'vitest/node';
-import { startEchoOrigin } from './echo-origin.ts';
+import { startEchoControl } from './echo-control.ts';
+import { type EchoOrigin, startEchoOrigin } from './echo-origin.ts';
 import { freePort } from './edge-process.ts';
+
+/** The clusters of echo origins, one per test file that switches them (files run at once). */
+export const echoClusterNames = ['failover', 'health'] as const;
+export type EchoClusterName = (typeof echoClusterNames)[number];
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -8,16 +13,36 @@ declare module 'vitest' {
     echoOrigin: string;
     /** An origin URL where nothing listens. */
     deadOrigin: string;
+    /** Three echo origins per cluster, sharing their accepted Idempotency-Keys. */
+    echoClusters: Record<EchoClusterName, string[]>;
+    /** The server that switches the cluster origins' behaviour (`echo-control.ts`). */
+    echoControl: string;
   }
 }
 
 /**
  * The edge project's global setup: one echo origin for every edge test file, its address
- * provided to the pool options (ORIGIN_URL) and to the tests.
+ * provided to the pool options (ORIGIN_URL) and to the tests; and clusters of echo origins
+ * whose behaviour tests switch through a control server.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const echo = await startEchoOrigin();
+  const members: EchoOrigin[] = [];
+  const clusters = {} as Record<EchoClusterName, string[]>;
+  for (const name of echoClusterNames) {
+    const acceptedKeys = new Set<string>();
+    const cluster = await Promise.all(
+      [1, 2, 3].map((activeJobs) => startEchoOrigin({ acceptedKeys, activeJobs })),
+    );
+    members.push(...cluster);
+    clusters[name] = cluster.map((o) => o.url);
+  }
+  const control = await startEchoControl(members);
   project.provide('echoOrigin', echo.url);
   project.provide('deadOrigin', `http://127.0.0.1:${await freePort()}`);
-  return () => echo.close();
+  project.provide('echoClusters', clusters);
+  project.provide('echoControl', control.url);
+  return async () => {
+    await Promise.all([echo.close(), control.close(), ...members.map((o) => o.close())]);
+  };
 }

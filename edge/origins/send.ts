@@ -1,0 +1,126 @@
+import type { Context } from 'hono';
+import { signEdgeRequest } from '../../shared/edge-signature.ts';
+import type { EdgeEnv } from '../context.ts';
+import { originPool } from './pool.ts';
+import type { RetryRule } from './retry-rule.ts';
+
+/** A request for the origins, ready to be signed for whichever one is contacted. */
+export interface OriginRequest {
+  method: string;
+  /** Path and query, as the client sent them. */
+  pathWithQuery: string;
+  /** What travels besides the signature (the client's forwardable headers, or none). */
+  headers: Headers;
+  /**
+   * Always buffered, never a stream: a request sent again must carry the same bytes (and the
+   * signature hashes them), and a stream can be read only once.
+   */
+  body: ArrayBuffer | undefined;
+  /** Whether `sendToOrigins` may give it to another origin when one could not take it, and why. */
+  retry: Pick<RetryRule, 'retried' | 'why'>;
+  /** How long to wait for an origin's answer to begin (its status and headers). */
+  timeoutMs: number;
+}
+
+/** Why an origin could not take a request; each makes the edge skip it for a while. */
+export type OriginFailure = 'unreachable' | 'timeout' | 'not_ready';
+
+export type Sent =
+  | { ok: true; answer: Response }
+  | { ok: false; failure: 'not_ready'; answer: Response }
+  | { ok: false; failure: 'unreachable' | 'timeout' };
+
+const isJson = (res: Response) =>
+  (res.headers.get('content-type') ?? '').includes('application/json');
+
+function errorCode(text: string): unknown {
+  try {
+    return (JSON.parse(text) as { error?: { code?: unknown } } | null)?.error?.code;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * One attempt on one origin, signed for it: the path signed is the one this URL sends and the
+ * timestamp is this attempt's, so a retry after a long timeout is not stale. An origin that
+ * answered is done with, except for a 503 `not_ready` (starting or stopping), whose small
+ * JSON body is read to tell: the origin says it did nothing.
+ *
+ * @example
+ * const sent = await sendToOrigin(c, 'https://origin-2.example.com', request);
+ */
+export async function sendToOrigin(
+  c: Context<EdgeEnv>,
+  origin: string,
+  request: OriginRequest,
+): Promise<Sent> {
+  const url = new URL(request.pathWithQuery, origin);
+  const headers = new Headers(request.headers);
+  const signed = await signEdgeRequest(c.get('config').EDGE_SIGNING_SECRET, {
+    method: request.method,
+    pathWithQuery: url.pathname + url.search,
+    body: request.body,
+    clientIp: c.get('clientIp'),
+    requestId: c.get('requestId'),
+  });
+  for (const [name, value] of Object.entries(signed)) headers.set(name, value);
+
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), request.timeoutMs);
+  try {
+    const answer = await fetch(url, {
+      method: request.method,
+      headers,
+      body: request.body,
+      redirect: 'manual',
+      signal: abort.signal,
+    });
+    if (answer.status !== 503 || !isJson(answer)) return { ok: true, answer };
+    const text = await answer.text();
+    const copy = new Response(text, answer);
+    return errorCode(text) === 'not_ready'
+      ? { ok: false, failure: 'not_ready', answer: copy }
+      : { ok: true, answer: copy };
+  } catch {
+    return { ok: false, failure: abort.signal.aborted ? 'timeout' : 'unreachable' };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Sends a request to the configured origins: to the next one's turn, and, when that one
+ * cannot take it (unreachable, no answer in time, 503 `not_ready`) and the request may be
+ * retried, to the next, each origin once. An origin that could not take a request is skipped
+ * for `ORIGIN_RETRY_AFTER_MS`. Answers the first answer, or the last failure.
+ *
+ * @example
+ * const sent = await sendToOrigins(c, { method: 'GET', pathWithQuery: '/v1/me', headers,
+ *   body: undefined, retry: retryRule('GET', '/v1/me'), timeoutMs: 30_000 });
+ */
+export async function sendToOrigins(c: Context<EdgeEnv>, request: OriginRequest): Promise<Sent> {
+  const config = c.get('config');
+  const order = originPool.order(config.origins);
+  const tries = request.retry.retried ? order : order.slice(0, 1);
+  let sent: Sent = { ok: false, failure: 'unreachable' };
+  for (const [index, origin] of tries.entries()) {
+    sent = await sendToOrigin(c, origin, request);
+    if (sent.ok) {
+      originPool.restore(origin);
+      return sent;
+    }
+    originPool.skip(origin, config.ORIGIN_RETRY_AFTER_MS);
+    console.warn(
+      JSON.stringify({
+        msg: 'origin skipped',
+        requestId: c.get('requestId'),
+        origin,
+        failure: sent.failure,
+        next: index + 1 < tries.length ? 'another origin' : 'none',
+        why: request.retry.why,
+      }),
+    );
+  }
+  return sent;
+}
