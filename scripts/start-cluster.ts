@@ -47,6 +47,8 @@ processes.run(
   'edge',
   join(root, 'node_modules/.bin/wrangler'),
   wranglerDevArgs(edgePort, {
+    // wrangler.toml's one-origin default, emptied: the edge takes one or the other.
+    ORIGIN_URL: '',
     ORIGIN_URLS: originPorts.map((p) => `http://127.0.0.1:${p}`).join(','),
     EDGE_SIGNING_SECRET: secret,
   }),

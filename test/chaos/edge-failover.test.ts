@@ -31,7 +31,8 @@ describe('the edge over two origins, one killed under load', () => {
     for (let u = 0; u < 4; u++) users.push(await api.signUp());
     const answers: { user: User; status: number; job?: Job; code?: string }[] = [];
     let stop = false;
-    // Four clients, each creating short jobs one after another, some with a key of their own.
+    // Four clients, each creating a short job and waiting for its end before the next (a
+    // steady load the two threads keep up with), some with a key of their own.
     const client = async (user: User, n: number) => {
       for (let i = 0; !stop; i++) {
         const keyed = random.int(0, 3) === 0;
@@ -47,6 +48,7 @@ describe('the edge over two origins, one killed under load', () => {
           ...(res.status === 202 ? { job: res.body } : {}),
           ...(code ? { code } : {}),
         });
+        if (res.status === 202) await api.waitForJob(user.token, res.body.id, undefined, 30_000);
         await sleep(random.int(5, 30));
       }
     };
@@ -69,6 +71,7 @@ describe('the edge over two origins, one killed under load', () => {
         problems.push(`${a.status} ${a.code ?? ''}`);
       }
     }
+    expect(problems).toEqual([]);
     expect(killedAt).toBeGreaterThan(0);
     expect(tally.accepted).toBeGreaterThan(20);
 
@@ -80,6 +83,12 @@ describe('the edge over two origins, one killed under load', () => {
       const accepted = answers.filter((a) => a.user === user && a.job).map((a) => a.job?.id);
       // A retried create answers the same job: exactly one job per accepted answer.
       expect(new Set(accepted).size).toBe(accepted.length);
+      const unanswered = jobs.filter((j) => !accepted.includes(j.id));
+      const notAccepted = answers.filter((a) => a.user === user && !a.job);
+      expect(
+        unanswered,
+        `jobs no client was answered 202 for; answers: ${JSON.stringify(notAccepted)}`,
+      ).toEqual([]);
       expect(jobs.map((j) => j.id).sort()).toEqual([...accepted].sort());
       for (const job of jobs) if (!isTerminal(job)) ledgerProblems.push(`${job.id} ${job.status}`);
       const ledger = await api.call('GET', '/v1/billing/ledger', { token: user.token });

@@ -55,5 +55,6 @@ describe('a job through the edge over two origins', () => {
     expect(Buffer.from(again.bytes).equals(Buffer.from(file.bytes))).toBe(true);
     expect(await creditsOf(api, token)).toBe(19);
     socket.ws.close();
-  });
+    // The cluster (a database, two origins, wrangler) starts inside this test: its time counts.
+  }, 120_000);
 });

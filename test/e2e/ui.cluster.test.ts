@@ -37,7 +37,7 @@ async function holdBothThreads(cluster: Cluster) {
   for (let i = 0; i < 2; i++) {
     const res = await api.call<Job>('POST', '/v1/jobs', {
       token,
-      body: { model: 'steps', input: { steps: 2_000, stepMs: 20 } },
+      body: { model: 'steps', input: { steps: 1_000, stepMs: 40 } },
     });
     expect(res.status).toBe(202);
     jobs.push(res.body);

@@ -90,6 +90,8 @@ export async function startCluster(
           RATE_LIMIT_AUTH: '100/60',
           RATE_LIMIT_JOBS: '1000/60',
           ...options.edge.vars,
+          // wrangler.toml's one-origin default, emptied: the edge takes one or the other.
+          ORIGIN_URL: '',
           ORIGIN_URLS: started.map((o) => o.url).join(','),
           EDGE_SIGNING_SECRET: secret,
         },
