@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -92,6 +92,9 @@ export function buildServices(
   overrides: ServiceOverrides & { logger?: Logger } = {},
 ): Built {
   const logger = overrides.logger ?? createLogger(env.LOG_LEVEL);
+  // The disk guard watches it, and the JWT secret and outputs may live in it: it must exist
+  // even where nothing else creates it (outputs at the edge, the database elsewhere).
+  mkdirSync(env.DATA_DIR, { recursive: true });
   const originId = env.ORIGIN_ID ?? `${hostname()}-${process.pid}-${newId('org').slice(-6)}`;
   const models = overrides.models ?? loadModels(env.MODEL_DIR);
   const tokens =

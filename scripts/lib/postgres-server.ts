@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -69,6 +69,22 @@ export async function startPostgres(options: { port?: number } = {}): Promise<Po
   // fsync stays on: the tests kill origins, not the server, but durability is what we test.
   const serverOptions = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=200`;
   await as('pg_ctl', ['-D', data, '-o', serverOptions, '-l', join(dir, 'log'), '-w', 'start']);
+  // pg_ctl leaves the server running on its own: if this process ends without stop() (a
+  // test's timeout, an uncaught error), stop it on the way out, so none is left behind.
+  const stopNow = () => {
+    const args = ['-D', data, '-m', 'immediate', '-w', 'stop'];
+    try {
+      if (asRoot)
+        execFileSync('runuser', ['-u', 'postgres', '--', join(bin, 'pg_ctl'), ...args], {
+          stdio: 'ignore',
+        });
+      else execFileSync(join(bin, 'pg_ctl'), args, { stdio: 'ignore' });
+    } catch {
+      // Already stopped.
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('exit', stopNow);
   const url = (name = 'postgres') => `postgres://overture@127.0.0.1:${port}/${name}`;
   const admin = async <T>(fn: (client: pg.Client) => Promise<T>): Promise<T> => {
     const client = new pg.Client({ connectionString: url() });
@@ -91,6 +107,7 @@ export async function startPostgres(options: { port?: number } = {}): Promise<Po
       return url(name);
     },
     async stop() {
+      process.off('exit', stopNow);
       await as('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']).catch(() => undefined);
       rmSync(dir, { recursive: true, force: true });
     },

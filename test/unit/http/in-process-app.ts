@@ -14,7 +14,7 @@ import { fixtureModels } from '../support.ts';
 export const inProcessVersion = '9.9.9-test';
 
 /** A pool with no threads: `ready` as asked, but no task ever runs in it. */
-function threadlessPool(ready: boolean): InferencePool {
+export function threadlessPool(ready: boolean): InferencePool {
   return {
     size: 1,
     ready: ready ? Promise.resolve() : new Promise(() => {}),
