@@ -56,6 +56,12 @@ export async function startEdgeProcess(
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
+  // A test process that ends without stopping it takes wrangler and its workerd along.
+  const orphaned = () => {
+    if (child.pid !== undefined && child.exitCode === null) process.kill(-child.pid, 'SIGKILL');
+  };
+  process.once('exit', orphaned);
+  child.once('exit', () => process.off('exit', orphaned));
   let text = '';
   child.stdout?.on('data', (d: Buffer) => {
     text += d.toString();

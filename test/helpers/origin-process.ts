@@ -93,6 +93,11 @@ export async function startOriginProcess(options: StartOptions = {}): Promise<Or
   child.stderr?.on('data', (d: Buffer) => {
     text += d.toString();
   });
+  // A test process that ends without stopping it (a timeout aborted its fixture) takes it
+  // along: an origin left running would outlive the run.
+  const orphaned = () => child.kill('SIGKILL');
+  process.once('exit', orphaned);
+  child.once('exit', () => process.off('exit', orphaned));
   const exited = new Promise<number | null>((resolve) =>
     child.once('exit', (code) => resolve(code)),
   );
