@@ -50,7 +50,7 @@ const queue = await step('queue: no-op jobs, Overture vs BullMQ', () =>
   }),
 );
 const edge = await step('edge: added latency', () =>
-  edgeAddedLatency({ requests: quick ? 60 : 400 }),
+  edgeAddedLatency({ requests: quick ? 60 : 400, downloads: quick ? 10 : 60 }),
 );
 const cold = await step('cold: start to healthy', () => coldStart({ times: quick ? 1 : 3 }));
 const ws = await step('ws: WebSocket capacity', () =>
@@ -132,7 +132,27 @@ const rows: [string, unknown, string][] = [
   [
     'edge_added_ms_p50',
     results.edge_added_ms_p50,
-    `edge ${results.edge_ms_p50} ms vs direct ${results.direct_ms_p50} ms`,
+    `edge ${results.edge_ms_p50} ms vs direct ${results.direct_ms_p50} ms, one origin`,
+  ],
+  [
+    'edge_two_origins_added_ms_p50',
+    results.edge_two_origins_added_ms_p50,
+    `edge ${results.edge_two_origins_ms_p50} ms over two origins on PostgreSQL, beside one directly`,
+  ],
+  [
+    'download_r2_edge_mb_per_s',
+    results.download_r2_edge_mb_per_s,
+    `a ${results.download_bytes} B output from R2 at the edge, ${results.download_r2_edge_ms_p50} ms p50`,
+  ],
+  [
+    'download_origin_mb_per_s',
+    results.download_origin_mb_per_s,
+    `the same from one origin's disk, directly (${results.download_origin_ms_p50} ms); through the edge ${results.download_origin_via_edge_mb_per_s} MB/s`,
+  ],
+  [
+    'download_r2_vs_origin_ratio',
+    results.download_r2_vs_origin_ratio,
+    'R2 at the edge / origin disk (time ratio, same run)',
   ],
   ['cold_start_ms', results.cold_start_ms, 'spawn → /v1/health healthy'],
   ['ws_sockets', results.ws_sockets, 'subscribed sockets held by one origin'],

@@ -1,82 +1,227 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { signEdgeRequest } from '../../shared/edge-signature.ts';
-import { startEdgeProcess } from '../../test/helpers/edge-process.ts';
-import { removeDataDir, startOriginProcess } from '../../test/helpers/origin-process.ts';
+import type { Job } from '../../shared/schemas/jobs.ts';
+import { type Cluster, startCluster } from '../../test/helpers/cluster.ts';
+import { type EdgeProcess, startEdgeProcess } from '../../test/helpers/edge-process.ts';
+import {
+  type OriginProcess,
+  removeDataDir,
+  startOriginProcess,
+} from '../../test/helpers/origin-process.ts';
+import { postgresMissing } from '../lib/postgres.ts';
 import { percentile, round } from '../lib/stats.ts';
 
-/**
- * What the edge adds to a request: `GET /v1/jobs/:id` through the local edge (workerd,
- * with its CORS, rate limit Durable Object, signing) and straight to the origin (signed by
- * this process, so the origin does the same work), alternating one request of each.
- */
-export async function edgeAddedLatency(options: { requests: number }) {
-  const secret = randomBytes(32).toString('hex');
-  const origin = await startOriginProcess({
-    env: { EDGE_SIGNATURE_CHECK: 'on', EDGE_SIGNING_SECRET: secret, LOG_LEVEL: 'warn' },
+/** Budgets no bench ever reaches. */
+const unlimited = {
+  RATE_LIMIT_DEFAULT: '100000000/60',
+  RATE_LIMIT_AUTH: '100000000/60',
+  RATE_LIMIT_JOBS: '100000000/60',
+};
+
+/** The longest default-model output (30 s of audio, about 1.3 MB) a download measures. */
+const downloadInput = { prompt: 'a long piece to download', seed: 5, duration: 30 };
+
+interface Way {
+  name: string;
+  /** A request of this way: what it fetches, with which headers (signed anew each time). */
+  request(path: string): Promise<[string, Record<string, string>]>;
+  times: number[];
+  bytes: number;
+}
+
+async function signedDirect(origin: OriginProcess, secret: string, token: string, path: string) {
+  const signed = await signEdgeRequest(secret, {
+    method: 'GET',
+    pathWithQuery: path,
+    body: undefined,
+    clientIp: '127.0.0.1',
+    requestId: randomUUID(),
   });
-  const edge = await startEdgeProcess({
-    ORIGIN_URL: origin.url,
-    EDGE_SIGNING_SECRET: secret,
-    RATE_LIMIT_DEFAULT: '100000000/60',
-    RATE_LIMIT_AUTH: '100000000/60',
-    RATE_LIMIT_JOBS: '100000000/60',
-  }).catch(async (error: unknown) => {
-    // wrangler did not start (no dist/ui, say): the origin must not outlive the bench.
-    await origin.kill();
-    removeDataDir(origin.dataDir);
-    throw error;
+  return [`${origin.url}${path}`, { ...signed, authorization: `Bearer ${token}` }] as [
+    string,
+    Record<string, string>,
+  ];
+}
+
+/** One account and one job of `model` through `base`; answers its token and the job, ended. */
+async function accountWithJob(base: string, model: string, input: Record<string, unknown>) {
+  const reg = await fetch(`${base}/v1/auth/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      email: `edge-bench-${randomUUID()}@example.test`,
+      password: 'benchmark-pass',
+    }),
   });
-  try {
-    const reg = await fetch(`${edge.url}/v1/auth/register`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        email: `edge-bench-${Date.now()}@example.test`,
-        password: 'benchmark-pass',
-      }),
+  const { token } = (await reg.json()) as { token: string };
+  const created = await fetch(`${base}/v1/jobs`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ model, input }),
+  });
+  let job = (await created.json()) as Job;
+  const deadline = Date.now() + 60_000;
+  while (!['succeeded', 'failed', 'canceled'].includes(job.status)) {
+    if (Date.now() > deadline) throw new Error(`bench job stuck: ${JSON.stringify(job)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const res = await fetch(`${base}/v1/jobs/${job.id}`, {
+      headers: { authorization: `Bearer ${token}` },
     });
-    const { token } = (await reg.json()) as { token: string };
-    const created = await fetch(`${edge.url}/v1/jobs`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'steps', input: { steps: 1, stepMs: 0 } }),
-    });
-    const { id } = (await created.json()) as { id: string };
-    const path = `/v1/jobs/${id}`;
-    const viaEdge: number[] = [];
-    const direct: number[] = [];
-    const timed = async (url: string, headers: Record<string, string>, into: number[]) => {
+    job = (await res.json()) as Job;
+  }
+  if (job.status !== 'succeeded') throw new Error(`bench job ${job.status}`);
+  return { token, job };
+}
+
+/** Runs each way once per round, in turn, `rounds` times; the first fifth warms up. */
+async function interleaved(ways: Way[], path: (way: Way) => string, rounds: number) {
+  for (let i = 0; i < rounds; i++) {
+    for (const way of ways) {
+      const [url, headers] = await way.request(path(way));
       const t0 = performance.now();
       const res = await fetch(url, { headers });
-      await res.arrayBuffer();
-      if (res.status !== 200) throw new Error(`${url}: ${res.status}`);
-      into.push(performance.now() - t0);
-    };
-    for (let i = 0; i < options.requests; i++) {
-      await timed(`${edge.url}${path}`, { authorization: `Bearer ${token}` }, viaEdge);
-      const signed = await signEdgeRequest(secret, {
-        method: 'GET',
-        pathWithQuery: path,
-        body: undefined,
-        clientIp: '127.0.0.1',
-        requestId: randomUUID(),
-      });
-      await timed(`${origin.url}${path}`, { ...signed, authorization: `Bearer ${token}` }, direct);
+      const body = await res.arrayBuffer();
+      if (res.status !== 200) throw new Error(`${way.name} ${url}: ${res.status}`);
+      way.times.push(performance.now() - t0);
+      way.bytes = body.byteLength;
     }
-    // The first requests warm both paths up; they are not counted.
-    const warm = Math.min(20, Math.floor(options.requests / 5));
-    const e = viaEdge.slice(warm);
-    const d = direct.slice(warm);
+  }
+  const warm = Math.min(20, Math.floor(rounds / 5));
+  for (const way of ways) way.times = way.times.slice(warm);
+}
+
+/**
+ * What the edge adds to a request, and how fast outputs come down:
+ * - `GET /v1/jobs/:id` through the local edge (workerd: CORS, the rate-limit Durable Object,
+ *   signing, the origin pool) in front of one origin on SQLite, and in front of two origins on
+ *   PostgreSQL, each beside the same request straight to an origin (signed by this process,
+ *   so the origin does the same work): `edge_added_ms_p50` and `edge_two_origins_added_ms_p50`;
+ * - the download of a 30 s output (about 1.3 MB) from the edge's R2 bucket (the cluster's
+ *   outputs), from one origin's own disk straight, and from that disk through the edge.
+ * All measured in one run, one request of each way in turn.
+ */
+export async function edgeAddedLatency(options: { requests: number; downloads: number }) {
+  const secret = randomBytes(32).toString('hex');
+  const started: { origin?: OriginProcess; edge?: EdgeProcess; cluster?: Cluster } = {};
+  try {
+    started.origin = await startOriginProcess({
+      env: { EDGE_SIGNATURE_CHECK: 'on', EDGE_SIGNING_SECRET: secret, LOG_LEVEL: 'warn' },
+    });
+    const origin = started.origin;
+    started.edge = await startEdgeProcess({
+      ...unlimited,
+      ORIGIN_URL: origin.url,
+      EDGE_SIGNING_SECRET: secret,
+    });
+    const edge = started.edge;
+    const single = await accountWithJob(edge.url, 'steps', { steps: 1, stepMs: 0 });
+    const one: Way[] = [
+      {
+        name: 'edge, one origin',
+        times: [],
+        bytes: 0,
+        request: async (p) => [`${edge.url}${p}`, { authorization: `Bearer ${single.token}` }],
+      },
+      {
+        name: 'direct',
+        times: [],
+        bytes: 0,
+        request: (p) => signedDirect(origin, secret, single.token, p),
+      },
+    ];
+    const withTwo: Way[] = [];
+    let twoPath = '';
+    const downloads: Way[] = [];
+    const missing = postgresMissing();
+    if (!missing) {
+      started.cluster = await startCluster(2, {
+        env: { LOG_LEVEL: 'warn', POOL_THREADS: '1' },
+        edge: { vars: unlimited },
+      });
+      const cluster = started.cluster;
+      const clusterEdge = cluster.edge?.url ?? '';
+      const first = cluster.origins[0] as OriginProcess;
+      const clusterSecret = cluster.env.EDGE_SIGNING_SECRET ?? '';
+      const two = await accountWithJob(clusterEdge, 'steps', { steps: 1, stepMs: 0 });
+      twoPath = `/v1/jobs/${two.job.id}`;
+      withTwo.push(
+        {
+          name: 'edge, two origins',
+          times: [],
+          bytes: 0,
+          request: async (p) => [`${clusterEdge}${p}`, { authorization: `Bearer ${two.token}` }],
+        },
+        {
+          name: 'direct to one of them',
+          times: [],
+          bytes: 0,
+          request: (p) => signedDirect(first, clusterSecret, two.token, p),
+        },
+      );
+      // The same 30 s output, kept in R2 by the cluster, on disk by the single origin.
+      const inR2 = await accountWithJob(clusterEdge, 'tone-diffusion', downloadInput);
+      const onDisk = await accountWithJob(edge.url, 'tone-diffusion', downloadInput);
+      downloads.push(
+        {
+          name: 'r2 at the edge',
+          times: [],
+          bytes: 0,
+          request: async () => [
+            `${clusterEdge}${inR2.job.output?.url}`,
+            { authorization: `Bearer ${inR2.token}` },
+          ],
+        },
+        {
+          name: 'origin disk, direct',
+          times: [],
+          bytes: 0,
+          request: () => signedDirect(origin, secret, onDisk.token, onDisk.job.output?.url ?? ''),
+        },
+        {
+          name: 'origin disk, through the edge',
+          times: [],
+          bytes: 0,
+          request: async () => [
+            `${edge.url}${onDisk.job.output?.url}`,
+            { authorization: `Bearer ${onDisk.token}` },
+          ],
+        },
+      );
+    }
+    await interleaved(one, () => `/v1/jobs/${single.job.id}`, options.requests);
+    if (withTwo.length > 0) await interleaved(withTwo, () => twoPath, options.requests);
+    if (downloads.length > 0) await interleaved(downloads, () => '', options.downloads);
+
+    const p50 = (way: Way | undefined) => percentile(way?.times ?? [], 50);
+    const mbPerS = (way: Way | undefined) =>
+      way && way.times.length > 0 ? round(way.bytes / 1e6 / (p50(way) / 1000)) : null;
+    const [r2, disk, diskViaEdge] = downloads;
     return {
-      edge_added_ms_p50: round(percentile(e, 50) - percentile(d, 50)),
-      edge_ms_p50: round(percentile(e, 50)),
-      direct_ms_p50: round(percentile(d, 50)),
-      edge_ms_p99: round(percentile(e, 99)),
-      direct_ms_p99: round(percentile(d, 99)),
+      edge_added_ms_p50: round(p50(one[0]) - p50(one[1])),
+      edge_ms_p50: round(p50(one[0])),
+      direct_ms_p50: round(p50(one[1])),
+      edge_ms_p99: round(percentile(one[0]?.times ?? [], 99)),
+      direct_ms_p99: round(percentile(one[1]?.times ?? [], 99)),
+      // Null where PostgreSQL is not installed (`edge_two_origins_skipped` says so).
+      edge_two_origins_skipped: missing ?? null,
+      edge_two_origins_added_ms_p50: missing ? null : round(p50(withTwo[0]) - p50(withTwo[1])),
+      edge_two_origins_ms_p50: missing ? null : round(p50(withTwo[0])),
+      download_bytes: r2?.bytes ?? null,
+      download_r2_edge_ms_p50: missing ? null : round(p50(r2)),
+      download_origin_ms_p50: missing ? null : round(p50(disk)),
+      download_origin_via_edge_ms_p50: missing ? null : round(p50(diskViaEdge)),
+      download_r2_edge_mb_per_s: mbPerS(r2),
+      download_origin_mb_per_s: mbPerS(disk),
+      download_origin_via_edge_mb_per_s: mbPerS(diskViaEdge),
+      // What a client sees either way: through the edge, from R2 or from an origin's disk.
+      download_r2_vs_origin_ratio: missing ? null : round(p50(diskViaEdge) / p50(r2)),
     };
   } finally {
-    await edge.kill();
-    await origin.kill();
-    removeDataDir(origin.dataDir);
+    if (started.edge) await started.edge.kill();
+    if (started.origin) {
+      await started.origin.kill();
+      removeDataDir(started.origin.dataDir);
+    }
+    await started.cluster?.stop();
   }
 }
