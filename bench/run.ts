@@ -152,7 +152,7 @@ const rows: [string, unknown, string][] = [
   [
     'download_r2_vs_origin_ratio',
     results.download_r2_vs_origin_ratio,
-    'R2 at the edge / origin disk (time ratio, same run)',
+    "speed from R2 at the edge ÷ from an origin's disk through the edge, same run",
   ],
   ['cold_start_ms', results.cold_start_ms, 'spawn → /v1/health healthy'],
   ['ws_sockets', results.ws_sockets, 'subscribed sockets held by one origin'],
