@@ -24,6 +24,8 @@ export async function register(deps: Deps, input: Credentials): Promise<SessionA
     balance: deps.grant,
     webhookSecret: newWebhookSecret(),
     createdAt: at,
+    sessionVersion: 0,
+    isAdmin: false,
   };
   const created = await deps.accounts.createUser(user, signupCredits(user.id, deps.grant, at));
   if (created === 'email_taken') {

@@ -92,6 +92,10 @@ export interface UserRecord {
   balance: number;
   webhookSecret: string;
   createdAt: number;
+  /** Raised to end every session of the user at once; a token of an older version is refused. */
+  sessionVersion: number;
+  /** Granted by an operator, never by registering. */
+  isAdmin: boolean;
 }
 
 export interface ApiKeyRecord {

@@ -44,6 +44,8 @@ export async function makeUser(store: Store, grant = 100): Promise<UserRecord> {
     balance: grant,
     webhookSecret: 'whsec_test',
     createdAt: at,
+    sessionVersion: 0,
+    isAdmin: false,
   };
   const created = await store.accounts.createUser(user, signupCredits(user.id, grant, at));
   if (created === 'email_taken') throw new Error('factory emails are unique');

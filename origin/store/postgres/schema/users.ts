@@ -1,4 +1,4 @@
-import { integer, pgTable, text } from 'drizzle-orm/pg-core';
+import { boolean, integer, pgTable, text } from 'drizzle-orm/pg-core';
 import { epochMs, idText } from './columns.ts';
 
 export const users = pgTable('users', {
@@ -11,4 +11,8 @@ export const users = pgTable('users', {
   /** Signs this user's outbound webhooks (Standard Webhooks, `whsec_…`). */
   webhookSecret: text('webhook_secret').notNull(),
   createdAt: epochMs('created_at').notNull(),
+  /** Raised to end every session of the user at once (a password change); tokens carry it. */
+  sessionVersion: integer('session_version').notNull().default(0),
+  /** Granted by an operator (`npm run admin -- grant <email>`), never by registering. */
+  isAdmin: boolean('is_admin').notNull().default(false),
 });

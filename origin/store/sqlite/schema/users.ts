@@ -10,4 +10,8 @@ export const users = sqliteTable('users', {
   /** Signs this user's outbound webhooks (Standard Webhooks, `whsec_…`). */
   webhookSecret: text('webhook_secret').notNull(),
   createdAt: integer('created_at').notNull(),
+  /** Raised to end every session of the user at once (a password change); tokens carry it. */
+  sessionVersion: integer('session_version').notNull().default(0),
+  /** Granted by an operator (`npm run admin -- grant <email>`), never by registering. */
+  isAdmin: integer('is_admin', { mode: 'boolean' }).notNull().default(false),
 });

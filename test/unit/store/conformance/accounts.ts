@@ -16,6 +16,8 @@ const userRecord = (id: string, email: string) => ({
   balance: 5,
   webhookSecret: 'whsec_unit',
   createdAt: 1_700_000_000_000,
+  sessionVersion: 0,
+  isAdmin: false,
 });
 
 /** The conformance suite's part for this concern; every store implementation runs it. */
