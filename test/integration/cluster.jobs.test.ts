@@ -144,26 +144,29 @@ describe('events across origins when hints are lost', () => {
     cluster,
   }) => {
     const { token } = await cluster.api(0).signUp();
-    // One thread per origin: three long jobs hold every thread, the next two wait. The first
-    // ends well before the others, and the job it lets in is long too, so the last one sits
-    // at position 1 for a while.
+    // One thread per origin: three long jobs hold every thread, the next two wait. Ending one
+    // of the three (a cancel) lets `first` in, and `second` moves up: a move no timing decides.
+    const hold = { steps: 400, stepMs: 25 };
     const long = [];
-    for (const steps of [8, 60, 60]) {
-      long.push(await submitJob(cluster.api(long.length), token, 'steps', { steps, stepMs: 25 }));
-    }
+    for (let i = 0; i < 3; i++) long.push(await submitJob(cluster.api(i), token, 'steps', hold));
     for (const job of long) {
       await cluster.api(0).waitForJob(token, job.id, (j) => j.status === 'running', 10_000);
     }
-    const first = await submitJob(cluster.api(1), token, 'steps', { steps: 60, stepMs: 25 });
+    const first = await submitJob(cluster.api(1), token, 'steps', hold);
     const second = await submitJob(cluster.api(2), token, 'steps', { steps: 1, stepMs: 0 });
     expect([first.queuePosition, second.queuePosition]).toEqual([1, 2]);
     const socket = await openSocket(cluster.origins[0]?.url ?? '', { token });
-    await socket.subscribe(second.id);
+    expect(await socket.subscribe(second.id)).toMatchObject({ job: { queuePosition: 2 } });
+    const cancel = (i: number, id: string) =>
+      cluster.api(i).call('POST', `/v1/jobs/${id}/cancel`, { token });
+    // Canceled through another origin than the socket's.
+    expect((await cancel(1, long[0]?.id ?? '')).status).toBe(200);
     const moved = await socket.waitFor(
       (m) => m.type === 'queue' && m.jobId === second.id && m.queuePosition === 1,
       { timeoutMs: 15_000 },
     );
     expect(moved).toMatchObject({ type: 'queue', queuePosition: 1 });
+    for (const job of [...long.slice(1), first]) await cancel(2, job.id);
     await socket.untilTerminal(second.id, 15_000);
     socket.ws.close();
   });
