@@ -7,11 +7,14 @@ export interface Bindings {
   ORIGIN_URLS?: string;
   EDGE_SIGNING_SECRET?: string;
   STRIPE_WEBHOOK_SECRET?: string;
+  /** The origins' JWT_SECRET: sessions and API keys are counted by user only with it. */
+  JWT_SECRET?: string;
   CORS_ORIGINS?: string;
   RATE_LIMIT_ENABLED?: string;
   RATE_LIMIT_JOBS?: string;
   RATE_LIMIT_AUTH?: string;
   RATE_LIMIT_DEFAULT?: string;
+  RATE_LIMIT_UPGRADES?: string;
   BODY_LIMIT_BYTES?: string;
   ORIGIN_TIMEOUT_MS?: string;
   ORIGIN_RETRY_AFTER_MS?: string;
@@ -65,6 +68,11 @@ const configSchema = z
       .optional(),
     EDGE_SIGNING_SECRET: z.string().refine(edgeSecretRule.check, edgeSecretRule.message),
     STRIPE_WEBHOOK_SECRET: z.string().startsWith('whsec_').optional(),
+    // The origins' rule (origin/env.ts): the edge verifies what they sign with it.
+    JWT_SECRET: z
+      .string()
+      .refine((s) => new TextEncoder().encode(s).length >= 32, 'must be at least 32 bytes')
+      .optional(),
     CORS_ORIGINS: z.string().default('').pipe(commaList).pipe(z.array(z.url())),
     RATE_LIMIT_ENABLED: z
       .enum(['true', 'false'])
@@ -73,6 +81,7 @@ const configSchema = z
     RATE_LIMIT_JOBS: budget('10/60'),
     RATE_LIMIT_AUTH: budget('10/60'),
     RATE_LIMIT_DEFAULT: budget('300/60'),
+    RATE_LIMIT_UPGRADES: budget('30/60'),
     BODY_LIMIT_BYTES: intString(64 * 1024, 256),
     ORIGIN_TIMEOUT_MS: intString(30_000, 100),
     ORIGIN_RETRY_AFTER_MS: intString(5_000, 100),

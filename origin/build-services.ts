@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { apiKeyTags } from '../shared/api-key.ts';
 import { type EdgeTrust, edgeTrust } from './auth/edge-trust.ts';
 import { loadJwtSecret } from './auth/jwt-secret.ts';
 import { authenticate } from './auth/principal.ts';
@@ -97,16 +98,12 @@ export function buildServices(
   mkdirSync(env.DATA_DIR, { recursive: true });
   const originId = env.ORIGIN_ID ?? `${hostname()}-${process.pid}-${newId('org').slice(-6)}`;
   const models = overrides.models ?? loadModels(env.MODEL_DIR);
-  const tokens =
-    overrides.tokens ??
-    createTokenSigner(
-      loadJwtSecret({
-        configured: env.JWT_SECRET,
-        dataDir: env.DATA_DIR,
-        production: env.NODE_ENV === 'production',
-      }),
-      env.JWT_TTL_SECONDS,
-    );
+  const jwtSecret = loadJwtSecret({
+    configured: env.JWT_SECRET,
+    dataDir: env.DATA_DIR,
+    production: env.NODE_ENV === 'production',
+  });
+  const tokens = overrides.tokens ?? createTokenSigner(jwtSecret, env.JWT_TTL_SECONDS);
   const outputs = overrides.outputs ?? openOutputs(env);
   const disk =
     overrides.disk ??
@@ -206,6 +203,7 @@ export function buildServices(
     logger,
     store,
     tokens,
+    apiKeyTags: apiKeyTags(jwtSecret),
     models,
     pool,
     scheduler,

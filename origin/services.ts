@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { ApiKeyTags } from '../shared/api-key.ts';
 import type { TokenSigner } from './auth/tokens.ts';
 import type { Billing } from './billing/billing.ts';
 import type { Env } from './env.ts';
@@ -20,6 +21,8 @@ export interface Services {
   logger: Logger;
   store: Store;
   tokens: TokenSigner;
+  /** Mints API keys that name their user, under the JWT secret (the edge reads them). */
+  apiKeyTags: ApiKeyTags;
   models: ModelRegistry;
   pool: InferencePool;
   scheduler: JobRunner;

@@ -51,6 +51,8 @@ processes.run(
     ORIGIN_URL: '',
     ORIGIN_URLS: originPorts.map((p) => `http://127.0.0.1:${p}`).join(','),
     EDGE_SIGNING_SECRET: secret,
+    // The edge counts sessions and API keys by their user with it (else by IP).
+    JWT_SECRET: jwtSecret,
   }),
   { ...process.env, WRANGLER_SEND_METRICS: 'false' },
 );

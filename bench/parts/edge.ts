@@ -16,6 +16,7 @@ const unlimited = {
   RATE_LIMIT_DEFAULT: '100000000/60',
   RATE_LIMIT_AUTH: '100000000/60',
   RATE_LIMIT_JOBS: '100000000/60',
+  RATE_LIMIT_UPGRADES: '100000000/60',
 };
 
 /** The longest default-model output (30 s of audio, about 1.3 MB) a download measures. */
@@ -102,16 +103,24 @@ async function interleaved(ways: Way[], path: (way: Way) => string, rounds: numb
  */
 export async function edgeAddedLatency(options: { requests: number; downloads: number }) {
   const secret = randomBytes(32).toString('hex');
+  // Shared with the edge, which verifies each session token to count it by its user.
+  const jwtSecret = `bench-jwt-${randomBytes(24).toString('hex')}`;
   const started: { origin?: OriginProcess; edge?: EdgeProcess; cluster?: Cluster } = {};
   try {
     started.origin = await startOriginProcess({
-      env: { EDGE_SIGNATURE_CHECK: 'on', EDGE_SIGNING_SECRET: secret, LOG_LEVEL: 'warn' },
+      env: {
+        EDGE_SIGNATURE_CHECK: 'on',
+        EDGE_SIGNING_SECRET: secret,
+        JWT_SECRET: jwtSecret,
+        LOG_LEVEL: 'warn',
+      },
     });
     const origin = started.origin;
     started.edge = await startEdgeProcess({
       ...unlimited,
       ORIGIN_URL: origin.url,
       EDGE_SIGNING_SECRET: secret,
+      JWT_SECRET: jwtSecret,
     });
     const edge = started.edge;
     const single = await accountWithJob(edge.url, 'steps', { steps: 1, stepMs: 0 });

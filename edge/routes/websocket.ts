@@ -1,6 +1,6 @@
 import { ApiError } from '../../shared/errors.ts';
 import type { EdgeApp } from '../context.ts';
-import { spend } from '../middleware/rate-limit/index.ts';
+import { bearerToken, spend, turnedAway } from '../middleware/rate-limit/index.ts';
 import { sendToOrigins } from '../origins/send.ts';
 import { forwardedRequest, unsent } from './forward.ts';
 
@@ -10,7 +10,9 @@ import { forwardedRequest, unsent } from './forward.ts';
  * passed back untouched (a header added to a 101 in Workers breaks the socket), so the
  * browser talks to one host. Registered before every header-setting middleware for that
  * reason. When that origin goes away its sockets close, and the client reconnects through
- * the edge to another, resuming each job with `since`.
+ * the edge to another, resuming each job with `since`. Upgrades spend a budget of their own
+ * (`RATE_LIMIT_UPGRADES`), counted by the user of the `token` parameter or bearer token the
+ * edge verifies, else by IP (a socket that authenticates by its first message included).
  */
 export function registerWebSocket(app: EdgeApp): void {
   app.get('/v1/ws', async function forwardWebSocket(c) {
@@ -18,12 +20,9 @@ export function registerWebSocket(app: EdgeApp): void {
       throw new ApiError('invalid_request', 'This path expects a WebSocket upgrade.');
     }
     if (c.get('config').RATE_LIMIT_ENABLED) {
-      const { result } = await spend(c, 'default');
-      if (!result.allowed) {
-        throw new ApiError('rate_limited', 'Too many connections.', {
-          retryAfter: result.retryAfterSeconds,
-        });
-      }
+      const credential = c.req.query('token') || bearerToken(c.req.header('authorization'));
+      const refusal = turnedAway(c, 'upgrades', await spend(c, 'upgrades', credential));
+      if (refusal) return refusal;
     }
     const sent = await sendToOrigins(c, (await forwardedRequest(c)).request);
     if (!sent.ok && sent.failure !== 'not_ready') throw unsent(sent);

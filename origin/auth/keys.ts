@@ -1,3 +1,4 @@
+import type { ApiKeyTags } from '../../shared/api-key.ts';
 import { ApiError } from '../../shared/errors.ts';
 import type { ApiKeyInfo, CreatedApiKey } from '../../shared/schemas/auth.ts';
 import type { ApiKeyRecord } from '../store/records.ts';
@@ -15,10 +16,11 @@ const toInfo = (k: ApiKeyRecord): ApiKeyInfo => ({
 /** A new key for the user; the answer is the only place the key is ever shown. */
 export async function createKey(
   accounts: AccountStore,
+  tags: ApiKeyTags,
   userId: string,
   name: string,
 ): Promise<CreatedApiKey> {
-  const generated = generateApiKey();
+  const generated = await generateApiKey(tags, userId);
   const record = await accounts.createApiKey({
     userId,
     name,

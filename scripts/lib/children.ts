@@ -73,6 +73,7 @@ export function wranglerDevArgs(port: string, vars: Record<string, string | unde
     RATE_LIMIT_JOBS: process.env.RATE_LIMIT_JOBS,
     RATE_LIMIT_AUTH: process.env.RATE_LIMIT_AUTH,
     RATE_LIMIT_DEFAULT: process.env.RATE_LIMIT_DEFAULT,
+    RATE_LIMIT_UPGRADES: process.env.RATE_LIMIT_UPGRADES,
     ...vars,
   };
   return [

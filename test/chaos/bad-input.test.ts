@@ -29,6 +29,7 @@ it.override({
       RATE_LIMIT_JOBS: '100000/60',
       RATE_LIMIT_AUTH: '100000/60',
       RATE_LIMIT_DEFAULT: '100000/60',
+      RATE_LIMIT_UPGRADES: '100000/60',
       BODY_LIMIT_BYTES: String(bodyLimit),
     },
     originEnv: { FREE_GRANT_CREDITS: '1000' },

@@ -289,6 +289,7 @@ describe('an origin that is down, then back with a full disk', () => {
         PORT: String(port),
         EDGE_SIGNATURE_CHECK: 'on',
         EDGE_SIGNING_SECRET: pair.secret,
+        JWT_SECRET: pair.jwtSecret,
         DISK_MIN_FREE_PERCENT: '100',
       },
     });

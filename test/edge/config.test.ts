@@ -59,6 +59,16 @@ const cases: [string, Overrides, string][] = [
     'RATE_LIMIT_JOBS',
   ],
   ['RATE_LIMIT_AUTH allows nothing', { RATE_LIMIT_AUTH: '0/60' }, 'RATE_LIMIT_AUTH'],
+  [
+    'RATE_LIMIT_UPGRADES is not <requests>/<seconds>',
+    { RATE_LIMIT_UPGRADES: '30' },
+    'RATE_LIMIT_UPGRADES',
+  ],
+  [
+    'JWT_SECRET is shorter than 32 bytes',
+    { JWT_SECRET: 'a-jwt-secret-of-31-bytes-length' },
+    'JWT_SECRET',
+  ],
   ['RATE_LIMIT_ENABLED is not true/false', { RATE_LIMIT_ENABLED: 'yes' }, 'RATE_LIMIT_ENABLED'],
   [
     'STRIPE_WEBHOOK_SECRET is not a whsec_',
@@ -121,6 +131,8 @@ describe('a misconfigured edge', () => {
       STRIPE_WEBHOOK_SECRET: undefined,
       CORS_ORIGINS: undefined,
       RATE_LIMIT_JOBS: undefined,
+      RATE_LIMIT_UPGRADES: undefined,
+      JWT_SECRET: undefined,
       BODY_LIMIT_BYTES: '',
     })('/healthz');
     expect(res.status).toBe(200);

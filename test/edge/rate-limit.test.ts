@@ -5,6 +5,7 @@ import {
   edgeWith,
   expectError,
   newClientIp,
+  newSession,
   signStripe,
 } from './support.ts';
 
@@ -14,7 +15,8 @@ const authBudget = 4;
 const defaultBudget = 20;
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
-const newToken = () => `ovt_${crypto.randomUUID().replaceAll('-', '')}`;
+/** A made-up bearer token: the edge cannot check it, so it is counted by IP. */
+const madeUpToken = () => `ovt_${crypto.randomUUID().replaceAll('-', '')}`;
 
 const submit = (headers: Record<string, string>) =>
   edgeFetch('/v1/jobs', {
@@ -36,7 +38,7 @@ async function burst(n: number, send: () => Promise<Response>) {
 
 describe('exact budgets under concurrency', () => {
   it('lets exactly the budget of concurrent job submissions through, and refuses the rest', async () => {
-    const token = newToken();
+    const token = await newSession();
     const { answers, allowed, limited } = await burst(12, () => submit(bearer(token)));
     expect({ allowed, limited }).toEqual({ allowed: jobsBudget, limited: 12 - jobsBudget });
     // Every allowed answer saw a different number of requests left.
@@ -55,7 +57,7 @@ describe('exact budgets under concurrency', () => {
   });
 
   it('refuses with 429 rate_limited, Retry-After and the budget headers', async () => {
-    const token = newToken();
+    const token = await newSession();
     await burst(jobsBudget, () => submit(bearer(token)));
     const res = await submit(bearer(token));
     expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
@@ -67,7 +69,7 @@ describe('exact budgets under concurrency', () => {
 
 describe('headers on allowed answers', () => {
   it('carry RateLimit-Policy and RateLimit of the budget spent', async () => {
-    const token = newToken();
+    const token = await newSession();
     const first = await submit(bearer(token));
     expect(first.status).toBe(202);
     expect(first.headers.get('ratelimit-policy')).toBe(`"jobs";q=${jobsBudget};w=60`);
@@ -91,7 +93,7 @@ describe('headers on allowed answers', () => {
 describe('budgets and keys', () => {
   it('keeps the jobs, auth and default budgets apart', async () => {
     const ip = newClientIp();
-    const token = newToken();
+    const token = await newSession();
     const headers = { 'cf-connecting-ip': ip, ...bearer(token) };
     expect((await burst(jobsBudget + 2, () => submit(headers))).allowed).toBe(jobsBudget);
     // Jobs spent: reads and auth still have their own budgets.
@@ -107,14 +109,14 @@ describe('budgets and keys', () => {
     await Promise.all([read.body?.cancel(), again.body?.cancel()]);
   });
 
-  it('gives each bearer token its own bucket, apart from its IP', async () => {
+  it("gives each user's session its own bucket, apart from its IP", async () => {
     const ip = newClientIp();
-    const [a, b] = [newToken(), newToken()];
+    const [a, b] = [await newSession(), await newSession()];
     const spent = await burst(jobsBudget + 1, () =>
       submit({ 'cf-connecting-ip': ip, ...bearer(a) }),
     );
     expect(spent.allowed).toBe(jobsBudget);
-    // Another token from the same IP, and the same IP with no token, are not affected.
+    // Another user from the same IP, and the same IP with no token, are not affected.
     const other = await burst(jobsBudget, () => submit({ 'cf-connecting-ip': ip, ...bearer(b) }));
     expect(other.allowed).toBe(jobsBudget);
     const anonymous = await burst(jobsBudget, () => submit({ 'cf-connecting-ip': ip }));
@@ -129,7 +131,7 @@ describe('budgets and keys', () => {
     const login = () =>
       edgeFetch('/v1/auth/login', {
         method: 'POST',
-        headers: { 'cf-connecting-ip': ip, ...bearer(newToken()) },
+        headers: { 'cf-connecting-ip': ip, ...bearer(madeUpToken()) },
         body: '{}',
       });
     const guesses = await burst(authBudget + 2, login);
@@ -182,7 +184,7 @@ describe('switched off (RATE_LIMIT_ENABLED=false)', () => {
   const unlimited = edgeWith({ RATE_LIMIT_ENABLED: 'false' });
 
   it('never answers 429 and sends no RateLimit headers', async () => {
-    const token = newToken();
+    const token = madeUpToken();
     const { answers, allowed } = await burst(jobsBudget * 4, () =>
       unlimited('/v1/jobs', { method: 'POST', headers: bearer(token), body: '{}' }),
     );

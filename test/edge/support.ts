@@ -3,10 +3,12 @@
  * or to a Worker built with other bindings, and a look at what the echo origin received.
  */
 import { env, SELF } from 'cloudflare:test';
+import { SignJWT } from 'jose';
 import Stripe from 'stripe';
 import { expect, inject, onTestFinished } from 'vitest';
 import { createEdgeApp } from '../../edge/app.ts';
 import type { Bindings } from '../../edge/config.ts';
+import { apiKeyTags } from '../../shared/api-key.ts';
 import type { ErrorBody } from '../../shared/errors.ts';
 
 /** What the echo origin answers by default: the request it received (body in base64). */
@@ -26,6 +28,47 @@ export const edgeBase = 'https://edge.overture.test';
 export function newClientIp(): string {
   const words = Array.from(crypto.getRandomValues(new Uint16Array(6)), (w) => w.toString(16));
   return `2001:db8:${words.join(':')}`;
+}
+
+/** A user id of its own, shaped as the origins make them. */
+export const newUserId = (): string =>
+  `usr_${crypto.randomUUID().replaceAll('-', '').slice(0, 26).toUpperCase()}`;
+
+/**
+ * A session JWT as the origins sign it (`origin/auth/tokens.ts`: HS256, issuer `overture`),
+ * under the edge project's JWT_SECRET unless another secret is given.
+ */
+export function newSession(
+  userId = newUserId(),
+  options: { secret?: string; issuer?: string; expiresAt?: number } = {},
+): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({})
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(userId)
+    .setIssuer(options.issuer ?? 'overture')
+    .setIssuedAt(now)
+    .setExpirationTime(options.expiresAt ?? now + 600)
+    .sign(new TextEncoder().encode(options.secret ?? (env.JWT_SECRET as string)));
+}
+
+/** An API key of `userId` as the origins mint them, under the edge project's JWT_SECRET. */
+export const newApiKey = (userId: string): Promise<string> =>
+  apiKeyTags(new TextEncoder().encode(env.JWT_SECRET as string)).mint(userId);
+
+/**
+ * The other spellings of a base64url part whose last character carries bits no decoder
+ * reads (2 of them in a 43-character HMAC-SHA256 signature: three other spellings).
+ */
+export function otherSpellings(part: string): string[] {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  const unused = part.length % 4 === 2 ? 4 : part.length % 4 === 3 ? 2 : 0;
+  const mask = 2 ** unused - 1;
+  const last = alphabet.indexOf(part.at(-1) ?? '');
+  return Array.from(
+    { length: mask },
+    (_, i) => part.slice(0, -1) + alphabet[(last & ~mask) | ((last + i + 1) & mask)],
+  );
 }
 
 /** A tag for `x-echo-tag`, to find the requests of one test at the echo origin. */

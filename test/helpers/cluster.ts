@@ -94,6 +94,7 @@ export async function startCluster(
           ORIGIN_URL: '',
           ORIGIN_URLS: started.map((o) => o.url).join(','),
           EDGE_SIGNING_SECRET: secret,
+          JWT_SECRET: env.JWT_SECRET,
         },
         { port: edgePort },
       );

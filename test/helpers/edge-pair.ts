@@ -15,6 +15,8 @@ export interface EdgePair {
   edge: EdgeProcess;
   /** The signing secret the two share. */
   secret: string;
+  /** The JWT secret the two share (the edge counts sessions and API keys by user with it). */
+  jwtSecret: string;
   /** A client of the edge: the way in for clients. */
   api: ReturnType<typeof apiClient>;
   /** A client of the origin itself, skipping the edge. */
@@ -22,9 +24,9 @@ export interface EdgePair {
 }
 
 export interface EdgePairOptions {
-  /** More of the origin's environment (it always checks edge signatures). */
+  /** More of the origin's environment (it always checks edge signatures; its JWT_SECRET goes to the edge too). */
   originEnv?: StartOptions['env'];
-  /** More of the edge's vars (ORIGIN_URL and EDGE_SIGNING_SECRET are set). */
+  /** More of the edge's vars (ORIGIN_URL, EDGE_SIGNING_SECRET and JWT_SECRET are set). */
   edgeVars?: Record<string, string>;
   /** The origin keeps outputs in the edge's R2 bucket (`OUTPUT_STORE=edge`). */
   outputsAtEdge?: boolean;
@@ -41,6 +43,7 @@ export interface EdgePairOptions {
  */
 export async function startEdgePair(options: EdgePairOptions = {}): Promise<EdgePair> {
   const secret = `e2e-${randomBytes(24).toString('hex')}`;
+  const jwtSecret = options.originEnv?.JWT_SECRET ?? `e2e-jwt-${randomBytes(24).toString('hex')}`;
   // The edge's port is chosen first when the origin must know where to send its outputs.
   const edgePort = await freePort();
   const outputs: Record<string, string> = options.outputsAtEdge
@@ -54,14 +57,20 @@ export async function startEdgePair(options: EdgePairOptions = {}): Promise<Edge
       POOL_THREADS: '1',
       ...outputs,
       ...options.originEnv,
+      JWT_SECRET: jwtSecret,
       EDGE_SIGNATURE_CHECK: 'on',
       EDGE_SIGNING_SECRET: secret,
     },
   });
-  const pair = { origin, secret, direct: apiClient(origin.url) } as EdgePair;
+  const pair = { origin, secret, jwtSecret, direct: apiClient(origin.url) } as EdgePair;
   try {
     pair.edge = await startEdgeProcess(
-      { ...options.edgeVars, ORIGIN_URL: origin.url, EDGE_SIGNING_SECRET: secret },
+      {
+        ...options.edgeVars,
+        ORIGIN_URL: origin.url,
+        EDGE_SIGNING_SECRET: secret,
+        JWT_SECRET: jwtSecret,
+      },
       { port: edgePort },
     );
     pair.api = apiClient(pair.edge.url);

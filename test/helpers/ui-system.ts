@@ -52,6 +52,7 @@ function assertUiBuilt(): void {
 export async function startUiSystem(options: UiSystemOptions): Promise<UiSystem> {
   assertUiBuilt();
   const secret = `ui-${randomBytes(24).toString('hex')}`;
+  const jwtSecret = options.originEnv?.JWT_SECRET ?? `ui-jwt-${randomBytes(24).toString('hex')}`;
   const originPort = await freePort();
   let edgePort = await freePort();
   while (edgePort === originPort) edgePort = await freePort();
@@ -60,6 +61,7 @@ export async function startUiSystem(options: UiSystemOptions): Promise<UiSystem>
     ...options.originEnv,
     PORT: String(originPort),
     PUBLIC_URL: edgeUrl,
+    JWT_SECRET: jwtSecret,
     EDGE_SIGNATURE_CHECK: 'on',
     EDGE_SIGNING_SECRET: secret,
   };
@@ -72,6 +74,7 @@ export async function startUiSystem(options: UiSystemOptions): Promise<UiSystem>
         ...options.edgeVars,
         ORIGIN_URL: `http://127.0.0.1:${originPort}`,
         EDGE_SIGNING_SECRET: secret,
+        JWT_SECRET: jwtSecret,
       },
       { port: edgePort },
     ),

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
 import { describe, expect } from 'vitest';
+import { apiKeyTags } from '../../shared/api-key.ts';
 import { apiClient, uniqueEmail } from '../helpers/api.ts';
 import { expectApiError } from '../helpers/expectations.ts';
 import { it } from '../helpers/fixtures.ts';
@@ -111,6 +112,8 @@ describe('API keys', () => {
     const { key, prefix } = created.body;
     expect(key.startsWith(prefix)).toBe(true);
     expect(key.length).toBeGreaterThan(prefix.length + 20);
+    // It names its user under JWT_SECRET, as the edge reads it to count the user's budget.
+    expect(await apiKeyTags(new TextEncoder().encode(jwtSecret)).userOf(key)).toBe(user.id);
 
     const listed = await api.call('GET', '/v1/api-keys', { token: user.token });
     expect(listed.status).toBe(200);

@@ -3,36 +3,26 @@ import { ApiError } from '../../../shared/errors.ts';
 import type { Budget } from '../../config.ts';
 import type { EdgeEnv } from '../../context.ts';
 import { errorResponse } from '../../errors.ts';
-
 import type { TakeResult } from './limiter.ts';
+import { whoCounts } from './who.ts';
 
+export { ipBucket } from './client-ip.ts';
 export { RateLimiter, type TakeResult } from './limiter.ts';
+export { readSessionToken, type SessionRead } from './session-token.ts';
+export { type Counted, whoCounts } from './who.ts';
 
-export type BudgetName = 'jobs' | 'auth' | 'default';
+export type BudgetName = 'jobs' | 'auth' | 'default' | 'upgrades';
 
-/** Which budget a request spends: job creation, auth attempts, or everything else. */
-export function budgetFor(method: string, path: string): BudgetName {
+/** Which budget an HTTP request spends: job creation, auth attempts, or everything else. */
+export function budgetFor(method: string, path: string): Exclude<BudgetName, 'upgrades'> {
   if (method === 'POST' && path === '/v1/jobs') return 'jobs';
   if (method === 'POST' && path.startsWith('/v1/auth/')) return 'auth';
   return 'default';
 }
 
-const toHex = (bytes: ArrayBuffer) =>
-  Array.from(new Uint8Array(bytes), (b) => b.toString(16).padStart(2, '0')).join('');
-
-/**
- * Who a request counts against: the bearer credential (API key or session token, hashed)
- * when there is one, the client IP otherwise.
- */
-export async function limitKey(
-  authorization: string | undefined,
-  clientIp: string,
-): Promise<string> {
-  const token = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
-  if (!token) return `ip:${clientIp}`;
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(token));
-  return `token:${toHex(digest).slice(0, 32)}`;
-}
+/** The token of `Authorization: Bearer <token>`, if that is what the header holds. */
+export const bearerToken = (authorization: string | undefined): string | undefined =>
+  /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
 
 /** IETF httpapi RateLimit header values (draft: structured fields `"name";q=;w=` and `"name";r=;t=`). */
 export const policyHeader = (name: BudgetName, b: Budget) =>
@@ -40,29 +30,68 @@ export const policyHeader = (name: BudgetName, b: Budget) =>
 export const limitHeader = (name: BudgetName, remaining: number, reset: number) =>
   `"${name}";r=${remaining};t=${reset}`;
 
+export interface Spent {
+  budget: Budget;
+  result: TakeResult;
+  /** `RateLimit-Policy` and `RateLimit` of the budget spent. */
+  headers: Record<string, string>;
+  /** Counted, but to be refused (a JWT in a non-canonical spelling). */
+  refusal: ApiError | undefined;
+}
+
+const budgetOf = (c: Context<EdgeEnv>, name: BudgetName): Budget => {
+  const config = c.get('config');
+  return {
+    jobs: config.RATE_LIMIT_JOBS,
+    auth: config.RATE_LIMIT_AUTH,
+    default: config.RATE_LIMIT_DEFAULT,
+    upgrades: config.RATE_LIMIT_UPGRADES,
+  }[name];
+};
+
 /**
- * Spends one request of a budget in the limiter Durable Object of the request's client
- * (API key or token, else IP): the one place a request takes a token. Auth attempts are
- * counted by IP alone: they carry no credential, and a made-up bearer token must not open
- * a fresh bucket for password guessing (the edge cannot tell a real token from a made-up one).
+ * Spends one request of a budget in the limiter Durable Object of whoever the request counts
+ * against (`whoCounts`: a verified user, else the IP): the one place a request takes a token.
+ * `credential` is the bearer token; auth attempts pass none, so they count by IP alone
+ * whatever token they carry (they need none, and a token must not buy password guesses).
  */
 export async function spend(
   c: Context<EdgeEnv>,
   name: BudgetName,
-): Promise<{ budget: Budget; result: TakeResult }> {
+  credential: string | undefined,
+): Promise<Spent> {
   const config = c.get('config');
-  const budget =
-    name === 'jobs'
-      ? config.RATE_LIMIT_JOBS
-      : name === 'auth'
-        ? config.RATE_LIMIT_AUTH
-        : config.RATE_LIMIT_DEFAULT;
-  const key = await limitKey(
-    name === 'auth' ? undefined : c.req.header('authorization'),
-    c.get('clientIp'),
-  );
-  const limiter = config.RATE_LIMITER.get(config.RATE_LIMITER.idFromName(`${name}|${key}`));
-  return { budget, result: await limiter.take(budget.requests, budget.seconds) };
+  const budget = budgetOf(c, name);
+  const counted = await whoCounts(config.JWT_SECRET, credential, c.get('clientIp'));
+  const limiter = config.RATE_LIMITER.get(config.RATE_LIMITER.idFromName(`${name}|${counted.key}`));
+  const result = await limiter.take(budget.requests, budget.seconds);
+  return {
+    budget,
+    result,
+    headers: {
+      'ratelimit-policy': policyHeader(name, budget),
+      ratelimit: limitHeader(name, result.remaining, result.resetSeconds),
+    },
+    refusal: counted.refusal,
+  };
+}
+
+/**
+ * The answer to a request that `spend` turned away (429 `rate_limited` with `Retry-After`
+ * once the budget is empty, or the refusal it carried), with the budget's headers; undefined
+ * when it may go on.
+ */
+export function turnedAway(c: Context<EdgeEnv>, name: BudgetName, spent: Spent) {
+  const error = !spent.result.allowed
+    ? new ApiError('rate_limited', `Too many requests; the ${name} budget is spent.`, {
+        retryAfter: spent.result.retryAfterSeconds,
+      })
+    : spent.refusal;
+  if (!error) return undefined;
+  // Answered rather than thrown: headers set on the context before a throw are lost.
+  const answer = errorResponse(c, error);
+  for (const [k, v] of Object.entries(spent.headers)) answer.headers.set(k, v);
+  return answer;
 }
 
 export interface RateLimitOptions {
@@ -84,24 +113,12 @@ export function rateLimit(options: RateLimitOptions = {}): MiddlewareHandler<Edg
     const config = c.get('config');
     if (!config.RATE_LIMIT_ENABLED || exempt.has(c.req.path)) return next();
     const name = budgetFor(c.req.method, c.req.path);
-    const { budget, result } = await spend(c, name);
-    const headers = {
-      'ratelimit-policy': policyHeader(name, budget),
-      ratelimit: limitHeader(name, result.remaining, result.resetSeconds),
-    };
-    if (!result.allowed) {
-      // Answered rather than thrown: headers set on the context before a throw are lost.
-      const refusal = errorResponse(
-        c,
-        new ApiError('rate_limited', `Too many requests; the ${name} budget is spent.`, {
-          retryAfter: result.retryAfterSeconds,
-        }),
-      );
-      for (const [k, v] of Object.entries(headers)) refusal.headers.set(k, v);
-      return refusal;
-    }
+    const credential = name === 'auth' ? undefined : bearerToken(c.req.header('authorization'));
+    const spent = await spend(c, name, credential);
+    const refusal = turnedAway(c, name, spent);
+    if (refusal) return refusal;
     await next();
     if (c.res.status === 101) return;
-    for (const [k, v] of Object.entries(headers)) c.header(k, v);
+    for (const [k, v] of Object.entries(spent.headers)) c.header(k, v);
   };
 }

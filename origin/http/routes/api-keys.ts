@@ -7,8 +7,10 @@ import { enforce } from '../enforce.ts';
 export function registerApiKeys(app: App): void {
   app.openapi(enforce(api.createApiKey), async (c) => {
     const { name } = c.req.valid('json');
+    const services = c.get('services');
     const created = await createKey(
-      c.get('services').store.accounts,
+      services.store.accounts,
+      services.apiKeyTags,
       c.get('principal').userId,
       name,
     );
