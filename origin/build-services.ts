@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { type EdgeTrust, edgeTrust } from './auth/edge-trust.ts';
 import { loadJwtSecret } from './auth/jwt-secret.ts';
-import { authenticate } from './auth/principal.ts';
+import { authenticate, endedPrincipals } from './auth/principal.ts';
 import { createTokenSigner } from './auth/tokens.ts';
 import { createBilling } from './billing/billing.ts';
 import type { Env } from './env.ts';
@@ -130,7 +130,9 @@ export function buildServices(
   const hub = new WsHub({
     store: store.jobs,
     events: store.events,
-    authenticate: (token) => authenticate({ accounts: store.accounts, tokens }, token),
+    authenticate: (token) =>
+      authenticate({ accounts: store.accounts, sessions: store.sessions, tokens }, token),
+    endedPrincipals: (principals) => endedPrincipals({ sessions: store.sessions }, principals),
     edge,
     limits: {
       maxBufferedBytes: env.WS_MAX_BUFFERED_BYTES,
@@ -144,6 +146,7 @@ export function buildServices(
     logger,
     onSlowConsumer: () => metrics.slowConsumerDropped(),
     resyncIntervalMs: env.WS_RESYNC_MS,
+    recheckIntervalMs: env.WS_AUTH_RECHECK_MS,
   });
   const scheduler = new Scheduler({
     store: store.jobs,

@@ -94,6 +94,12 @@ export const envSchema = z.object({
   WS_ERROR_BUDGET: int(0).default(5),
   /** How often the hub checks the jobs its sockets follow for events no notification brought. */
   WS_RESYNC_MS: int(50).default(2_000),
+  /**
+   * How often the hub checks every socket's credential again: a session ended (sign-out,
+   * password change) or a key revoked on another origin, or a token that expired, closes its
+   * sockets (4401) within this. On the origin that ended it, at once.
+   */
+  WS_AUTH_RECHECK_MS: int(50).default(5_000),
   /** Development only: lets webhooks use http and reach loopback/private addresses. */
   WEBHOOK_ALLOW_INSECURE: flag,
   WEBHOOK_TIMEOUT_MS: int(100).default(10_000),

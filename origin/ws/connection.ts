@@ -6,6 +6,7 @@ import {
   type ServerMessage,
   type WsErrorCode,
 } from '../../shared/ws-messages.ts';
+import type { Principal } from '../auth/principal.ts';
 import type { Subscriber, Subscriptions } from './subscriptions.ts';
 
 export interface WsLimits {
@@ -38,6 +39,8 @@ export class Connection implements Subscriber {
   readonly ws: WebSocket;
   readonly #context: ConnectionContext;
   userId: string | undefined;
+  /** Who the socket authenticated as, re-checked by the hub while it is open. */
+  principal: Principal | undefined;
   missedPongs = 0;
   #errors = 0;
   #closed = false;
