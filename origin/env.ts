@@ -100,6 +100,14 @@ export const envSchema = z.object({
    * sockets (4401) within this. On the origin that ended it, at once.
    */
   WS_AUTH_RECHECK_MS: int(50).default(5_000),
+  /** Messages a socket may send per second (a burst of a full resubscribe always fits); past it 1008. */
+  WS_MAX_MESSAGES_PER_S: int(1).default(20),
+  /**
+   * Stored events a socket may be replayed (`since`, gaps) at once, refilled at
+   * WS_REPLAY_EVENTS_PER_S; a socket that asks for more is closed (1008).
+   */
+  WS_MAX_REPLAY_EVENTS: int(1).default(5_000),
+  WS_REPLAY_EVENTS_PER_S: int(1).default(200),
   /** Development only: lets webhooks use http and reach loopback/private addresses. */
   WEBHOOK_ALLOW_INSECURE: flag,
   WEBHOOK_TIMEOUT_MS: int(100).default(10_000),
