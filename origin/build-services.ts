@@ -6,7 +6,7 @@ import type { Registry } from 'prom-client';
 import { apiKeyTags } from '../shared/api-key.ts';
 import { type EdgeTrust, edgeTrust } from './auth/edge-trust.ts';
 import { loadJwtSecret } from './auth/jwt-secret.ts';
-import { authenticate } from './auth/principal.ts';
+import { authenticate, endedPrincipals } from './auth/principal.ts';
 import { createTokenSigner } from './auth/tokens.ts';
 import { createBilling } from './billing/billing.ts';
 import type { Env } from './env.ts';
@@ -127,7 +127,9 @@ export function buildServices(
   const hub = new WsHub({
     store: store.jobs,
     events: store.events,
-    authenticate: (token) => authenticate({ accounts: store.accounts, tokens }, token),
+    authenticate: (token) =>
+      authenticate({ accounts: store.accounts, sessions: store.sessions, tokens }, token),
+    endedPrincipals: (principals) => endedPrincipals({ sessions: store.sessions }, principals),
     edge,
     limits: {
       maxBufferedBytes: env.WS_MAX_BUFFERED_BYTES,
@@ -137,10 +139,14 @@ export function buildServices(
       errorBudget: env.WS_ERROR_BUDGET,
       authTimeoutMs: env.WS_AUTH_TIMEOUT_MS,
       pingIntervalMs: env.WS_PING_INTERVAL_MS,
+      maxMessagesPerSecond: env.WS_MAX_MESSAGES_PER_S,
+      maxReplayEvents: env.WS_MAX_REPLAY_EVENTS,
+      replayEventsPerSecond: env.WS_REPLAY_EVENTS_PER_S,
     },
     logger,
     onSlowConsumer: () => metrics.slowConsumerDropped(),
     resyncIntervalMs: env.WS_RESYNC_MS,
+    recheckIntervalMs: env.WS_AUTH_RECHECK_MS,
   });
   const scheduler = new Scheduler({
     store: store.jobs,

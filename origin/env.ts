@@ -94,6 +94,20 @@ export const envSchema = z.object({
   WS_ERROR_BUDGET: int(0).default(5),
   /** How often the hub checks the jobs its sockets follow for events no notification brought. */
   WS_RESYNC_MS: int(50).default(2_000),
+  /**
+   * How often the hub checks every socket's credential again: a session ended (sign-out,
+   * password change) or a key revoked on another origin, or a token that expired, closes its
+   * sockets (4401) within this. On the origin that ended it, at once.
+   */
+  WS_AUTH_RECHECK_MS: int(50).default(5_000),
+  /** Messages a socket may send per second (a burst of a full resubscribe always fits); past it 1008. */
+  WS_MAX_MESSAGES_PER_S: int(1).default(20),
+  /**
+   * Stored events a socket may be replayed (`since`, gaps) at once, refilled at
+   * WS_REPLAY_EVENTS_PER_S; a socket that asks for more is closed (1008).
+   */
+  WS_MAX_REPLAY_EVENTS: int(1).default(5_000),
+  WS_REPLAY_EVENTS_PER_S: int(1).default(200),
   /** Development only: lets webhooks use http and reach loopback/private addresses. */
   WEBHOOK_ALLOW_INSECURE: flag,
   WEBHOOK_TIMEOUT_MS: int(100).default(10_000),

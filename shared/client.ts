@@ -172,6 +172,14 @@ export class OvertureClient {
   login(email: string, password: string) {
     return this.call('login', { body: { email, password } });
   }
+  /** Ends this session (its token is refused from now on). */
+  logout() {
+    return this.call('logout');
+  }
+  /** Ends every session of the user; sign in again with the new password. */
+  changePassword(currentPassword: string, newPassword: string) {
+    return this.call('changePassword', { body: { currentPassword, newPassword } });
+  }
   me() {
     return this.call('getMe');
   }

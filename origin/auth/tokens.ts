@@ -1,38 +1,71 @@
+import { randomBytes } from 'node:crypto';
 import { errors, jwtVerify, SignJWT } from 'jose';
 
 const issuer = 'overture';
 
+/** What a valid session token says. */
+export interface SessionClaims {
+  userId: string;
+  /** The token's own id (`jti`): a sign-out ends this one token. */
+  tokenId: string;
+  /** The user's session version when it was signed (`sv`): a password change raises it. */
+  version: number;
+  /** Epoch ms. */
+  expiresAt: number;
+}
+
 export interface TokenSigner {
-  /** A session JWT (HS256) whose subject is the user id. */
-  sign(userId: string): Promise<string>;
-  /** The user id of a valid, unexpired token; undefined otherwise. */
-  verify(token: string): Promise<string | undefined>;
+  /** A session JWT (HS256): subject the user id, a fresh token id, the user's session version. */
+  sign(userId: string, sessionVersion: number): Promise<string>;
+  /** The claims of a valid, unexpired token in its one canonical spelling; undefined otherwise. */
+  verify(token: string): Promise<SessionClaims | undefined>;
+}
+
+const base64url = /^[A-Za-z0-9_-]+$/;
+
+/**
+ * True when each of the three parts is base64url spelled the one way its bytes encode. The
+ * last character of a part can carry bits the decoder drops, so one token has several
+ * spellings that all verify; anything that keys on the token's text (the edge's rate-limit
+ * buckets, logs) would take them for different tokens.
+ */
+export function isCanonicalJwt(token: string): boolean {
+  const parts = token.split('.');
+  return (
+    parts.length === 3 &&
+    parts.every((p) => base64url.test(p) && Buffer.from(p, 'base64url').toString('base64url') === p)
+  );
 }
 
 /**
  * @example
  * const tokens = createTokenSigner(secret, 3600);
- * const userId = await tokens.verify(await tokens.sign('usr_1'));
+ * const claims = await tokens.verify(await tokens.sign('usr_1', 0));
  */
 export function createTokenSigner(secret: Uint8Array, ttlSeconds: number): TokenSigner {
   return {
-    sign(userId) {
-      return new SignJWT({})
+    sign(userId, sessionVersion) {
+      return new SignJWT({ sv: sessionVersion })
         .setProtectedHeader({ alg: 'HS256' })
         .setSubject(userId)
         .setIssuer(issuer)
+        .setJti(randomBytes(16).toString('base64url'))
         .setIssuedAt()
         .setExpirationTime(`${ttlSeconds}s`)
         .sign(secret);
     },
     async verify(token) {
+      if (!isCanonicalJwt(token)) return undefined;
       try {
         const { payload } = await jwtVerify(token, secret, {
           issuer,
           algorithms: ['HS256'],
-          requiredClaims: ['exp', 'sub'],
+          requiredClaims: ['exp', 'sub', 'jti'],
         });
-        return typeof payload.sub === 'string' ? payload.sub : undefined;
+        const { sub, jti, sv, exp } = payload;
+        if (typeof sub !== 'string' || typeof jti !== 'string' || jti.length > 64) return undefined;
+        if (!Number.isSafeInteger(sv) || (sv as number) < 0 || exp === undefined) return undefined;
+        return { userId: sub, tokenId: jti, version: sv as number, expiresAt: exp * 1000 };
       } catch (error) {
         if (error instanceof errors.JOSEError) return undefined;
         throw error;

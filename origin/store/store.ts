@@ -21,6 +21,7 @@ import type {
  */
 export interface Store {
   readonly accounts: AccountStore;
+  readonly sessions: SessionStore;
   readonly jobs: JobStore;
   readonly ledger: LedgerStore;
   readonly webhooks: WebhookStore;
@@ -84,6 +85,40 @@ export interface AccountStore {
   revokeApiKey(userId: string, keyId: string): Promise<boolean>;
   findApiKey(keyHash: string): Promise<ApiKeyRecord | undefined>;
   touchApiKey(keyId: string, at: number): Promise<void>;
+}
+
+/** A session token as the store knows it: its id (`jti`), its user, when it expires (epoch ms). */
+export interface SessionToken {
+  tokenId: string;
+  userId: string;
+  expiresAt: number;
+}
+
+/**
+ * What ends sessions, shared by every origin on the database: a sign-out records the token's
+ * id as ended until it expires; a password change raises the user's session version, which
+ * every token carries, ending them all. Every request with a session token reads `find`; the
+ * WebSocket hubs re-check their sockets' credentials with the batched reads.
+ */
+export interface SessionStore {
+  /** The user a session token names, and whether that token was ended: one read. */
+  find(userId: string, tokenId: string): Promise<{ user: UserRecord; ended: boolean } | undefined>;
+  /** Ends one session token (idempotent). */
+  end(token: SessionToken): Promise<void>;
+  /** Forgets ended tokens that expired before `before` (they are refused anyway); answers how many. */
+  forgetEnded(before: number): Promise<number>;
+  /**
+   * Sets the password hash `to` if the stored one is still `from`, and raises the user's session
+   * version in the same write, ending every session: the new version, or undefined when the user
+   * is missing or its password changed meanwhile (nothing is written then).
+   */
+  changePassword(userId: string, from: string, to: string): Promise<number | undefined>;
+  /** Of these token ids, those ended. */
+  ended(tokenIds: readonly string[]): Promise<string[]>;
+  /** The session version of each of these users (those that exist). */
+  versions(userIds: readonly string[]): Promise<{ id: string; sessionVersion: number }[]>;
+  /** Of these API key ids, those that exist and are not revoked. */
+  liveKeys(keyIds: readonly string[]): Promise<string[]>;
 }
 
 export interface LedgerStore {
@@ -189,8 +224,8 @@ export interface JobStore {
   outputsToExpire(before: number, limit: number): Promise<{ id: string; file: string }[]>;
   /** Records that the job's output was removed by retention. */
   markOutputExpired(jobId: string, at: number): Promise<void>;
-  /** The events of one job with `seq` > `since`, in order. */
-  eventsSince(jobId: string, since: number): Promise<JobEvent[]>;
+  /** The events of one job with `seq` > `since`, in order; the first `limit` of them when given. */
+  eventsSince(jobId: string, since: number, limit?: number): Promise<JobEvent[]>;
   /**
    * Hears each event this process committed, once: what only the process that made a change
    * acts on (metrics counters, waking its webhook deliverer). Other processes' events come

@@ -6,6 +6,8 @@ import {
   type ServerMessage,
   type WsErrorCode,
 } from '../../shared/ws-messages.ts';
+import type { Principal } from '../auth/principal.ts';
+import { TokenBucket } from '../lib/token-bucket.ts';
 import type { Subscriber, Subscriptions } from './subscriptions.ts';
 
 export interface WsLimits {
@@ -16,6 +18,11 @@ export interface WsLimits {
   errorBudget: number;
   authTimeoutMs: number;
   pingIntervalMs: number;
+  /** Messages a socket may send per second; past them it is closed (1008). */
+  maxMessagesPerSecond: number;
+  /** Stored events a socket may be replayed at once (the bucket), and per second after. */
+  maxReplayEvents: number;
+  replayEventsPerSecond: number;
 }
 
 /** What a connection needs from its hub. */
@@ -31,14 +38,18 @@ export interface ConnectionContext {
 
 /**
  * One client socket: its auth state, its queue of work (messages are handled one at a
- * time, in order), its sending bounds and its error budget. Its subscriptions are the
- * hub's `Subscriptions`.
+ * time, in order), its sending bounds, its error budget, and its budgets of messages and of
+ * replayed events. Its subscriptions are the hub's `Subscriptions`.
  */
 export class Connection implements Subscriber {
   readonly ws: WebSocket;
   readonly #context: ConnectionContext;
   userId: string | undefined;
+  /** Who the socket authenticated as, re-checked by the hub while it is open. */
+  principal: Principal | undefined;
   missedPongs = 0;
+  readonly replayBudget: TokenBucket;
+  readonly #messages: TokenBucket;
   #errors = 0;
   #closed = false;
   #queue: Promise<void> = Promise.resolve();
@@ -46,6 +57,14 @@ export class Connection implements Subscriber {
   constructor(ws: WebSocket, context: ConnectionContext) {
     this.ws = ws;
     this.#context = context;
+    const limits = context.limits;
+    // A client that reconnects sends its auth and a subscribe per followed job at once: that
+    // burst always fits, whatever the rate.
+    this.#messages = new TokenBucket(
+      Math.max(limits.maxMessagesPerSecond, limits.maxSubscriptions + 1),
+      limits.maxMessagesPerSecond,
+    );
+    this.replayBudget = new TokenBucket(limits.maxReplayEvents, limits.replayEventsPerSecond);
   }
 
   get isOpen(): boolean {
@@ -98,8 +117,23 @@ export class Connection implements Subscriber {
     }
   }
 
-  /** A frame from the client, handled in its turn. */
+  /** Closes the socket (1008): it asked for more than one of its budgets allows. */
+  overBudget(reason: string): void {
+    this.close(closeCodes.policyViolation, reason);
+    // A flooding peer may not be reading, and never answer the close frame.
+    setTimeout(() => this.ws.terminate(), 1_000).unref();
+  }
+
+  /**
+   * A frame from the client, handled in its turn; past the message budget the socket is
+   * closed at once, so a flood queues no work.
+   */
   receive(data: Buffer, isBinary: boolean): void {
+    if (this.#closed) return;
+    if (!this.#messages.take()) {
+      this.overBudget('too many messages');
+      return;
+    }
     this.schedule(() => this.#onMessage(data, isBinary));
   }
 

@@ -16,6 +16,13 @@ export interface HubOptions {
   /** The events of every process sharing the store. */
   events: EventFeed;
   authenticate(token: string): Promise<Principal | undefined>;
+  /** Of these principals, those that no longer hold (ended, expired, revoked). */
+  endedPrincipals(principals: readonly Principal[]): Promise<ReadonlySet<Principal>>;
+  /**
+   * How often every socket's credential is checked again: a session ended or a key revoked on
+   * another origin closes its sockets here (4401) within this, as does a token's expiry.
+   */
+  recheckIntervalMs: number;
   /** Upgrades must carry a valid edge signature; undefined turns the check off (development). */
   edge: EdgeTrust | undefined;
   limits: WsLimits;
@@ -33,6 +40,12 @@ export interface Hub {
   readonly connectionCount: number;
   /** Takes over the server's upgrades to `/v1/ws`. */
   attach(server: Server): void;
+  /**
+   * Checks the credentials of one user's sockets now (a sign-out, a password change or a
+   * revoked key on this origin), closing those that ended (4401); others wait for the
+   * periodic re-check.
+   */
+  recheck(userId: string): void;
   /** Closes every socket (1012 by default: clients reconnect and resume). */
   close(code?: number, reason?: string): void;
 }
@@ -59,8 +72,11 @@ export class WsHub implements Hub, ConnectionContext {
   readonly #byUser = new Map<string, Set<Connection>>();
   readonly #ping: NodeJS.Timeout;
   readonly #resync: NodeJS.Timeout;
+  readonly #recheckTimer: NodeJS.Timeout;
   readonly #unlisten: () => void;
   #queueTimer: NodeJS.Timeout | undefined;
+  /** A periodic re-check is running: the next one waits for it rather than piling up. */
+  #rechecking = false;
   /** Sockets closed for being slow, since start (a metric). */
   slowConsumersDropped = 0;
 
@@ -73,6 +89,14 @@ export class WsHub implements Hub, ConnectionContext {
     this.#ping.unref();
     this.#resync = setInterval(() => this.#resyncFollowed(), options.resyncIntervalMs);
     this.#resync.unref();
+    this.#recheckTimer = setInterval(() => {
+      if (this.#rechecking) return;
+      this.#rechecking = true;
+      void this.#recheck().finally(() => {
+        this.#rechecking = false;
+      });
+    }, options.recheckIntervalMs);
+    this.#recheckTimer.unref();
   }
 
   get connectionCount(): number {
@@ -162,6 +186,7 @@ export class WsHub implements Hub, ConnectionContext {
       return;
     }
     connection.userId = principal.userId;
+    connection.principal = principal;
     mine.add(connection);
     this.#byUser.set(principal.userId, mine);
     connection.send({ type: 'ready', userId: principal.userId });
@@ -178,10 +203,31 @@ export class WsHub implements Hub, ConnectionContext {
     connection.close(1011, 'internal error');
   }
 
+  recheck(userId: string): void {
+    void this.#recheck(this.#byUser.get(userId) ?? []);
+  }
+
+  /** Closes (4401) the sockets whose credential no longer holds; every socket by default. */
+  async #recheck(among: Iterable<Connection> = this.#connections): Promise<void> {
+    const open = [...among].filter((c) => c.principal && c.isOpen);
+    if (open.length === 0) return;
+    await this.#o.endedPrincipals(open.map((c) => c.principal as Principal)).then(
+      (ended) => {
+        for (const c of open) {
+          if (c.principal && ended.has(c.principal)) {
+            c.close(closeCodes.unauthorized, 'the session or key has ended');
+          }
+        }
+      },
+      (error: unknown) => this.#o.logger.warn({ err: error }, 'websocket credential check failed'),
+    );
+  }
+
   /** Closes every socket (1012 on restart, so clients reconnect and resume). */
   close(code: number = closeCodes.restarting, reason = 'server restarting'): void {
     clearInterval(this.#ping);
     clearInterval(this.#resync);
+    clearInterval(this.#recheckTimer);
     clearTimeout(this.#queueTimer);
     this.#unlisten();
     for (const c of this.#connections) c.close(code, reason);

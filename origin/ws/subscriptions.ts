@@ -1,3 +1,4 @@
+import { setImmediate as yieldToIo } from 'node:timers/promises';
 import { terminalStatuses } from '../../shared/job-states.ts';
 import type { ServerMessage, WsErrorCode } from '../../shared/ws-messages.ts';
 import type { JobEvent, JobStore } from '../store/store.ts';
@@ -15,7 +16,14 @@ export interface Subscriber {
    * order; a task that fails is the socket's to report and close, never a rejection.
    */
   schedule(task: () => Promise<void>): void;
+  /** How many stored events the socket may be replayed now; replays take from it. */
+  readonly replayBudget: { available(): number; take(n: number): boolean };
+  /** The socket asked for more than a budget allows: it is closed (1008). */
+  overBudget(reason: string): void;
 }
+
+/** Stored events read per query of a replay; between two, other sockets' work runs. */
+const replayPage = 200;
 
 interface Subscription {
   readonly subscriber: Subscriber;
@@ -162,6 +170,10 @@ export class Subscriptions {
     this.#byJob.set(sub.jobId, followers);
   }
 
+  #isFollowing(sub: Subscription): boolean {
+    return this.#bySubscriber.get(sub.subscriber)?.get(sub.jobId) === sub;
+  }
+
   #remove(sub: Subscription): void {
     const mine = this.#bySubscriber.get(sub.subscriber);
     if (mine?.get(sub.jobId) === sub) mine.delete(sub.jobId);
@@ -187,12 +199,29 @@ export class Subscriptions {
     this.#send(sub, event, text);
   }
 
-  /** Sends stored events after `lastSeq`, then whatever arrived live meanwhile. */
+  /**
+   * Sends stored events after `lastSeq`, then whatever arrived live meanwhile. Stored events
+   * are read a page at a time, each taken from the socket's replay budget: a socket that asks
+   * for more than is left is closed (1008) before anything past the budget is read.
+   */
   async #catchUp(sub: Subscription): Promise<void> {
     sub.pending ??= [];
-    // A failed read rejects: the socket closes (1011) and its client resumes with `since`.
-    for (const e of await this.#store.eventsSince(sub.jobId, sub.lastSeq)) {
-      this.#send(sub, e, jobMessage(e));
+    const budget = sub.subscriber.replayBudget;
+    for (;;) {
+      const allowance = Math.min(replayPage, Math.floor(budget.available()));
+      // A failed read rejects: the socket closes (1011) and its client resumes with `since`.
+      // One row more than allowed tells whether the budget would be passed.
+      const page = await this.#store.eventsSince(sub.jobId, sub.lastSeq, allowance + 1);
+      const sending = page.slice(0, allowance);
+      budget.take(sending.length);
+      for (const e of sending) this.#send(sub, e, jobMessage(e));
+      if (page.length <= allowance) break;
+      if (!this.#isFollowing(sub)) return; // its terminal event was sent, or it was dropped
+      if (budget.available() < 1) {
+        sub.subscriber.overBudget('replay budget spent: subscribe with a later since');
+        return;
+      }
+      await yieldToIo();
     }
     const waiting = sub.pending;
     sub.pending = undefined;

@@ -10,6 +10,8 @@ export const endpoints = {
   listModels: { method: 'get', path: '/v1/models' },
   register: { method: 'post', path: '/v1/auth/register' },
   login: { method: 'post', path: '/v1/auth/login' },
+  logout: { method: 'post', path: '/v1/auth/logout' },
+  changePassword: { method: 'post', path: '/v1/auth/password' },
   getMe: { method: 'get', path: '/v1/me' },
   createApiKey: { method: 'post', path: '/v1/api-keys' },
   listApiKeys: { method: 'get', path: '/v1/api-keys' },

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { timestampSchema } from './timestamp.ts';
 
+const passwordSchema = z.string().min(8).max(256);
+
 /** Body of `POST /v1/auth/register` and `POST /v1/auth/login`. */
 export const credentialsSchema = z
   .strictObject({
@@ -10,13 +12,22 @@ export const credentialsSchema = z
       .max(254)
       .pipe(z.email())
       .transform((email) => email.toLowerCase()),
-    password: z.string().min(8).max(256),
+    password: passwordSchema,
   })
   .meta({ id: 'Credentials' });
 export type Credentials = z.infer<typeof credentialsSchema>;
 
 export const userSchema = z.object({ id: z.string(), email: z.string() }).meta({ id: 'User' });
 export type User = z.infer<typeof userSchema>;
+
+/** Body of `POST /v1/auth/password`. */
+export const passwordChangeSchema = z
+  .strictObject({
+    currentPassword: z.string().min(1).max(256),
+    newPassword: passwordSchema,
+  })
+  .meta({ id: 'PasswordChange' });
+export type PasswordChange = z.infer<typeof passwordChangeSchema>;
 
 /** Answer of register (201) and login (200). */
 export const sessionAnswerSchema = z

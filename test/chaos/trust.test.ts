@@ -418,7 +418,11 @@ describe('credentials', () => {
     const key = new TextEncoder().encode(jwtSecret);
     const now = Math.floor(Date.now() / 1000);
     const jwt = (claims: { sub?: string; iss?: string; exp?: number }, secret = key) => {
-      let s = new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setIssuedAt(now - 3600);
+      // A session token carries its id and the user's session version (0 until a password change).
+      let s = new SignJWT({ sv: 0 })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setJti(randomUUID())
+        .setIssuedAt(now - 3600);
       if (claims.sub) s = s.setSubject(claims.sub);
       if (claims.iss) s = s.setIssuer(claims.iss);
       if (claims.exp) s = s.setExpirationTime(claims.exp);

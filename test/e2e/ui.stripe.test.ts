@@ -45,13 +45,13 @@ describe('the UI in Stripe mode', () => {
     const alert = page.getByRole('alert');
 
     await page.getByRole('textbox', { name: 'Email' }).fill(user.email);
-    await page.getByLabel('Password').fill('not the password');
+    await page.getByLabel('Password', { exact: true }).fill('not the password');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await alert.getByText('(unauthorized)').waitFor();
     expect(await alert.textContent()).toMatch(/^Could not sign in: .+/);
     await expectSignedOut(page);
 
-    await page.getByLabel('Password').fill(testPassword);
+    await page.getByLabel('Password', { exact: true }).fill(testPassword);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await signedIn(page);
     // A success clears the old error.

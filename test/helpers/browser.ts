@@ -118,7 +118,7 @@ export const testPassword = 'correct horse battery';
 /** Creates an account through the page's form; resolves once the page is signed in. */
 export async function signUpInPage(page: Page, email = uniqueEmail()): Promise<string> {
   await page.getByRole('textbox', { name: 'Email' }).fill(email);
-  await page.getByLabel('Password').fill(testPassword);
+  await page.getByLabel('Password', { exact: true }).fill(testPassword);
   await page.getByRole('button', { name: 'Create account' }).click();
   await page.getByRole('button', { name: 'Sign out' }).waitFor();
   return email;

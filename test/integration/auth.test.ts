@@ -14,12 +14,13 @@ import { repoRoot } from '../helpers/paths.ts';
 const jwtSecret = 'integration-test-secret-that-is-long-enough';
 it.override({ originOptions: { env: { JWT_SECRET: jwtSecret } } });
 
-/** A session-shaped JWT, signed as the test wishes. */
+/** A session-shaped JWT (a token id, session version 0), signed as the test wishes. */
 function forge(claims: { sub: string; exp: number }, secret = jwtSecret): Promise<string> {
-  return new SignJWT({})
+  return new SignJWT({ sv: 0 })
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(claims.sub)
     .setIssuer('overture')
+    .setJti(crypto.randomUUID())
     .setIssuedAt(claims.exp - 3600)
     .setExpirationTime(claims.exp)
     .sign(new TextEncoder().encode(secret));

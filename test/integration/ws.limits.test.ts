@@ -7,7 +7,8 @@ import { it } from '../helpers/fixtures.ts';
 import { openSocket, streamProblems, type TestSocket } from '../helpers/ws-client.ts';
 
 const limits = {
-  maxMessageBytes: 256,
+  // Room for an auth message with a session token (about 260 bytes), and little more.
+  maxMessageBytes: 512,
   errorBudget: 3,
   maxSubscriptions: 2,
   socketsPerUser: 3,
@@ -26,6 +27,11 @@ it.override({
       WS_MAX_BUFFERED_BYTES: String(limits.maxBufferedBytes),
       WS_PING_INTERVAL_MS: String(limits.pingMs),
       PROGRESS_INTERVAL_MS: '0',
+      // The backpressure test replays a job over and over to fill a paused client's buffers:
+      // the message and replay budgets (ws.rate-limits.test.ts) would stop it first.
+      WS_MAX_MESSAGES_PER_S: '100000',
+      WS_MAX_REPLAY_EVENTS: '100000000',
+      WS_REPLAY_EVENTS_PER_S: '100000000',
     },
   },
 });

@@ -36,13 +36,13 @@ export class LiveSocket {
     const token = this.#token();
     if (!token) return;
     const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-    const ws = new WebSocket(
-      `${scheme}://${location.host}/v1/ws?token=${encodeURIComponent(token)}`,
-    );
+    // The token goes in the first message, never in the URL, which request logs keep.
+    const ws = new WebSocket(`${scheme}://${location.host}/v1/ws`);
     this.#ws = ws;
     ws.onopen = () => {
       this.#attempt = 0;
       this.#handlers.onOnline(true);
+      this.#send({ type: 'auth', token });
       for (const [jobId, since] of this.#followed) this.#subscribe(jobId, since);
     };
     ws.onmessage = (event) => this.#receive(JSON.parse(String(event.data)) as ServerMessage);
@@ -62,11 +62,16 @@ export class LiveSocket {
   }
 
   close(): void {
+    this.pause();
+    this.#followed.clear();
+  }
+
+  /** Closes the socket but keeps the followed jobs, for `connect` to resume (a new token). */
+  pause(): void {
     this.#closed = true;
     if (this.#timer) clearTimeout(this.#timer);
     this.#ws?.close(1000, 'signed out');
     this.#ws = undefined;
-    this.#followed.clear();
   }
 
   /** Follows a job from `seq` (its state as last seen). */

@@ -8,6 +8,7 @@ import { setUpBilling } from './views/billing.ts';
 import { setUpGenerate } from './views/generate.ts';
 import { JobList } from './views/jobs.ts';
 import { setUpKeys } from './views/keys.ts';
+import { setUpPassword } from './views/password.ts';
 
 const jobs = new JobList();
 const live = new LiveSocket(() => session.token, {
@@ -24,6 +25,8 @@ const live = new LiveSocket(() => session.token, {
   },
   onUnauthorized: () => signOut(),
 });
+/** The signed-in account's email, once `/v1/me` answered. */
+let email: string | undefined;
 jobs.onActive = (job) => live.follow(job.id, job.seq);
 jobs.onFinished = (job) => {
   live.unfollow(job.id);
@@ -35,6 +38,7 @@ async function refreshBalance(): Promise<number | undefined> {
   try {
     const me = await api.me();
     const who = byId('who');
+    email = me.user.email;
     who.textContent = me.user.email;
     who.title = me.user.email; // the whole address, where a narrow screen cuts it short
     byId('balance').textContent = `${me.credits} credit${me.credits === 1 ? '' : 's'}`;
@@ -53,6 +57,12 @@ const generate = setUpGenerate((job) => {
   void billing.refreshLedger();
 });
 const keys = setUpKeys();
+setUpPassword({
+  email: () => email,
+  pause: () => live.pause(),
+  resume: () => live.connect(),
+  signedOut: () => signOut(),
+});
 
 function show(signedIn: boolean): void {
   byId('auth-view').hidden = signedIn;
@@ -68,15 +78,28 @@ async function enter(): Promise<void> {
   await Promise.all([generate.load(), jobs.loadFirstPage(), billing.load(), keys.load()]);
 }
 
+/** Forgets the session on this page (the server refused it, or it was ended). */
 function signOut(): void {
   session.clear();
+  email = undefined;
   live.close();
   jobs.clear();
   byId('offline').hidden = true;
   show(false);
 }
 
-byId('sign-out').addEventListener('click', signOut);
+byId('sign-out').addEventListener('click', async () => {
+  // The server ends the session, so a copy of the token is refused too; the page forgets it
+  // whatever the answer (a 401: it had ended already).
+  try {
+    await api.logout();
+  } catch (error) {
+    if (!(error instanceof ApiClientError && error.status === 401)) {
+      showError(error, 'The session could not be ended on the server');
+    }
+  }
+  signOut();
+});
 setUpAuth(() => void enter());
 
 if (session.token) void enter();

@@ -17,7 +17,7 @@ export function requireUser(): MiddlewareHandler<AppEnv> {
     const match = /^Bearer\s+(\S{1,2048})$/i.exec(header);
     const { store, tokens } = c.get('services');
     const principal = match?.[1]
-      ? await authenticate({ accounts: store.accounts, tokens }, match[1])
+      ? await authenticate({ accounts: store.accounts, sessions: store.sessions, tokens }, match[1])
       : undefined;
     if (!principal) throw new ApiError('unauthorized', 'A valid bearer token is required.');
     c.set('principal', principal);

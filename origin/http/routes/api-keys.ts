@@ -22,7 +22,11 @@ export function registerApiKeys(app: App): void {
   });
   app.openapi(enforce(api.revokeApiKey), async (c) => {
     const { id } = c.req.valid('param');
-    await revokeKey(c.get('services').store.accounts, c.get('principal').userId, id);
+    const { store, hub } = c.get('services');
+    const { userId } = c.get('principal');
+    await revokeKey(store.accounts, userId, id);
+    // The key's sockets on this origin close now; other origins' at their next re-check.
+    hub.recheck(userId);
     return c.body(null, 204);
   });
 }

@@ -5,6 +5,7 @@ import { connect, migrateUnderLock } from './database.ts';
 import { PostgresEventFeed } from './event-feed.ts';
 import { postgresJobs } from './jobs.ts';
 import { postgresLedger } from './ledger.ts';
+import { postgresSessions } from './sessions.ts';
 import { postgresStats } from './stats.ts';
 import { postgresWebhooks } from './webhooks.ts';
 
@@ -87,6 +88,7 @@ export async function openPostgresStore(
   };
   return {
     accounts: postgresAccounts(db),
+    sessions: postgresSessions(db),
     jobs: {
       ...postgresJobs(db, emit),
       onCommit(listener) {

@@ -302,8 +302,8 @@ export function postgresJobs(
       await db.update(jobs).set({ outputExpiredAt: at }).where(eq(jobs.id, jobId));
     },
 
-    async eventsSince(jobId, since) {
-      const rows = await db
+    async eventsSince(jobId, since, limit) {
+      const query = db
         .select({
           jobId: jobEvents.jobId,
           userId: jobs.userId,
@@ -316,7 +316,7 @@ export function postgresJobs(
         .innerJoin(jobs, eq(jobs.id, jobEvents.jobId))
         .where(and(eq(jobEvents.jobId, jobId), gt(jobEvents.seq, since)))
         .orderBy(asc(jobEvents.seq));
-      return rows;
+      return limit === undefined ? query : query.limit(limit);
     },
   };
 }

@@ -5,6 +5,7 @@ import { sqliteBilling } from './billing.ts';
 import { openDatabase } from './database.ts';
 import { sqliteJobs } from './jobs.ts';
 import { ledgerWriter, sqliteLedger } from './ledger.ts';
+import { sqliteSessions } from './sessions.ts';
 import { sqliteStats } from './stats.ts';
 import { sqliteWebhooks } from './webhooks.ts';
 
@@ -49,6 +50,7 @@ export function openSqliteStore(
   };
   return {
     accounts: sqliteAccounts(db, ledger),
+    sessions: sqliteSessions(db),
     jobs: { ...sqliteJobs(db, ledger, emit), onCommit: listen(local) },
     ledger: sqliteLedger(db),
     webhooks: sqliteWebhooks(db),

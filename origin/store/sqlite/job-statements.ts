@@ -149,6 +149,13 @@ export function prepareJobStatements(db: Db) {
       .where(and(eq(jobEvents.jobId, p('id')), gt(jobEvents.seq, p('since'))))
       .orderBy(asc(jobEvents.seq))
       .prepare(),
+    eventsAfterLimited: db
+      .select()
+      .from(jobEvents)
+      .where(and(eq(jobEvents.jobId, p('id')), gt(jobEvents.seq, p('since'))))
+      .orderBy(asc(jobEvents.seq))
+      .limit(p('limit'))
+      .prepare(),
   };
 }
 

@@ -244,10 +244,14 @@ export function sqliteJobs(
       db.update(jobs).set({ outputExpiredAt: at }).where(eq(jobs.id, jobId)).run();
     },
 
-    async eventsSince(jobId, since) {
+    async eventsSince(jobId, since, limit) {
       const owner = q.ownerOf.get({ id: jobId });
       if (!owner) return [];
-      return q.eventsAfter.all({ id: jobId, since }).map((e) => ({
+      const rows =
+        limit === undefined
+          ? q.eventsAfter.all({ id: jobId, since })
+          : q.eventsAfterLimited.all({ id: jobId, since, limit });
+      return rows.map((e) => ({
         jobId: e.jobId,
         userId: owner.userId,
         seq: e.seq,

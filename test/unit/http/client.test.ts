@@ -12,6 +12,7 @@ import { inProcessApp } from './in-process-app.ts';
 
 let client: OvertureClient;
 let anonymous: OvertureClient;
+let options: { baseUrl: string; fetch: typeof fetch };
 let close = async () => {};
 
 beforeAll(async () => {
@@ -22,7 +23,7 @@ beforeAll(async () => {
     rmSync(dir, { recursive: true, force: true });
   };
   let token: string | undefined;
-  const options = {
+  options = {
     baseUrl: 'http://localhost/',
     fetch: ((input, init) => built.app.request(input as string, init)) as typeof fetch,
   };
@@ -41,6 +42,23 @@ describe('the typed client', () => {
     expect(session.user.email).toBe('client@example.test');
     expect(await client.me()).toMatchObject({ user: { email: 'client@example.test' } });
     await expect(anonymous.me()).rejects.toEqual(refusal(401, 'unauthorized'));
+  });
+
+  it('changes the password and signs out (204: nothing), after which the token is refused', async () => {
+    const email = 'leaving@example.test';
+    const first = await anonymous.register(email, 'correct horse battery');
+    const leaving = new OvertureClient({ ...options, token: first.token });
+    expect(
+      await leaving.changePassword('correct horse battery', 'another passphrase'),
+    ).toBeUndefined();
+    await expect(leaving.me()).rejects.toEqual(refusal(401, 'unauthorized'));
+    const again = await anonymous.login(email, 'another passphrase');
+    const back = new OvertureClient({ ...options, token: again.token });
+    await expect(back.changePassword('wrong password', 'x'.repeat(8))).rejects.toEqual(
+      refusal(403, 'forbidden'),
+    );
+    expect(await back.logout()).toBeUndefined();
+    await expect(back.me()).rejects.toEqual(refusal(401, 'unauthorized'));
   });
 
   it('creates, lists and revokes an API key (204: nothing)', async () => {

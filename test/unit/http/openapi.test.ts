@@ -110,7 +110,9 @@ describe('the OpenAPI document', () => {
         body: { email: 'security@example.test', password: 'correct horse battery' },
       })
     ).body;
-    for (const { method, path, op } of operationsOf(doc)) {
+    // Signing out ends the token every other operation is called with: it goes last.
+    const last = (o: { op: OpenApiDocument }) => Number(o.op.operationId === 'logout');
+    for (const { method, path, op } of operationsOf(doc).sort((a, b) => last(a) - last(b))) {
       const where = `${method} ${path}`;
       const url = path.replace(/\{\w+\}/g, 'job_0000000000000000000000');
       const body = op.requestBody ? {} : undefined;
@@ -249,6 +251,42 @@ describe('the OpenAPI document', () => {
     );
 
     check('get', '/v1/stats', await call(app, 'GET', '/v1/stats?window=7d', { token }));
+    check(
+      'post',
+      '/v1/auth/logout',
+      await call(app, 'POST', '/v1/auth/logout', { token: key.body.key }),
+    );
+    const password = { currentPassword: 'not the password', newPassword: 'another passphrase' };
+    check(
+      'post',
+      '/v1/auth/password',
+      await call(app, 'POST', '/v1/auth/password', { token, body: password }),
+    );
+    check(
+      'post',
+      '/v1/auth/password',
+      await call(app, 'POST', '/v1/auth/password', { token, body: { currentPassword: 'x' } }),
+    );
+    const other = await call(app, 'POST', '/v1/auth/register', {
+      body: { email: 'leaving@example.test', password: 'correct horse battery' },
+    });
+    const changed = await call(app, 'POST', '/v1/auth/password', {
+      token: other.body.token,
+      body: { currentPassword: 'correct horse battery', newPassword: 'another passphrase' },
+    });
+    expect(changed.status).toBe(204);
+    check('post', '/v1/auth/password', changed);
+    const relogged = await call(app, 'POST', '/v1/auth/login', {
+      body: { email: 'leaving@example.test', password: 'another passphrase' },
+    });
+    const out = await call(app, 'POST', '/v1/auth/logout', { token: relogged.body.token });
+    expect(out.status).toBe(204);
+    check('post', '/v1/auth/logout', out);
+    check(
+      'post',
+      '/v1/auth/logout',
+      await call(app, 'POST', '/v1/auth/logout', { token: relogged.body.token }),
+    );
     check('get', '/v1/stats', await call(app, 'GET', '/v1/stats?scope=all', { token }));
     check('get', '/v1/stats', await call(app, 'GET', '/v1/stats?window=1y', { token }));
     const admin = await call(app, 'POST', '/v1/auth/register', {

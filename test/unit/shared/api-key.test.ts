@@ -84,7 +84,12 @@ describe('authenticate, at the origin', () => {
     const user = await makeUser(store);
     const created = await createKey(store.accounts, tags, user.id, 'new');
     expect(await tags.userOf(created.key)).toBe(user.id);
-    expect(await authenticate({ accounts: store.accounts, tokens }, created.key)).toEqual({
+    expect(
+      await authenticate(
+        { accounts: store.accounts, sessions: store.sessions, tokens },
+        created.key,
+      ),
+    ).toEqual({
       userId: user.id,
       apiKeyId: created.id,
     });
@@ -100,7 +105,9 @@ describe('authenticate, at the origin', () => {
       prefix: old.slice(0, 12),
       keyHash: hashApiKey(old),
     });
-    expect(await authenticate({ accounts: store.accounts, tokens }, old)).toEqual({
+    expect(
+      await authenticate({ accounts: store.accounts, sessions: store.sessions, tokens }, old),
+    ).toEqual({
       userId: user.id,
       apiKeyId: record.id,
     });

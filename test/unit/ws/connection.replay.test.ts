@@ -15,10 +15,12 @@ class FakeSocket {
   readyState = 1;
   bufferedAmount = 0;
   readonly sent: string[] = [];
+  closedWith: number | undefined;
   send(text: string) {
     this.sent.push(text);
   }
-  close() {
+  close(code: number) {
+    this.closedWith = code;
     this.readyState = 3;
   }
   terminate() {
@@ -32,8 +34,10 @@ class FakeSocket {
  * snapshot read, its replay read, and its going live. `readsLate` picks whether a replay
  * sees the events committed during its own wait.
  */
-function world(readsLate: boolean) {
+function world(readsLate: boolean, replay = { maxReplayEvents: 1_000_000, perSecond: 1_000 }) {
   const events: JobEvent[] = [];
+  /** The `limit` of each replay read. */
+  const reads: number[] = [];
   const snapshot = (seq: number) => ({ id: jobId, status: 'running', seq }) as unknown as Job;
   const subscriptions = new Subscriptions(
     {
@@ -41,10 +45,11 @@ function world(readsLate: boolean) {
         await tick();
         return userId === owner ? snapshot(events.length) : undefined;
       },
-      async eventsSince(_jobId, since) {
+      async eventsSince(_jobId, since, limit = Number.POSITIVE_INFINITY) {
+        reads.push(limit);
         const early = events.filter((e) => e.seq > since);
         await tick();
-        return readsLate ? events.filter((e) => e.seq > since) : early;
+        return (readsLate ? events.filter((e) => e.seq > since) : early).slice(0, limit);
       },
     },
     10,
@@ -59,6 +64,9 @@ function world(readsLate: boolean) {
       errorBudget: 5,
       authTimeoutMs: 1_000,
       pingIntervalMs: 1_000,
+      maxMessagesPerSecond: 1_000,
+      maxReplayEvents: replay.maxReplayEvents,
+      replayEventsPerSecond: replay.perSecond,
     },
     async admit() {},
     onSlowConsumer() {},
@@ -92,9 +100,9 @@ function world(readsLate: boolean) {
         .map((text) => JSON.parse(text) as { type: string; seq: number })
         .filter((m) => m.type === 'job')
         .map((m) => m.seq);
-    return { socket, subscribe, seqs };
+    return { socket, connection, subscribe, seqs };
   };
-  return { events, publish, connect };
+  return { events, reads, publish, connect };
 }
 
 const range = (from: number, to: number) =>
@@ -144,5 +152,31 @@ describe('Subscriptions: replay racing live events', () => {
     expect(stranger.socket.sent.map((t) => JSON.parse(t))).toEqual([
       { type: 'error', code: 'not_found', message: 'no such job', jobId },
     ]);
+  });
+});
+
+describe('Subscriptions: the replay budget', () => {
+  it('reads a long history a page at a time, and delivers it whole and in order', async () => {
+    const w = world(true);
+    for (let n = 0; n < 650; n++) w.publish();
+    const client = w.connect();
+    await client.subscribe(0);
+    expect(client.seqs()).toEqual(range(1, 650));
+    // Pages of 200 (and one row more, to know whether more follow).
+    expect(w.reads).toEqual([201, 201, 201, 201]);
+  });
+
+  it('closes (1008) a socket that asks for more than its budget, reading no further', async () => {
+    const w = world(true, { maxReplayEvents: 150, perSecond: 1 });
+    for (let n = 0; n < 100; n++) w.publish();
+    const client = w.connect();
+    await client.subscribe(0);
+    expect(client.seqs()).toEqual(range(1, 100));
+    expect(client.socket.closedWith).toBeUndefined();
+    await client.subscribe(0);
+    expect(client.socket.closedWith).toBe(1008);
+    // 50 left in the budget: 50 sent, and the read asked for 51 rows, never the whole history.
+    expect(client.seqs()).toEqual([...range(1, 100), ...range(1, 50)]);
+    expect(w.reads.at(-1)).toBe(51);
   });
 });

@@ -1,5 +1,6 @@
 export { apiKeys } from './api-keys.ts';
 export { purchases, stripeEvents, stripeReversals } from './billing.ts';
+export { endedSessions } from './ended-sessions.ts';
 export { jobEvents } from './job-events.ts';
 export { type JobRow, jobs } from './jobs.ts';
 export { creditLedger } from './ledger.ts';

@@ -7,6 +7,7 @@ import { jobsEventsSuite } from './jobs-events.ts';
 import { jobsLifecycleSuite } from './jobs-lifecycle.ts';
 import { ledgerSuite } from './ledger.ts';
 import { ledgerPropertySuite } from './ledger-property.ts';
+import { sessionsSuite } from './sessions.ts';
 import type { StoreFactory } from './store-factory.ts';
 import { webhooksSuite } from './webhooks.ts';
 
@@ -23,6 +24,7 @@ export type { StoreFactory };
 export function storeConformance(name: string, factory: StoreFactory): void {
   describe(`store conformance: ${name}`, () => {
     accountsSuite(factory);
+    sessionsSuite(factory);
     billingSuite(factory);
     jobsCreateSuite(factory);
     jobsLifecycleSuite(factory);

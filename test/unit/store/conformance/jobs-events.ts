@@ -41,6 +41,10 @@ export function jobsEventsSuite(factory: StoreFactory): void {
       expect((await store.jobs.eventsSince(job.id, 3)).map((e) => e.seq)).toEqual([4, 5, 6]);
       expect(await store.jobs.eventsSince(job.id, 6)).toEqual([]);
       expect(await store.jobs.eventsSince('job_missing', 0)).toEqual([]);
+      // A limit answers the first events after `since`, as a replay reads them page by page.
+      expect((await store.jobs.eventsSince(job.id, 1, 2)).map((e) => e.seq)).toEqual([2, 3]);
+      expect((await store.jobs.eventsSince(job.id, 4, 10)).map((e) => e.seq)).toEqual([5, 6]);
+      expect(await store.jobs.eventsSince(job.id, 0, 0)).toEqual([]);
     });
 
     it('onCommit and the event feed hear each committed event exactly once, in order, and nothing else', async () => {
