@@ -15,14 +15,15 @@ export interface EdgeTrust {
 
 /** @example const trust = edgeTrust({ secret, maxAgeSeconds: 30 }); */
 export function edgeTrust(options: { secret: string; maxAgeSeconds: number }): EdgeTrust {
-  // Signatures seen, with their timestamps; entries older than the window can go.
+  // The MACs seen (their bytes in hex, never their spelling), with their timestamps; entries
+  // older than the window can go.
   const seen = new Map<string, number>();
   let lastSweep = 0;
   const sweep = (now: number) => {
     if (now - lastSweep < options.maxAgeSeconds) return;
     lastSweep = now;
-    for (const [signature, stamp] of seen) {
-      if (now - stamp > options.maxAgeSeconds) seen.delete(signature);
+    for (const [mac, stamp] of seen) {
+      if (now - stamp > options.maxAgeSeconds) seen.delete(mac);
     }
   };
   return {
@@ -33,8 +34,8 @@ export function edgeTrust(options: { secret: string; maxAgeSeconds: number }): E
       if (!result.ok) return result;
       const now = Math.floor(Date.now() / 1000);
       sweep(now);
-      if (seen.has(result.signature)) return { ok: false, reason: 'replayed' };
-      seen.set(result.signature, result.timestamp);
+      if (seen.has(result.mac)) return { ok: false, reason: 'replayed' };
+      seen.set(result.mac, result.timestamp);
       return result;
     },
   };

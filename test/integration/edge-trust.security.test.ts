@@ -1,0 +1,176 @@
+/**
+ * The origin's edge-signature check against an attacker who reaches the origin's port: a
+ * captured, validly signed request sent again with its signature re-spelled or with another
+ * Authorization, Idempotency-Key or Range is refused.
+ */
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect } from 'vitest';
+import type { Job } from '../../shared/schemas/jobs.ts';
+import { uniqueEmail } from '../helpers/api.ts';
+import {
+  type CapturedRequest,
+  respelled,
+  sendCaptured,
+  signedLikeTheEdge,
+} from '../helpers/edge-signing.ts';
+import { expectApiError } from '../helpers/expectations.ts';
+import { it } from '../helpers/fixtures.ts';
+import type { OriginProcess } from '../helpers/origin-process.ts';
+import { upgradeStatus, wsUrl } from '../helpers/ws-client.ts';
+
+const secret = `edge-trust-security-${randomBytes(24).toString('hex')}`;
+it.override({
+  originOptions: { env: { EDGE_SIGNATURE_CHECK: 'on', EDGE_SIGNING_SECRET: secret } },
+});
+
+/** A request as the edge would send it, with the user's token when given. */
+const capture = (
+  method: string,
+  path: string,
+  options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+) =>
+  signedLikeTheEdge(secret, {
+    method,
+    path,
+    ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+    headers: {
+      ...options.headers,
+      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+    },
+  });
+
+const send = (origin: OriginProcess, captured: CapturedRequest, changes = {}) =>
+  sendCaptured(origin.url, captured, changes);
+
+const edgeRefusal = (res: Awaited<ReturnType<typeof send>>) => {
+  expectApiError(res, 401, 'unauthorized');
+  expect(res.body.error.message).toMatch(/only through the edge/);
+};
+
+let alice: { token: string };
+let bob: { token: string };
+let done: Job;
+
+it.beforeAll(async ({ origin }) => {
+  const register = async () => {
+    const res = await send(
+      origin,
+      await capture('POST', '/v1/auth/register', {
+        body: { email: uniqueEmail(), password: 'correct horse battery' },
+      }),
+    );
+    expect(res.status, res.text).toBe(201);
+    return { token: res.body.token as string };
+  };
+  [alice, bob] = [await register(), await register()];
+  const created = await send(
+    origin,
+    await capture('POST', '/v1/jobs', {
+      token: alice.token,
+      body: { model: 'steps', input: { steps: 1, stepMs: 0 } },
+    }),
+  );
+  expect(created.status, created.text).toBe(202);
+  for (;;) {
+    const res = await send(
+      origin,
+      await capture('GET', `/v1/jobs/${created.body.id}`, { token: alice.token }),
+    );
+    done = res.body as Job;
+    if (done.status === 'succeeded') break;
+    expect(['queued', 'running']).toContain(done.status);
+    await sleep(20);
+  }
+});
+
+const credits = async (origin: OriginProcess, token: string) =>
+  (await send(origin, await capture('GET', '/v1/me', { token }))).body.credits as number;
+
+describe('a captured, validly signed request', () => {
+  it('sent again with its signature re-spelled is refused as the replay it is', async ({
+    origin,
+  }) => {
+    const before = await credits(origin, alice.token);
+    const job = await capture('POST', '/v1/jobs', {
+      token: alice.token,
+      body: { model: 'steps', input: { steps: 1, stepMs: 0 } },
+    });
+    expect((await send(origin, job)).status).toBe(202);
+    for (const spelling of respelled(job)) edgeRefusal(await send(origin, job, spelling));
+    // One job, charged once.
+    expect(await credits(origin, alice.token)).toBe(before - 1);
+
+    const me = await capture('GET', '/v1/me', { token: alice.token });
+    const spellings = respelled(me);
+    // Re-spelled before the original was ever sent: still not a signature of its own.
+    edgeRefusal(await send(origin, me, spellings[0]));
+    expect((await send(origin, me)).status).toBe(200);
+    for (const spelling of spellings) edgeRefusal(await send(origin, me, spelling));
+  });
+
+  it('to open a WebSocket, re-spelled or with an Authorization added, is refused', async ({
+    origin,
+  }) => {
+    const url = wsUrl(origin.url, alice.token);
+    const upgrade = await capture('GET', new URL(url).pathname + new URL(url).search);
+    for (const spelling of respelled(upgrade)) {
+      expect(await upgradeStatus(url, { ...upgrade.headers, ...spelling })).toBe(401);
+    }
+    const withAuth = { ...upgrade.headers, authorization: `Bearer ${bob.token}` };
+    expect(await upgradeStatus(url, withAuth)).toBe(401);
+    expect(await upgradeStatus(url, upgrade.headers)).toBe(101);
+    for (const spelling of respelled(upgrade)) {
+      expect(await upgradeStatus(url, { ...upgrade.headers, ...spelling })).toBe(401);
+    }
+  });
+
+  it('with another Authorization, or none, is refused', async ({ origin }) => {
+    const me = await capture('GET', '/v1/me', { token: alice.token });
+    edgeRefusal(await send(origin, me, { authorization: `Bearer ${bob.token}` }));
+    edgeRefusal(await send(origin, me, { authorization: undefined }));
+    const asAlice = await send(origin, me);
+    expect(asAlice.status).toBe(200);
+
+    // A signature made for a request without credentials does not take some on.
+    const keys = await capture('GET', '/v1/api-keys');
+    edgeRefusal(await send(origin, keys, { authorization: `Bearer ${bob.token}` }));
+  });
+
+  it('with another Idempotency-Key, or none, is refused: no second job, no second charge', async ({
+    origin,
+  }) => {
+    const before = await credits(origin, alice.token);
+    const job = await capture('POST', '/v1/jobs', {
+      token: alice.token,
+      body: { model: 'steps', input: { steps: 1, stepMs: 0 } },
+      headers: { 'idempotency-key': `key-${randomBytes(8).toString('hex')}` },
+    });
+    edgeRefusal(await send(origin, job, { 'idempotency-key': 'another-key' }));
+    edgeRefusal(await send(origin, job, { 'idempotency-key': undefined }));
+    expect((await send(origin, job)).status).toBe(202);
+    expect(await credits(origin, alice.token)).toBe(before - 1);
+    // A job request signed without a key does not take one on.
+    const bare = await capture('POST', '/v1/jobs', {
+      token: alice.token,
+      body: { model: 'steps', input: { steps: 1, stepMs: 0 } },
+    });
+    edgeRefusal(await send(origin, bare, { 'idempotency-key': 'added-key' }));
+    expect(await credits(origin, alice.token)).toBe(before - 1);
+  });
+
+  it('with another Range, or none, is refused', async ({ origin }) => {
+    const path = `/v1/jobs/${done.id}/output`;
+    const ranged = await capture('GET', path, {
+      token: alice.token,
+      headers: { range: 'bytes=0-9' },
+    });
+    edgeRefusal(await send(origin, ranged, { range: 'bytes=0-' }));
+    edgeRefusal(await send(origin, ranged, { range: undefined }));
+    const res = await send(origin, ranged);
+    expect(res.status).toBe(206);
+    expect(res.bytes.length).toBe(10);
+    const whole = await capture('GET', path, { token: alice.token });
+    edgeRefusal(await send(origin, whole, { range: 'bytes=10-19' }));
+  });
+});
