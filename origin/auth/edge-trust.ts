@@ -1,16 +1,28 @@
-import { type EdgeCheck, verifyEdgeRequest } from '../../shared/edge-signature.ts';
+import {
+  type EdgeCheck,
+  type EdgeScreen,
+  screenEdgeRequest,
+  verifyEdgeRequest,
+} from '../../shared/edge-signature.ts';
+
+interface SignedRequest {
+  method: string;
+  pathWithQuery: string;
+  body: ArrayBuffer | Uint8Array | undefined;
+  header(name: string): string | undefined | null;
+}
 
 /**
  * Checks that a request came through the edge: a valid, fresh edge signature seen only
  * once (a replayed request inside the freshness window is refused too).
  */
 export interface EdgeTrust {
-  check(request: {
-    method: string;
-    pathWithQuery: string;
-    body: ArrayBuffer | Uint8Array | undefined;
-    header(name: string): string | undefined | null;
-  }): Promise<EdgeCheck | { ok: false; reason: 'replayed' }>;
+  /**
+   * The checks that need no body (signature headers present, well formed, fresh): a request
+   * that fails them is refused before its body is read.
+   */
+  screen(request: Pick<SignedRequest, 'header'>): EdgeScreen;
+  check(request: SignedRequest): Promise<EdgeCheck | { ok: false; reason: 'replayed' }>;
 }
 
 /** @example const trust = edgeTrust({ secret, maxAgeSeconds: 30 }); */
@@ -26,17 +38,18 @@ export function edgeTrust(options: { secret: string; maxAgeSeconds: number }): E
       if (now - stamp > options.maxAgeSeconds) seen.delete(mac);
     }
   };
+  const freshness = { maxAgeSeconds: options.maxAgeSeconds };
+  const checkOnce = async (request: SignedRequest) => {
+    const result = await verifyEdgeRequest(options.secret, request, freshness);
+    if (!result.ok) return result;
+    const now = Math.floor(Date.now() / 1000);
+    sweep(now);
+    if (seen.has(result.mac)) return { ok: false, reason: 'replayed' } as const;
+    seen.set(result.mac, result.timestamp);
+    return result;
+  };
   return {
-    async check(request) {
-      const result = await verifyEdgeRequest(options.secret, request, {
-        maxAgeSeconds: options.maxAgeSeconds,
-      });
-      if (!result.ok) return result;
-      const now = Math.floor(Date.now() / 1000);
-      sweep(now);
-      if (seen.has(result.mac)) return { ok: false, reason: 'replayed' };
-      seen.set(result.mac, result.timestamp);
-      return result;
-    },
+    screen: (request) => screenEdgeRequest(request.header, freshness),
+    check: checkOnce,
   };
 }

@@ -1,11 +1,13 @@
 /**
  * The origin's edge-signature check against an attacker who reaches the origin's port: a
  * captured, validly signed request sent again with its signature re-spelled or with another
- * Authorization, Idempotency-Key or Range is refused.
+ * Authorization, Idempotency-Key or Range is refused; an unsigned (or malformed, or stale)
+ * request is refused before its body is read, even 1 MiB on the Stripe path.
  */
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect } from 'vitest';
+import { stripeEventLimitBytes } from '../../shared/limits.ts';
 import type { Job } from '../../shared/schemas/jobs.ts';
 import { uniqueEmail } from '../helpers/api.ts';
 import {
@@ -17,6 +19,7 @@ import {
 import { expectApiError } from '../helpers/expectations.ts';
 import { it } from '../helpers/fixtures.ts';
 import type { OriginProcess } from '../helpers/origin-process.ts';
+import { partialPost } from '../helpers/partial-post.ts';
 import { upgradeStatus, wsUrl } from '../helpers/ws-client.ts';
 
 const secret = `edge-trust-security-${randomBytes(24).toString('hex')}`;
@@ -172,5 +175,67 @@ describe('a captured, validly signed request', () => {
     expect(res.bytes.length).toBe(10);
     const whole = await capture('GET', path, { token: alice.token });
     edgeRefusal(await send(origin, whole, { range: 'bytes=10-19' }));
+  });
+});
+
+describe('an unsigned request with a body', () => {
+  const stripePath = '/v1/webhooks/stripe';
+  const megabyte = stripeEventLimitBytes;
+
+  it.for([
+    ['with a Content-Length', false],
+    ['chunked', true],
+  ] as const)(
+    'of 1 MiB to the Stripe path (%s) is refused before its body is sent',
+    async ([, chunked], { origin }) => {
+      const post = partialPost(
+        `${origin.url}${stripePath}`,
+        { 'content-type': 'application/json', 'stripe-signature': 't=1,v1=00' },
+        { length: megabyte, first: 16 * 1024, chunked },
+      );
+      const answer = await post.answer;
+      // The answer came with 16 KiB of the 1 MiB sent: the origin did not wait for the rest.
+      expect(answer?.status, 'no answer before the body was sent').toBe(401);
+      expect(post.sent()).toBe(16 * 1024);
+      expect(JSON.parse(answer?.text ?? '{}').error.code).toBe('unauthorized');
+    },
+  );
+
+  it('with a stale or malformed signature is refused before its body is sent too', async ({
+    origin,
+  }) => {
+    const stale = await signedLikeTheEdge(
+      secret,
+      { method: 'POST', path: stripePath, body: 'x'.repeat(megabyte) },
+      { timestamp: Math.floor(Date.now() / 1000) - 3600 },
+    );
+    const malformed = { ...stale.headers, 'x-edge-timestamp': 'now' };
+    for (const headers of [stale.headers, malformed]) {
+      const post = partialPost(`${origin.url}${stripePath}`, headers, {
+        length: megabyte,
+        first: 16 * 1024,
+      });
+      expect((await post.answer)?.status).toBe(401);
+    }
+  });
+
+  it('that is well formed and fresh is read and hashed before it is refused', async ({
+    origin,
+  }) => {
+    const forged = await signedLikeTheEdge(`forged-${randomBytes(24).toString('hex')}`, {
+      method: 'POST',
+      path: stripePath,
+      body: 'x'.repeat(64 * 1024),
+    });
+    const post = partialPost(`${origin.url}${stripePath}`, forged.headers, {
+      length: 64 * 1024,
+      first: 16 * 1024,
+      waitMs: 10_000,
+    });
+    // Only the MAC over the whole body can tell: the origin waits for it.
+    const early = await Promise.race([post.answer, sleep(500).then(() => 'waiting')]);
+    expect(early).toBe('waiting');
+    post.finish();
+    expect((await post.answer)?.status).toBe(401);
   });
 });
