@@ -4,6 +4,13 @@ import {
   screenEdgeRequest,
   verifyEdgeRequest,
 } from '../../shared/edge-signature.ts';
+import { throttledWarning, type WarningLogger } from '../lib/throttled-warning.ts';
+
+/**
+ * How often at most the origin writes its "edge signature refused" line (a constant, not a
+ * setting): the first refusal at once, then one line per interval with the count.
+ */
+export const refusalLogIntervalMs = 10_000;
 
 interface SignedRequest {
   method: string;
@@ -14,19 +21,33 @@ interface SignedRequest {
 
 /**
  * Checks that a request came through the edge: a valid, fresh edge signature seen only
- * once (a replayed request inside the freshness window is refused too).
+ * once (a replayed request inside the freshness window is refused too). Refusals are
+ * logged, at most one line per `refusalLogIntervalMs`.
  */
 export interface EdgeTrust {
   /**
    * The checks that need no body (signature headers present, well formed, fresh): a request
    * that fails them is refused before its body is read.
    */
-  screen(request: Pick<SignedRequest, 'header'>): EdgeScreen;
+  screen(request: Pick<SignedRequest, 'pathWithQuery' | 'header'>): EdgeScreen;
   check(request: SignedRequest): Promise<EdgeCheck | { ok: false; reason: 'replayed' }>;
 }
 
-/** @example const trust = edgeTrust({ secret, maxAgeSeconds: 30 }); */
-export function edgeTrust(options: { secret: string; maxAgeSeconds: number }): EdgeTrust {
+/** @example const trust = edgeTrust({ secret, maxAgeSeconds: 30, logger }); */
+export function edgeTrust(options: {
+  secret: string;
+  maxAgeSeconds: number;
+  logger: WarningLogger;
+  /** Tests only: the interval of the refusal log. */
+  logIntervalMs?: number;
+}): EdgeTrust {
+  const refused = throttledWarning(
+    options.logger,
+    'edge signature refused',
+    options.logIntervalMs ?? refusalLogIntervalMs,
+  );
+  // The query stays out of the log: a WebSocket's carries its token.
+  const pathOf = (pathWithQuery: string) => pathWithQuery.split('?')[0] ?? '';
   // The MACs seen (their bytes in hex, never their spelling), with their timestamps; entries
   // older than the window can go.
   const seen = new Map<string, number>();
@@ -49,7 +70,15 @@ export function edgeTrust(options: { secret: string; maxAgeSeconds: number }): E
     return result;
   };
   return {
-    screen: (request) => screenEdgeRequest(request.header, freshness),
-    check: checkOnce,
+    screen(request) {
+      const result = screenEdgeRequest(request.header, freshness);
+      if (!result.ok) refused(result.reason, pathOf(request.pathWithQuery));
+      return result;
+    },
+    async check(request) {
+      const result = await checkOnce(request);
+      if (!result.ok) refused(result.reason, pathOf(request.pathWithQuery));
+      return result;
+    },
   };
 }

@@ -26,7 +26,7 @@ import { refuseInvalid } from './validation.ts';
  * The origin's HTTP API: a list of `registerX(app)` calls behind the shared middleware.
  *
  * @example
- * serve({ fetch: createApp(services, edgeTrust({ secret, maxAgeSeconds: 30 })).fetch });
+ * serve({ fetch: createApp(services, edgeTrust({ secret, maxAgeSeconds: 30, logger })).fetch });
  */
 export function createApp(services: Services, edge: EdgeTrust | undefined): App {
   // A request part that fails its route's schema is answered through `onError`, as ours.

@@ -2,11 +2,13 @@
  * The origin's edge-signature check against an attacker who reaches the origin's port: a
  * captured, validly signed request sent again with its signature re-spelled or with another
  * Authorization, Idempotency-Key or Range is refused; an unsigned (or malformed, or stale)
- * request is refused before its body is read, even 1 MiB on the Stripe path.
+ * request is refused before its body is read, even 1 MiB on the Stripe path; and a flood of
+ * them costs the log a bounded number of lines.
  */
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect } from 'vitest';
+import { refusalLogIntervalMs } from '../../origin/auth/edge-trust.ts';
 import { stripeEventLimitBytes } from '../../shared/limits.ts';
 import type { Job } from '../../shared/schemas/jobs.ts';
 import { uniqueEmail } from '../helpers/api.ts';
@@ -18,6 +20,7 @@ import {
 } from '../helpers/edge-signing.ts';
 import { expectApiError } from '../helpers/expectations.ts';
 import { it } from '../helpers/fixtures.ts';
+import { logLines } from '../helpers/logs.ts';
 import type { OriginProcess } from '../helpers/origin-process.ts';
 import { partialPost } from '../helpers/partial-post.ts';
 import { upgradeStatus, wsUrl } from '../helpers/ws-client.ts';
@@ -50,6 +53,53 @@ const edgeRefusal = (res: Awaited<ReturnType<typeof send>>) => {
   expectApiError(res, 401, 'unauthorized');
   expect(res.body.error.message).toMatch(/only through the edge/);
 };
+
+const refusalLines = (output: string) =>
+  logLines(output).filter((l) => l.msg === 'edge signature refused');
+
+describe('a flood of unsigned requests', () => {
+  // First in the file: the refusal log's interval is the origin's, and starts with these.
+  it('writes a bounded number of log lines: the first at once, then one with the count', async ({
+    origin,
+  }) => {
+    const before = origin.output().length;
+    const n = 120;
+    const now = Math.floor(Date.now() / 1000);
+    const answers = await Promise.all(
+      Array.from({ length: n }, (_, i) => {
+        const headers: Record<string, string> =
+          i % 3 === 0
+            ? {}
+            : {
+                'x-edge-signature': i % 3 === 1 ? 'v2=forged' : `v2=${'A'.repeat(43)}`,
+                'x-edge-timestamp': String(i % 3 === 1 ? now : now - 3600),
+                'x-edge-client-ip': '203.0.113.7',
+                'x-request-id': `r-${i}`,
+              };
+        return fetch(`${origin.url}${i % 2 ? '/v1/me' : '/v1/jobs?limit=1'}`, { headers });
+      }),
+    );
+    expect(answers.map((r) => r.status)).toEqual(Array(n).fill(401));
+    await sleep(200);
+    const during = logLines(origin.output().slice(before));
+    expect(refusalLines(origin.output().slice(before))).toHaveLength(1);
+    // Nor a request line each: those are for requests the origin serves.
+    expect(during.filter((l) => l.msg === 'request' && l.status === 401)).toEqual([]);
+
+    // When the interval ends, one line counts the rest.
+    const deadline = Date.now() + refusalLogIntervalMs + 5000;
+    while (refusalLines(origin.output().slice(before)).length < 2 && Date.now() < deadline) {
+      await sleep(100);
+    }
+    const lines = refusalLines(origin.output().slice(before));
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatchObject({ count: 1 });
+    expect(lines[1]).toMatchObject({ count: n - 1, intervalMs: refusalLogIntervalMs });
+    const reasons = { missing: 0, malformed: 0, stale: 0, ...(lines[1]?.reasons as object) };
+    reasons[lines[0]?.reason as keyof typeof reasons]++;
+    expect(reasons).toEqual({ missing: n / 3, malformed: n / 3, stale: n / 3 });
+  }, 30_000);
+});
 
 let alice: { token: string };
 let bob: { token: string };

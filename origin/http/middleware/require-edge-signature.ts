@@ -4,8 +4,8 @@ import { ApiError } from '../../../shared/errors.ts';
 import type { EdgeTrust } from '../../auth/edge-trust.ts';
 import type { AppEnv } from '../context.ts';
 
-const refusal = (c: Context<AppEnv>, reason: string) => {
-  c.get('services').logger.warn({ reason, path: c.req.path }, 'edge signature refused');
+const refusal = (c: Context<AppEnv>) => {
+  c.set('edgeRefused', true);
   return new ApiError('unauthorized', 'Requests reach the origin only through the edge.');
 };
 
@@ -32,8 +32,11 @@ export function screenEdgeSignature(
 ): MiddlewareHandler<AppEnv> {
   return async function screenEdgeSignature(c, next) {
     if (!trust || exempt.includes(c.req.path)) return next();
-    const screen = trust.screen({ header: (name) => c.req.header(name) });
-    if (!screen.ok) throw refusal(c, screen.reason);
+    const screen = trust.screen({
+      pathWithQuery: pathWithQuery(c),
+      header: (name) => c.req.header(name),
+    });
+    if (!screen.ok) throw refusal(c);
     await next();
   };
 }
@@ -41,10 +44,11 @@ export function screenEdgeSignature(
 /**
  * Refuses (401) every request without a valid, fresh, unreplayed edge signature, but the
  * paths in `exempt` (the origin's own liveness probe). `trust` undefined turns the check off
- * (a development setting; production refuses to start with it).
+ * (a development setting; production refuses to start with it). Refusals are logged by
+ * `trust`, at most one line per interval.
  *
  * @example
- * app.use(requireEdgeSignature(edgeTrust({ secret, maxAgeSeconds: 30 }), ['/healthz']));
+ * app.use(requireEdgeSignature(edgeTrust({ secret, maxAgeSeconds: 30, logger }), ['/healthz']));
  */
 export function requireEdgeSignature(
   trust: EdgeTrust | undefined,
@@ -58,7 +62,7 @@ export function requireEdgeSignature(
       body: hasSignedBody(c.req.method) ? await c.req.arrayBuffer() : undefined,
       header: (name) => c.req.header(name),
     });
-    if (!result.ok) throw refusal(c, result.reason);
+    if (!result.ok) throw refusal(c);
     await next();
   };
 }

@@ -6,7 +6,14 @@ import { respell, signedLikeTheEdge } from '../../helpers/edge-signing.ts';
 const secret = 'edge-trust-unit-secret-0123456789abcdef';
 
 function trust() {
-  return { checker: edgeTrust({ secret, maxAgeSeconds: 30 }) };
+  const lines: Record<string, unknown>[] = [];
+  const checker = edgeTrust({
+    secret,
+    maxAgeSeconds: 30,
+    logger: { warn: (fields) => lines.push(fields) },
+    logIntervalMs: 60_000,
+  });
+  return { checker, lines };
 }
 
 /** The request as the origin's check reads it, with some headers changed. */
@@ -42,5 +49,19 @@ describe('edgeTrust', () => {
     const respelled = asReceived(captured, { [edgeHeaders.signature]: other });
     expect(await checker.check(respelled)).toEqual({ ok: false, reason: 'malformed' });
     expect((await checker.check(asReceived(captured))).ok).toBe(true);
+  });
+
+  it('screens headers alone, and logs refusals at most once per interval, without the query', async () => {
+    const { checker, lines } = trust();
+    const header = () => undefined;
+    for (let i = 0; i < 100; i++) {
+      expect(checker.screen({ pathWithQuery: '/v1/ws?token=secret-token', header })).toEqual({
+        ok: false,
+        reason: 'missing',
+      });
+    }
+    const captured = await signedLikeTheEdge(secret, { method: 'GET', path: '/v1/me' });
+    expect(checker.screen(asReceived(captured)).ok).toBe(true);
+    expect(lines).toEqual([{ count: 1, reason: 'missing', path: '/v1/ws' }]);
   });
 });
