@@ -44,9 +44,9 @@ function errorCode(text: string): unknown {
 /**
  * One attempt on one origin, signed for it: the path signed is the one this URL sends, the
  * headers signed are the ones it sends, and the timestamp is this attempt's, so a retry
- * after a long timeout is not stale. An origin that
- * answered is done with, except for a 503 `not_ready` (starting or stopping), whose small
- * JSON body is read to tell: the origin says it did nothing.
+ * after a long timeout is not stale. An origin that answered is done with, except for a 503
+ * `not_ready` (starting or stopping), whose small JSON body is read to tell: the origin says
+ * it did nothing.
  *
  * @example
  * const sent = await sendToOrigin(c, 'https://origin-2.example.com', request);
