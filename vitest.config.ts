@@ -48,7 +48,8 @@ export default defineConfig({
             miniflare: {
               bindings: {
                 ORIGIN_URL: inject('echoOrigin'),
-                EDGE_SIGNING_SECRET: 'edge-test-signing-secret-0123456789abcdef',
+                // Fresh for each run; the echo origins check signatures with it.
+                EDGE_SIGNING_SECRET: inject('edgeSigningSecret'),
                 STRIPE_WEBHOOK_SECRET: 'whsec_edge_test_0123456789abcdef',
                 JWT_SECRET: 'edge-test-jwt-secret-0123456789abcdef',
                 CORS_ORIGINS: 'https://app.overture.test, https://admin.overture.test',

@@ -122,7 +122,11 @@ export function buildServices(
     });
   const edge =
     env.EDGE_SIGNATURE_CHECK === 'on' && env.EDGE_SIGNING_SECRET
-      ? edgeTrust({ secret: env.EDGE_SIGNING_SECRET, maxAgeSeconds: env.EDGE_SIGNATURE_MAX_AGE_S })
+      ? edgeTrust({
+          secret: env.EDGE_SIGNING_SECRET,
+          maxAgeSeconds: env.EDGE_SIGNATURE_MAX_AGE_S,
+          logger,
+        })
       : undefined;
   const hub = new WsHub({
     store: store.jobs,

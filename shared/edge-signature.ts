@@ -1,9 +1,28 @@
 /**
  * How the edge signs every request it forwards and how the origin checks it: an
- * HMAC-SHA256 with `EDGE_SIGNING_SECRET` over a canonical string of the timestamp, the
- * method, the path with its query, the SHA-256 of the body, the client IP and the request
- * id. Web Crypto only, so the same code runs in Workers and in Node.
+ * HMAC-SHA256 with `EDGE_SIGNING_SECRET` over a canonical string, one field per line:
+ *
+ * ```text
+ * v2
+ * <timestamp, Unix seconds>
+ * <METHOD>
+ * <path with its query, as the origin sees it>
+ * <hex SHA-256 of the body (of no bytes for GET, HEAD, OPTIONS)>
+ * <client IP>
+ * <request id>
+ * <Authorization>
+ * <Idempotency-Key>
+ * <Range>
+ * ```
+ *
+ * A header the request does not carry is an empty line. The three headers are signed so
+ * that a captured request cannot be sent again with other credentials, another key (a
+ * second job) or another range. The header is `x-edge-signature: v2=<base64url MAC>`; both
+ * ends run the same version (a `v1` signature, which covered none of the three, is
+ * refused as malformed). Web Crypto only, so the same code runs in Workers and in Node.
  */
+
+import { encoder, fromBase64Url, hmacKey, toBase64Url, toHex } from './hmac.ts';
 
 export const edgeHeaders = {
   signature: 'x-edge-signature',
@@ -12,8 +31,10 @@ export const edgeHeaders = {
   requestId: 'x-request-id',
 } as const;
 
-import { encoder, fromBase64Url, hmacKey, toBase64Url, toHex } from './hmac.ts';
+/** The request headers the signature covers (lower case), in the canonical string's order. */
+export const signedHeaders = ['authorization', 'idempotency-key', 'range'] as const;
 
+const version = 'v2';
 const edgeSecretMinBytes = 32;
 
 /**
@@ -55,58 +76,136 @@ export interface SignedParts {
   body: ArrayBuffer | Uint8Array | undefined;
   clientIp: string;
   requestId: string;
+  /** The headers the request travels with: those named in `signedHeaders` are signed. */
+  headers: Headers | Record<string, string>;
 }
 
-async function canonical(parts: SignedParts, timestamp: number): Promise<Uint8Array<ArrayBuffer>> {
+/** A request's header by its lower-case name. */
+type HeaderLookup = (name: string) => string | undefined | null;
+
+// One field per line: a field holding a line break could hand text on to the next one.
+const breaksLines = (field: string) => /[\r\n]/.test(field);
+
+/** The fields a client or the network could shape, in the canonical string's order. */
+const freeFields = (clientIp: string, requestId: string, header: HeaderLookup) => [
+  clientIp,
+  requestId,
+  ...signedHeaders.map((name) => header(name) ?? ''),
+];
+
+async function canonical(
+  parts: Omit<SignedParts, 'headers'>,
+  header: HeaderLookup,
+  timestamp: number,
+): Promise<Uint8Array<ArrayBuffer>> {
+  const fields = freeFields(parts.clientIp, parts.requestId, header);
+  if (fields.some(breaksLines)) throw new TypeError('a signed field holds a line break');
   const body = parts.body ?? new Uint8Array(0);
   const bodyHash = toHex(await crypto.subtle.digest('SHA-256', body as BufferSource));
   return new Uint8Array(
     encoder.encode(
       [
-        'v1',
+        version,
         String(timestamp),
         parts.method.toUpperCase(),
         parts.pathWithQuery,
         bodyHash,
-        parts.clientIp,
-        parts.requestId,
+        ...fields,
       ].join('\n'),
     ),
   );
 }
 
 /**
- * The headers to add to a forwarded request.
+ * The headers to add to a forwarded request, signed with the headers it travels with.
  *
  * @example
  * const headers = await signEdgeRequest(secret, { method: 'GET', pathWithQuery: '/v1/me',
- *   body: undefined, clientIp: '203.0.113.9', requestId: crypto.randomUUID() });
+ *   body: undefined, clientIp: '203.0.113.9', requestId: crypto.randomUUID(),
+ *   headers: { authorization: `Bearer ${token}` } });
  */
 export async function signEdgeRequest(
   secret: string,
   parts: SignedParts,
   timestamp = Math.floor(Date.now() / 1000),
 ): Promise<Record<string, string>> {
+  const headers = new Headers(parts.headers);
   const mac = await crypto.subtle.sign(
     'HMAC',
     await hmacKey(secret),
-    await canonical(parts, timestamp),
+    await canonical(parts, (name) => headers.get(name), timestamp),
   );
   return {
-    [edgeHeaders.signature]: `v1=${toBase64Url(mac)}`,
+    [edgeHeaders.signature]: `${version}=${toBase64Url(mac)}`,
     [edgeHeaders.timestamp]: String(timestamp),
     [edgeHeaders.clientIp]: parts.clientIp,
     [edgeHeaders.requestId]: parts.requestId,
   };
 }
 
+export type EdgeScreen =
+  | {
+      ok: true;
+      mac: Uint8Array<ArrayBuffer>;
+      timestamp: number;
+      clientIp: string;
+      requestId: string;
+    }
+  | { ok: false; reason: 'missing' | 'malformed' | 'stale' };
+
+/**
+ * The checks of an edge signature that need no body: present, well formed (the MAC in its
+ * one canonical spelling), no older (or newer) than `maxAgeSeconds`. A request that fails
+ * them is refused before its body is read.
+ *
+ * @example
+ * const screen = screenEdgeRequest((name) => c.req.header(name), { maxAgeSeconds: 30 });
+ */
+export function screenEdgeRequest(
+  header: HeaderLookup,
+  options: { maxAgeSeconds: number; now?: number },
+): EdgeScreen {
+  const signature = header(edgeHeaders.signature);
+  const stamp = header(edgeHeaders.timestamp);
+  const clientIp = header(edgeHeaders.clientIp);
+  const requestId = header(edgeHeaders.requestId);
+  if (!signature || !stamp || !clientIp || !requestId) return { ok: false, reason: 'missing' };
+  const prefix = `${version}=`;
+  const mac = signature.startsWith(prefix)
+    ? fromBase64Url(signature.slice(prefix.length))
+    : undefined;
+  if (
+    !mac ||
+    !/^\d{1,12}$/.test(stamp) ||
+    freeFields(clientIp, requestId, header).some(breaksLines)
+  ) {
+    return { ok: false, reason: 'malformed' };
+  }
+  const timestamp = Number(stamp);
+  const now = options.now ?? Math.floor(Date.now() / 1000);
+  if (Math.abs(now - timestamp) > options.maxAgeSeconds) return { ok: false, reason: 'stale' };
+  return { ok: true, mac, timestamp, clientIp, requestId };
+}
+
 export type EdgeCheck =
-  | { ok: true; clientIp: string; requestId: string; signature: string; timestamp: number }
+  | {
+      ok: true;
+      clientIp: string;
+      requestId: string;
+      /** The MAC's bytes in hex: one spelling per signature, the key of a replay cache. */
+      mac: string;
+      timestamp: number;
+    }
   | { ok: false; reason: 'missing' | 'malformed' | 'stale' | 'mismatch' };
 
 /**
- * Checks a request's edge signature: present, well formed, no older (or newer) than
- * `maxAgeSeconds`, and matching. The comparison is `crypto.subtle.verify`, constant-time.
+ * Checks a request's edge signature: `screenEdgeRequest`'s checks, then the MAC over the
+ * method, path, body and the headers as the request carries them. The comparison is
+ * `crypto.subtle.verify`, constant-time.
+ *
+ * @example
+ * const check = await verifyEdgeRequest(secret, { method, pathWithQuery, body,
+ *   header: (name) => c.req.header(name) }, { maxAgeSeconds: 30 });
  */
 export async function verifyEdgeRequest(
   secret: string,
@@ -114,20 +213,13 @@ export async function verifyEdgeRequest(
     method: string;
     pathWithQuery: string;
     body: ArrayBuffer | Uint8Array | undefined;
-    header(name: string): string | undefined | null;
+    header: HeaderLookup;
   },
   options: { maxAgeSeconds: number; now?: number },
 ): Promise<EdgeCheck> {
-  const signature = request.header(edgeHeaders.signature);
-  const stamp = request.header(edgeHeaders.timestamp);
-  const clientIp = request.header(edgeHeaders.clientIp);
-  const requestId = request.header(edgeHeaders.requestId);
-  if (!signature || !stamp || !clientIp || !requestId) return { ok: false, reason: 'missing' };
-  const mac = signature.startsWith('v1=') ? fromBase64Url(signature.slice(3)) : undefined;
-  if (!mac || !/^\d{1,12}$/.test(stamp)) return { ok: false, reason: 'malformed' };
-  const timestamp = Number(stamp);
-  const now = options.now ?? Math.floor(Date.now() / 1000);
-  if (Math.abs(now - timestamp) > options.maxAgeSeconds) return { ok: false, reason: 'stale' };
+  const screen = screenEdgeRequest(request.header, options);
+  if (!screen.ok) return screen;
+  const { clientIp, requestId, timestamp } = screen;
   const data = await canonical(
     {
       method: request.method,
@@ -136,8 +228,11 @@ export async function verifyEdgeRequest(
       clientIp,
       requestId,
     },
+    request.header,
     timestamp,
   );
-  const ok = await crypto.subtle.verify('HMAC', await hmacKey(secret), mac, data);
-  return ok ? { ok, clientIp, requestId, signature, timestamp } : { ok: false, reason: 'mismatch' };
+  const ok = await crypto.subtle.verify('HMAC', await hmacKey(secret), screen.mac, data);
+  return ok
+    ? { ok, clientIp, requestId, mac: toHex(screen.mac.buffer), timestamp }
+    : { ok: false, reason: 'mismatch' };
 }

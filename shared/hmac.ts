@@ -33,9 +33,16 @@ export const toBase64Url = (bytes: ArrayBuffer): string =>
     .replaceAll('/', '_')
     .replace(/=+$/, '');
 
-/** A 32-byte MAC written in base64url (43 characters), or undefined. */
+/**
+ * A 32-byte MAC written in base64url (43 characters), in its one canonical spelling, or
+ * undefined. 43 characters carry 258 bits: the last one's two low bits are padding, which
+ * `atob` ignores, so four spellings decode to the same bytes. Only the one `toBase64Url`
+ * writes (padding bits zero) is accepted: a replay cannot pass for a new signature by
+ * re-spelling it.
+ */
 export function fromBase64Url(text: string): Uint8Array<ArrayBuffer> | undefined {
   if (!/^[A-Za-z0-9_-]{43}$/.test(text)) return undefined;
   const binary = atob(text.replaceAll('-', '+').replaceAll('_', '/'));
-  return Uint8Array.from(binary, (ch) => ch.charCodeAt(0));
+  const bytes = Uint8Array.from(binary, (ch) => ch.charCodeAt(0));
+  return toBase64Url(bytes.buffer) === text ? bytes : undefined;
 }

@@ -8,7 +8,8 @@ import { encoder, fromBase64Url, hmacKey, toBase64Url } from './hmac.ts';
  * its own label, so an edge-to-origin signature can never pass for one of these, nor the
  * reverse. The body is not hashed at the edge: R2 checks the declared SHA-256 itself as it
  * stores the stream, and refuses a body that does not match. A replay within the window
- * writes the same bytes at the same key, or deletes again: both change nothing.
+ * writes the same bytes at the same key, or deletes again: both change nothing. The MAC is
+ * accepted only in its canonical base64url spelling (`fromBase64Url`), as the edge's is.
  */
 
 export const originHeaders = {

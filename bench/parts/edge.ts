@@ -31,17 +31,16 @@ interface Way {
 }
 
 async function signedDirect(origin: OriginProcess, secret: string, token: string, path: string) {
+  const headers = { authorization: `Bearer ${token}` };
   const signed = await signEdgeRequest(secret, {
     method: 'GET',
     pathWithQuery: path,
     body: undefined,
     clientIp: '127.0.0.1',
     requestId: randomUUID(),
+    headers,
   });
-  return [`${origin.url}${path}`, { ...signed, authorization: `Bearer ${token}` }] as [
-    string,
-    Record<string, string>,
-  ];
+  return [`${origin.url}${path}`, { ...signed, ...headers }] as [string, Record<string, string>];
 }
 
 /** One account and one job of `model` through `base`; answers its token and the job, ended. */

@@ -42,10 +42,11 @@ function errorCode(text: string): unknown {
 }
 
 /**
- * One attempt on one origin, signed for it: the path signed is the one this URL sends and the
- * timestamp is this attempt's, so a retry after a long timeout is not stale. An origin that
- * answered is done with, except for a 503 `not_ready` (starting or stopping), whose small
- * JSON body is read to tell: the origin says it did nothing.
+ * One attempt on one origin, signed for it: the path signed is the one this URL sends, the
+ * headers signed are the ones it sends, and the timestamp is this attempt's, so a retry
+ * after a long timeout is not stale. An origin that answered is done with, except for a 503
+ * `not_ready` (starting or stopping), whose small JSON body is read to tell: the origin says
+ * it did nothing.
  *
  * @example
  * const sent = await sendToOrigin(c, 'https://origin-2.example.com', request);
@@ -63,6 +64,9 @@ export async function sendToOrigin(
     body: request.body,
     clientIp: c.get('clientIp'),
     requestId: c.get('requestId'),
+    // What this attempt sends: the client's Authorization and Range, and the Idempotency-Key,
+    // the client's or the one the edge attached to a job creation.
+    headers,
   });
   for (const [name, value] of Object.entries(signed)) headers.set(name, value);
 

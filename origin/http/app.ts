@@ -9,7 +9,7 @@ import type { App, AppEnv } from './context.ts';
 import { handleError, handleNotFound } from './errors.ts';
 import { durableAnswers } from './middleware/durable-answers.ts';
 import { observeRequests } from './middleware/observe-requests.ts';
-import { requireEdgeSignature } from './middleware/require-edge-signature.ts';
+import { requireEdgeSignature, screenEdgeSignature } from './middleware/require-edge-signature.ts';
 import { registerApiKeys } from './routes/api-keys.ts';
 import { registerAuth } from './routes/auth.ts';
 import { registerBilling } from './routes/billing.ts';
@@ -26,7 +26,7 @@ import { refuseInvalid } from './validation.ts';
  * The origin's HTTP API: a list of `registerX(app)` calls behind the shared middleware.
  *
  * @example
- * serve({ fetch: createApp(services, edgeTrust({ secret, maxAgeSeconds: 30 })).fetch });
+ * serve({ fetch: createApp(services, edgeTrust({ secret, maxAgeSeconds: 30, logger })).fetch });
  */
 export function createApp(services: Services, edge: EdgeTrust | undefined): App {
   // A request part that fails its route's schema is answered through `onError`, as ours.
@@ -37,6 +37,9 @@ export function createApp(services: Services, edge: EdgeTrust | undefined): App 
   });
   app.use(requestId());
   app.use(observeRequests());
+  // Unsigned, malformed and stale requests are refused on their headers: no body is read.
+  const exempt = ['/healthz'];
+  app.use(screenEdgeSignature(edge, exempt));
   const limitBody = (maxSize: number) =>
     bodyLimit({
       maxSize,
@@ -51,7 +54,8 @@ export function createApp(services: Services, edge: EdgeTrust | undefined): App 
     const limit = c.req.path === '/v1/webhooks/stripe' ? stripeBodyLimit : apiBodyLimit;
     return limit(c, next);
   });
-  app.use(requireEdgeSignature(edge, ['/healthz']));
+  // A well-formed, fresh signature is checked against the body, read within its limit.
+  app.use(requireEdgeSignature(edge, exempt));
   app.use(durableAnswers());
 
   // The origin's own liveness probe: the one path served without an edge signature.

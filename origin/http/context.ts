@@ -9,6 +9,11 @@ export interface AppEnv {
     requestId: string;
     /** Set by `requireUser`. */
     principal: Principal;
+    /**
+     * Set when the edge signature was refused: such a request, which anyone can send, gets
+     * no log line of its own (the refusal log counts them, at most a line per interval).
+     */
+    edgeRefused: true;
   };
 }
 

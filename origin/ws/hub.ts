@@ -142,10 +142,9 @@ export class WsHub implements Hub, ConnectionContext {
       method: req.method ?? 'GET',
       pathWithQuery: url.pathname + url.search,
       body: undefined,
-      header: (name) => {
-        const value = req.headers[name];
-        return Array.isArray(value) ? value[0] : value;
-      },
+      // Every value of a repeated header, joined as the edge's Headers join them (Node's
+      // `req.headers` keeps only the first Authorization).
+      header: (name) => req.headersDistinct[name]?.join(', '),
     });
     return result.ok;
   }

@@ -85,6 +85,7 @@ async function toOrigin(
         body: body === undefined ? undefined : new TextEncoder().encode(body),
         clientIp: '203.0.113.7',
         requestId: randomUUID(),
+        headers: options.token ? { authorization: `Bearer ${options.token}` } : {},
       },
       timestamp,
     );
@@ -260,6 +261,7 @@ describe('straight to the origin', () => {
       body: undefined,
       clientIp: '203.0.113.7',
       requestId: randomUUID(),
+      headers: {},
     });
     const valid = await signEdgeRequest(pair.secret, parts());
     expect(await upgrade(valid)).toBe(101);

@@ -81,6 +81,7 @@ describe('outputs in the edge bucket', () => {
       body: undefined,
       clientIp: '127.0.0.1',
       requestId: crypto.randomUUID(),
+      headers: { authorization: `Bearer ${token}` },
     });
     const direct = await pair.direct.call('GET', url, { token, headers: signed });
     expect(direct.status).toBe(200);

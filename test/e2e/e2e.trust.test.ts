@@ -40,13 +40,16 @@ const kinds: Kind[] = [
 
 type Signing = 'none' | 'forged' | 'stale';
 
-/** The edge's headers for a request, signed with `secret` at `timestamp`. */
+/**
+ * The edge's headers for a request, signed with `secret` at `timestamp`, with the headers it
+ * travels with (by default the user's token, as `direct` sends it).
+ */
 function edgeHeaders(
   secret: string,
   method: string,
   pathWithQuery: string,
   body?: string,
-  timestamp?: number,
+  options: { timestamp?: number; headers?: Record<string, string> } = {},
 ) {
   return signEdgeRequest(
     secret,
@@ -56,8 +59,9 @@ function edgeHeaders(
       body: body === undefined ? undefined : new TextEncoder().encode(body),
       clientIp: '203.0.113.7',
       requestId: randomUUID(),
+      headers: options.headers ?? { authorization: `Bearer ${token}` },
     },
-    timestamp,
+    options.timestamp,
   );
 }
 
@@ -67,16 +71,22 @@ async function headersFor(
   method: string,
   path: string,
   body?: string,
+  headers?: Record<string, string>,
 ) {
   switch (signing) {
     case 'none':
       return {};
     case 'forged':
-      return edgeHeaders(`forged-${randomUUID()}-${randomUUID()}`, method, path, body);
+      return edgeHeaders(`forged-${randomUUID()}-${randomUUID()}`, method, path, body, {
+        headers,
+      });
     case 'stale':
-      return edgeHeaders(pair.secret, method, path, body, Math.floor(Date.now() / 1000) - 600);
+      return edgeHeaders(pair.secret, method, path, body, {
+        timestamp: Math.floor(Date.now() / 1000) - 600,
+        headers,
+      });
     case 'valid':
-      return edgeHeaders(pair.secret, method, path, body);
+      return edgeHeaders(pair.secret, method, path, body, { headers });
   }
 }
 
@@ -130,6 +140,8 @@ describe('straight to the origin', () => {
         signing,
         'GET',
         new URL(url).pathname + new URL(url).search,
+        undefined,
+        {},
       );
       expect(await upgradeStatus(url, headers)).toBe(401);
     },
@@ -144,6 +156,8 @@ describe('straight to the origin', () => {
       'valid',
       'GET',
       new URL(url).pathname + new URL(url).search,
+      undefined,
+      {},
     );
     expect(await upgradeStatus(url, headers)).toBe(101);
     expect(await upgradeStatus(url, headers)).toBe(401);

@@ -2,7 +2,7 @@ import { env } from 'cloudflare:test';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Bindings } from '../../edge/config.ts';
 import { edgeSecretCases } from '../fixtures/edge-secrets.ts';
-import { edgeWith, expectError, newTag, seenByOrigin } from './support.ts';
+import { edgeWith, expectError, newTag, seenByOrigin, verifyEchoed } from './support.ts';
 
 type Overrides = Partial<Record<keyof Bindings, string | undefined>>;
 
@@ -146,9 +146,15 @@ describe('EDGE_SIGNING_SECRET', () => {
     const res = await edgeWith({ EDGE_SIGNING_SECRET: secret })('/v1/me', {
       headers: { 'x-echo-tag': tag },
     });
-    expect(res.status).toBe(200);
+    // The echo origin holds the Worker's own secret, so it refuses this one's signature
+    // (401, not the edge's 500 `misconfigured`); the signature verifies with its secret.
+    expect(res.status).toBe(401);
     await res.body?.cancel();
-    expect(await seenByOrigin(tag)).toHaveLength(1);
+    const seen = await seenByOrigin(tag);
+    expect(seen.map((s) => s.edgeCheck)).toEqual(['mismatch']);
+    const [forwarded] = seen;
+    if (!forwarded) throw new Error('not forwarded');
+    expect((await verifyEchoed(forwarded, secret)).ok).toBe(true);
   });
 });
 

@@ -14,5 +14,6 @@ declare module 'vitest' {
     deadOrigin: string;
     echoClusters: Record<'failover' | 'health', string[]>;
     echoControl: string;
+    edgeSigningSecret: string;
   }
 }

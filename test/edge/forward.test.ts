@@ -1,6 +1,7 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, inject, it } from 'vitest';
-import { verifyEdgeRequest } from '../../shared/edge-signature.ts';
+import { edgeHeaders, signedHeaders } from '../../shared/edge-signature.ts';
+import { respell } from '../helpers/edge-signing.ts';
 import {
   type Echoed,
   echoedBody,
@@ -10,22 +11,8 @@ import {
   newClientIp,
   newTag,
   seenByOrigin,
+  verifyEchoed,
 } from './support.ts';
-
-const secret = () => env.EDGE_SIGNING_SECRET as string;
-
-/** Checks the edge signature of a request as the echo origin received it. */
-const verifyEchoed = (echoed: Echoed, maxAgeSeconds = 30) =>
-  verifyEdgeRequest(
-    secret(),
-    {
-      method: echoed.method,
-      pathWithQuery: echoed.path,
-      body: ['GET', 'HEAD'].includes(echoed.method) ? undefined : echoedBody(echoed),
-      header: (name) => echoed.headers[name],
-    },
-    { maxAgeSeconds },
-  );
 
 describe('forwarding', () => {
   it('signs every request so that the origin can verify it', async () => {
@@ -48,6 +35,86 @@ describe('forwarding', () => {
     }
     const posted = (await (await edgeFetch('/v1/jobs', { method: 'POST', body })).json()) as Echoed;
     expect(new TextDecoder().decode(echoedBody(posted))).toBe(body);
+  });
+
+  it('signs the Authorization, Idempotency-Key and Range it forwards: changing one breaks it', async () => {
+    const sent = {
+      authorization: 'Bearer ovt_forwarded',
+      'idempotency-key': 'client-key-1',
+      range: 'bytes=0-9',
+    };
+    const res = await edgeFetch('/v1/jobs/job_1/output', { headers: sent });
+    expect(res.status).toBe(200);
+    const echoed = (await res.json()) as Echoed;
+    expect(echoed.edgeCheck).toBe('ok');
+    for (const name of signedHeaders) {
+      expect(echoed.headers[name]).toBe(sent[name]);
+      for (const value of ['another value', undefined]) {
+        const changed = {
+          ...echoed,
+          headers: { ...echoed.headers, [name]: value } as Echoed['headers'],
+        };
+        expect(await verifyEchoed(changed), `${name}: ${value}`).toEqual({
+          ok: false,
+          reason: 'mismatch',
+        });
+      }
+    }
+    // A request that carried none of them: adding one breaks it as well.
+    const bare = (await (await edgeFetch('/v1/me')).json()) as Echoed;
+    expect(bare.edgeCheck).toBe('ok');
+    for (const name of signedHeaders) {
+      const added = { ...bare, headers: { ...bare.headers, [name]: 'added' } };
+      expect((await verifyEchoed(added)).ok, name).toBe(false);
+    }
+  });
+
+  it('signs the Idempotency-Key it attaches to POST /v1/jobs, as it sends it', async () => {
+    const res = await edgeFetch('/v1/jobs', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer ovt_jobs' },
+      body: JSON.stringify({ model: 'steps', input: { steps: 1 } }),
+    });
+    expect(res.status).toBe(202);
+    const echoed = (await res.json()) as Echoed;
+    expect(echoed.headers['idempotency-key']).toBe(`edge-${res.headers.get('x-request-id')}`);
+    expect(echoed.edgeCheck).toBe('ok');
+    const { 'idempotency-key': _, ...withoutKey } = echoed.headers;
+    expect(await verifyEchoed({ ...echoed, headers: withoutKey })).toEqual({
+      ok: false,
+      reason: 'mismatch',
+    });
+  });
+
+  it('sends what the origin refuses to take twice, however its signature is spelled', async () => {
+    const res = await edgeFetch('/v1/me', { headers: { authorization: 'Bearer ovt_replayed' } });
+    const echoed = (await res.json()) as Echoed;
+    expect(echoed.edgeCheck).toBe('ok');
+    // The request as captured on its way, sent again straight to the origin.
+    const kept = ['authorization', ...Object.values(edgeHeaders)];
+    const captured = Object.fromEntries(kept.map((name) => [name, echoed.headers[name] ?? '']));
+    const again = (signature: string) =>
+      fetch(`${inject('echoOrigin')}${echoed.path}`, {
+        headers: { ...captured, [edgeHeaders.signature]: signature },
+      });
+    const signature = captured[edgeHeaders.signature] ?? '';
+    const replay = await again(signature);
+    expect(replay.status).toBe(401);
+    expect(await replay.text()).toContain('replayed');
+    for (const spelling of respell(signature)) {
+      const respelled = await again(spelling);
+      expect(respelled.status, spelling).toBe(401);
+      expect(await respelled.text()).toContain('malformed');
+    }
+  });
+
+  it('signs a WebSocket upgrade with its Authorization: the origin takes it', async () => {
+    const res = await edgeFetch('/v1/ws?token=t', {
+      headers: { upgrade: 'websocket', authorization: 'Bearer ovt_socket' },
+    });
+    expect(res.status).toBe(101);
+    res.webSocket?.accept();
+    res.webSocket?.close(1000);
   });
 
   it('signs the client IP and request id: changing either breaks the signature', async () => {

@@ -9,6 +9,7 @@ import { expect, inject, onTestFinished } from 'vitest';
 import { createEdgeApp } from '../../edge/app.ts';
 import type { Bindings } from '../../edge/config.ts';
 import { apiKeyTags } from '../../shared/api-key.ts';
+import { hasSignedBody, verifyEdgeRequest } from '../../shared/edge-signature.ts';
 import type { ErrorBody } from '../../shared/errors.ts';
 
 /** What the echo origin answers by default: the request it received (body in base64). */
@@ -17,6 +18,8 @@ export interface Echoed {
   path: string;
   headers: Record<string, string>;
   body: string;
+  /** What the origin's own check said of its edge signature (`ok`, or why it refused it). */
+  edgeCheck: string;
 }
 
 export const edgeBase = 'https://edge.overture.test';
@@ -106,6 +109,22 @@ export async function seenByOrigin(tag: string): Promise<Echoed[]> {
 /** The bytes of an echoed body. */
 export const echoedBody = (echoed: Echoed): Uint8Array<ArrayBuffer> =>
   Uint8Array.from(atob(echoed.body), (ch) => ch.charCodeAt(0));
+
+/**
+ * Checks the edge signature of a request as the echo origin received it (with `secret`, the
+ * Worker's by default), with no replay cache: a test may check one request several times.
+ */
+export const verifyEchoed = (echoed: Echoed, secret = env.EDGE_SIGNING_SECRET as string) =>
+  verifyEdgeRequest(
+    secret,
+    {
+      method: echoed.method,
+      pathWithQuery: echoed.path,
+      body: hasSignedBody(echoed.method) ? echoedBody(echoed) : undefined,
+      header: (name) => echoed.headers[name],
+    },
+    { maxAgeSeconds: 30 },
+  );
 
 /**
  * Asserts the API's error shape (status, JSON `{error:{code,message,requestId}}` whose id is

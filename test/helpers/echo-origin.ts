@@ -2,6 +2,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
+import { edgeTrust } from '../../origin/auth/edge-trust.ts';
+import { hasSignedBody } from '../../shared/edge-signature.ts';
 import type { Health } from '../../shared/schemas/health.ts';
 
 /** One request as the echo origin received it. */
@@ -12,6 +14,11 @@ export interface EchoRecord {
   headers: Record<string, string>;
   /** The body's bytes, base64. */
   body: string;
+  /**
+   * What the origin's own check (`edgeTrust`) said of its edge signature: `ok`, or why it was
+   * refused (answered 401, as the origin answers); `unchecked` without a secret.
+   */
+  edgeCheck: string;
 }
 
 /** A request header that picks the answer; absent: 200 with the request as JSON. */
@@ -31,6 +38,11 @@ export const echoBehaviours = ['serve', 'degraded', 'not_ready', 'hang', 'down']
 export type EchoBehaviour = (typeof echoBehaviours)[number];
 
 export interface EchoOriginOptions {
+  /**
+   * The edge's `EDGE_SIGNING_SECRET`: every request is checked as the origin checks it
+   * (signature, freshness, replay) and refused 401 when it fails. None: nothing is checked.
+   */
+  secret?: string;
   /** Its `originId` in `/v1/health`. */
   id?: string;
   /** The `activeJobs` its health reports. */
@@ -56,13 +68,27 @@ export interface EchoOrigin {
 /** The queue length every echo origin reports: the cluster's, the same from each. */
 export const echoQueueLength = 4;
 
-function record(req: IncomingMessage, body: Buffer): EchoRecord {
+function record(req: IncomingMessage, body: Buffer, edgeCheck: string): EchoRecord {
   const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  for (const [name, value] of Object.entries(req.headersDistinct)) {
+    if (value !== undefined) headers[name] = value.join(', ');
   }
-  return { method: req.method ?? '', path: req.url ?? '', headers, body: body.toString('base64') };
+  return {
+    method: req.method ?? '',
+    path: req.url ?? '',
+    headers,
+    body: body.toString('base64'),
+    edgeCheck,
+  };
 }
+
+const unauthorized = (reason: string) =>
+  JSON.stringify({
+    error: {
+      code: 'unauthorized',
+      message: `the echo origin refused its edge signature: ${reason}`,
+    },
+  });
 
 function health(id: string, activeJobs: number, behaviour: EchoBehaviour): Health {
   const low = behaviour === 'degraded';
@@ -84,7 +110,8 @@ const notReady = JSON.stringify({
 });
 
 /**
- * A tiny stand-in origin for the edge's tests: it keeps every request it receives and
+ * A tiny stand-in origin for the edge's tests: it checks every request's edge signature as
+ * the origin does (given the secret; 401 when it fails), keeps every request it receives and
  * answers what `x-echo-mode` asks for: nothing (200, the request as JSON; for
  * `POST /v1/jobs` 202, or 200 and `x-echo-replayed` for an Idempotency-Key accepted before,
  * as the origin answers), `json-<status>`, `html-<status>` or `hang` (never answers).
@@ -110,18 +137,42 @@ export async function startEchoOrigin(options: EchoOriginOptions = {}): Promise<
     if (tag) byTag.set(tag, [...(byTag.get(tag) ?? []), seen]);
   };
 
+  // The origin's own check, with its replay cache; its refusal log goes nowhere.
+  const trust =
+    options.secret === undefined
+      ? undefined
+      : edgeTrust({ secret: options.secret, maxAgeSeconds: 30, logger: { warn() {} } });
+  const check = async (req: IncomingMessage, body: Buffer | undefined) => {
+    if (!trust) return 'unchecked';
+    const result = await trust.check({
+      method: req.method ?? 'GET',
+      pathWithQuery: req.url ?? '/',
+      body,
+      header: (name) => req.headersDistinct[name]?.join(', '),
+    });
+    return result.ok ? 'ok' : result.reason;
+  };
+
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
+    req.on('end', async () => {
       const url = new URL(req.url ?? '/', 'http://echo');
       if (url.pathname === '/__echo/seen') {
         res.setHeader('content-type', 'application/json');
         res.end(JSON.stringify(byTag.get(url.searchParams.get('tag') ?? '') ?? []));
         return;
       }
-      const seen = record(req, Buffer.concat(chunks));
+      const body = Buffer.concat(chunks);
+      const verdict = await check(req, hasSignedBody(req.method ?? 'GET') ? body : undefined);
+      const seen = record(req, body, verdict);
       keep(seen);
+      res.setHeader('content-type', 'application/json');
+      if (verdict !== 'ok' && verdict !== 'unchecked') {
+        res.statusCode = 401;
+        res.end(unauthorized(verdict));
+        return;
+      }
       const key = seen.headers['idempotency-key'];
       const creates = seen.method === 'POST' && url.pathname === '/v1/jobs';
       if (behaviour === 'hang') {
@@ -130,7 +181,6 @@ export async function startEchoOrigin(options: EchoOriginOptions = {}): Promise<
         hung.add(res);
         return;
       }
-      res.setHeader('content-type', 'application/json');
       if (url.pathname === '/v1/health') {
         res.statusCode = behaviour === 'not_ready' ? 503 : 200;
         res.end(JSON.stringify(health(id, options.activeJobs ?? 0, behaviour)));
@@ -173,8 +223,17 @@ export async function startEchoOrigin(options: EchoOriginOptions = {}): Promise<
   });
 
   const sockets = new WebSocketServer({ noServer: true });
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    keep(record(req, Buffer.alloc(0)));
+  server.on('upgrade', async (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    const verdict = await check(req, undefined);
+    keep(record(req, Buffer.alloc(0), verdict));
+    if (verdict !== 'ok' && verdict !== 'unchecked') {
+      const text = unauthorized(verdict);
+      socket.end(
+        `HTTP/1.1 401 Unauthorized\r\ncontent-type: application/json\r\ncontent-length: ${text.length}\r\nconnection: close\r\n\r\n${text}`,
+      );
+      return;
+    }
     if (behaviour === 'hang') {
       hung.add(socket);
       return;

@@ -50,6 +50,7 @@ async function healthProbe(url: string, env: Record<string, string>): Promise<Re
           body: undefined,
           clientIp: '127.0.0.1',
           requestId: randomUUID(),
+          headers: {},
         })
       : {};
   return fetch(`${url}/v1/health`, { headers: signed });

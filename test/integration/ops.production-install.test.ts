@@ -112,16 +112,20 @@ async function viaEdge(
   options: { body?: unknown; token?: string; requestId?: string } = {},
 ): Promise<ApiAnswer> {
   const body = options.body === undefined ? undefined : JSON.stringify(options.body);
-  const headers: Record<string, string> = await signEdgeRequest(edgeSecret, {
+  const headers: Record<string, string> = {};
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  const signed = await signEdgeRequest(edgeSecret, {
     method,
     pathWithQuery: path,
     body: body === undefined ? undefined : new TextEncoder().encode(body),
     clientIp: '203.0.113.7',
     requestId: options.requestId ?? randomUUID(),
+    headers,
   });
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  if (options.token) headers.authorization = `Bearer ${options.token}`;
-  return readAnswer(await fetch(`${base}${path}`, { method, headers, body }));
+  return readAnswer(
+    await fetch(`${base}${path}`, { method, headers: { ...headers, ...signed }, body }),
+  );
 }
 
 /** Polls until `check` answers a value, or fails after `ms`. */
