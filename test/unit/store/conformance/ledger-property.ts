@@ -218,6 +218,7 @@ export function ledgerPropertySuite(factory: StoreFactory): void {
       // The runs exercised purchases and spending, not only refusals.
       expect(effects).toBeGreaterThan(150);
       expect(jobs).toBeGreaterThan(100);
-    });
+      // Thousands of transactions: about 10 s on PostgreSQL, several times that on a loaded machine.
+    }, 120_000);
   });
 }
