@@ -94,7 +94,7 @@ export const envSchema = z.object({
   WS_ERROR_BUDGET: int(0).default(5),
   /** How often the hub checks the jobs its sockets follow for events no notification brought. */
   WS_RESYNC_MS: int(50).default(2_000),
-  /** Development only: lets webhooks use http and reach loopback/private addresses. */
+  /** Development only: lets webhooks use http and reach loopback/private addresses; refused in production. */
   WEBHOOK_ALLOW_INSECURE: flag,
   WEBHOOK_TIMEOUT_MS: int(100).default(10_000),
   WEBHOOK_MAX_ATTEMPTS: int(1, 50).default(8),
@@ -152,6 +152,13 @@ const envRules = envSchema.superRefine((env, ctx) => {
       code: 'custom',
       path: ['EDGE_SIGNATURE_CHECK'],
       message: 'must be on in production',
+    });
+  }
+  if (env.WEBHOOK_ALLOW_INSECURE && env.NODE_ENV === 'production') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['WEBHOOK_ALLOW_INSECURE'],
+      message: 'must be false in production: it lets webhooks reach private addresses',
     });
   }
   if (env.OUTPUT_STORE === 'edge' && env.EDGE_URL === undefined) {

@@ -3,6 +3,8 @@ import { BlockList, isIP, type LookupFunction } from 'node:net';
 
 /** Addresses a webhook may never reach: loopback, private, link-local (cloud metadata), and the like. */
 const blocked = new BlockList();
+// Apart: a BlockList matches IPv4 rules against IPv4-mapped IPv6 addresses and back.
+const blocked6 = new BlockList();
 for (const [net, bits] of [
   ['0.0.0.0', 8],
   ['10.0.0.0', 8],
@@ -19,25 +21,48 @@ for (const [net, bits] of [
   blocked.addSubnet(net, bits, 'ipv4');
 }
 for (const [net, bits] of [
-  ['::', 128],
-  ['::1', 128],
+  // IPv4-compatible `::a.b.c.d` (deprecated; `::` and `::1` among them): whatever it carries.
+  ['::', 96],
+  // IPv4-translated `::ffff:0:a.b.c.d` (SIIT): a stack may reach the IPv4 address it carries.
+  ['::ffff:0:0:0', 96],
+  // Local-use NAT64 (RFC 8215): translated by the operator's own gateway, into its network.
+  ['64:ff9b:1::', 48],
+  // Discard-only.
+  ['100::', 64],
+  // Teredo and 6to4: tunnels to an IPv4 address the guard cannot vouch for.
+  ['2001::', 32],
+  ['2002::', 16],
+  // Documentation.
+  ['2001:db8::', 32],
+  // Unique-local, link-local, site-local (deprecated, still routed by some stacks), multicast.
   ['fc00::', 7],
   ['fe80::', 10],
+  ['fec0::', 10],
   ['ff00::', 8],
 ] as const) {
-  blocked.addSubnet(net, bits, 'ipv6');
+  blocked6.addSubnet(net, bits, 'ipv6');
 }
 
-/** An IPv6 address that carries an IPv4 one (mapped `::ffff:a.b.c.d`, or NAT64 `64:ff9b::`). */
-function embeddedIpv4(address: string): string | undefined {
-  const match =
-    /^(?:::ffff:|64:ff9b::)(?:(\d+\.\d+\.\d+\.\d+)|([0-9a-f]{1,4}):([0-9a-f]{1,4}))$/i.exec(
-      address,
-    );
-  if (!match) return undefined;
-  if (match[1]) return match[1];
-  const hi = Number.parseInt(match[2] ?? '0', 16);
-  const lo = Number.parseInt(match[3] ?? '0', 16);
+/** The eight 16-bit groups of an IPv6 address, in any of its written forms. */
+function ipv6Groups(address: string): number[] {
+  // The URL parser writes an IPv6 host in its one canonical form: hex groups, no dotted tail.
+  const canonical = new URL(`http://[${address}]`).hostname.slice(1, -1);
+  const [head = '', tail] = canonical.split('::');
+  const groups = (part: string) => (part === '' ? [] : part.split(':').map((g) => parseInt(g, 16)));
+  const left = groups(head);
+  const right = tail === undefined ? [] : groups(tail);
+  return [...left, ...Array<number>(8 - left.length - right.length).fill(0), ...right];
+}
+
+/**
+ * The IPv4 address an IPv6 one stands for, where the network delivers it there: mapped
+ * `::ffff:a.b.c.d`, or the well-known NAT64 prefix `64:ff9b::/96` (public NAT64 gateways).
+ */
+function embeddedIpv4(groups: number[]): string | undefined {
+  const [a = 0, b = 0, c = 0, d = 0, e = 0, f = 0, hi = 0, lo = 0] = groups;
+  const mapped = a === 0 && b === 0 && c === 0 && d === 0 && e === 0 && f === 0xffff;
+  const nat64 = a === 0x64 && b === 0xff9b && c === 0 && d === 0 && e === 0 && f === 0;
+  if (!mapped && !nat64) return undefined;
   return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
 }
 
@@ -45,14 +70,18 @@ function embeddedIpv4(address: string): string | undefined {
  * @example
  * isBlockedAddress('169.254.169.254'); // true: the cloud metadata service
  * isBlockedAddress('::ffff:127.0.0.1'); // true
+ * isBlockedAddress('2002:a9fe:a9fe::1'); // true: 6to4
  */
 export function isBlockedAddress(address: string): boolean {
   const bare = address.replace(/^\[|\]$/g, '').split('%')[0] ?? '';
   const family = isIP(bare);
   if (family === 4) return blocked.check(bare, 'ipv4');
   if (family === 6) {
-    const v4 = embeddedIpv4(bare.toLowerCase());
-    return v4 !== undefined ? blocked.check(v4, 'ipv4') : blocked.check(bare, 'ipv6');
+    const groups = ipv6Groups(bare);
+    const v4 = embeddedIpv4(groups);
+    if (v4 !== undefined) return blocked.check(v4, 'ipv4');
+    const hex = groups.map((g) => g.toString(16)).join(':');
+    return blocked6.check(hex, 'ipv6');
   }
   return true; // not an address at all
 }

@@ -117,6 +117,17 @@ describe('loadEnv', () => {
     },
   );
 
+  it('never lets webhooks reach http or private addresses in production', () => {
+    expect(loadEnv({ ...base, WEBHOOK_ALLOW_INSECURE: 'true' }).WEBHOOK_ALLOW_INSECURE).toBe(true);
+    const message = errorOf({ WEBHOOK_ALLOW_INSECURE: 'true', NODE_ENV: 'production' });
+    expect(message).toContain('WEBHOOK_ALLOW_INSECURE: must be false in production');
+    expect(errorOf({ WEBHOOK_ALLOW_INSECURE: '1', NODE_ENV: 'production' })).toContain(
+      'WEBHOOK_ALLOW_INSECURE:',
+    );
+    const production = { ...base, NODE_ENV: 'production', WEBHOOK_ALLOW_INSECURE: 'false' };
+    expect(loadEnv(production).WEBHOOK_ALLOW_INSECURE).toBe(false);
+  });
+
   it('reads ADMIN_EMAILS as a normalised list, empty by default, refusing a non-email', () => {
     expect(loadEnv(base).ADMIN_EMAILS).toEqual([]);
     const env = loadEnv({ ...base, ADMIN_EMAILS: ' Ops@Example.test, b@example.test ,' });

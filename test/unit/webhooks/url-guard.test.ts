@@ -32,6 +32,31 @@ const blocked = [
   '::ffff:7f00:1',
   '::FFFF:10.0.0.1',
   '64:ff9b::a9fe:a9fe',
+  '0:0:0:0:0:ffff:127.0.0.1',
+  // IPv4-compatible (deprecated), whatever the IPv4 address: ::/96.
+  '::127.0.0.1',
+  '::7f00:1',
+  '::a9fe:a9fe',
+  '::8.8.8.8',
+  '0:0:0:0:0:0:10.0.0.1',
+  // IPv4-translated (SIIT): ::ffff:0:0/96.
+  '::ffff:0:127.0.0.1',
+  '::ffff:0:7f00:1',
+  '::ffff:0:8.8.8.8',
+  // 6to4 (2002::/16): the IPv4 address rides in bits 16–48.
+  '2002:7f00:1::1',
+  '2002:a9fe:a9fe::',
+  '2002:808:808::1',
+  // NAT64 for local use (64:ff9b:1::/48).
+  '64:ff9b:1::a00:1',
+  '64:ff9b:1::808:808',
+  // Site-local (fec0::/10, deprecated but still routed by some stacks).
+  'fec0::1',
+  'FEFF::1',
+  // Teredo, discard-only and documentation prefixes.
+  '2001:0:4136:e378:8000:63bf:3fff:fdd2',
+  '100::1',
+  '2001:db8::1',
   'localhost',
   'not-an-address',
   '',
@@ -46,6 +71,9 @@ const allowed = [
   '2606:4700:4700::1111',
   '2001:4860:4860::8888',
   '::ffff:8.8.8.8',
+  '64:ff9b::808:808',
+  '2001:4860::1',
+  'fe00::1',
 ];
 
 describe('isBlockedAddress', () => {
@@ -76,6 +104,12 @@ describe('checkWebhookUrl', () => {
     ['https://172.16.0.1/hooks', 'private'],
     ['https://192.168.1.1/hooks', 'private'],
     ['https://169.254.169.254/latest/meta-data/', 'private'],
+    ['https://[::127.0.0.1]/hooks', 'private'],
+    ['https://[::ffff:0:127.0.0.1]/hooks', 'private'],
+    ['https://[2002:7f00:1::1]/hooks', 'private'],
+    ['https://[2002:a9fe:a9fe::1]/latest/meta-data/', 'private'],
+    ['https://[64:ff9b:1::a9fe:a9fe]/hooks', 'private'],
+    ['https://[fec0::1]/hooks', 'private'],
     ['no scheme', 'not a URL'],
   ])('refuses %s (%s)', (raw, reason) => {
     const check = checkWebhookUrl(raw, false);
@@ -118,6 +152,20 @@ describe('guardedLookup', () => {
     await expect(lookUp(false, '169.254.169.254', false)).rejects.toMatchObject({
       code: 'EBLOCKED',
     });
+  });
+
+  // The resolver answers these forms as written (a DNS answer could carry any of them).
+  it.each([
+    '::127.0.0.1',
+    '0:0:0:0:0:ffff:127.0.0.1',
+    '::ffff:0:a9fe:a9fe',
+    '2002:7f00:1::1',
+    '64:ff9b:1::a00:1',
+    'fec0::1',
+  ])('refuses %s at connect time, in both lookup forms', async (address) => {
+    for (const all of [false, true]) {
+      await expect(lookUp(false, address, all)).rejects.toMatchObject({ code: 'EBLOCKED' });
+    }
   });
 
   it('answers public addresses, in the form asked for', async () => {
