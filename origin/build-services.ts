@@ -8,7 +8,7 @@ import { loadJwtSecret } from './auth/jwt-secret.ts';
 import { authenticate } from './auth/principal.ts';
 import { createTokenSigner } from './auth/tokens.ts';
 import { createBilling } from './billing/billing.ts';
-import type { Env } from './env.ts';
+import type { Env, StoreEnv } from './env.ts';
 import { loadModels } from './inference/models/registry.ts';
 import { createInferencePool } from './inference/pool.ts';
 import { LeaseSweeper } from './jobs/lease-sweeper.ts';
@@ -65,17 +65,21 @@ function openOutputs(env: Env): OutputStore {
   return outputFiles(join(env.DATA_DIR, 'outputs'));
 }
 
+/** The one origin's SQLite file, in `DATA_DIR`. */
+export const sqliteFile = (env: Pick<StoreEnv, 'DATA_DIR'>): string =>
+  join(env.DATA_DIR, 'overture.sqlite');
+
 /**
  * The store the environment names: PostgreSQL at `DATABASE_URL` (a cluster), else SQLite
- * in `DATA_DIR` (one origin).
+ * in `DATA_DIR` (one origin). The origin opens it, and so does `scripts/admin.ts`.
  */
-export async function openStore(env: Env, logger: Logger): Promise<Store> {
+export async function openStore(env: StoreEnv, logger: Logger): Promise<Store> {
   const onListenerError = (error: unknown, event?: JobEvent) =>
     logger.error({ err: error, jobId: event?.jobId, seq: event?.seq }, 'job event listener failed');
   if (env.DATABASE_URL) {
     return openPostgresStore(env.DATABASE_URL, { poolSize: env.DB_POOL_SIZE, onListenerError });
   }
-  return openSqliteStore(join(env.DATA_DIR, 'overture.sqlite'), { onListenerError });
+  return openSqliteStore(sqliteFile(env), { onListenerError });
 }
 
 /**

@@ -123,17 +123,6 @@ export const envSchema = z.object({
   DISK_MIN_FREE_BYTES: int(0).default(512 * 1024 * 1024),
   DISK_MIN_FREE_PERCENT: z.coerce.number().min(0).max(100).default(5),
   DISK_CHECK_MS: int(100).default(5_000),
-  /** Accounts (comma-separated emails) that may read every user's stats (`scope=all`). */
-  ADMIN_EMAILS: z
-    .string()
-    .default('')
-    .transform((list) =>
-      list
-        .split(',')
-        .map((email) => email.trim().toLowerCase())
-        .filter((email) => email !== ''),
-    )
-    .pipe(z.array(z.email())),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -191,6 +180,15 @@ const envRules = envSchema.superRefine((env, ctx) => {
   }
 });
 
+/** The message of a failed parse: every bad variable, one a line. */
+function invalid(error: z.ZodError): Error {
+  const lines = error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+  return new Error(`invalid environment:\n${lines.join('\n')}`);
+}
+
+const withoutBlanks = (source: Record<string, string | undefined>) =>
+  Object.fromEntries(Object.entries(source).filter(([, v]) => v !== ''));
+
 /**
  * Validates the environment once, at start. On a bad variable it throws an error whose
  * message names every bad variable, so `main` can print it and exit.
@@ -199,9 +197,24 @@ const envRules = envSchema.superRefine((env, ctx) => {
  * const env = loadEnv(process.env);
  */
 export function loadEnv(source: Record<string, string | undefined>): Env {
-  const blanksRemoved = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== ''));
-  const parsed = envRules.safeParse(blanksRemoved);
+  const parsed = envRules.safeParse(withoutBlanks(source));
   if (parsed.success) return parsed.data;
-  const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
-  throw new Error(`invalid environment:\n${lines.join('\n')}`);
+  throw invalid(parsed.error);
+}
+
+const storeSchema = envSchema.pick({ DATA_DIR: true, DATABASE_URL: true, DB_POOL_SIZE: true });
+export type StoreEnv = z.infer<typeof storeSchema>;
+
+/**
+ * Only the variables that say where the store is (`DATABASE_URL`, else SQLite in
+ * `DATA_DIR`), validated as the origin validates them: for a command that opens the
+ * origin's store beside it, without the secrets the origin itself needs.
+ *
+ * @example
+ * const store = await openStore(loadStoreEnv(process.env), logger);
+ */
+export function loadStoreEnv(source: Record<string, string | undefined>): StoreEnv {
+  const parsed = storeSchema.safeParse(withoutBlanks(source));
+  if (parsed.success) return parsed.data;
+  throw invalid(parsed.error);
 }

@@ -73,6 +73,13 @@ export interface AccountStore {
   createUser(user: UserRecord, credits: LedgerEntryInput[]): Promise<UserRecord | 'email_taken'>;
   findUserByEmail(email: string): Promise<UserRecord | undefined>;
   findUserById(id: string): Promise<UserRecord | undefined>;
+  /**
+   * An operator grants (or takes back) administration of the account with this (normalised)
+   * email; false when no account has it. Registering never makes an administrator.
+   */
+  setAdmin(email: string, admin: boolean): Promise<boolean>;
+  /** The administrators, oldest account first. */
+  listAdmins(): Promise<Pick<UserRecord, 'id' | 'email' | 'createdAt'>[]>;
   createApiKey(input: {
     userId: string;
     name: string;

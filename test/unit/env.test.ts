@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { loadEnv } from '../../origin/env.ts';
+import { loadEnv, loadStoreEnv } from '../../origin/env.ts';
 import { edgeSecretCases } from '../fixtures/edge-secrets.ts';
 
 const secret = 'a-secret-of-at-least-thirty-two-bytes!';
@@ -128,11 +128,20 @@ describe('loadEnv', () => {
     expect(loadEnv(production).WEBHOOK_ALLOW_INSECURE).toBe(false);
   });
 
-  it('reads ADMIN_EMAILS as a normalised list, empty by default, refusing a non-email', () => {
-    expect(loadEnv(base).ADMIN_EMAILS).toEqual([]);
-    const env = loadEnv({ ...base, ADMIN_EMAILS: ' Ops@Example.test, b@example.test ,' });
-    expect(env.ADMIN_EMAILS).toEqual(['ops@example.test', 'b@example.test']);
-    expect(errorOf({ ADMIN_EMAILS: 'a@example.test,root' })).toContain('ADMIN_EMAILS');
+  it('no longer reads ADMIN_EMAILS: administrators are a flag an operator grants', () => {
+    const env = loadEnv({ ...base, ADMIN_EMAILS: 'ops@example.test' });
+    expect(env).not.toHaveProperty('ADMIN_EMAILS');
+  });
+
+  it('reads only the store variables for a store of its own (the admin command)', () => {
+    expect(loadStoreEnv({})).toEqual({ DATA_DIR: './data', DB_POOL_SIZE: 10 });
+    const url = 'postgres://overture@db.internal:5432/overture';
+    expect(loadStoreEnv({ DATABASE_URL: url, DATA_DIR: '', PORT: 'x' })).toEqual({
+      DATA_DIR: './data',
+      DATABASE_URL: url,
+      DB_POOL_SIZE: 10,
+    });
+    expect(() => loadStoreEnv({ DATABASE_URL: 'mysql://x' })).toThrow(/DATABASE_URL:/);
   });
 
   it('refuses POOL_THREADS above the cores, and zero', () => {
