@@ -175,12 +175,14 @@ export function buildServices(
     webhooks: store.webhooks,
     accounts: store.accounts,
     logger,
-    timeoutMs: env.WEBHOOK_TIMEOUT_MS,
+    deadlineMs: env.WEBHOOK_TIMEOUT_MS,
     maxAttempts: env.WEBHOOK_MAX_ATTEMPTS,
     retryBaseMs: env.WEBHOOK_RETRY_BASE_MS,
     allowInsecure: env.WEBHOOK_ALLOW_INSECURE,
     concurrency: env.WEBHOOK_CONCURRENCY,
-    // An attempt may take its whole timeout; another origin retries it only after that.
+    maxInFlightPerUser: env.WEBHOOK_MAX_IN_FLIGHT_PER_USER,
+    // An attempt ends by its deadline; another origin retries it only well after that. A claim
+    // a dead process left is a failed attempt whose retry is due when the claim ends.
     claimMs: Math.max(env.LEASE_MS, 2 * env.WEBHOOK_TIMEOUT_MS),
     pollMs: env.WEBHOOK_POLL_MS,
     onAttempt: (result) => metrics.webhookAttempt(result),

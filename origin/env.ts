@@ -96,10 +96,17 @@ export const envSchema = z.object({
   WS_RESYNC_MS: int(50).default(2_000),
   /** Development only: lets webhooks use http and reach loopback/private addresses; refused in production. */
   WEBHOOK_ALLOW_INSECURE: flag,
+  /**
+   * The whole of one attempt (DNS, connect, TLS, headers, the answer's body): past it the
+   * attempt ends as a timeout, however slowly the receiver keeps sending.
+   */
   WEBHOOK_TIMEOUT_MS: int(100).default(10_000),
   WEBHOOK_MAX_ATTEMPTS: int(1, 50).default(8),
   WEBHOOK_RETRY_BASE_MS: int(10).default(5_000),
-  WEBHOOK_CONCURRENCY: int(1, 64).default(4),
+  /** Attempts this origin has in flight at once, each on its own: a slow one holds one slot. */
+  WEBHOOK_CONCURRENCY: int(1, 256).default(16),
+  /** Attempts one user may have in flight at once, across the cluster. */
+  WEBHOOK_MAX_IN_FLIGHT_PER_USER: int(1, 64).default(4),
   /** How often each origin looks for due deliveries it was not told of (another origin's). */
   WEBHOOK_POLL_MS: int(50).default(2_000),
   /** Prometheus metrics listen here, apart from the API (never forwarded by the edge). */

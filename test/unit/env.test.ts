@@ -128,18 +128,30 @@ describe('loadEnv', () => {
     expect(loadEnv(production).WEBHOOK_ALLOW_INSECURE).toBe(false);
   });
 
+  it('bounds webhook delivery: a deadline per attempt, in flight overall and per user', () => {
+    expect(loadEnv(base)).toMatchObject({
+      WEBHOOK_TIMEOUT_MS: 10_000,
+      WEBHOOK_CONCURRENCY: 16,
+      WEBHOOK_MAX_IN_FLIGHT_PER_USER: 4,
+    });
+    expect(errorOf({ WEBHOOK_MAX_IN_FLIGHT_PER_USER: '0' })).toContain(
+      'WEBHOOK_MAX_IN_FLIGHT_PER_USER:',
+    );
+    expect(errorOf({ WEBHOOK_CONCURRENCY: '0' })).toContain('WEBHOOK_CONCURRENCY:');
+  });
+
   it('no longer reads ADMIN_EMAILS: administrators are a flag an operator grants', () => {
     const env = loadEnv({ ...base, ADMIN_EMAILS: 'ops@example.test' });
     expect(env).not.toHaveProperty('ADMIN_EMAILS');
   });
 
   it('reads only the store variables for a store of its own (the admin command)', () => {
-    expect(loadStoreEnv({})).toEqual({ DATA_DIR: './data', DB_POOL_SIZE: 10 });
+    const defaults = { DATA_DIR: './data', DB_POOL_SIZE: 10 };
+    expect(loadStoreEnv({})).toEqual(defaults);
     const url = 'postgres://overture@db.internal:5432/overture';
     expect(loadStoreEnv({ DATABASE_URL: url, DATA_DIR: '', PORT: 'x' })).toEqual({
-      DATA_DIR: './data',
+      ...defaults,
       DATABASE_URL: url,
-      DB_POOL_SIZE: 10,
     });
     expect(() => loadStoreEnv({ DATABASE_URL: 'mysql://x' })).toThrow(/DATABASE_URL:/);
   });
