@@ -76,10 +76,15 @@ export const sqliteFile = (env: Pick<StoreEnv, 'DATA_DIR'>): string =>
 export async function openStore(env: StoreEnv, logger: Logger): Promise<Store> {
   const onListenerError = (error: unknown, event?: JobEvent) =>
     logger.error({ err: error, jobId: event?.jobId, seq: event?.seq }, 'job event listener failed');
+  const maxProgressDeliveries = env.WEBHOOK_MAX_PROGRESS_PER_JOB;
   if (env.DATABASE_URL) {
-    return openPostgresStore(env.DATABASE_URL, { poolSize: env.DB_POOL_SIZE, onListenerError });
+    return openPostgresStore(env.DATABASE_URL, {
+      poolSize: env.DB_POOL_SIZE,
+      onListenerError,
+      maxProgressDeliveries,
+    });
   }
-  return openSqliteStore(sqliteFile(env), { onListenerError });
+  return openSqliteStore(sqliteFile(env), { onListenerError, maxProgressDeliveries });
 }
 
 /**

@@ -107,6 +107,8 @@ export const envSchema = z.object({
   WEBHOOK_CONCURRENCY: int(1, 256).default(16),
   /** Attempts one user may have in flight at once, across the cluster. */
   WEBHOOK_MAX_IN_FLIGHT_PER_USER: int(1, 64).default(4),
+  /** `progress` deliveries one job may write, one per passed 1/N of its progress; 0 sends none. */
+  WEBHOOK_MAX_PROGRESS_PER_JOB: int(0, 100).default(10),
   /** How often each origin looks for due deliveries it was not told of (another origin's). */
   WEBHOOK_POLL_MS: int(50).default(2_000),
   /** Prometheus metrics listen here, apart from the API (never forwarded by the edge). */
@@ -209,12 +211,17 @@ export function loadEnv(source: Record<string, string | undefined>): Env {
   throw invalid(parsed.error);
 }
 
-const storeSchema = envSchema.pick({ DATA_DIR: true, DATABASE_URL: true, DB_POOL_SIZE: true });
+const storeSchema = envSchema.pick({
+  DATA_DIR: true,
+  DATABASE_URL: true,
+  DB_POOL_SIZE: true,
+  WEBHOOK_MAX_PROGRESS_PER_JOB: true,
+});
 export type StoreEnv = z.infer<typeof storeSchema>;
 
 /**
- * Only the variables that say where the store is (`DATABASE_URL`, else SQLite in
- * `DATA_DIR`), validated as the origin validates them: for a command that opens the
+ * Only the variables of the store: where it is (`DATABASE_URL`, else SQLite in `DATA_DIR`)
+ * and what it writes by itself, validated as the origin validates them: for a command that opens the
  * origin's store beside it, without the secrets the origin itself needs.
  *
  * @example

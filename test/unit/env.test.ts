@@ -128,14 +128,21 @@ describe('loadEnv', () => {
     expect(loadEnv(production).WEBHOOK_ALLOW_INSECURE).toBe(false);
   });
 
-  it('bounds webhook delivery: a deadline per attempt, in flight overall and per user', () => {
+  it('bounds webhook delivery: a deadline per attempt, in flight overall and per user, progress per job', () => {
     expect(loadEnv(base)).toMatchObject({
       WEBHOOK_TIMEOUT_MS: 10_000,
       WEBHOOK_CONCURRENCY: 16,
       WEBHOOK_MAX_IN_FLIGHT_PER_USER: 4,
+      WEBHOOK_MAX_PROGRESS_PER_JOB: 10,
     });
+    expect(
+      loadEnv({ ...base, WEBHOOK_MAX_PROGRESS_PER_JOB: '0' }).WEBHOOK_MAX_PROGRESS_PER_JOB,
+    ).toBe(0);
     expect(errorOf({ WEBHOOK_MAX_IN_FLIGHT_PER_USER: '0' })).toContain(
       'WEBHOOK_MAX_IN_FLIGHT_PER_USER:',
+    );
+    expect(errorOf({ WEBHOOK_MAX_PROGRESS_PER_JOB: '101' })).toContain(
+      'WEBHOOK_MAX_PROGRESS_PER_JOB:',
     );
     expect(errorOf({ WEBHOOK_CONCURRENCY: '0' })).toContain('WEBHOOK_CONCURRENCY:');
   });
@@ -146,7 +153,7 @@ describe('loadEnv', () => {
   });
 
   it('reads only the store variables for a store of its own (the admin command)', () => {
-    const defaults = { DATA_DIR: './data', DB_POOL_SIZE: 10 };
+    const defaults = { DATA_DIR: './data', DB_POOL_SIZE: 10, WEBHOOK_MAX_PROGRESS_PER_JOB: 10 };
     expect(loadStoreEnv({})).toEqual(defaults);
     const url = 'postgres://overture@db.internal:5432/overture';
     expect(loadStoreEnv({ DATABASE_URL: url, DATA_DIR: '', PORT: 'x' })).toEqual({

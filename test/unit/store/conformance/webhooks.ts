@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DeliveryClaim, Store } from '../../../../origin/store/store.ts';
-import { createdJob, makeUser } from '../../support.ts';
+import { claimNext, createdJob, makeUser } from '../../support.ts';
 import type { StoreFactory } from './store-factory.ts';
 
 const hook = {
@@ -221,6 +221,30 @@ export function webhooksSuite(factory: StoreFactory): void {
       expect(next?.jobId).toBe(waiting);
       const [again] = await store.webhooks.claimDue(claimAt(now + 2_000, { limit: 1 }));
       expect(again).toMatchObject({ jobId: stuck, attempts: 2 });
+    });
+
+    it('writes at most the budget of progress deliveries per job, one per passed step, across attempts', async () => {
+      const store = await factory.open();
+      const user = await makeUser(store);
+      const job = await createdJob(store, user.id, {
+        webhook: { url: hook.url, events: ['progress', 'succeeded'] },
+      });
+      const { claim } = await claimNext(store);
+      for (let i = 1; i <= 50; i++) await store.jobs.progress(claim, i / 100, Date.now());
+      const progressOf = async () =>
+        (await store.webhooks.forJob(job.id))
+          .filter((d) => d.event === 'progress')
+          .map((d) => JSON.parse(d.payload).data.progress as number);
+      // The default budget is 10: one at each tenth passed.
+      expect(await progressOf()).toEqual([0.1, 0.2, 0.3, 0.4, 0.5]);
+      // Run again from the start (a graceful stop gave the attempt back): the steps already
+      // sent are not sent again.
+      await store.jobs.requeue(claim, Date.now());
+      const { claim: second } = await claimNext(store);
+      for (let i = 1; i <= 100; i++) await store.jobs.progress(second, i / 100, Date.now());
+      expect(await progressOf()).toEqual([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1]);
+      const events = await store.jobs.eventsSince(job.id, 0);
+      expect(events.filter((e) => e.kind === 'progress')).toHaveLength(150);
     });
   });
 }
