@@ -9,6 +9,8 @@ export interface ReceivedWebhook {
   path: string;
   headers: IncomingHttpHeaders;
   body: string;
+  /** When the whole request had arrived (epoch ms). */
+  at: number;
 }
 
 /**
@@ -31,8 +33,8 @@ export interface Receiver {
   url: string;
   port: number;
   received: ReceivedWebhook[];
-  /** Connections open now, and the most that were open at once. */
-  connections(): { open: number; most: number };
+  /** Connections open now, the most that were open at once, how long each closed one lasted. */
+  connections(): { open: number; most: number; lastedMs: number[] };
   /** Waits until `count` requests have arrived. */
   waitForCount(count: number, timeoutMs?: number): Promise<ReceivedWebhook[]>;
 }
@@ -57,6 +59,7 @@ export async function startReceiver(respond: Responder, port = 0): Promise<Recei
   const received: ReceivedWebhook[] = [];
   let open = 0;
   let most = 0;
+  const lastedMs: number[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -65,6 +68,7 @@ export async function startReceiver(respond: Responder, port = 0): Promise<Recei
         path: req.url ?? '',
         headers: req.headers,
         body: Buffer.concat(chunks).toString(),
+        at: Date.now(),
       };
       const answer = respond(received.length, hit);
       received.push(hit);
@@ -86,8 +90,12 @@ export async function startReceiver(respond: Responder, port = 0): Promise<Recei
     });
   });
   server.on('connection', (socket) => {
+    const opened = performance.now();
     most = Math.max(most, ++open);
-    socket.once('close', () => open--);
+    socket.once('close', () => {
+      open--;
+      lastedMs.push(performance.now() - opened);
+    });
   });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   onTestFinished(async () => {
@@ -99,7 +107,7 @@ export async function startReceiver(respond: Responder, port = 0): Promise<Recei
     url: `http://127.0.0.1:${bound}/hooks`,
     port: bound,
     received,
-    connections: () => ({ open, most }),
+    connections: () => ({ open, most, lastedMs }),
     async waitForCount(count, timeoutMs = 15_000) {
       const deadline = Date.now() + timeoutMs;
       while (received.length < count) {
