@@ -1,4 +1,5 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { Resolver } from 'node:dns/promises';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
 
 /** Addresses a webhook may never reach: loopback, private, link-local (cloud metadata), and the like. */
@@ -86,6 +87,12 @@ export function isBlockedAddress(address: string): boolean {
   return true; // not an address at all
 }
 
+/** `localhost` and its subdomains, fully qualified or not. */
+const isLocalhost = (host: string): boolean => {
+  const name = host.replace(/\.$/, '').toLowerCase();
+  return name === 'localhost' || name.endsWith('.localhost');
+};
+
 export type UrlCheck = { ok: true; url: URL } | { ok: false; reason: string };
 
 /**
@@ -105,12 +112,8 @@ export function checkWebhookUrl(raw: string, allowInsecure: boolean): UrlCheck {
   }
   if (url.username || url.password) return { ok: false, reason: 'must not carry credentials' };
   if (allowInsecure) return { ok: true, url };
-  // `localhost.` (fully qualified) is still localhost.
-  const host = url.hostname
-    .replace(/^\[|\]$/g, '')
-    .replace(/\.$/, '')
-    .toLowerCase();
-  if (host === 'localhost' || host.endsWith('.localhost')) {
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (isLocalhost(host)) {
     return { ok: false, reason: 'resolves to a loopback address' };
   }
   if (isIP(host) !== 0 && isBlockedAddress(host)) {
@@ -120,25 +123,71 @@ export function checkWebhookUrl(raw: string, allowInsecure: boolean): UrlCheck {
 }
 
 /**
+ * Resolves webhook hosts with c-ares (straight to the DNS servers, each query bounded),
+ * not the system's getaddrinfo: that runs on libuv's four-thread pool, which a receiver's
+ * name server that never answers would hold, and the origin's fsyncs wait on that pool.
+ */
+const webhookResolver = new Resolver({ timeout: 1_500, tries: 2 });
+
+/** Every A and AAAA address of `hostname` (or the `family` asked for). */
+async function resolveAll(
+  resolver: Resolver,
+  hostname: string,
+  family: number | undefined,
+): Promise<LookupAddress[]> {
+  const [v4, v6] = await Promise.allSettled([
+    family === 6 ? Promise.resolve([]) : resolver.resolve4(hostname),
+    family === 4 ? Promise.resolve([]) : resolver.resolve6(hostname),
+  ]);
+  const list = [
+    ...(v4.status === 'fulfilled' ? v4.value.map((address) => ({ address, family: 4 })) : []),
+    ...(v6.status === 'fulfilled' ? v6.value.map((address) => ({ address, family: 6 })) : []),
+  ];
+  if (list.length > 0) return list;
+  throw v4.status === 'rejected'
+    ? v4.reason
+    : v6.status === 'rejected'
+      ? v6.reason
+      : new Error(`${hostname} has no address`);
+}
+
+const refused = (hostname: string) =>
+  Object.assign(new Error(`${hostname} resolves to a blocked address`), { code: 'EBLOCKED' });
+
+/**
  * A DNS lookup for outbound webhook requests that refuses blocked addresses at connect
  * time, so a name that resolves (or re-resolves) to a private address is never reached.
+ * Under the development setting it asks the system (hosts file, `localhost`) and lets
+ * everything through.
  */
-export function guardedLookup(allowInsecure: boolean): LookupFunction {
+export function guardedLookup(
+  allowInsecure: boolean,
+  resolver: Resolver = webhookResolver,
+): LookupFunction {
   return (hostname, options, callback) => {
-    dnsLookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
+    const answer = (error: NodeJS.ErrnoException | null, list: LookupAddress[]) => {
       if (error) return callback(error, '', 0);
-      const list = addresses ?? [];
-      const bad = list.find((a) => isBlockedAddress(a.address));
-      if (!allowInsecure && bad) {
-        const refused = Object.assign(new Error(`${hostname} resolves to a blocked address`), {
-          code: 'EBLOCKED',
-        });
-        return callback(refused, '', 0);
+      if (!allowInsecure && list.some((a) => isBlockedAddress(a.address))) {
+        return callback(refused(hostname), '', 0);
       }
       if (options.all) return (callback as (e: null, a: LookupAddress[]) => void)(null, list);
       const first = list[0];
       if (!first) return callback(new Error(`${hostname} has no address`), '', 0);
       return callback(null, first.address, first.family);
-    });
+    };
+    if (allowInsecure) {
+      dnsLookup(hostname, { ...options, all: true }, (error, addresses) =>
+        answer(error, addresses ?? []),
+      );
+      return;
+    }
+    const family = isIP(hostname);
+    if (family !== 0) return answer(null, [{ address: hostname, family }]);
+    if (isLocalhost(hostname)) return callback(refused(hostname), '', 0);
+    const wanted = options.family === 4 || options.family === 6 ? options.family : undefined;
+    resolveAll(resolver, hostname, wanted).then(
+      (list) => answer(null, list),
+      (error: NodeJS.ErrnoException) => answer(error, []),
+    );
   };
 }

@@ -1,4 +1,6 @@
+import { createSocket } from 'node:dgram';
 import type { LookupAddress } from 'node:dns';
+import { Resolver } from 'node:dns/promises';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -136,12 +138,66 @@ describe('checkWebhookUrl', () => {
 
 type Resolved = { address: string | LookupAddress[]; family?: number | undefined };
 
-function lookUp(allowInsecure: boolean, host: string, all: boolean): Promise<Resolved> {
+function lookUp(
+  allowInsecure: boolean,
+  host: string,
+  all: boolean,
+  resolver?: Resolver,
+): Promise<Resolved> {
   return new Promise((resolve, reject) => {
-    guardedLookup(allowInsecure)(host, { all }, (error, address, family) =>
+    guardedLookup(allowInsecure, resolver)(host, { all }, (error, address, family) =>
       error ? reject(error) : resolve({ address, family }),
     );
   });
+}
+
+const u16 = (n: number) => Buffer.from([n >> 8, n & 255]);
+
+/**
+ * A DNS server on 127.0.0.1 (UDP, port 0) answering A queries from `records`, AAAA with no
+ * address, and nothing at all for the names in `silent`; answers a resolver that uses it.
+ */
+async function fakeDns(records: Record<string, string>, silent: string[] = []) {
+  const server = createSocket('udp4');
+  server.on('message', (query, from) => {
+    const labels: string[] = [];
+    let i = 12;
+    for (let n = query[i] ?? 0; n > 0; n = query[i] ?? 0) {
+      labels.push(query.subarray(i + 1, i + 1 + n).toString());
+      i += n + 1;
+    }
+    const name = labels.join('.');
+    if (silent.includes(name)) return;
+    const address = query.readUInt16BE(i + 1) === 1 ? records[name] : undefined;
+    const answer = address
+      ? Buffer.concat([
+          Buffer.from([0xc0, 0x0c]), // the question's name
+          u16(1), // A
+          u16(1), // IN
+          Buffer.from([0, 0, 0, 60]), // TTL
+          u16(4),
+          Buffer.from(address.split('.').map(Number)),
+        ])
+      : Buffer.alloc(0);
+    const header = Buffer.concat([
+      query.subarray(0, 2),
+      u16(0x8180),
+      u16(1),
+      u16(address ? 1 : 0),
+      u16(0),
+      u16(0),
+    ]);
+    server.send(
+      Buffer.concat([header, query.subarray(12, i + 5), answer]),
+      from.port,
+      from.address,
+    );
+  });
+  await new Promise<void>((resolve) => server.bind(0, '127.0.0.1', resolve));
+  onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const resolver = new Resolver({ timeout: 200, tries: 1 });
+  resolver.setServers([`127.0.0.1:${server.address().port}`]);
+  return resolver;
 }
 
 describe('guardedLookup', () => {
@@ -178,6 +234,39 @@ describe('guardedLookup', () => {
   it('resolves loopback under the development setting', async () => {
     const { address } = await lookUp(true, 'localhost', false);
     expect(isBlockedAddress(address as string)).toBe(true);
+  });
+
+  it('resolves a name with its own resolver, refusing it when an address is blocked', async () => {
+    const resolver = await fakeDns({
+      'hooks.example.test': '203.0.113.9',
+      'rebound.example.test': '169.254.169.254',
+    });
+    expect(await lookUp(false, 'hooks.example.test', false, resolver)).toEqual({
+      address: '203.0.113.9',
+      family: 4,
+    });
+    expect(await lookUp(false, 'hooks.example.test', true, resolver)).toEqual({
+      address: [{ address: '203.0.113.9', family: 4 }],
+    });
+    for (const all of [false, true]) {
+      await expect(lookUp(false, 'rebound.example.test', all, resolver)).rejects.toMatchObject({
+        code: 'EBLOCKED',
+      });
+    }
+    await expect(lookUp(false, 'missing.example.test', false, resolver)).rejects.toMatchObject({
+      code: expect.stringMatching(/^E(NODATA|NOTFOUND)$/),
+    });
+  });
+
+  // The system's getaddrinfo would hold one of libuv's four threads for as long as the name
+  // server keeps silent; the resolver's own deadline ends the lookup instead.
+  it('gives up on a name server that never answers, within its own timeout', async () => {
+    const resolver = await fakeDns({}, ['silent.example.test']);
+    const started = performance.now();
+    await expect(lookUp(false, 'silent.example.test', false, resolver)).rejects.toMatchObject({
+      code: 'ETIMEOUT',
+    });
+    expect(performance.now() - started).toBeLessThan(2_000);
   });
 
   it('keeps an http request from ever connecting to a name on a blocked address', async () => {
