@@ -19,6 +19,8 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./
 COPY shared ./shared
 COPY origin ./origin
+# The operator's command: `docker exec <container> node scripts/admin.ts grant <email>`.
+COPY scripts/admin.ts ./scripts/admin.ts
 COPY models /models
 RUN mkdir -p /data && chown node:node /data
 USER node

@@ -9,7 +9,7 @@ import { loadJwtSecret } from './auth/jwt-secret.ts';
 import { authenticate, endedPrincipals } from './auth/principal.ts';
 import { createTokenSigner } from './auth/tokens.ts';
 import { createBilling } from './billing/billing.ts';
-import type { Env } from './env.ts';
+import type { Env, StoreEnv } from './env.ts';
 import { loadModels } from './inference/models/registry.ts';
 import { createInferencePool } from './inference/pool.ts';
 import { LeaseSweeper } from './jobs/lease-sweeper.ts';
@@ -66,17 +66,26 @@ function openOutputs(env: Env): OutputStore {
   return outputFiles(join(env.DATA_DIR, 'outputs'));
 }
 
+/** The one origin's SQLite file, in `DATA_DIR`. */
+export const sqliteFile = (env: Pick<StoreEnv, 'DATA_DIR'>): string =>
+  join(env.DATA_DIR, 'overture.sqlite');
+
 /**
  * The store the environment names: PostgreSQL at `DATABASE_URL` (a cluster), else SQLite
- * in `DATA_DIR` (one origin).
+ * in `DATA_DIR` (one origin). The origin opens it, and so does `scripts/admin.ts`.
  */
-export async function openStore(env: Env, logger: Logger): Promise<Store> {
+export async function openStore(env: StoreEnv, logger: Logger): Promise<Store> {
   const onListenerError = (error: unknown, event?: JobEvent) =>
     logger.error({ err: error, jobId: event?.jobId, seq: event?.seq }, 'job event listener failed');
+  const maxProgressDeliveries = env.WEBHOOK_MAX_PROGRESS_PER_JOB;
   if (env.DATABASE_URL) {
-    return openPostgresStore(env.DATABASE_URL, { poolSize: env.DB_POOL_SIZE, onListenerError });
+    return openPostgresStore(env.DATABASE_URL, {
+      poolSize: env.DB_POOL_SIZE,
+      onListenerError,
+      maxProgressDeliveries,
+    });
   }
-  return openSqliteStore(join(env.DATA_DIR, 'overture.sqlite'), { onListenerError });
+  return openSqliteStore(sqliteFile(env), { onListenerError, maxProgressDeliveries });
 }
 
 /**
@@ -178,12 +187,14 @@ export function buildServices(
     webhooks: store.webhooks,
     accounts: store.accounts,
     logger,
-    timeoutMs: env.WEBHOOK_TIMEOUT_MS,
+    deadlineMs: env.WEBHOOK_TIMEOUT_MS,
     maxAttempts: env.WEBHOOK_MAX_ATTEMPTS,
     retryBaseMs: env.WEBHOOK_RETRY_BASE_MS,
     allowInsecure: env.WEBHOOK_ALLOW_INSECURE,
     concurrency: env.WEBHOOK_CONCURRENCY,
-    // An attempt may take its whole timeout; another origin retries it only after that.
+    maxInFlightPerUser: env.WEBHOOK_MAX_IN_FLIGHT_PER_USER,
+    // An attempt ends by its deadline; another origin retries it only well after that. A claim
+    // a dead process left is a failed attempt whose retry is due when the claim ends.
     claimMs: Math.max(env.LEASE_MS, 2 * env.WEBHOOK_TIMEOUT_MS),
     pollMs: env.WEBHOOK_POLL_MS,
     onAttempt: (result) => metrics.webhookAttempt(result),

@@ -108,12 +108,21 @@ export const envSchema = z.object({
    */
   WS_MAX_REPLAY_EVENTS: int(1).default(5_000),
   WS_REPLAY_EVENTS_PER_S: int(1).default(200),
-  /** Development only: lets webhooks use http and reach loopback/private addresses. */
+  /** Development only: lets webhooks use http and reach loopback/private addresses; refused in production. */
   WEBHOOK_ALLOW_INSECURE: flag,
+  /**
+   * The whole of one attempt (DNS, connect, TLS, headers, the answer's body): past it the
+   * attempt ends as a timeout, however slowly the receiver keeps sending.
+   */
   WEBHOOK_TIMEOUT_MS: int(100).default(10_000),
   WEBHOOK_MAX_ATTEMPTS: int(1, 50).default(8),
   WEBHOOK_RETRY_BASE_MS: int(10).default(5_000),
-  WEBHOOK_CONCURRENCY: int(1, 64).default(4),
+  /** Attempts this origin has in flight at once, each on its own: a slow one holds one slot. */
+  WEBHOOK_CONCURRENCY: int(1, 256).default(16),
+  /** Attempts one user may have in flight at once, across the cluster. */
+  WEBHOOK_MAX_IN_FLIGHT_PER_USER: int(1, 64).default(4),
+  /** `progress` deliveries one job may write, one per passed 1/N of its progress; 0 sends none. */
+  WEBHOOK_MAX_PROGRESS_PER_JOB: int(0, 100).default(10),
   /** How often each origin looks for due deliveries it was not told of (another origin's). */
   WEBHOOK_POLL_MS: int(50).default(2_000),
   /** Prometheus metrics listen here, apart from the API (never forwarded by the edge). */
@@ -137,17 +146,6 @@ export const envSchema = z.object({
   DISK_MIN_FREE_BYTES: int(0).default(512 * 1024 * 1024),
   DISK_MIN_FREE_PERCENT: z.coerce.number().min(0).max(100).default(5),
   DISK_CHECK_MS: int(100).default(5_000),
-  /** Accounts (comma-separated emails) that may read every user's stats (`scope=all`). */
-  ADMIN_EMAILS: z
-    .string()
-    .default('')
-    .transform((list) =>
-      list
-        .split(',')
-        .map((email) => email.trim().toLowerCase())
-        .filter((email) => email !== ''),
-    )
-    .pipe(z.array(z.email())),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -166,6 +164,13 @@ const envRules = envSchema.superRefine((env, ctx) => {
       code: 'custom',
       path: ['EDGE_SIGNATURE_CHECK'],
       message: 'must be on in production',
+    });
+  }
+  if (env.WEBHOOK_ALLOW_INSECURE && env.NODE_ENV === 'production') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['WEBHOOK_ALLOW_INSECURE'],
+      message: 'must be false in production: it lets webhooks reach private addresses',
     });
   }
   if (env.OUTPUT_STORE === 'edge' && env.EDGE_URL === undefined) {
@@ -198,6 +203,15 @@ const envRules = envSchema.superRefine((env, ctx) => {
   }
 });
 
+/** The message of a failed parse: every bad variable, one a line. */
+function invalid(error: z.ZodError): Error {
+  const lines = error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+  return new Error(`invalid environment:\n${lines.join('\n')}`);
+}
+
+const withoutBlanks = (source: Record<string, string | undefined>) =>
+  Object.fromEntries(Object.entries(source).filter(([, v]) => v !== ''));
+
 /**
  * Validates the environment once, at start. On a bad variable it throws an error whose
  * message names every bad variable, so `main` can print it and exit.
@@ -206,9 +220,29 @@ const envRules = envSchema.superRefine((env, ctx) => {
  * const env = loadEnv(process.env);
  */
 export function loadEnv(source: Record<string, string | undefined>): Env {
-  const blanksRemoved = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== ''));
-  const parsed = envRules.safeParse(blanksRemoved);
+  const parsed = envRules.safeParse(withoutBlanks(source));
   if (parsed.success) return parsed.data;
-  const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
-  throw new Error(`invalid environment:\n${lines.join('\n')}`);
+  throw invalid(parsed.error);
+}
+
+const storeSchema = envSchema.pick({
+  DATA_DIR: true,
+  DATABASE_URL: true,
+  DB_POOL_SIZE: true,
+  WEBHOOK_MAX_PROGRESS_PER_JOB: true,
+});
+export type StoreEnv = z.infer<typeof storeSchema>;
+
+/**
+ * Only the variables of the store: where it is (`DATABASE_URL`, else SQLite in `DATA_DIR`)
+ * and what it writes by itself, validated as the origin validates them: for a command that opens the
+ * origin's store beside it, without the secrets the origin itself needs.
+ *
+ * @example
+ * const store = await openStore(loadStoreEnv(process.env), logger);
+ */
+export function loadStoreEnv(source: Record<string, string | undefined>): StoreEnv {
+  const parsed = storeSchema.safeParse(withoutBlanks(source));
+  if (parsed.success) return parsed.data;
+  throw invalid(parsed.error);
 }

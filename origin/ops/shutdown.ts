@@ -6,8 +6,9 @@ import type { Services } from '../services.ts';
  * The origin's graceful stop, in order: new jobs are refused (503 `not_ready`, health 503)
  * while reads still work; running jobs get `graceMs` to finish; those still running then
  * go back to the queue (their attempt given back, nothing refunded or charged twice);
- * WebSockets close with 1012 so clients reconnect and resume; then the servers, the pool
- * and the database close.
+ * WebSockets close with 1012 so clients reconnect and resume; webhook attempts under way
+ * get what is left of the grace (one still under way then is retried after its claim); then
+ * the servers, the pool and the database close.
  */
 export async function gracefulStop(parts: {
   services: Services;
@@ -18,6 +19,7 @@ export async function gracefulStop(parts: {
 }): Promise<void> {
   const { services, background, server } = parts;
   const { logger, scheduler } = services;
+  const graceEnds = Date.now() + parts.graceMs;
   services.accepting = false;
   scheduler.pause();
   logger.info(
@@ -34,7 +36,7 @@ export async function gracefulStop(parts: {
   background.outputSweeper.stop();
   background.leaseSweeper.stop();
   services.disk.stop();
-  await background.deliverer.stop();
+  await background.deliverer.stop(Math.max(0, graceEnds - Date.now()));
   await new Promise<void>((resolve) => {
     server.close(() => resolve());
     server.closeIdleConnections();

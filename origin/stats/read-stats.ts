@@ -4,15 +4,15 @@ import type { Principal } from '../auth/principal.ts';
 import type { Services } from '../services.ts';
 import { summarizeByModel } from './summarize.ts';
 
-type Deps = {
-  env: Pick<Services['env'], 'ADMIN_EMAILS'>;
-  store: Pick<Services['store'], 'accounts' | 'stats'>;
-};
+type Deps = { store: Pick<Services['store'], 'accounts' | 'stats'> };
 
-/** True when the account's (normalised) email is one of `ADMIN_EMAILS`. */
+/**
+ * True when an operator granted the account administration (`npm run admin -- grant`): read
+ * on every request, so a grant or a revoke holds from the account's next request.
+ */
 async function isAdmin(deps: Deps, principal: Principal): Promise<boolean> {
   const user = await deps.store.accounts.findUserById(principal.userId);
-  return user !== undefined && deps.env.ADMIN_EMAILS.includes(user.email);
+  return user?.isAdmin === true;
 }
 
 /**

@@ -74,6 +74,13 @@ export interface AccountStore {
   createUser(user: UserRecord, credits: LedgerEntryInput[]): Promise<UserRecord | 'email_taken'>;
   findUserByEmail(email: string): Promise<UserRecord | undefined>;
   findUserById(id: string): Promise<UserRecord | undefined>;
+  /**
+   * An operator grants (or takes back) administration of the account with this (normalised)
+   * email; false when no account has it. Registering never makes an administrator.
+   */
+  setAdmin(email: string, admin: boolean): Promise<boolean>;
+  /** The administrators, oldest account first. */
+  listAdmins(): Promise<Pick<UserRecord, 'id' | 'email' | 'createdAt'>[]>;
   createApiKey(input: {
     userId: string;
     name: string;
@@ -244,14 +251,33 @@ export type AttemptOutcome =
   | { result: 'retry'; statusCode: number | null; error: string; nextAttemptAt: number }
   | { result: 'failed'; statusCode: number | null; error: string };
 
+/** What `claimDue` may take. */
+export interface DeliveryClaim {
+  now: number;
+  /** Deliveries at most (this process's free slots). */
+  limit: number;
+  /** A claimed delivery is not due again before `now + claimMs`. */
+  claimMs: number;
+  /**
+   * A user with this many claims under way (on any process: claimed, neither recorded nor
+   * ended) gets no more; the others are served first by how few they have under way.
+   */
+  maxInFlightPerUser: number;
+  /** A due delivery that has begun this many attempts fails instead of being claimed. */
+  maxAttempts: number;
+}
+
 /** Outbound webhook deliveries; rows are written with the job events they report. */
 export interface WebhookStore {
   /**
-   * Claims up to `limit` pending deliveries due at `now`, oldest first: each counts an attempt
-   * and is not due again before `now + leaseMs`, so no other process sends it meanwhile and a
-   * dead process's attempt is retried after the lease.
+   * Claims due pending deliveries: each claim counts an attempt before anything is sent, and
+   * the delivery is not due again before the claim ends, so no other process sends it
+   * meanwhile and an attempt whose process died is retried after it, behind what was due
+   * before. Users take turns: each user's oldest due first, up to `maxInFlightPerUser` under
+   * way. A delivery that has used `maxAttempts` (its last attempt never recorded an outcome)
+   * is failed, not claimed.
    */
-  claimDue(now: number, limit: number, leaseMs: number): Promise<ClaimedDelivery[]>;
+  claimDue(query: DeliveryClaim): Promise<ClaimedDelivery[]>;
   /** Records the outcome of a claimed attempt; false (nothing changed) if the claim is stale. */
   recordAttempt(
     claim: { id: string; token: string },
@@ -259,8 +285,8 @@ export interface WebhookStore {
     at: number,
   ): Promise<boolean>;
   forJob(jobId: string): Promise<WebhookDelivery[]>;
-  /** The earliest `nextAttemptAt` among pending deliveries. */
-  nextDue(): Promise<number | undefined>;
+  /** The earliest `nextAttemptAt` later than `after` among pending deliveries. */
+  nextDue(after: number): Promise<number | undefined>;
 }
 
 export interface BillingStore {

@@ -32,7 +32,7 @@ export const statsQuerySchema = z.strictObject({
   scope: z
     .enum(statsScopes)
     .default('own')
-    .describe("`own` jobs, or `all` users' jobs (accounts listed in ADMIN_EMAILS only)"),
+    .describe("`own` jobs, or `all` users' jobs (administrators only: a flag an operator grants)"),
 });
 export type StatsQuery = z.infer<typeof statsQuerySchema>;
 

@@ -1,5 +1,5 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { onTestFinished } from 'vitest';
 import type { WebhookDeliveryInfo } from '../../shared/schemas/jobs.ts';
@@ -9,17 +9,43 @@ export interface ReceivedWebhook {
   path: string;
   headers: IncomingHttpHeaders;
   body: string;
+  /** When the whole request had arrived (epoch ms). */
+  at: number;
 }
 
-/** How the receiver answers its `n`-th request (0-based): a status, a redirect, or never. */
-export type Responder = (n: number, hit: ReceivedWebhook) => number | 'hang' | { redirect: string };
+/**
+ * A receiver that answers one byte every `everyMs`, forever: of its status line and headers
+ * (the client never sees an answer), or of the body after a 200. Bytes keep coming, so no
+ * idle timeout ever fires on it.
+ */
+export interface Drip {
+  drip: 'headers' | 'body';
+  everyMs: number;
+}
+
+/** How the receiver answers its `n`-th request (0-based): a status, a redirect, never, or a drip. */
+export type Responder = (
+  n: number,
+  hit: ReceivedWebhook,
+) => number | 'hang' | { redirect: string } | Drip;
 
 export interface Receiver {
   url: string;
   port: number;
   received: ReceivedWebhook[];
+  /** Connections open now, the most that were open at once, how long each closed one lasted. */
+  connections(): { open: number; most: number; lastedMs: number[] };
   /** Waits until `count` requests have arrived. */
   waitForCount(count: number, timeoutMs?: number): Promise<ReceivedWebhook[]>;
+}
+
+/** Writes one byte of `text` (then of filler, forever) every `everyMs` until `socket` closes. */
+function trickle(socket: Socket, write: (byte: string) => void, text: string, everyMs: number) {
+  let i = 0;
+  const timer = setInterval(() => {
+    if (socket.writable) write(text[i++] ?? 'a');
+  }, everyMs);
+  socket.once('close', () => clearInterval(timer));
 }
 
 /**
@@ -31,6 +57,9 @@ export interface Receiver {
  */
 export async function startReceiver(respond: Responder, port = 0): Promise<Receiver> {
   const received: ReceivedWebhook[] = [];
+  let open = 0;
+  let most = 0;
+  const lastedMs: number[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -39,12 +68,33 @@ export async function startReceiver(respond: Responder, port = 0): Promise<Recei
         path: req.url ?? '',
         headers: req.headers,
         body: Buffer.concat(chunks).toString(),
+        at: Date.now(),
       };
       const answer = respond(received.length, hit);
       received.push(hit);
       if (answer === 'hang') return;
       if (typeof answer === 'number') res.writeHead(answer).end();
-      else res.writeHead(302, { location: answer.redirect }).end();
+      else if ('redirect' in answer) res.writeHead(302, { location: answer.redirect }).end();
+      else if (answer.drip === 'headers') {
+        // Raw bytes on the socket: the status line itself comes a byte at a time.
+        trickle(
+          req.socket,
+          (b) => req.socket.write(b),
+          'HTTP/1.1 200 OK\r\nx-drip: ',
+          answer.everyMs,
+        );
+      } else {
+        res.writeHead(200, { 'content-type': 'text/plain' }).flushHeaders();
+        trickle(req.socket, (b) => res.write(b), '', answer.everyMs);
+      }
+    });
+  });
+  server.on('connection', (socket) => {
+    const opened = performance.now();
+    most = Math.max(most, ++open);
+    socket.once('close', () => {
+      open--;
+      lastedMs.push(performance.now() - opened);
     });
   });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
@@ -57,6 +107,7 @@ export async function startReceiver(respond: Responder, port = 0): Promise<Recei
     url: `http://127.0.0.1:${bound}/hooks`,
     port: bound,
     received,
+    connections: () => ({ open, most, lastedMs }),
     async waitForCount(count, timeoutMs = 15_000) {
       const deadline = Date.now() + timeoutMs;
       while (received.length < count) {

@@ -139,7 +139,7 @@ async function until<T>(check: () => Promise<T | undefined>, ms: number, what: s
   }
 }
 
-it('installs production dependencies only, serves from that install with NODE_ENV=production, stops on SIGTERM with 0, and refuses EDGE_SIGNATURE_CHECK=off', {
+it('installs production dependencies only, serves from that install with NODE_ENV=production, stops on SIGTERM with 0, runs the admin command, and refuses EDGE_SIGNATURE_CHECK=off', {
   timeout: 240_000,
   retry: 0,
 }, async () => {
@@ -207,8 +207,9 @@ it('installs production dependencies only, serves from that install with NODE_EN
   expect(health).toMatchObject({ status: 'healthy', modelsLoaded: true, device: 'cpu' });
 
   // The native modules of the install at work: argon2, SQLite, onnxruntime.
+  const email = `prod-${randomUUID()}@example.test`;
   const account = await viaEdge(base, 'POST', '/v1/auth/register', {
-    body: { email: `prod-${randomUUID()}@example.test`, password: 'correct horse battery' },
+    body: { email, password: 'correct horse battery' },
   });
   expect(account.status).toBe(201);
   const { token } = account.body as { token: string };
@@ -236,6 +237,19 @@ it('installs production dependencies only, serves from that install with NODE_EN
   const stopped = await origin;
   expect(stopped.code, stopped.output).toBe(0);
   expect(stopped.output).toContain('"msg":"stopped"');
+
+  // The operator's admin command runs from the same install (the image copies it), with the
+  // origin's environment, as `docker exec <container> node scripts/admin.ts …` runs it.
+  const granted = await run(process.execPath, ['scripts/admin.ts', 'grant', email], {
+    cwd: app,
+    env: production,
+  });
+  expect(granted.code, granted.output).toBe(0);
+  const admins = await run(process.execPath, ['scripts/admin.ts', 'list'], {
+    cwd: app,
+    env: production,
+  });
+  expect(admins.output).toContain(email);
 
   // Production refuses to run without the edge signature check, naming the variable.
   const unchecked = await run(process.execPath, ['origin/main.ts'], {

@@ -6,28 +6,21 @@ import {
   type StatsAnswer,
   statsAnswerSchema,
 } from '../../shared/schemas/stats.ts';
-import { type Api, uniqueEmail } from '../helpers/api.ts';
+import { runAdmin } from '../helpers/admin-command.ts';
+import type { Api } from '../helpers/api.ts';
 import { expectApiError, submitJob } from '../helpers/expectations.ts';
 import { it } from '../helpers/fixtures.ts';
 import { fixtureModels } from '../helpers/paths.ts';
 
-const adminEmail = uniqueEmail();
 // Only the `steps` fixture model: nothing here needs the ONNX model's warm-up.
-it.override({
-  originOptions: {
-    env: {
-      ADMIN_EMAILS: `ops@example.test, ${adminEmail}`,
-      MODEL_DIR: fixtureModels,
-    },
-  },
-});
+it.override({ originOptions: { env: { MODEL_DIR: fixtureModels } } });
 
 const quick = { steps: 1, stepMs: 0 };
 
 describe('GET /v1/stats on a real origin', () => {
   let a: { token: string };
   let b: { token: string };
-  let admin: { token: string };
+  let admin: { email: string; token: string };
 
   /** The answer for `query`, checked against its schema; the `steps` model's entry. */
   async function stepsStats(
@@ -40,8 +33,10 @@ describe('GET /v1/stats on a real origin', () => {
     return statsAnswerSchema.parse(res.body).data.find((m) => m.model === 'steps');
   }
 
-  it.beforeAll(async ({ api }) => {
-    [a, b, admin] = await Promise.all([api.signUp(), api.signUp(), api.signUp(adminEmail)]);
+  it.beforeAll(async ({ api, origin }) => {
+    [a, b, admin] = await Promise.all([api.signUp(), api.signUp(), api.signUp()]);
+    const granted = await runAdmin(['grant', admin.email], { DATA_DIR: origin.dataDir });
+    expect(granted.code, granted.stderr).toBe(0);
     const long = await submitJob(api, a.token, 'steps', { steps: 200, stepMs: 50 });
     const canceled = await api.call<Job>('POST', `/v1/jobs/${long.id}/cancel`, { token: a.token });
     expect(canceled.body.status).toBe('canceled');
@@ -105,7 +100,7 @@ describe('GET /v1/stats on a real origin', () => {
     expect(await stepsStats(api, admin.token, 'window=24h&scope=own')).toBeUndefined();
   });
 
-  it('answers every user’s jobs to an account in ADMIN_EMAILS, with scope=all', async ({ api }) => {
+  it('answers every user’s jobs to an administrator, with scope=all', async ({ api }) => {
     const steps = await stepsStats(api, admin.token, 'window=90d&scope=all');
     // A's 4 and B's 1: 3 succeeded, 1 failed → dpmo 250,000; sigma = 1.5 − NORMSINV(0.25)
     // = 1.5 + 0.67449 = 2.17.

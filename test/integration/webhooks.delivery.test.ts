@@ -21,6 +21,7 @@ it.override({
       WEBHOOK_RETRY_BASE_MS: String(retryBaseMs),
       WEBHOOK_TIMEOUT_MS: '1000',
       WEBHOOK_MAX_ATTEMPTS: String(maxAttempts),
+      WEBHOOK_MAX_PROGRESS_PER_JOB: '4',
       PROGRESS_INTERVAL_MS: '0',
     },
   },
@@ -109,6 +110,28 @@ describe('outbound webhooks', () => {
         data: { id: job.id, seq: d.seq },
       });
     }
+  });
+
+  it('sends a long job at most WEBHOOK_MAX_PROGRESS_PER_JOB progress events, one per passed step', async ({
+    api,
+  }) => {
+    const { user, receiver, job } = await jobWithWebhook(api, () => 204, {
+      events: ['progress', 'succeeded'],
+      steps: 40,
+    });
+    const deliveries = await settled(api, user.token, job.id);
+    expect(deliveries.map((d) => d.event)).toEqual([
+      'progress',
+      'progress',
+      'progress',
+      'progress',
+      'succeeded',
+    ]);
+    await receiver.waitForCount(deliveries.length);
+    const progress = receiver.received.map((hit) => bodyOf(hit).data.progress);
+    expect(progress.sort()).toEqual([0.25, 0.5, 0.75, 1, 1]);
+    const events = await api.call('GET', `/v1/jobs/${job.id}`, { token: user.token });
+    expect(events.body.seq).toBeGreaterThan(40);
   });
 
   it('has a verifier that refuses a changed body, another secret or another id', async ({

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { loadEnv } from '../../origin/env.ts';
+import { loadEnv, loadStoreEnv } from '../../origin/env.ts';
 import { edgeSecretCases } from '../fixtures/edge-secrets.ts';
 
 const secret = 'a-secret-of-at-least-thirty-two-bytes!';
@@ -117,11 +117,50 @@ describe('loadEnv', () => {
     },
   );
 
-  it('reads ADMIN_EMAILS as a normalised list, empty by default, refusing a non-email', () => {
-    expect(loadEnv(base).ADMIN_EMAILS).toEqual([]);
-    const env = loadEnv({ ...base, ADMIN_EMAILS: ' Ops@Example.test, b@example.test ,' });
-    expect(env.ADMIN_EMAILS).toEqual(['ops@example.test', 'b@example.test']);
-    expect(errorOf({ ADMIN_EMAILS: 'a@example.test,root' })).toContain('ADMIN_EMAILS');
+  it('never lets webhooks reach http or private addresses in production', () => {
+    expect(loadEnv({ ...base, WEBHOOK_ALLOW_INSECURE: 'true' }).WEBHOOK_ALLOW_INSECURE).toBe(true);
+    const message = errorOf({ WEBHOOK_ALLOW_INSECURE: 'true', NODE_ENV: 'production' });
+    expect(message).toContain('WEBHOOK_ALLOW_INSECURE: must be false in production');
+    expect(errorOf({ WEBHOOK_ALLOW_INSECURE: '1', NODE_ENV: 'production' })).toContain(
+      'WEBHOOK_ALLOW_INSECURE:',
+    );
+    const production = { ...base, NODE_ENV: 'production', WEBHOOK_ALLOW_INSECURE: 'false' };
+    expect(loadEnv(production).WEBHOOK_ALLOW_INSECURE).toBe(false);
+  });
+
+  it('bounds webhook delivery: a deadline per attempt, in flight overall and per user, progress per job', () => {
+    expect(loadEnv(base)).toMatchObject({
+      WEBHOOK_TIMEOUT_MS: 10_000,
+      WEBHOOK_CONCURRENCY: 16,
+      WEBHOOK_MAX_IN_FLIGHT_PER_USER: 4,
+      WEBHOOK_MAX_PROGRESS_PER_JOB: 10,
+    });
+    expect(
+      loadEnv({ ...base, WEBHOOK_MAX_PROGRESS_PER_JOB: '0' }).WEBHOOK_MAX_PROGRESS_PER_JOB,
+    ).toBe(0);
+    expect(errorOf({ WEBHOOK_MAX_IN_FLIGHT_PER_USER: '0' })).toContain(
+      'WEBHOOK_MAX_IN_FLIGHT_PER_USER:',
+    );
+    expect(errorOf({ WEBHOOK_MAX_PROGRESS_PER_JOB: '101' })).toContain(
+      'WEBHOOK_MAX_PROGRESS_PER_JOB:',
+    );
+    expect(errorOf({ WEBHOOK_CONCURRENCY: '0' })).toContain('WEBHOOK_CONCURRENCY:');
+  });
+
+  it('no longer reads ADMIN_EMAILS: administrators are a flag an operator grants', () => {
+    const env = loadEnv({ ...base, ADMIN_EMAILS: 'ops@example.test' });
+    expect(env).not.toHaveProperty('ADMIN_EMAILS');
+  });
+
+  it('reads only the store variables for a store of its own (the admin command)', () => {
+    const defaults = { DATA_DIR: './data', DB_POOL_SIZE: 10, WEBHOOK_MAX_PROGRESS_PER_JOB: 10 };
+    expect(loadStoreEnv({})).toEqual(defaults);
+    const url = 'postgres://overture@db.internal:5432/overture';
+    expect(loadStoreEnv({ DATABASE_URL: url, DATA_DIR: '', PORT: 'x' })).toEqual({
+      ...defaults,
+      DATABASE_URL: url,
+    });
+    expect(() => loadStoreEnv({ DATABASE_URL: 'mysql://x' })).toThrow(/DATABASE_URL:/);
   });
 
   it('refuses POOL_THREADS above the cores, and zero', () => {

@@ -41,6 +41,23 @@ export function postgresAccounts(db: Db): AccountStore {
       return row;
     },
 
+    async setAdmin(email, admin) {
+      const changed = await db
+        .update(users)
+        .set({ isAdmin: admin })
+        .where(eq(users.email, email))
+        .returning({ id: users.id });
+      return changed.length > 0;
+    },
+
+    async listAdmins() {
+      return db
+        .select({ id: users.id, email: users.email, createdAt: users.createdAt })
+        .from(users)
+        .where(eq(users.isAdmin, true))
+        .orderBy(users.id);
+    },
+
     async createApiKey({ userId, name, prefix, keyHash }) {
       const key = { id: newId('key'), userId, name, prefix, createdAt: Date.now() };
       await db.insert(apiKeys).values({ ...key, keyHash });

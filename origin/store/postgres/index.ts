@@ -1,3 +1,4 @@
+import { defaultMaxProgressDeliveries } from '../../jobs/job-events.ts';
 import type { JobEvent, Store } from '../store.ts';
 import { postgresAccounts } from './accounts.ts';
 import { postgresBilling } from './billing.ts';
@@ -29,6 +30,8 @@ export interface PostgresStoreOptions {
   /** Connections in this origin's pool (the listener holds one more). */
   poolSize: number;
   onListenerError?: (error: unknown, event?: JobEvent) => void;
+  /** `progress` webhook deliveries a job may write (`WEBHOOK_MAX_PROGRESS_PER_JOB`). */
+  maxProgressDeliveries?: number;
 }
 
 /**
@@ -90,7 +93,7 @@ export async function openPostgresStore(
     accounts: postgresAccounts(db),
     sessions: postgresSessions(db),
     jobs: {
-      ...postgresJobs(db, emit),
+      ...postgresJobs(db, emit, options.maxProgressDeliveries ?? defaultMaxProgressDeliveries),
       onCommit(listener) {
         local.add(listener);
         return () => local.delete(listener);

@@ -14,7 +14,7 @@ import {
   or,
 } from 'drizzle-orm';
 import type { JobEventKind } from '../../../shared/job-states.ts';
-import { eventOf } from '../../jobs/job-events.ts';
+import { countsProgress, eventOf } from '../../jobs/job-events.ts';
 import {
   abandon,
   applyChange,
@@ -47,15 +47,32 @@ async function queuePosition(r: Reader, job: JobRecord): Promise<number | null> 
   return row?.n ?? null;
 }
 
-/** Writes the event of `job` (as it is now) and its webhook delivery; answers the event. */
+/** The `progress` deliveries a job has written: what is left of its budget. */
+async function progressDeliveries(tx: Tx, jobId: string): Promise<number> {
+  const [row] = await tx
+    .select({ n: count() })
+    .from(webhookDeliveries)
+    .where(and(eq(webhookDeliveries.jobId, jobId), eq(webhookDeliveries.event, 'progress')));
+  return row?.n ?? 0;
+}
+
+/**
+ * Writes the event of `job` (as it is now) and its webhook delivery, a job writing at most
+ * `maxProgress` progress deliveries; answers the event.
+ */
 async function recordEvent(
   tx: Tx,
+  maxProgress: number,
   job: JobRecord,
   kind: JobEventKind,
   at: number,
   position?: number,
 ): Promise<JobEvent> {
-  const { event, delivery } = eventOf(job, kind, at, position ?? (await queuePosition(tx, job)));
+  const written = countsProgress(job, kind) ? await progressDeliveries(tx, job.id) : 0;
+  const { event, delivery } = eventOf(job, kind, at, position ?? (await queuePosition(tx, job)), {
+    max: maxProgress,
+    written,
+  });
   // The insert's trigger sends every origin the hint `<job id>:<seq>` at commit.
   await tx
     .insert(jobEvents)
@@ -68,14 +85,20 @@ async function recordEvent(
 }
 
 /** Writes what a rule decided for a job (its columns, ledger row and event) in `tx`. */
-async function write(tx: Tx, job: JobRecord, change: JobChange, at: number): Promise<JobEvent> {
+async function write(
+  tx: Tx,
+  maxProgress: number,
+  job: JobRecord,
+  change: JobChange,
+  at: number,
+): Promise<JobEvent> {
   const next = applyChange(job, change);
   await tx
     .update(jobs)
     .set({ ...change.set, seq: next.seq })
     .where(eq(jobs.id, job.id));
   if (change.ledger) await writeLedger(tx, change.ledger);
-  return recordEvent(tx, next, change.kind, at);
+  return recordEvent(tx, maxProgress, next, change.kind, at);
 }
 
 /**
@@ -89,6 +112,7 @@ async function write(tx: Tx, job: JobRecord, change: JobChange, at: number): Pro
 export function postgresJobs(
   db: Db,
   emit: (events: readonly (JobEvent | undefined)[]) => void,
+  maxProgress: number,
 ): Omit<JobStore, 'onCommit'> {
   /** Locks the job, asks `rule`, writes its answer, then tells the listeners. */
   const change = async (
@@ -99,7 +123,7 @@ export function postgresJobs(
     const event = await db.transaction(async (tx) => {
       const [row] = await tx.select().from(jobs).where(eq(jobs.id, jobId)).for('update');
       const decided = row && rule(record(row));
-      return row && decided ? write(tx, record(row), decided, at) : undefined;
+      return row && decided ? write(tx, maxProgress, record(row), decided, at) : undefined;
     });
     emit([event]);
     return event;
@@ -135,7 +159,14 @@ export function postgresJobs(
         const { job, debit } = decision;
         await tx.insert(jobs).values(job);
         if (debit) await writeLedger(tx, debit);
-        const event = await recordEvent(tx, job, 'queued', input.at, (queued?.n ?? 0) + 1);
+        const event = await recordEvent(
+          tx,
+          maxProgress,
+          job,
+          'queued',
+          input.at,
+          (queued?.n ?? 0) + 1,
+        );
         return { kind: 'event', event } as const;
       });
       switch (result.kind) {
@@ -218,7 +249,10 @@ export function postgresJobs(
         const job = row && record(row);
         const started = job && startAttempt(job, { owner, token, at, leaseUntil: at + leaseMs });
         if (!job || !started) return undefined;
-        return { job: applyChange(job, started), event: await write(tx, job, started, at) };
+        return {
+          job: applyChange(job, started),
+          event: await write(tx, maxProgress, job, started, at),
+        };
       });
       if (!claimed) return undefined;
       emit([claimed.event]);
@@ -273,7 +307,7 @@ export function postgresJobs(
         const written: JobEvent[] = [];
         for (const row of rows) {
           const decided = abandon(record(row), maxAttempts, at);
-          if (decided) written.push(await write(tx, record(row), decided, at));
+          if (decided) written.push(await write(tx, maxProgress, record(row), decided, at));
         }
         return written;
       });

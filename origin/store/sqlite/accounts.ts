@@ -56,6 +56,21 @@ export function sqliteAccounts(db: Db, ledger: LedgerWriter): AccountStore {
       return userById.get({ id });
     },
 
+    async setAdmin(email, admin) {
+      return (
+        db.update(users).set({ isAdmin: admin }).where(eq(users.email, email)).run().changes > 0
+      );
+    },
+
+    async listAdmins() {
+      return db
+        .select({ id: users.id, email: users.email, createdAt: users.createdAt })
+        .from(users)
+        .where(eq(users.isAdmin, true))
+        .orderBy(users.id)
+        .all();
+    },
+
     async createApiKey({ userId, name, prefix, keyHash }) {
       const key = { id: newId('key'), userId, name, prefix, createdAt: Date.now() };
       db.insert(apiKeys)

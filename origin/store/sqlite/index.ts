@@ -1,3 +1,4 @@
+import { defaultMaxProgressDeliveries } from '../../jobs/job-events.ts';
 import { GroupSync } from '../../lib/group-sync.ts';
 import type { JobEvent, Store } from '../store.ts';
 import { sqliteAccounts } from './accounts.ts';
@@ -21,7 +22,11 @@ type Listener = (event: JobEvent) => void;
  */
 export function openSqliteStore(
   file: string,
-  options: { onListenerError?: (error: unknown, event: JobEvent) => void } = {},
+  options: {
+    onListenerError?: (error: unknown, event: JobEvent) => void;
+    /** `progress` webhook deliveries a job may write (`WEBHOOK_MAX_PROGRESS_PER_JOB`). */
+    maxProgressDeliveries?: number;
+  } = {},
 ): Store {
   const db = openDatabase(file);
   const ledger = ledgerWriter(db);
@@ -51,7 +56,15 @@ export function openSqliteStore(
   return {
     accounts: sqliteAccounts(db, ledger),
     sessions: sqliteSessions(db),
-    jobs: { ...sqliteJobs(db, ledger, emit), onCommit: listen(local) },
+    jobs: {
+      ...sqliteJobs(
+        db,
+        ledger,
+        emit,
+        options.maxProgressDeliveries ?? defaultMaxProgressDeliveries,
+      ),
+      onCommit: listen(local),
+    },
     ledger: sqliteLedger(db),
     webhooks: sqliteWebhooks(db),
     billing: sqliteBilling(db, ledger),

@@ -124,6 +124,12 @@ export function prepareJobStatements(db: Db) {
         createdAt: p('at'),
       })
       .prepare(),
+    /** The `progress` deliveries a job has written: what is left of its budget. */
+    progressDeliveries: db
+      .select({ n: count() })
+      .from(webhookDeliveries)
+      .where(and(eq(webhookDeliveries.jobId, p('jobId')), eq(webhookDeliveries.event, 'progress')))
+      .prepare(),
     insertDelivery: db
       .insert(webhookDeliveries)
       .values({

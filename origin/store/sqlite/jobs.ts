@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { and, asc, desc, eq, inArray, isNotNull, isNull, lt } from 'drizzle-orm';
 import type { JobEventKind } from '../../../shared/job-states.ts';
-import { eventOf } from '../../jobs/job-events.ts';
+import { countsProgress, eventOf } from '../../jobs/job-events.ts';
 import {
   abandon,
   applyChange,
@@ -29,15 +29,25 @@ function queuePosition(q: JobStatements, job: JobRecord): number | null {
   return q.queuedUpTo.get({ id: job.id })?.n ?? null;
 }
 
+/** What writing an event needs beside the job: the statements, the progress budget. */
+interface EventWriter {
+  q: JobStatements;
+  /** `progress` deliveries a job may write. */
+  maxProgress: number;
+}
+
 /** Writes the event of `job` (as it is now) and its webhook delivery; answers the event. */
 function recordEvent(
-  q: JobStatements,
+  { q, maxProgress }: EventWriter,
   job: JobRecord,
   kind: JobEventKind,
   at: number,
   position = queuePosition(q, job),
 ): JobEvent {
-  const { event, delivery } = eventOf(job, kind, at, position);
+  const written = countsProgress(job, kind)
+    ? (q.progressDeliveries.get({ jobId: job.id })?.n ?? 0)
+    : 0;
+  const { event, delivery } = eventOf(job, kind, at, position, { max: maxProgress, written });
   q.insertEvent.run({ jobId: job.id, seq: job.seq, kind, snapshot: event.job, at });
   if (delivery) q.insertDelivery.run({ ...delivery });
   return event;
@@ -48,16 +58,16 @@ function recordEvent(
  * ledger row, its event and the event's webhook delivery. Answers the event.
  */
 function write(
-  q: JobStatements,
+  w: EventWriter,
   ledger: LedgerWriter,
   job: JobRecord,
   change: JobChange,
   at: number,
 ): JobEvent {
   const next = applyChange(job, change);
-  q.save.run({ ...next });
+  w.q.save.run({ ...next });
   if (change.ledger) ledger(change.ledger);
-  return recordEvent(q, next, change.kind, at);
+  return recordEvent(w, next, change.kind, at);
 }
 
 /** Jobs and their events in SQLite. Listeners hear each event after its commit. */
@@ -65,8 +75,10 @@ export function sqliteJobs(
   db: Db,
   ledger: LedgerWriter,
   emit: (events: readonly (JobEvent | undefined)[]) => void,
+  maxProgress: number,
 ): Omit<JobStore, 'onCommit'> {
   const q = prepareJobStatements(db);
+  const w: EventWriter = { q, maxProgress };
   const byId = (id: string) => {
     const row = q.byId.get({ id });
     return row && record(row);
@@ -83,7 +95,7 @@ export function sqliteJobs(
     const event = transaction(() => {
       const job = byId(jobId);
       const decided = job && rule(job);
-      return job && decided && write(q, ledger, job, decided, at);
+      return job && decided && write(w, ledger, job, decided, at);
     });
     emit([event]);
     return event;
@@ -106,7 +118,7 @@ export function sqliteJobs(
         // The newest id: it queues behind every job queued now.
         return {
           kind: 'event',
-          event: recordEvent(q, job, 'queued', input.at, queued + 1),
+          event: recordEvent(w, job, 'queued', input.at, queued + 1),
         } as const;
       });
       switch (result.kind) {
@@ -178,7 +190,7 @@ export function sqliteJobs(
         const job = next && record(next);
         const started = job && startAttempt(job, { owner, token, at, leaseUntil: at + leaseMs });
         if (!job || !started) return undefined;
-        return { job: applyChange(job, started), event: write(q, ledger, job, started, at) };
+        return { job: applyChange(job, started), event: write(w, ledger, job, started, at) };
       });
       if (!claimed) return undefined;
       emit([claimed.event]);
@@ -215,7 +227,7 @@ export function sqliteJobs(
         q.expired.all({ before: expiredBefore }).map((row) => {
           const job = record(row);
           const decided = abandon(job, maxAttempts, at);
-          return decided && write(q, ledger, job, decided, at);
+          return decided && write(w, ledger, job, decided, at);
         }),
       );
       emit(events);

@@ -32,18 +32,13 @@ export function threadlessPool(ready: boolean): InferencePool {
  * wraps the store, for a test that watches it.
  *
  * @example
- * const { app, close } = inProcessApp(dir, { adminEmail: 'admin@example.test' });
+ * const { app, store, close } = inProcessApp(dir, { poolReady: true });
  */
 export function inProcessApp(
   dir: string,
-  options: { adminEmail?: string; poolReady?: boolean; store?: (store: Store) => Store } = {},
+  options: { poolReady?: boolean; store?: (store: Store) => Store } = {},
 ): { app: App; store: Store; close(): Promise<void> } {
-  const env = loadEnv({
-    EDGE_SIGNATURE_CHECK: 'off',
-    DATA_DIR: dir,
-    MODEL_DIR: fixtureModels,
-    ADMIN_EMAILS: options.adminEmail ?? 'admin@example.test',
-  });
+  const env = loadEnv({ EDGE_SIGNATURE_CHECK: 'off', DATA_DIR: dir, MODEL_DIR: fixtureModels });
   const real = openSqliteStore(join(dir, 'overture.sqlite'));
   const store = options.store?.(real) ?? real;
   const { services, edge } = buildServices(env, store, {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../../origin/http/context.ts';
 import { closedAnswers, openApiDocument } from '../../../origin/http/openapi.ts';
+import type { Store } from '../../../origin/store/store.ts';
 import { endpoints, type OperationId } from '../../../shared/api/endpoints.ts';
 import type { ApiAnswer } from '../../helpers/api.ts';
 import {
@@ -64,13 +65,14 @@ const operationsOf = (doc: OpenApiDocument) =>
 describe('the OpenAPI document', () => {
   const adminEmail = 'admin@example.test';
   let app: App;
+  let store: Store;
   let doc: OpenApiDocument;
   let ajv: ReturnType<typeof documentAjv>;
 
   beforeAll(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'overture-openapi-'));
-    const built = inProcessApp(dir, { adminEmail });
-    app = built.app;
+    const built = inProcessApp(dir);
+    ({ app, store } = built);
     const res = await call(app, 'GET', '/v1/openapi.json');
     expect(res.status).toBe(200);
     doc = res.body;
@@ -292,6 +294,7 @@ describe('the OpenAPI document', () => {
     const admin = await call(app, 'POST', '/v1/auth/register', {
       body: { email: adminEmail, password: 'correct horse battery' },
     });
+    expect(await store.accounts.setAdmin(adminEmail, true)).toBe(true);
     const all = await call(app, 'GET', '/v1/stats?scope=all', { token: admin.body.token });
     expect(all.status).toBe(200);
     check('get', '/v1/stats', all);

@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { Principal } from '../../../origin/auth/principal.ts';
-import { loadEnv } from '../../../origin/env.ts';
 import { newId } from '../../../origin/lib/ids.ts';
 import { readStats } from '../../../origin/stats/read-stats.ts';
 import { openDatabase } from '../../../origin/store/sqlite/database.ts';
@@ -128,12 +127,9 @@ async function seeded() {
   const admin = await makeUser(store);
   insert(a.id, [...alphaOfA, ...betaOfA, ...gammaOfA]);
   insert(b.id, ofB);
-  const env = loadEnv({
-    EDGE_SIGNATURE_CHECK: 'off',
-    ADMIN_EMAILS: `x@example.test,${admin.email}`,
-  });
+  await store.accounts.setAdmin(admin.email, true);
   const stats = (who: Principal, query: StatsQuery) =>
-    readStats({ env, store }, who, query, now).then((answer) => statsAnswerSchema.parse(answer));
+    readStats({ store }, who, query, now).then((answer) => statsAnswerSchema.parse(answer));
   return { a: { userId: a.id }, b: { userId: b.id }, admin: { userId: admin.id }, stats };
 }
 
@@ -254,7 +250,7 @@ describe('readStats over known jobs', () => {
     expect(alpha?.runTimeMs).toEqual({ samples: 8, p50: 2_000, p95: 8_000, p99: 8_000 });
   });
 
-  it('refuses scope=all to an account not in ADMIN_EMAILS (403 forbidden)', async () => {
+  it('refuses scope=all to an account no operator made an administrator (403 forbidden)', async () => {
     const { a, stats } = await seeded();
     const refused = await stats(a, { window: '24h', scope: 'all' }).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(ApiError);

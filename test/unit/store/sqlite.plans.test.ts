@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../../origin/store/sqlite/database.ts';
 import { jobSamplesQuery } from '../../../origin/store/sqlite/stats.ts';
+import { dueInTurns } from '../../../origin/store/sqlite/webhooks.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'overture-stats-'));
 const db = openDatabase(join(dir, 'stats.sqlite'));
@@ -34,5 +35,21 @@ describe('a stats window', () => {
       /SEARCH jobs USING INDEX jobs_created \(created_at>\? AND created_at<\?\)/,
     );
     expect(detail).not.toMatch(/SCAN jobs/);
+  });
+});
+
+describe('a webhook claim', () => {
+  it('reads due deliveries and the users’ claims under way through the (status, next_attempt_at) index', () => {
+    const rows = db.$client
+      .prepare(`explain query plan ${dueInTurns}`)
+      .all({ now: 1, perUser: 2, limit: 3 }) as { detail: string }[];
+    const detail = rows.map((r) => r.detail).join('; ');
+    expect(detail).toContain(
+      'SEARCH webhook_deliveries USING INDEX webhook_deliveries_due (status=? AND next_attempt_at<?)',
+    );
+    expect(detail).toContain(
+      'SEARCH webhook_deliveries USING INDEX webhook_deliveries_due (status=? AND next_attempt_at>?)',
+    );
+    expect(detail).not.toMatch(/SCAN webhook_deliveries/);
   });
 });

@@ -1,4 +1,6 @@
+import { createSocket } from 'node:dgram';
 import type { LookupAddress } from 'node:dns';
+import { Resolver } from 'node:dns/promises';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -32,6 +34,31 @@ const blocked = [
   '::ffff:7f00:1',
   '::FFFF:10.0.0.1',
   '64:ff9b::a9fe:a9fe',
+  '0:0:0:0:0:ffff:127.0.0.1',
+  // IPv4-compatible (deprecated), whatever the IPv4 address: ::/96.
+  '::127.0.0.1',
+  '::7f00:1',
+  '::a9fe:a9fe',
+  '::8.8.8.8',
+  '0:0:0:0:0:0:10.0.0.1',
+  // IPv4-translated (SIIT): ::ffff:0:0/96.
+  '::ffff:0:127.0.0.1',
+  '::ffff:0:7f00:1',
+  '::ffff:0:8.8.8.8',
+  // 6to4 (2002::/16): the IPv4 address rides in bits 16–48.
+  '2002:7f00:1::1',
+  '2002:a9fe:a9fe::',
+  '2002:808:808::1',
+  // NAT64 for local use (64:ff9b:1::/48).
+  '64:ff9b:1::a00:1',
+  '64:ff9b:1::808:808',
+  // Site-local (fec0::/10, deprecated but still routed by some stacks).
+  'fec0::1',
+  'FEFF::1',
+  // Teredo, discard-only and documentation prefixes.
+  '2001:0:4136:e378:8000:63bf:3fff:fdd2',
+  '100::1',
+  '2001:db8::1',
   'localhost',
   'not-an-address',
   '',
@@ -46,6 +73,9 @@ const allowed = [
   '2606:4700:4700::1111',
   '2001:4860:4860::8888',
   '::ffff:8.8.8.8',
+  '64:ff9b::808:808',
+  '2001:4860::1',
+  'fe00::1',
 ];
 
 describe('isBlockedAddress', () => {
@@ -76,6 +106,12 @@ describe('checkWebhookUrl', () => {
     ['https://172.16.0.1/hooks', 'private'],
     ['https://192.168.1.1/hooks', 'private'],
     ['https://169.254.169.254/latest/meta-data/', 'private'],
+    ['https://[::127.0.0.1]/hooks', 'private'],
+    ['https://[::ffff:0:127.0.0.1]/hooks', 'private'],
+    ['https://[2002:7f00:1::1]/hooks', 'private'],
+    ['https://[2002:a9fe:a9fe::1]/latest/meta-data/', 'private'],
+    ['https://[64:ff9b:1::a9fe:a9fe]/hooks', 'private'],
+    ['https://[fec0::1]/hooks', 'private'],
     ['no scheme', 'not a URL'],
   ])('refuses %s (%s)', (raw, reason) => {
     const check = checkWebhookUrl(raw, false);
@@ -102,12 +138,66 @@ describe('checkWebhookUrl', () => {
 
 type Resolved = { address: string | LookupAddress[]; family?: number | undefined };
 
-function lookUp(allowInsecure: boolean, host: string, all: boolean): Promise<Resolved> {
+function lookUp(
+  allowInsecure: boolean,
+  host: string,
+  all: boolean,
+  resolver?: Resolver,
+): Promise<Resolved> {
   return new Promise((resolve, reject) => {
-    guardedLookup(allowInsecure)(host, { all }, (error, address, family) =>
+    guardedLookup(allowInsecure, resolver)(host, { all }, (error, address, family) =>
       error ? reject(error) : resolve({ address, family }),
     );
   });
+}
+
+const u16 = (n: number) => Buffer.from([n >> 8, n & 255]);
+
+/**
+ * A DNS server on 127.0.0.1 (UDP, port 0) answering A queries from `records`, AAAA with no
+ * address, and nothing at all for the names in `silent`; answers a resolver that uses it.
+ */
+async function fakeDns(records: Record<string, string>, silent: string[] = []) {
+  const server = createSocket('udp4');
+  server.on('message', (query, from) => {
+    const labels: string[] = [];
+    let i = 12;
+    for (let n = query[i] ?? 0; n > 0; n = query[i] ?? 0) {
+      labels.push(query.subarray(i + 1, i + 1 + n).toString());
+      i += n + 1;
+    }
+    const name = labels.join('.');
+    if (silent.includes(name)) return;
+    const address = query.readUInt16BE(i + 1) === 1 ? records[name] : undefined;
+    const answer = address
+      ? Buffer.concat([
+          Buffer.from([0xc0, 0x0c]), // the question's name
+          u16(1), // A
+          u16(1), // IN
+          Buffer.from([0, 0, 0, 60]), // TTL
+          u16(4),
+          Buffer.from(address.split('.').map(Number)),
+        ])
+      : Buffer.alloc(0);
+    const header = Buffer.concat([
+      query.subarray(0, 2),
+      u16(0x8180),
+      u16(1),
+      u16(address ? 1 : 0),
+      u16(0),
+      u16(0),
+    ]);
+    server.send(
+      Buffer.concat([header, query.subarray(12, i + 5), answer]),
+      from.port,
+      from.address,
+    );
+  });
+  await new Promise<void>((resolve) => server.bind(0, '127.0.0.1', resolve));
+  onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const resolver = new Resolver({ timeout: 200, tries: 1 });
+  resolver.setServers([`127.0.0.1:${server.address().port}`]);
+  return resolver;
 }
 
 describe('guardedLookup', () => {
@@ -120,6 +210,20 @@ describe('guardedLookup', () => {
     });
   });
 
+  // The resolver answers these forms as written (a DNS answer could carry any of them).
+  it.each([
+    '::127.0.0.1',
+    '0:0:0:0:0:ffff:127.0.0.1',
+    '::ffff:0:a9fe:a9fe',
+    '2002:7f00:1::1',
+    '64:ff9b:1::a00:1',
+    'fec0::1',
+  ])('refuses %s at connect time, in both lookup forms', async (address) => {
+    for (const all of [false, true]) {
+      await expect(lookUp(false, address, all)).rejects.toMatchObject({ code: 'EBLOCKED' });
+    }
+  });
+
   it('answers public addresses, in the form asked for', async () => {
     expect(await lookUp(false, '8.8.8.8', false)).toEqual({ address: '8.8.8.8', family: 4 });
     expect(await lookUp(false, '8.8.8.8', true)).toMatchObject({
@@ -130,6 +234,39 @@ describe('guardedLookup', () => {
   it('resolves loopback under the development setting', async () => {
     const { address } = await lookUp(true, 'localhost', false);
     expect(isBlockedAddress(address as string)).toBe(true);
+  });
+
+  it('resolves a name with its own resolver, refusing it when an address is blocked', async () => {
+    const resolver = await fakeDns({
+      'hooks.example.test': '203.0.113.9',
+      'rebound.example.test': '169.254.169.254',
+    });
+    expect(await lookUp(false, 'hooks.example.test', false, resolver)).toEqual({
+      address: '203.0.113.9',
+      family: 4,
+    });
+    expect(await lookUp(false, 'hooks.example.test', true, resolver)).toEqual({
+      address: [{ address: '203.0.113.9', family: 4 }],
+    });
+    for (const all of [false, true]) {
+      await expect(lookUp(false, 'rebound.example.test', all, resolver)).rejects.toMatchObject({
+        code: 'EBLOCKED',
+      });
+    }
+    await expect(lookUp(false, 'missing.example.test', false, resolver)).rejects.toMatchObject({
+      code: expect.stringMatching(/^E(NODATA|NOTFOUND)$/),
+    });
+  });
+
+  // The system's getaddrinfo would hold one of libuv's four threads for as long as the name
+  // server keeps silent; the resolver's own deadline ends the lookup instead.
+  it('gives up on a name server that never answers, within its own timeout', async () => {
+    const resolver = await fakeDns({}, ['silent.example.test']);
+    const started = performance.now();
+    await expect(lookUp(false, 'silent.example.test', false, resolver)).rejects.toMatchObject({
+      code: 'ETIMEOUT',
+    });
+    expect(performance.now() - started).toBeLessThan(2_000);
   });
 
   it('keeps an http request from ever connecting to a name on a blocked address', async () => {

@@ -88,6 +88,47 @@ export function accountsSuite(factory: StoreFactory): void {
       expect(await store.accounts.listApiKeys(intruder.id)).toEqual([]);
     });
 
+    it('makes a user an administrator only when an operator grants it, by email, and takes it back', async () => {
+      const store = await factory.open();
+      const user = await makeUser(store);
+      const other = await makeUser(store);
+      expect(user.isAdmin).toBe(false);
+      expect(await store.accounts.listAdmins()).toEqual([]);
+
+      expect(await store.accounts.setAdmin(user.email, true)).toBe(true);
+      expect((await store.accounts.findUserById(user.id))?.isAdmin).toBe(true);
+      expect((await store.accounts.findUserByEmail(user.email))?.isAdmin).toBe(true);
+      expect((await store.accounts.findUserById(other.id))?.isAdmin).toBe(false);
+      // Granting twice is no error, and changes nothing more.
+      expect(await store.accounts.setAdmin(user.email, true)).toBe(true);
+      expect(await store.accounts.listAdmins()).toEqual([
+        { id: user.id, email: user.email, createdAt: user.createdAt },
+      ]);
+
+      expect(await store.accounts.setAdmin(user.email, false)).toBe(true);
+      expect((await store.accounts.findUserById(user.id))?.isAdmin).toBe(false);
+      expect(await store.accounts.listAdmins()).toEqual([]);
+    });
+
+    it('answers false when granting or revoking an email no account has, creating nothing', async () => {
+      const store = await factory.open();
+      expect(await store.accounts.setAdmin('nobody@example.test', true)).toBe(false);
+      expect(await store.accounts.setAdmin('nobody@example.test', false)).toBe(false);
+      expect(await store.accounts.findUserByEmail('nobody@example.test')).toBeUndefined();
+      expect(await store.accounts.listAdmins()).toEqual([]);
+    });
+
+    it('lists administrators oldest account first, seen by a second store at once', async () => {
+      const store = await factory.open();
+      const twin = await factory.reopen(store);
+      const first = await makeUser(store);
+      const second = await makeUser(store);
+      await store.accounts.setAdmin(second.email, true);
+      await twin.accounts.setAdmin(first.email, true);
+      expect((await store.accounts.listAdmins()).map((a) => a.id)).toEqual([first.id, second.id]);
+      expect((await twin.accounts.findUserById(second.id))?.isAdmin).toBe(true);
+    });
+
     it('records when a key was last used', async () => {
       const store = await factory.open();
       const user = await makeUser(store);
