@@ -33,7 +33,7 @@ export interface Receiver {
   url: string;
   port: number;
   received: ReceivedWebhook[];
-  /** Connections open now, the most that were open at once, how long each closed one lasted. */
+  /** Connections open now, the most that were open at once, how long each ended one lasted. */
   connections(): { open: number; most: number; lastedMs: number[] };
   /** Waits until `count` requests have arrived. */
   waitForCount(count: number, timeoutMs?: number): Promise<ReceivedWebhook[]>;
@@ -91,11 +91,24 @@ export async function startReceiver(respond: Responder, port = 0): Promise<Recei
   });
   server.on('connection', (socket) => {
     const opened = performance.now();
-    most = Math.max(most, ++open);
-    socket.once('close', () => {
+    open++;
+    // A connection is counted from its accept to the first sign the sender hung up. The
+    // sender's FIN on one connection and the next connection it opens are read in one turn
+    // of the loop, in either order: 'end' comes on that turn's ticks and 'close' only in
+    // the next turn, so the most at once is taken after the turn's I/O, and ends at 'end'.
+    setImmediate(() => {
+      most = Math.max(most, open);
+    });
+    let ended = false;
+    const end = () => {
+      if (ended) return;
+      ended = true;
       open--;
       lastedMs.push(performance.now() - opened);
-    });
+    };
+    socket.once('end', end);
+    socket.once('error', end);
+    socket.once('close', end);
   });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   onTestFinished(async () => {
