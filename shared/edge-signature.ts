@@ -83,6 +83,24 @@ export interface SignedParts {
 /** A request's header by its lower-case name. */
 type HeaderLookup = (name: string) => string | undefined | null;
 
+// Visible ASCII, space and tab: what a header value may hold and read the same everywhere.
+const plainAscii = /^[\t\x20-\x7e]*$/;
+
+/**
+ * The first of the signed headers whose value is not plain ASCII (visible characters, space,
+ * tab), if any. The signature covers their text, and past ASCII the two ends read the same
+ * bytes as different text: workerd decodes a header's bytes as UTF-8 (U+FFFD for bytes
+ * that are none), Node as latin-1, so such a request could only fail its signature. The
+ * three are ASCII by their grammars (RFC 9110 credentials and ranges; an Idempotency-Key is
+ * printable ASCII), so the edge refuses the request instead of forwarding it.
+ *
+ * @example
+ * unsignableHeader((n) => request.headers.get(n)); // 'idempotency-key' for "clé"
+ */
+export function unsignableHeader(header: HeaderLookup): (typeof signedHeaders)[number] | undefined {
+  return signedHeaders.find((name) => !plainAscii.test(header(name) ?? ''));
+}
+
 // One field per line: a field holding a line break could hand text on to the next one.
 const breaksLines = (field: string) => /[\r\n]/.test(field);
 

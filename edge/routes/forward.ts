@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import { hasSignedBody } from '../../shared/edge-signature.ts';
+import { hasSignedBody, unsignableHeader } from '../../shared/edge-signature.ts';
 import { ApiError } from '../../shared/errors.ts';
 import { type OutputLocationAnswer, outputLocationType } from '../../shared/output-location.ts';
 import type { EdgeEnv } from '../context.ts';
@@ -33,6 +33,8 @@ export function forwardableHeaders(incoming: Headers): Headers {
   return out;
 }
 
+const headerNames = { 'idempotency-key': 'Idempotency-Key', range: 'Range' } as const;
+
 /** The client's request as the origins get it, and whether the edge added its Idempotency-Key. */
 export async function forwardedRequest(
   c: Context<EdgeEnv>,
@@ -41,6 +43,11 @@ export async function forwardedRequest(
   const url = new URL(c.req.url);
   const rule = retryRule(method, url.pathname);
   const headers = forwardableHeaders(c.req.raw.headers);
+  const unsignable = unsignableHeader((name) => headers.get(name));
+  if (unsignable === 'authorization')
+    throw new ApiError('unauthorized', 'The Authorization header must be ASCII.');
+  if (unsignable)
+    throw new ApiError('invalid_request', `The ${headerNames[unsignable]} header must be ASCII.`);
   const edgeKey = rule.attachesIdempotencyKey && !headers.has('idempotency-key');
   if (edgeKey) headers.set('idempotency-key', `edge-${c.get('requestId')}`);
   return {

@@ -34,6 +34,7 @@ it.override({
       RATE_LIMIT_AUTH: '100000/60',
       RATE_LIMIT_JOBS: '100000/60',
       RATE_LIMIT_DEFAULT: '1000000/60',
+      RATE_LIMIT_UPGRADES: '1000000/60',
     },
   },
 });

@@ -132,6 +132,36 @@ describe('forwarding', () => {
     expect(await verifyEchoed(withPath)).toEqual({ ok: false, reason: 'mismatch' });
   });
 
+  it('refuses a signed header that is not ASCII, without forwarding what could not verify', async () => {
+    // Past ASCII, workerd and Node read a header's bytes as different text (UTF-8 and
+    // latin-1): forwarded, such a request would be refused for its signature.
+    const cases = [
+      ['idempotency-key', 'cl\xe9', 400, 'invalid_request', 'POST'],
+      ['range', 'bytes=0-\xe9', 400, 'invalid_request', 'GET'],
+      ['authorization', 'Bearer \xff\xfe\xe9', 401, 'unauthorized', 'GET'],
+    ] as const;
+    for (const [name, value, status, code, method] of cases) {
+      const tag = newTag();
+      const res = await edgeFetch(method === 'POST' ? '/v1/jobs' : '/v1/jobs/job_1/output', {
+        method,
+        headers: { 'x-echo-tag': tag, [name]: value },
+        ...(method === 'POST' ? { body: '{}' } : {}),
+      });
+      const body = await expectError(res, status, code);
+      expect(body.error.message, name).toMatch(/must be ASCII/);
+      expect(await seenByOrigin(tag), name).toEqual([]);
+    }
+    // The same headers in ASCII are forwarded and verify.
+    const tag = newTag();
+    const res = await edgeFetch('/v1/jobs', {
+      method: 'POST',
+      headers: { 'x-echo-tag': tag, 'idempotency-key': 'cle', range: 'bytes=0-9' },
+      body: '{}',
+    });
+    expect(res.status).toBe(202);
+    expect(await verifyEchoed((await res.json()) as Echoed)).toMatchObject({ ok: true });
+  });
+
   it("drops the client's x-edge-*, cf-* and x-forwarded-* headers", async () => {
     const ip = newClientIp();
     const res = await edgeFetch('/v1/me', {
