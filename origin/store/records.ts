@@ -126,17 +126,11 @@ export interface WebhookDelivery {
   finishedAt: number | null;
 }
 
-/** A delivery to write with the job event it reports. */
-export interface NewDelivery {
-  id: string;
-  jobId: string;
-  userId: string;
-  url: string;
-  event: JobEventKind;
-  seq: number;
-  payload: string;
-  at: number;
-}
+/** A delivery to write with the job event it reports; `at` is its creation and first due time. */
+export type NewDelivery = Pick<
+  WebhookDelivery,
+  'id' | 'jobId' | 'userId' | 'url' | 'event' | 'seq' | 'payload'
+> & { at: number };
 
 /** One Stripe Checkout Session and what became of it. */
 export interface PurchaseRecord {

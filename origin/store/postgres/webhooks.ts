@@ -1,4 +1,5 @@
 import { and, asc, eq, gt, gte, inArray, lte, min, sql } from 'drizzle-orm';
+import { attemptRecorded, gaveUp } from '../deliveries.ts';
 import type { WebhookDelivery } from '../records.ts';
 import type { DeliveryClaim, WebhookStore } from '../store.ts';
 import type { Db, Tx } from './database.ts';
@@ -50,12 +51,7 @@ export function postgresWebhooks(db: Db): WebhookStore {
       const rows = await db.transaction(async (tx) => {
         await tx
           .update(d)
-          .set({
-            status: 'failed',
-            lastError: 'gave up: the last attempt recorded no outcome',
-            finishedAt: now,
-            claimToken: null,
-          })
+          .set(gaveUp(now))
           .where(
             and(eq(d.status, 'pending'), lte(d.nextAttemptAt, now), gte(d.attempts, maxAttempts)),
           );
@@ -77,15 +73,9 @@ export function postgresWebhooks(db: Db): WebhookStore {
     },
 
     async recordAttempt({ id, token }, outcome, at) {
-      const changes =
-        outcome.result === 'delivered'
-          ? { status: 'delivered' as const, lastError: null, finishedAt: at }
-          : outcome.result === 'retry'
-            ? { lastError: outcome.error, nextAttemptAt: outcome.nextAttemptAt }
-            : { status: 'failed' as const, lastError: outcome.error, finishedAt: at };
       const updated = await db
         .update(d)
-        .set({ ...changes, lastStatusCode: outcome.statusCode, claimToken: null })
+        .set(attemptRecorded(outcome, at))
         .where(and(eq(d.id, id), eq(d.claimToken, token), eq(d.status, 'pending')))
         .returning({ id: d.id });
       return updated.length > 0;

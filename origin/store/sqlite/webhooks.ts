@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { and, asc, eq, gt, gte, lte, min, sql } from 'drizzle-orm';
+import { attemptRecorded, gaveUp } from '../deliveries.ts';
 import type { WebhookDelivery } from '../records.ts';
 import type { WebhookStore } from '../store.ts';
 import type { Db } from './database.ts';
@@ -41,12 +42,7 @@ export function sqliteWebhooks(db: Db): WebhookStore {
       return db.transaction(
         (tx) => {
           tx.update(d)
-            .set({
-              status: 'failed',
-              lastError: 'gave up: the last attempt recorded no outcome',
-              finishedAt: now,
-              claimToken: null,
-            })
+            .set(gaveUp(now))
             .where(
               and(eq(d.status, 'pending'), lte(d.nextAttemptAt, now), gte(d.attempts, maxAttempts)),
             )
@@ -72,15 +68,9 @@ export function sqliteWebhooks(db: Db): WebhookStore {
     },
 
     async recordAttempt({ id, token }, outcome, at) {
-      const changes =
-        outcome.result === 'delivered'
-          ? { status: 'delivered' as const, lastError: null, finishedAt: at }
-          : outcome.result === 'retry'
-            ? { lastError: outcome.error, nextAttemptAt: outcome.nextAttemptAt }
-            : { status: 'failed' as const, lastError: outcome.error, finishedAt: at };
       const result = db
         .update(d)
-        .set({ ...changes, lastStatusCode: outcome.statusCode, claimToken: null })
+        .set(attemptRecorded(outcome, at))
         .where(and(eq(d.id, id), eq(d.claimToken, token), eq(d.status, 'pending')))
         .run();
       return result.changes > 0;
