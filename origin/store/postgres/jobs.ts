@@ -12,7 +12,9 @@ import {
   lt,
   lte,
   or,
+  sql,
 } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
 import type { JobEventKind } from '../../../shared/job-states.ts';
 import { countsProgress, eventOf } from '../../jobs/job-events.ts';
 import {
@@ -45,6 +47,23 @@ async function queuePosition(r: Reader, job: JobRecord): Promise<number | null> 
     .from(jobs)
     .where(and(eq(jobs.status, 'queued'), lte(jobs.id, job.id)));
   return row?.n ?? null;
+}
+
+/** The queue position of each queued job among `page`, in one round trip however many there are. */
+async function queuePositions(r: Reader, page: readonly JobRecord[]): Promise<Map<string, number>> {
+  const queued = page.filter((job) => job.status === 'queued').map((job) => job.id);
+  if (queued.length === 0) return new Map();
+  // Per job, the count `queuePosition` makes: the queued jobs up to and including it.
+  const ahead = alias(jobs, 'ahead');
+  const upTo = r
+    .select({ n: count() })
+    .from(ahead)
+    .where(and(eq(ahead.status, 'queued'), lte(ahead.id, jobs.id)));
+  const rows = await r
+    .select({ id: jobs.id, n: sql<number>`(${upTo})`.mapWith(Number) })
+    .from(jobs)
+    .where(inArray(jobs.id, queued));
+  return new Map(rows.map((row) => [row.id, row.n]));
 }
 
 /** The `progress` deliveries a job has written: what is left of its budget. */
@@ -207,8 +226,9 @@ export function postgresJobs(
         .orderBy(desc(jobs.id))
         .limit(limit + 1);
       const page = rows.slice(0, limit);
+      const positions = await queuePositions(db, page);
       return {
-        data: await Promise.all(page.map(async (row) => toJob(row, await queuePosition(db, row)))),
+        data: page.map((row) => toJob(row, positions.get(row.id) ?? null)),
         nextCursor: rows.length > limit ? (page.at(-1)?.id ?? null) : null,
       };
     },
