@@ -14,10 +14,11 @@ import type {
 /**
  * The narrow interface between the origin and its database, in the manner of BullMQ's queue
  * backend: no connection, transaction or dialect shows through. Routes, services, the
- * scheduler and the hub see only this; `sqlite/` implements it on one file. The rules live
- * in the domain (`origin/jobs/job-rules.ts`, `origin/billing/stripe-reconciliation.ts`):
- * a store reads facts, asks a rule, and writes its answer in one transaction. One
- * conformance suite (`test/unit/store/`) runs against every implementation.
+ * scheduler and the hub see only this; `sqlite/` implements it on one file, `postgres/` on a
+ * database that many origins share. The rules live in the domain (`origin/jobs/job-rules.ts`,
+ * `origin/billing/stripe-reconciliation.ts`): a store reads facts, asks a rule, and writes its
+ * answer in one transaction. One conformance suite (`test/unit/store/`) runs against every
+ * implementation.
  */
 export interface Store {
   readonly accounts: AccountStore;

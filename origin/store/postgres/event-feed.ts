@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { terminalStatuses } from '../../../shared/job-states.ts';
 import type { EventFeed, JobEvent, Unlisten } from '../store.ts';
 
 /** The channel the `job_events` insert trigger notifies (migration 0001). */
@@ -15,7 +16,8 @@ export interface EventFeedOptions {
   onError(error: unknown): void;
 }
 
-const terminal = new Set(['succeeded', 'failed', 'canceled']);
+/** The kinds of event that end a job: their names are its terminal statuses. */
+const terminal = new Set<string>(terminalStatuses);
 
 /**
  * Every origin's job events, heard through `LISTEN`: a notification is only a hint (`<job
