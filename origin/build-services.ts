@@ -96,11 +96,7 @@ export async function openStore(env: StoreEnv, logger: Logger): Promise<Store> {
  * @example
  * const { services, background } = buildServices(env, await openStore(env, logger));
  */
-export function buildServices(
-  env: Env,
-  store: Store,
-  overrides: ServiceOverrides & { logger?: Logger } = {},
-): Built {
+export function buildServices(env: Env, store: Store, overrides: ServiceOverrides = {}): Built {
   const logger = overrides.logger ?? createLogger(env.LOG_LEVEL);
   // The disk guard watches it, and the JWT secret and outputs may live in it: it must exist
   // even where nothing else creates it (outputs at the edge, the database elsewhere).

@@ -24,11 +24,11 @@ export function applyChange(job: JobRecord, change: JobChange): JobRecord {
 
 const released = { claimedBy: null, claimToken: null, leaseUntil: null } as const;
 
-export const isTerminal = (job: Pick<JobRecord, 'status'>): boolean =>
+const isTerminal = (job: Pick<JobRecord, 'status'>): boolean =>
   terminalStatuses.includes(job.status);
 
 /** True while `token` is the running attempt's: every write of an attempt checks it. */
-export const holdsClaim = (job: JobRecord, token: string): boolean =>
+const holdsClaim = (job: JobRecord, token: string): boolean =>
   job.status === 'running' && job.claimToken === token;
 
 export interface CreateFacts {

@@ -1,10 +1,6 @@
 import type { Logger } from 'pino';
 import type { Claim, JobStore } from '../store/store.ts';
 
-/**
- * Writes a running job's progress at most once per interval; the last report is written
- * when the interval is over, not dropped. Progress is advisory: a failed write is logged.
- */
 export interface ProgressWriterOptions {
   store: Pick<JobStore, 'progress'>;
   claim: Claim;
@@ -12,6 +8,10 @@ export interface ProgressWriterOptions {
   logger: Logger;
 }
 
+/**
+ * Writes a running job's progress at most once per interval; the last report is written
+ * when the interval is over, not dropped. Progress is advisory: a failed write is logged.
+ */
 export class ProgressWriter {
   readonly #o: ProgressWriterOptions;
   #lastWrite = 0;

@@ -4,7 +4,7 @@ import { signOriginRequest } from '../../shared/origin-signature.ts';
 import type { OutputStore } from './output-store.ts';
 
 /** The edge's internal route for outputs: only a signed origin may call it. */
-export const internalOutputsPath = '/internal/outputs/';
+const internalOutputsPath = '/internal/outputs/';
 
 export interface EdgeOutputsOptions {
   /** The edge's address as origins reach it, e.g. `https://api.example.com`. */
@@ -50,16 +50,19 @@ export function edgeOutputs(options: EdgeOutputsOptions): OutputStore {
     const deadline = Date.now() + options.writeDeadlineMs;
     let wait = firstRetryMs;
     for (;;) {
+      let status: number | undefined;
       let failure: string;
       try {
         const res = await attempt();
         await res.body?.cancel();
-        if (ok.includes(res.status)) return;
-        failure = `answered ${res.status}`;
-        if (res.status < 500) throw new Error(`the edge refused ${what}: ${failure}`);
+        status = res.status;
+        failure = `answered ${status}`;
       } catch (error) {
-        if (error instanceof Error && error.message.startsWith('the edge refused')) throw error;
         failure = error instanceof Error ? error.message : String(error);
+      }
+      if (status !== undefined && ok.includes(status)) return;
+      if (status !== undefined && status < 500) {
+        throw new Error(`the edge refused ${what}: ${failure}`);
       }
       if (Date.now() + wait > deadline)
         throw new Error(`the edge did not take ${what}: ${failure}`);

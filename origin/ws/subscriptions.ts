@@ -37,7 +37,7 @@ interface Subscription {
 }
 
 /** The `job` message of an event, as sent on the wire. */
-export const jobMessage = (e: JobEvent): string =>
+const jobMessage = (e: JobEvent): string =>
   JSON.stringify({
     type: 'job',
     jobId: e.jobId,
@@ -85,11 +85,6 @@ export class Subscriptions {
         sub.subscriber.schedule(() => this.#catchUp(sub));
       }
     }
-  }
-
-  /** The jobs one socket follows. */
-  jobsOf(subscriber: Subscriber): string[] {
-    return [...(this.#bySubscriber.get(subscriber)?.keys() ?? [])];
   }
 
   /**
@@ -183,8 +178,11 @@ export class Subscriptions {
     if (followers?.size === 0) this.#byJob.delete(sub.jobId);
   }
 
-  /** A live event: in order, once; a gap (a missed event) is replayed from the store. */
-  #deliver(sub: Subscription, event: JobEvent, text: string): void {
+  /**
+   * A live event: in order, once; a gap (a missed event) is replayed from the store. `text`
+   * is the event's message when the caller already has it (one serialisation per publish).
+   */
+  #deliver(sub: Subscription, event: JobEvent, text?: string): void {
     if (event.userId !== sub.subscriber.userId) return;
     if (sub.pending) {
       sub.pending.push(event);
@@ -214,7 +212,7 @@ export class Subscriptions {
       const page = await this.#store.eventsSince(sub.jobId, sub.lastSeq, allowance + 1);
       const sending = page.slice(0, allowance);
       budget.take(sending.length);
-      for (const e of sending) this.#send(sub, e, jobMessage(e));
+      for (const e of sending) this.#send(sub, e);
       if (page.length <= allowance) break;
       if (!this.#isFollowing(sub)) return; // its terminal event was sent, or it was dropped
       if (budget.available() < 1) {
@@ -225,14 +223,15 @@ export class Subscriptions {
     }
     const waiting = sub.pending;
     sub.pending = undefined;
-    for (const e of waiting) this.#deliver(sub, e, jobMessage(e));
+    // Most of these came in the replay too: each is serialised only if it is sent.
+    for (const e of waiting) this.#deliver(sub, e);
   }
 
-  #send(sub: Subscription, event: JobEvent, text: string): void {
+  #send(sub: Subscription, event: JobEvent, text?: string): void {
     if (event.seq <= sub.lastSeq) return;
     sub.lastSeq = event.seq;
     sub.position = event.job.queuePosition;
-    sub.subscriber.send(text);
+    sub.subscriber.send(text ?? jobMessage(event));
     // A terminal event was sent: no later event can come, so the subscription ends.
     if (terminalStatuses.includes(event.job.status)) this.#remove(sub);
   }
