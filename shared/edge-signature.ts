@@ -190,7 +190,7 @@ export function screenEdgeRequest(
   if (!signature || !stamp || !clientIp || !requestId) return { ok: false, reason: 'missing' };
   const prefix = `${version}=`;
   const mac = signature.startsWith(prefix)
-    ? fromBase64Url(signature.slice(prefix.length))
+    ? fromBase64Url(signature.slice(prefix.length), 32)
     : undefined;
   if (
     !mac ||

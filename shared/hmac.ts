@@ -34,14 +34,22 @@ export const toBase64Url = (bytes: ArrayBuffer): string =>
     .replace(/=+$/, '');
 
 /**
- * A 32-byte MAC written in base64url (43 characters), in its one canonical spelling, or
- * undefined. 43 characters carry 258 bits: the last one's two low bits are padding, which
- * `atob` ignores, so four spellings decode to the same bytes. Only the one `toBase64Url`
- * writes (padding bits zero) is accepted: a replay cannot pass for a new signature by
- * re-spelling it.
+ * The bytes of a base64url text (unpadded) in its one canonical spelling, or undefined; with
+ * `byteLength`, only a text of that many bytes. When the length is not a multiple of 4, the
+ * last character carries bits no decoder looks at (`atob` ignores them), so several spellings
+ * decode to the same bytes (a 32-byte MAC's 43 characters: four). Only the one `toBase64Url`
+ * writes (those bits zero) is accepted: nothing keyed on the text (a replay cache, a
+ * rate-limit bucket) can take one value for several by its re-spellings.
+ *
+ * @example
+ * fromBase64Url(signature, 32); // a MAC, or undefined
  */
-export function fromBase64Url(text: string): Uint8Array<ArrayBuffer> | undefined {
-  if (!/^[A-Za-z0-9_-]{43}$/.test(text)) return undefined;
+export function fromBase64Url(
+  text: string,
+  byteLength?: number,
+): Uint8Array<ArrayBuffer> | undefined {
+  if (byteLength !== undefined && text.length !== Math.ceil((byteLength * 4) / 3)) return undefined;
+  if (!/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) return undefined;
   const binary = atob(text.replaceAll('-', '+').replaceAll('_', '/'));
   const bytes = Uint8Array.from(binary, (ch) => ch.charCodeAt(0));
   return toBase64Url(bytes.buffer) === text ? bytes : undefined;

@@ -1,8 +1,8 @@
 import { encoder, fromBase64Url, hmacKey, toBase64Url } from './hmac.ts';
 
 /**
- * How an origin signs its calls to the edge's internal output routes (`PUT` and `DELETE`
- * `/internal/outputs/:key`, never reachable without it) and how the edge checks them: an
+ * How an origin signs its calls to the edge's internal output routes (`PUT`, `GET` and
+ * `DELETE` `/internal/outputs/:key`, never reachable without it) and how the edge checks them: an
  * HMAC-SHA256 with `EDGE_SIGNING_SECRET` over the timestamp, the method, the path, and the
  * body's SHA-256 and length as the origin declares them. The canonical string starts with
  * its own label, so an edge-to-origin signature can never pass for one of these, nor the
@@ -76,7 +76,7 @@ export async function verifyOriginRequest(
   const sha256 = request.header(originHeaders.sha256);
   const length = request.header('content-length') ?? '0';
   if (!signature || !stamp || !sha256) return { ok: false, reason: 'missing' };
-  const mac = signature.startsWith('v1=') ? fromBase64Url(signature.slice(3)) : undefined;
+  const mac = signature.startsWith('v1=') ? fromBase64Url(signature.slice(3), 32) : undefined;
   if (
     !mac ||
     !/^\d{1,12}$/.test(stamp) ||

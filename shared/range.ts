@@ -35,3 +35,22 @@ export function parseRange(
   if (start >= size || end < start) return 'unsatisfiable';
   return { start, end };
 }
+
+/**
+ * The range a download of one file answers: its request's `Range` (`parseRange`), unless an
+ * `If-Range` names another version than `etag` (RFC 9110 §13.1.5: a stale `If-Range` means
+ * the whole current file). The origin's download and the edge's, from its bucket, both read
+ * their request with it.
+ *
+ * @example
+ * requestedRange((name) => c.req.header(name), { size: 1000, etag: '"abc"' });
+ */
+export function requestedRange(
+  header: (name: 'range' | 'if-range') => string | undefined,
+  file: { size: number; etag: string },
+): ByteRange | 'unsatisfiable' | undefined {
+  const ifRange = header('if-range');
+  return ifRange === undefined || ifRange === file.etag
+    ? parseRange(header('range'), file.size)
+    : undefined;
+}

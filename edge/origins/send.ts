@@ -30,7 +30,8 @@ export type Sent =
   | { ok: false; failure: 'not_ready'; answer: Response }
   | { ok: false; failure: 'unreachable' | 'timeout' };
 
-const isJson = (res: Response) =>
+/** Whether an answer says it is JSON (the API's errors are; a proxy's error page is not). */
+export const isJson = (res: Response) =>
   (res.headers.get('content-type') ?? '').includes('application/json');
 
 function errorCode(text: string): unknown {
@@ -54,7 +55,7 @@ function errorCode(text: string): unknown {
 export async function sendToOrigin(
   c: Context<EdgeEnv>,
   origin: string,
-  request: OriginRequest,
+  request: Omit<OriginRequest, 'retry'>,
 ): Promise<Sent> {
   const url = new URL(request.pathWithQuery, origin);
   const headers = new Headers(request.headers);

@@ -4,7 +4,7 @@ import { ApiError } from '../../shared/errors.ts';
 import { type OutputLocationAnswer, outputLocationType } from '../../shared/output-location.ts';
 import type { EdgeEnv } from '../context.ts';
 import { retryRule } from '../origins/retry-rule.ts';
-import { type OriginRequest, type Sent, sendToOrigins } from '../origins/send.ts';
+import { isJson, type OriginRequest, type Sent, sendToOrigins } from '../origins/send.ts';
 import { serveFromBucket } from './outputs.ts';
 
 const dropped = new Set([
@@ -90,8 +90,7 @@ export async function forwardToOrigin(c: Context<EdgeEnv>): Promise<Response> {
   ) {
     return serveFromBucket(c, (await res.json()) as OutputLocationAnswer);
   }
-  const isJson = (res.headers.get('content-type') ?? '').includes('application/json');
-  if (res.status >= 500 && !isJson) {
+  if (res.status >= 500 && !isJson(res)) {
     await res.body?.cancel();
     throw new ApiError('bad_gateway', `The origin failed (${res.status}).`, { retryAfter: 5 });
   }

@@ -1,6 +1,6 @@
 import { type ClusterHealth, type Health, healthSchema } from '../../shared/schemas/health.ts';
 import type { EdgeApp } from '../context.ts';
-import { type OriginRequest, sendToOrigin } from '../origins/send.ts';
+import { sendToOrigin } from '../origins/send.ts';
 
 /** One origin's health as it answered, and whether it serves (it answered 200). */
 type Answer = { health: Health; serving: boolean } | undefined;
@@ -47,12 +47,11 @@ export function summarizeHealth(answers: readonly Answer[]): ClusterHealth {
 export function registerHealth(app: EdgeApp): void {
   app.get('/v1/health', async function clusterHealth(c) {
     const config = c.get('config');
-    const request: OriginRequest = {
+    const request = {
       method: 'GET',
       pathWithQuery: '/v1/health',
       headers: new Headers(),
       body: undefined,
-      retry: { retried: false, why: 'each origin is asked for its own health' },
       timeoutMs: config.ORIGIN_HEALTH_TIMEOUT_MS,
     };
     const answers = await Promise.all(

@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import { ApiError } from '../../shared/errors.ts';
 import { verifyOriginRequest } from '../../shared/origin-signature.ts';
 import type { OutputLocationAnswer } from '../../shared/output-location.ts';
-import { parseRange } from '../../shared/range.ts';
+import { requestedRange } from '../../shared/range.ts';
 import type { EdgeApp, EdgeEnv } from '../context.ts';
 import { errorResponse } from '../errors.ts';
 
@@ -48,7 +48,8 @@ function keyOf(c: Context<EdgeEnv>): string {
  * signed with the origins' scheme, `shared/origin-signature.ts`): `PUT` stores a job's
  * output and answers 201 once R2's `put` resolved (the origin marks the job succeeded only
  * then), streaming the body to R2 with its declared SHA-256, which R2 checks; `GET`
- * describes one (for operators and tests, never its bytes); `DELETE` removes one (retention). Registered outside `/v1`: no client budget or CORS applies.
+ * describes one (for operators and tests, never its bytes); `DELETE` removes one (retention).
+ * Registered outside `/v1`: no client budget or body limit applies (`OUTPUT_MAX_BYTES` does).
  */
 export function registerOutputRoutes(app: EdgeApp): void {
   app.put('/internal/outputs/:key', async function storeOutput(c) {
@@ -110,11 +111,10 @@ export async function serveFromBucket(
   if (c.req.header('if-none-match') === location.etag) {
     return new Response(null, { status: 304, headers });
   }
-  const ifRange = c.req.header('if-range');
-  const range =
-    ifRange === undefined || ifRange === location.etag
-      ? parseRange(c.req.header('range'), location.bytes)
-      : undefined;
+  const range = requestedRange((name) => c.req.header(name), {
+    size: location.bytes,
+    etag: location.etag,
+  });
   if (range === 'unsatisfiable') {
     // An answer about this request's Range, not the file: it must not be cached as the file.
     const refused = errorResponse(

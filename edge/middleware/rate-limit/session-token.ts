@@ -1,4 +1,4 @@
-import { encoder, hmacKey, toBase64Url } from '../../../shared/hmac.ts';
+import { encoder, fromBase64Url, hmacKey } from '../../../shared/hmac.ts';
 
 /** What a bearer token is, to the limiter. */
 export type SessionRead =
@@ -19,15 +19,6 @@ const partPattern = /^[A-Za-z0-9_-]*$/;
 /** Far above any token the origins sign; a longer one is not worth decoding. */
 const maxTokenChars = 4096;
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
-
-/** The bytes of a base64url text written exactly as an encoder writes them; else undefined. */
-function canonical(part: string): Uint8Array<ArrayBuffer> | undefined {
-  if (part.length % 4 === 1) return undefined;
-  const bytes = Uint8Array.from(atob(part.replaceAll('-', '+').replaceAll('_', '/')), (ch) =>
-    ch.charCodeAt(0),
-  );
-  return toBase64Url(bytes.buffer) === part ? bytes : undefined;
-}
 
 function json(bytes: Uint8Array): Record<string, unknown> | undefined {
   try {
@@ -59,7 +50,7 @@ export async function readSessionToken(
   const parts = token.split('.');
   if (token.length > maxTokenChars || parts.length !== 3) return { kind: 'unknown' };
   if (!parts.every((p) => partPattern.test(p))) return { kind: 'unknown' };
-  const [header, payload, signature] = parts.map(canonical);
+  const [header, payload, signature] = parts.map((part) => fromBase64Url(part));
   if (!header || !payload || !signature) return { kind: 'non_canonical' };
   if (secret === undefined) return { kind: 'unknown' };
   const head = json(header);

@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import type { Context } from 'hono';
 import { ApiError } from '../../../shared/errors.ts';
 import { type OutputLocationAnswer, outputLocationType } from '../../../shared/output-location.ts';
-import { parseRange } from '../../../shared/range.ts';
+import { requestedRange } from '../../../shared/range.ts';
 import { findOutput } from '../../jobs/read-jobs.ts';
 import type { AppEnv } from '../context.ts';
 
@@ -35,12 +35,7 @@ export async function serveOutput(c: Context<AppEnv>, jobId: string): Promise<Re
   c.header('Cache-Control', 'private, max-age=31536000, immutable');
   if (c.req.header('if-none-match') === file.etag) return c.body(null, 304);
 
-  // A Range under a stale If-Range is ignored (RFC 9110 §13.1.5): the whole current file.
-  const ifRange = c.req.header('if-range');
-  const range =
-    ifRange === undefined || ifRange === file.etag
-      ? parseRange(c.req.header('range'), file.size)
-      : undefined;
+  const range = requestedRange((name) => c.req.header(name), file);
   if (range === 'unsatisfiable') {
     // An answer about this request's Range, not the file: it must not be cached as the file.
     c.header('Cache-Control', 'no-store');

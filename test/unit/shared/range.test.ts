@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseRange } from '../../../shared/range.ts';
+import { parseRange, requestedRange } from '../../../shared/range.ts';
 
 describe('parseRange', () => {
   it('sends the whole file without a header', () => {
@@ -54,5 +54,31 @@ describe('parseRange', () => {
   it('answers the whole file for a unit other than bytes', () => {
     expect(parseRange('items=0-5', 1000)).toBeUndefined();
     expect(parseRange('', 1000)).toBeUndefined();
+  });
+});
+
+describe('requestedRange', () => {
+  const file = { size: 1000, etag: '"v1"' };
+  const headers = (h: Record<string, string>) => (name: string) => h[name];
+
+  it('reads the Range without an If-Range, or with one naming this version', () => {
+    expect(requestedRange(headers({ range: 'bytes=0-9' }), file)).toEqual({ start: 0, end: 9 });
+    expect(requestedRange(headers({ range: 'bytes=0-9', 'if-range': '"v1"' }), file)).toEqual({
+      start: 0,
+      end: 9,
+    });
+  });
+
+  it('answers the whole file under a stale If-Range, even for a range beyond it', () => {
+    expect(
+      requestedRange(headers({ range: 'bytes=0-9', 'if-range': '"v0"' }), file),
+    ).toBeUndefined();
+    expect(
+      requestedRange(headers({ range: 'bytes=5000-', 'if-range': '"v0"' }), file),
+    ).toBeUndefined();
+  });
+
+  it('refuses a range beyond the file of this version', () => {
+    expect(requestedRange(headers({ range: 'bytes=5000-' }), file)).toBe('unsatisfiable');
   });
 });
