@@ -19,8 +19,8 @@ export interface Figure {
 }
 
 /**
- * Records figures for the table (and the README). Call it once per case kind, after the
- * assertions, with the real counts the test measured.
+ * Records a suite's figures for the table (and the README), as `<file>.json`: once per file,
+ * after the assertions, with every kind's real counts (a second call replaces the first).
  *
  * @example
  * recordFigures('crash', [figure('crash', 'jobs terminal after 5 SIGKILLs', 60, 60)]);
