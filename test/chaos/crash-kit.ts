@@ -40,7 +40,7 @@ export interface LedgerRow {
 }
 
 export const isTerminal = (j: Job) => (terminalStatuses as readonly string[]).includes(j.status);
-// The default packs (origin/billing/default-packs.json).
+// Two of the default packs (origin/billing/default-packs.json).
 export const packs = [
   { id: 'starter', credits: 50, amount: 500 },
   { id: 'studio', credits: 250, amount: 2000 },
@@ -71,7 +71,7 @@ export async function killMidBurst(
 }
 
 /** A random `steps` job: short to medium, about one in six made to fail. */
-export function randomInput(random: Random) {
+function randomInput(random: Random) {
   return {
     steps: random.int(2, 10),
     stepMs: random.int(20, 90),

@@ -23,7 +23,7 @@ import {
 import { figure, recordFigures } from './figures.ts';
 import { seededRandom } from './seeded.ts';
 
-// The default packs (origin/billing/default-packs.json).
+// Two of the default packs (origin/billing/default-packs.json).
 const packs = [
   { id: 'starter', credits: 50, amount: 500 },
   { id: 'studio', credits: 250, amount: 2000 },
