@@ -11,7 +11,7 @@ import { startEdgeProcess, stopEdgeProcess } from '../helpers/edge-process.ts';
 import { test } from '../helpers/fixtures.ts';
 import { readAnswer } from '../helpers/http.ts';
 import { openSocket, TestSocket, wsUrl } from '../helpers/ws-client.ts';
-import { type Figure, recordFigures } from './figures.ts';
+import { Figures, recordFigures } from './figures.ts';
 
 const bodyLimit = 64 * 1024;
 /** The same origin behind a second edge, with the shipped rate limits. */
@@ -552,14 +552,7 @@ function problems(c: Case, a: Answer): string[] {
   return out;
 }
 
-const figures = new Map<string, Figure>();
-function count(kind: string, held: boolean) {
-  const f = figures.get(kind) ?? { suite: 'bad-input', case: kind, tried: 0, held: 0, lost: 0 };
-  f.tried++;
-  if (held) f.held++;
-  else f.lost++;
-  figures.set(kind, f);
-}
+const figures = new Figures('bad-input');
 
 let token: string;
 let fives = 0;
@@ -581,7 +574,7 @@ describe('a corpus of malformed requests through the edge', () => {
           const answer = await send(pair.edge.url, c, token);
           if (answer.status >= 500) fives++;
           const found = problems(c, answer);
-          count(c.kind, found.length === 0);
+          figures.count(c.kind, found.length === 0);
           if (found.length > 0) failures.push(`${c.kind} / ${c.name}: ${found.join(', ')}`);
           if (c.ok && answer.status === 202) accepted.push(JSON.parse(answer.text).id);
         }
@@ -615,7 +608,7 @@ describe('a corpus of malformed requests through the edge', () => {
         body.error.code === want[0] &&
         (res.status !== 429 || Number(res.headers.get('retry-after')) >= 1);
       if (ok) held++;
-      count('default limits', ok);
+      figures.count('default limits', ok);
     }
     expect(results).toEqual([...Array(10).fill(400), 429, 429]);
     // A few other cases through the default edge answer as through the raised one.
@@ -623,7 +616,7 @@ describe('a corpus of malformed requests through the edge', () => {
       const answer = await send(defaultEdge.url, c, token);
       const found = problems(c, answer);
       const ok = found.length === 0 || (answer.status === 429 && c.path.startsWith('/v1/auth'));
-      count('default limits', ok);
+      figures.count('default limits', ok);
       if (ok) held++;
       expect(
         found.filter(() => !ok),
@@ -675,7 +668,7 @@ describe('WebSocket abuse through the edge', () => {
           ),
         socket.closed.then(() => true),
       ]);
-      count('websocket garbage', held);
+      figures.count('websocket garbage', held);
       if (!held) failures.push(c.name);
       socket.ws.terminate();
     }
@@ -689,7 +682,7 @@ describe('WebSocket abuse through the edge', () => {
         () => true,
         () => false,
       );
-      count('websocket garbage', closed);
+      figures.count('websocket garbage', closed);
       if (!closed) failures.push(`before auth: ${junk.slice(0, 20)}`);
       ws.terminate();
     }
@@ -721,7 +714,7 @@ describe('after all that', () => {
     expect(posted.body.error.code).toBe('not_found');
     expect(pair.origin.output()).not.toContain('unhandled error');
     expect(pair.edge.output()).not.toContain('unhandled edge error');
-    const rows = [...figures.values()];
+    const rows = figures.rows;
     const lost = rows.reduce((n, r) => n + r.lost, 0);
     expect(lost).toBe(0);
     const tried = rows.reduce((n, r) => n + r.tried, 0);

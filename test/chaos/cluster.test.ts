@@ -21,15 +21,16 @@ import {
   deliverStripe,
   type Killable,
   killMidBurst,
+  killMidStripeBurst,
   listJobs,
   maybe,
-  randomInput,
   type Session,
+  topUpJobs,
   type User,
   usersWithCheckouts,
   verify,
 } from './crash-kit.ts';
-import { recordFigures } from './figures.ts';
+import { figure, recordFigures } from './figures.ts';
 import { type Random, seededRandom } from './seeded.ts';
 
 it.override('clusterOptions', ({ stripe }) => ({
@@ -87,18 +88,7 @@ describe('a cluster of two origins, one killed at random points', () => {
     const deliver = (s: Session) => deliverStripe(o.api, s);
 
     // Kill 1: mid Stripe burst (to both origins); Stripe then delivers every event again.
-    const firstTry = sessions.map((s) => maybe(deliver(s)));
-    await killMidBurst(o, firstTry, random, 'Stripe burst');
-    const before = await Promise.all(firstTry);
-    const stripeAcked = { tried: 0, held: 0 };
-    for (const [i, s] of sessions.entries()) {
-      const res = await deliver(s);
-      expect(res.status, JSON.stringify(res.body)).toBe(200);
-      if (before[i]?.status === 200) {
-        stripeAcked.tried++;
-        if (res.body.outcome === 'duplicate') stripeAcked.held++;
-      }
-    }
+    const { acked: stripeAcked } = await killMidStripeBurst(o, sessions, random);
 
     // Kill 2: mid burst of job creations, spread over both origins.
     const acked: { user: User; job: Job }[] = [];
@@ -112,17 +102,7 @@ describe('a cluster of two origins, one killed at random points', () => {
     acked.push(...(await acknowledged(sent)));
 
     // Everyone up to eight jobs, then two canceled while queued.
-    for (const user of users) {
-      const have = (await listJobs(o.api, user.token)).length;
-      for (let i = have; i < 8; i++) {
-        const res = await o.api.call<Job>('POST', '/v1/jobs', {
-          token: user.token,
-          body: { model: 'steps', input: randomInput(random) },
-        });
-        expect(res.status, JSON.stringify(res.body)).toBe(202);
-        acked.push({ user, job: res.body });
-      }
-    }
+    acked.push(...(await topUpJobs(() => o.api, users, 8, random)));
     const canceled = await cancelQueued(o.api, users.slice().reverse(), 2);
 
     // Kills 3 to 5: while jobs run, one of them mid burst of creations and redeliveries.
@@ -165,18 +145,18 @@ describe('a cluster of two origins, one killed at random points', () => {
     expect(stripeAcked.held).toBe(stripeAcked.tried);
     recordFigures('cluster', [
       ...figures,
-      {
-        suite: 'cluster',
-        case: "a killed origin's running jobs run again elsewhere",
-        ...rerun,
-        lost: rerun.tried - rerun.held,
-      },
-      {
-        suite: 'cluster',
-        case: 'Stripe events acked before a kill were durable',
-        ...stripeAcked,
-        lost: stripeAcked.tried - stripeAcked.held,
-      },
+      figure(
+        'cluster',
+        "a killed origin's running jobs run again elsewhere",
+        rerun.tried,
+        rerun.held,
+      ),
+      figure(
+        'cluster',
+        'Stripe events acked before a kill were durable',
+        stripeAcked.tried,
+        stripeAcked.held,
+      ),
     ]);
   });
 });

@@ -9,7 +9,7 @@ import { expect } from 'vitest';
 import { type Job, terminalStatuses } from '../../shared/schemas/jobs.ts';
 import type { Api, ApiAnswer } from '../helpers/api.ts';
 import { checkoutSession, signStripe, stripeEvent } from '../helpers/stripe.ts';
-import type { Figure } from './figures.ts';
+import { type Figure, figure } from './figures.ts';
 import type { Random } from './seeded.ts';
 
 /** Something to kill mid-burst: `what` says where, for the figures' note. */
@@ -40,7 +40,7 @@ export interface LedgerRow {
 }
 
 export const isTerminal = (j: Job) => (terminalStatuses as readonly string[]).includes(j.status);
-// The default packs (origin/billing/default-packs.json).
+// Two of the default packs (origin/billing/default-packs.json).
 export const packs = [
   { id: 'starter', credits: 50, amount: 500 },
   { id: 'studio', credits: 250, amount: 2000 },
@@ -71,7 +71,7 @@ export async function killMidBurst(
 }
 
 /** A random `steps` job: short to medium, about one in six made to fail. */
-export function randomInput(random: Random) {
+function randomInput(random: Random) {
   return {
     steps: random.int(2, 10),
     stepMs: random.int(20, 90),
@@ -111,6 +111,50 @@ export const acknowledged = async (
   (await Promise.all(sent)).flatMap(({ user, res }) =>
     res?.status === 202 ? [{ user, job: res.body }] : [],
   );
+
+/** Creates jobs one at a time until each user has `n` (counted on what exists); answers them. */
+export async function topUpJobs(api: () => Api, users: User[], n: number, random: Random) {
+  const made: { user: User; job: Job }[] = [];
+  for (const user of users) {
+    const have = (await listJobs(api(), user.token)).length;
+    for (let i = have; i < n; i++) {
+      const res = await api().call<Job>('POST', '/v1/jobs', {
+        token: user.token,
+        body: { model: 'steps', input: randomInput(random) },
+      });
+      expect(res.status, JSON.stringify(res.body)).toBe(202);
+      made.push({ user, job: res.body });
+    }
+  }
+  return made;
+}
+
+/**
+ * Delivers every session's event at once and kills mid burst; then delivers each again, as
+ * Stripe does, each answered 200. Answers the redeliveries, and the tally of the events
+ * answered 200 before the kill whose redelivery was a duplicate (they were on disk).
+ */
+export async function killMidStripeBurst(
+  o: Killable & Audited,
+  sessions: Session[],
+  random: Random,
+) {
+  const firstTry = sessions.map((s) => maybe(deliverStripe(o.api, s)));
+  await killMidBurst(o, firstTry, random, 'Stripe burst');
+  const before = await Promise.all(firstTry);
+  const acked = { tried: 0, held: 0 };
+  const redelivered: Awaited<ReturnType<typeof deliverStripe>>[] = [];
+  for (const [i, s] of sessions.entries()) {
+    const res = await deliverStripe(o.api, s);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    redelivered.push(res);
+    if (before[i]?.status === 200) {
+      acked.tried++;
+      if (res.body.outcome === 'duplicate') acked.held++;
+    }
+  }
+  return { redelivered, acked };
+}
 
 /** Waits until every job of every user is terminal, on the live origin. */
 export async function allTerminal(o: Audited, users: User[], timeoutMs = 90_000) {
@@ -233,14 +277,8 @@ export async function verify(
     n[j.status] = (n[j.status] ?? 0) + 1;
     return n;
   }, {});
-  const row = (c: string, k: keyof typeof count, extra?: string): Figure => ({
-    suite,
-    case: c,
-    tried: count[k],
-    held: held[k],
-    lost: count[k] - held[k],
-    ...(extra ? { note: extra } : {}),
-  });
+  const row = (c: string, k: keyof typeof count, extra?: string) =>
+    figure(suite, c, count[k], held[k], extra);
   const rows = [
     row(
       `jobs terminal after ${o.kills.length} kills`,

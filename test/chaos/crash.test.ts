@@ -22,15 +22,16 @@ import {
   deliverStripe,
   type Killable,
   killMidBurst,
+  killMidStripeBurst,
   listJobs,
   maybe,
-  randomInput,
   type Session,
+  topUpJobs,
   type User,
   usersWithCheckouts,
   verify,
 } from './crash-kit.ts';
-import { type Figure, recordFigures } from './figures.ts';
+import { type Figure, figure, recordFigures } from './figures.ts';
 import { seededRandom } from './seeded.ts';
 
 const figures: Figure[] = [];
@@ -88,21 +89,10 @@ describe('an origin killed at random points while jobs run and Stripe events arr
     const { users, sessions } = await usersWithCheckouts(() => o.api, 6, random);
     const deliver = (s: Session) => deliverStripe(o.api, s);
 
-    // Kill 1: in the middle of a burst of Stripe events. Then Stripe delivers them all again.
-    const firstTry = sessions.map((s) => maybe(deliver(s)));
-    await killMidBurst(o, firstTry, random, 'Stripe burst');
-    const before = await Promise.all(firstTry);
-    const stripeAcked = { tried: 0, held: 0 };
-    for (const [i, s] of sessions.entries()) {
-      const res = await deliver(s);
-      expect(res.status, JSON.stringify(res.body)).toBe(200);
-      expect(['credited', 'duplicate']).toContain(res.body.outcome);
-      // An event answered 200 before the kill was on disk: its redelivery is a duplicate.
-      if (before[i]?.status === 200) {
-        stripeAcked.tried++;
-        if (res.body.outcome === 'duplicate') stripeAcked.held++;
-      }
-    }
+    // Kill 1: in the middle of a burst of Stripe events. Then Stripe delivers them all again:
+    // an event answered 200 before the kill was on disk, its redelivery a duplicate.
+    const { redelivered, acked: stripeAcked } = await killMidStripeBurst(o, sessions, random);
+    for (const res of redelivered) expect(['credited', 'duplicate']).toContain(res.body.outcome);
 
     // Kill 2: right after a burst of job creations reached the database.
     const acked: { user: User; job: Job }[] = [];
@@ -113,17 +103,7 @@ describe('an origin killed at random points while jobs run and Stripe events arr
       .length;
 
     // Everyone up to ten jobs (counted on what exists), then two canceled while queued.
-    for (const user of users) {
-      const have = (await listJobs(o.api, user.token)).length;
-      for (let i = have; i < 10; i++) {
-        const res = await o.api.call<Job>('POST', '/v1/jobs', {
-          token: user.token,
-          body: { model: 'steps', input: randomInput(random) },
-        });
-        expect(res.status, JSON.stringify(res.body)).toBe(202);
-        acked.push({ user, job: res.body });
-      }
-    }
+    acked.push(...(await topUpJobs(() => o.api, users, 10, random)));
     const canceled = await cancelQueued(o.api, users.slice().reverse(), 2);
 
     // Kills 3 to 6: while jobs run; one of them just after another burst of creations
@@ -152,12 +132,15 @@ describe('an origin killed at random points while jobs run and Stripe events arr
     const note = `seed ${random.seed}; ${o.kills.join(', ')}; first burst made ${burstCreated}/30 jobs; ${Math.round((Date.now() - started) / 1000)} s`;
     const measured = await verify('crash', o, users, 0, sessions, acked, canceled, note);
     expect(stripeAcked.held).toBe(stripeAcked.tried);
-    figures.push(...measured, {
-      suite: 'crash',
-      case: 'Stripe events acked before kill were durable',
-      ...stripeAcked,
-      lost: stripeAcked.tried - stripeAcked.held,
-    });
+    figures.push(
+      ...measured,
+      figure(
+        'crash',
+        'Stripe events acked before kill were durable',
+        stripeAcked.tried,
+        stripeAcked.held,
+      ),
+    );
   });
 
   it('SIGTERM ×3 with a short grace: the same promises hold', async ({ origins }) => {

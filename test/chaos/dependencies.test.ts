@@ -18,7 +18,7 @@ import { it } from '../helpers/fixtures.ts';
 import { startOriginProcess } from '../helpers/origin-process.ts';
 import { fixtureModels } from '../helpers/paths.ts';
 import { wsUrl } from '../helpers/ws-client.ts';
-import { type Figure, recordFigures } from './figures.ts';
+import { Figures } from './figures.ts';
 
 const originTimeoutMs = 1_500;
 const grant = 20;
@@ -34,16 +34,7 @@ it.override({
   },
 });
 
-const figures: Figure[] = [];
-const figure = (name: string, tried: number, held: number, note?: string) =>
-  figures.push({
-    suite: 'dependencies',
-    case: name,
-    tried,
-    held,
-    lost: tried - held,
-    ...(note ? { note } : {}),
-  });
+const figures = new Figures('dependencies');
 
 /** Answers `{code}` when `res` is the API's JSON error with that status, else what it is. */
 function errorOf(res: ApiAnswer, status: number, code: string): boolean {
@@ -125,7 +116,7 @@ describe('a model that fails', () => {
           error: { code: kind.code },
         });
       }
-      figure(`model ${kind.code} → failed, clear code`, perKind, held);
+      figures.add(`model ${kind.code} → failed, clear code`, perKind, held);
     }
     const rows = await ledgerRows(pair, user.token);
     let refundedOnce = 0;
@@ -145,7 +136,7 @@ describe('a model that fails', () => {
     expect(await ledgerRows(pair, user.token)).toEqual(rows);
     expect(refundedOnce).toBe(failedJobs.length);
     expect(await creditsOf(pair.api, user.token)).toBe(grant);
-    figure('failed job refunded exactly once', failedJobs.length, refundedOnce);
+    figures.add('failed job refunded exactly once', failedJobs.length, refundedOnce);
   });
 });
 
@@ -193,7 +184,7 @@ describe('an origin that stops answering (SIGSTOP)', () => {
     } finally {
       pair.origin.child.kill('SIGCONT');
     }
-    figure(
+    figures.add(
       'origin frozen → 504 gateway_timeout (health 503)',
       tried,
       timeouts,
@@ -213,7 +204,7 @@ describe('an origin that stops answering (SIGSTOP)', () => {
       if (res.status === 200) recovered++;
     }
     expect(recovered).toBe(answering.length);
-    figure('origin resumed (SIGCONT) → answers again', answering.length, recovered);
+    figures.add('origin resumed (SIGCONT) → answers again', answering.length, recovered);
 
     // The request that timed out may have been served after all: the retry with its
     // Idempotency-Key answers that job, or makes it now; either way one job, one debit.
@@ -234,7 +225,7 @@ describe('an origin that stops answering (SIGSTOP)', () => {
     const onlyOnce = (await creditsOf(pair.api, user.token)) === before - 1;
     expect(debits).toBe(failedJobs.length + 1);
     expect(onlyOnce).toBe(true);
-    figure('retry after a 504 (Idempotency-Key) → charged once', 1, onlyOnce ? 1 : 0);
+    figures.add('retry after a 504 (Idempotency-Key) → charged once', 1, onlyOnce ? 1 : 0);
   });
 });
 
@@ -277,7 +268,7 @@ describe('an origin that is down, then back with a full disk', () => {
     expect(answers.map((r) => r.status)).toEqual(answers.map(() => 502));
     expect(upgrade).toBe(502);
     if (await unreachableHealth(pair)) badGateways++;
-    figure('origin down → 502 bad_gateway (health 503)', answers.length + 2, badGateways);
+    figures.add('origin down → 502 bad_gateway (health 503)', answers.length + 2, badGateways);
 
     // Back on the same port and data, with a disk guard that always trips.
     pair.origin = await startOriginProcess({
@@ -321,7 +312,7 @@ describe('an origin that is down, then back with a full disk', () => {
     const read = await pair.api.call('GET', `/v1/jobs/${failedJobs[0]?.id}`, { token: user.token });
     expect(read.status).toBe(200);
     expect(refused).toBe(tries);
-    figure('disk guard tripped → 503 disk_full, nothing debited', tries, refused);
+    figures.add('disk guard tripped → 503 disk_full, nothing debited', tries, refused);
   });
 });
 
@@ -329,8 +320,6 @@ describe('the figures', () => {
   it('are recorded, with nothing lost, and the edge never died', ({ pair }) => {
     expect(pair.edge.child.exitCode).toBeNull();
     expect(pair.edge.output()).not.toContain('unhandled edge error');
-    expect(figures.filter((f) => f.lost > 0)).toEqual([]);
-    expect(figures.length).toBe(8);
-    recordFigures('dependencies', figures);
+    figures.expectNoneLost('dependencies', 8);
   });
 });

@@ -9,7 +9,7 @@ import { describe, expect } from 'vitest';
 import type { Job } from '../../shared/schemas/jobs.ts';
 import { it } from '../helpers/fixtures.ts';
 import { allTerminal, isTerminal, type LedgerRow, listJobs, type User } from './crash-kit.ts';
-import { recordFigures } from './figures.ts';
+import { figure, recordFigures } from './figures.ts';
 import { seededRandom } from './seeded.ts';
 
 const grant = 200;
@@ -106,21 +106,19 @@ describe('the edge over two origins, one killed under load', () => {
     expect(problems).toEqual([]);
     expect(ledgerProblems).toEqual([]);
     recordFigures('edge-failover', [
-      {
-        suite: 'edge',
-        case: 'job creations through the edge, one origin killed: no 5xx',
-        tried: tally.sent,
-        held: tally.sent - tally.failed,
-        lost: tally.failed,
-        note: `seed ${random.seed}; ${tally.accepted} accepted, ${tally.refused} refused (402/429), kill after ${killedAt} answers`,
-      },
-      {
-        suite: 'edge',
-        case: 'accepted jobs terminal once, one debit, refund iff not succeeded',
-        tried: tally.accepted,
-        held: tally.accepted - ledgerProblems.length,
-        lost: ledgerProblems.length,
-      },
+      figure(
+        'edge',
+        'job creations through the edge, one origin killed: no 5xx',
+        tally.sent,
+        tally.sent - tally.failed,
+        `seed ${random.seed}; ${tally.accepted} accepted, ${tally.refused} refused (402/429), kill after ${killedAt} answers`,
+      ),
+      figure(
+        'edge',
+        'accepted jobs terminal once, one debit, refund iff not succeeded',
+        tally.accepted,
+        tally.accepted - ledgerProblems.length,
+      ),
     ]);
   });
 });

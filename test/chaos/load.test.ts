@@ -11,7 +11,7 @@ import type { Job } from '../../shared/schemas/jobs.ts';
 import { creditsOf, expectApiError } from '../helpers/expectations.ts';
 import { it } from '../helpers/fixtures.ts';
 import { fixtureModels } from '../helpers/paths.ts';
-import { recordFigures } from './figures.ts';
+import { figure, recordFigures } from './figures.ts';
 import { seededRandom } from './seeded.ts';
 
 const queueLimit = 20;
@@ -131,26 +131,16 @@ describe('a burst of ten times the queue limit', () => {
 
       const note = `QUEUE_LIMIT ${queueLimit}, ${rounds} bursts of ${burst}, peak RSS ${Math.round(peakRss)} MB (bound ${rssBoundMb}), ${Date.now() - started} ms`;
       recordFigures('load', [
-        {
-          suite: 'load',
-          case: 'flood requests answered 202 or 503 overloaded',
-          ...answers,
-          lost: answers.tried - answers.held,
+        figure(
+          'load',
+          'flood requests answered 202 or 503 overloaded',
+          answers.tried,
+          answers.held,
           note,
-        },
-        {
-          suite: 'load',
-          case: 'refusals with Retry-After',
-          ...refusals,
-          lost: refusals.tried - refusals.held,
-        },
-        { suite: 'load', case: 'accepted jobs succeeded', ...jobs, lost: jobs.tried - jobs.held },
-        {
-          suite: 'load',
-          case: 'balances charged only for accepted',
-          ...balances,
-          lost: balances.tried - balances.held,
-        },
+        ),
+        figure('load', 'refusals with Retry-After', refusals.tried, refusals.held),
+        figure('load', 'accepted jobs succeeded', jobs.tried, jobs.held),
+        figure('load', 'balances charged only for accepted', balances.tried, balances.held),
       ]);
     } finally {
       clearInterval(sampler);

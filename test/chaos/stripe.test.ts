@@ -20,10 +20,10 @@ import {
   stripeModeEnv,
   testWebhookSecret,
 } from '../helpers/stripe.ts';
-import { recordFigures } from './figures.ts';
+import { figure, recordFigures } from './figures.ts';
 import { seededRandom } from './seeded.ts';
 
-// The default packs (origin/billing/default-packs.json).
+// Two of the default packs (origin/billing/default-packs.json).
 const packs = [
   { id: 'starter', credits: 50, amount: 500 },
   { id: 'studio', credits: 250, amount: 2000 },
@@ -210,31 +210,10 @@ describe('Stripe events through the edge, duplicated, reordered and forged', () 
     const reversed = purchases.filter((p) => p.reversal).length;
     const note = `seed ${random.seed}, ${purchases.length} sessions (${reversed} reversed, ${reversedFirst} of them before their completion), ${Date.now() - started} ms`;
     recordFigures('stripe', [
-      {
-        suite: 'stripe',
-        case: 'valid event deliveries answered 200',
-        ...good,
-        lost: good.tried - good.held,
-        note,
-      },
-      {
-        suite: 'stripe',
-        case: 'forged deliveries refused 400',
-        ...bad,
-        lost: bad.tried - bad.held,
-      },
-      {
-        suite: 'stripe',
-        case: 'sessions credited exactly once',
-        ...sessions,
-        lost: sessions.tried - sessions.held,
-      },
-      {
-        suite: 'stripe',
-        case: 'user balances right',
-        ...balances,
-        lost: balances.tried - balances.held,
-      },
+      figure('stripe', 'valid event deliveries answered 200', good.tried, good.held, note),
+      figure('stripe', 'forged deliveries refused 400', bad.tried, bad.held),
+      figure('stripe', 'sessions credited exactly once', sessions.tried, sessions.held),
+      figure('stripe', 'user balances right', balances.tried, balances.held),
     ]);
   });
 });

@@ -12,7 +12,7 @@ import type { EdgePair } from '../helpers/edge-pair.ts';
 import { expectApiError } from '../helpers/expectations.ts';
 import { it } from '../helpers/fixtures.ts';
 import { upgradeStatus, wsUrl } from '../helpers/ws-client.ts';
-import { type Figure, recordFigures } from './figures.ts';
+import { Figures } from './figures.ts';
 
 const jwtSecret = `jwt-${randomBytes(24).toString('hex')}`;
 /** Budgets with an hour's window: no token comes back during a burst of a few seconds. */
@@ -28,11 +28,8 @@ it.override({
   },
 });
 
-const figures: Figure[] = [];
-/** One figure: `tried` requests, `held` of them answered as the budget says. */
-function figure(kind: string, tried: number, held: number, note: string) {
-  figures.push({ suite: 'trust', case: kind, tried, held, lost: tried - held, note });
-}
+/** One figure per kind: `tried` requests, `held` of them answered as the budget says. */
+const figures = new Figures('trust');
 
 let lastOctets = 0;
 /** An IPv4 client address of its own (`cf-connecting-ip`, which `wrangler dev` passes on). */
@@ -111,7 +108,7 @@ describe('made-up credentials', () => {
     const passed = n - limited(answers).length;
     // Everything that passed was refused by the origin: none of them is a credential.
     const unauthorized = answers.filter((r) => r.status === 401).length;
-    figure(
+    figures.add(
       'N made-up bearer tokens from one IP: exactly Q pass',
       n,
       n - Math.abs(passed - budgets.default),
@@ -123,7 +120,7 @@ describe('made-up credentials', () => {
     });
     // The forged keys named the victim, whose own budget lost only the key's creation.
     const victimLeft = await left(pair, victim.token);
-    figure(
+    figures.add(
       "made-up keys naming a user leave that user's budget whole",
       1,
       victimLeft === budgets.default - 2 ? 1 : 0,
@@ -153,7 +150,7 @@ describe('one JWT', () => {
         /malformed/.test((r.body as { error: { message: string } }).error.message),
     ).length;
     const held = n - Math.abs(served - budgets.default) - Math.abs(othersRefused - (3 * n) / 4);
-    figure(
+    figures.add(
       'one JWT in four spellings: one budget',
       n,
       held,
@@ -195,7 +192,7 @@ describe('API keys', () => {
     );
     expectRefusals(answers);
     const served = answers.filter((r) => r.status === 200).length;
-    figure(
+    figures.add(
       'K API keys of one user: one budget',
       n,
       n - Math.abs(served - remaining),
@@ -223,13 +220,13 @@ describe('IPv6', () => {
       }),
     );
     const mappedPassed = mapped.length - limited(mapped).length;
-    figure(
+    figures.add(
       'many IPv6 addresses of one /64: one budget',
       n + 1,
       n - Math.abs(passed - budgets.default) + (other.status === 200 ? 1 : 0),
       `N=${n} addresses of 2001:db8:77:1::/64, Q=${budgets.default}: ${passed} passed; the next /64 answered ${other.status}`,
     );
-    figure(
+    figures.add(
       'an IPv4-mapped IPv6 address is its IPv4',
       mapped.length,
       mapped.length - Math.abs(mappedPassed - budgets.default),
@@ -264,13 +261,13 @@ describe('WebSocket upgrades', () => {
     const userLeft = await left(pair, user.token);
     const held = (list: number[]) =>
       n - Math.abs(count(list, 101) - budgets.upgrades) - Math.abs(count(list, 429) - extra);
-    figure(
+    figures.add(
       'upgrades past their budget refused (one user, many IPs)',
       n,
       held(statuses),
       `${n} upgrades at U=${budgets.upgrades}: ${count(statuses, 101)} × 101, ${count(statuses, 429)} × 429; the default budget untouched (${userLeft} left of ${budgets.default})`,
     );
-    figure(
+    figures.add(
       'upgrades past their budget refused (made-up tokens, one IP)',
       n,
       held(madeUp),
@@ -286,10 +283,8 @@ describe('WebSocket upgrades', () => {
 
 describe('the figures', () => {
   it('are recorded, with nothing lost', ({ pair }) => {
-    expect(figures.length).toBe(8);
-    expect(figures.filter((f) => f.lost > 0)).toEqual([]);
     expect(pair.origin.child.exitCode).toBeNull();
     expect(pair.edge.child.exitCode).toBeNull();
-    recordFigures('trust-budgets', figures);
+    figures.expectNoneLost('trust-budgets', 8);
   });
 });

@@ -15,7 +15,7 @@ import { submitJob } from '../helpers/expectations.ts';
 import { it } from '../helpers/fixtures.ts';
 import { mintSession, nowS, respellings } from '../helpers/jwt.ts';
 import { openSocket, type TestSocket } from '../helpers/ws-client.ts';
-import { type Figure, recordFigures } from './figures.ts';
+import { Figures } from './figures.ts';
 
 const jwtSecret = `jwt-${randomBytes(24).toString('hex')}`;
 const recheckMs = 1_000;
@@ -48,15 +48,7 @@ const routes = [
   ['POST', '/v1/auth/logout'],
 ] as const;
 
-const figures = new Map<string, Figure>();
-function count(kind: string, held: boolean, note?: string) {
-  const f = figures.get(kind) ?? { suite: 'trust', case: kind, tried: 0, held: 0, lost: 0 };
-  f.tried++;
-  if (held) f.held++;
-  else f.lost++;
-  if (note) f.note = note;
-  figures.set(kind, f);
-}
+const figures = new Figures('trust');
 
 async function login(api: Api, email: string, pw = password): Promise<string> {
   const res = await api.call('POST', '/v1/auth/login', { body: { email, password: pw } });
@@ -77,14 +69,14 @@ async function refusedEverywhere(pair: EdgePair, kind: string, token: string): P
   const failures: string[] = [];
   for (const [method, path] of routes) {
     const res = await pair.api.call(method, path, { token });
-    count(kind, res.status === 401);
+    figures.count(kind, res.status === 401);
     if (res.status !== 401) failures.push(`${method} ${path}: ${res.status}`);
   }
   const late = await openSocket(pair.edge.url);
   late.send({ type: 'auth', token });
   const closed = await late.whenClosed(10_000);
   const held = closed.code === closeCodes.unauthorized && late.messages.length === 0;
-  count(kind, held);
+  figures.count(kind, held);
   if (!held) failures.push(`WebSocket: ${JSON.stringify(closed)}`);
   return failures;
 }
@@ -103,14 +95,17 @@ describe('ended session tokens', () => {
       expect(out.status).toBe(204);
       for (const s of open) {
         const closed = await s.whenClosed(recheckMs + 5_000);
-        count('signed-out token → 401, its sockets 4401', closed.code === closeCodes.unauthorized);
+        figures.count(
+          'signed-out token → 401, its sockets 4401',
+          closed.code === closeCodes.unauthorized,
+        );
       }
       failures.push(
         ...(await refusedEverywhere(pair, 'signed-out token → 401, its sockets 4401', user.token)),
       );
       const me = await pair.api.call('GET', '/v1/me', { token: kept });
       const held = me.status === 200 && keptSocket.isOpen;
-      count('another session of the user holds', held);
+      figures.count('another session of the user holds', held);
       if (!held) failures.push(`the other session: ${me.status}, open ${keptSocket.isOpen}`);
     }
     expect(failures).toEqual([]);
@@ -141,7 +136,7 @@ describe('ended session tokens', () => {
       expect(changed.status).toBe(204);
       for (const s of sockets) {
         const closed = await s.whenClosed(recheckMs + 5_000);
-        count(
+        figures.count(
           'sessions after a password change → 401, sockets 4401',
           closed.code === closeCodes.unauthorized,
         );
@@ -158,10 +153,13 @@ describe('ended session tokens', () => {
       const oldLogin = await pair.api.call('POST', '/v1/auth/login', {
         body: { email: user.email, password },
       });
-      count('sessions after a password change → 401, sockets 4401', oldLogin.status === 401);
+      figures.count(
+        'sessions after a password change → 401, sockets 4401',
+        oldLogin.status === 401,
+      );
       const keyMe = await pair.api.call('GET', '/v1/me', { token: key.body.key });
       const held = keyMe.status === 200 && keySocket.isOpen;
-      count('API keys hold through a password change', held);
+      figures.count('API keys hold through a password change', held);
       if (!held) failures.push(`the key: ${keyMe.status}, open ${keySocket.isOpen}`);
       await login(pair.api, user.email, newPassword);
     }
@@ -182,7 +180,7 @@ describe('ended session tokens', () => {
       const closed = await s.whenClosed(10_000);
       const late = Date.now() - exp * 1000;
       const held = closed.code === closeCodes.unauthorized && late < recheckMs + 2_000;
-      count(
+      figures.count(
         'expired token → 401, its socket 4401 within a re-check',
         held,
         `re-check every ${recheckMs} ms`,
@@ -215,7 +213,7 @@ describe('re-spelled JWTs', () => {
         for (const { part, token: other } of others) {
           for (const path of ['/v1/me', '/v1/jobs?limit=1']) {
             const res = await pair.api.call('GET', path, { token: other });
-            count(
+            figures.count(
               're-spelled JWT → 401',
               res.status === 401,
               'the last character of a part, its unused bits changed',
@@ -226,7 +224,7 @@ describe('re-spelled JWTs', () => {
           socket.send({ type: 'auth', token: other });
           const closed = await socket.whenClosed(10_000);
           const held = closed.code === closeCodes.unauthorized && socket.messages.length === 0;
-          count('re-spelled JWT → 401', held);
+          figures.count('re-spelled JWT → 401', held);
           if (!held) failures.push(`part ${part} over WebSocket: ${JSON.stringify(closed)}`);
         }
         // The control: the canonical spelling is accepted.
@@ -258,7 +256,7 @@ describe('WebSocket budgets', () => {
       const at = Date.now();
       const res = await pair.api.call('GET', '/v1/health');
       healthMs.push(Date.now() - at);
-      count('origin serves during the floods', res.status === 200);
+      figures.count('origin serves during the floods', res.status === 200);
     }
     const f = figures.get('origin serves during the floods');
     if (f) f.note = `/v1/health through the edge, slowest ${Math.max(...healthMs)} ms`;
@@ -267,7 +265,7 @@ describe('WebSocket budgets', () => {
       const answered = s.messages.filter((m) => m.type === 'unsubscribed').length;
       const allowed = burst + ((Date.now() - started) / 1000) * 20;
       const held = closed.code === closeCodes.policyViolation && answered <= allowed;
-      count(
+      figures.count(
         'WebSocket flood → 1008 after its burst',
         held,
         `${flood} messages sent at once per socket; burst ${burst}, 20/s`,
@@ -302,7 +300,7 @@ describe('WebSocket budgets', () => {
       served += replayed;
       const allowed = replay.burst + ((Date.now() - started) / 1000) * replay.perS;
       const held = closed.code === closeCodes.policyViolation && replayed <= allowed;
-      count(
+      figures.count(
         'replay-heavy subscribes → 1008 within the replay budget',
         held,
         `budget ${replay.burst}, ${replay.perS}/s`,
@@ -318,7 +316,7 @@ describe('WebSocket budgets', () => {
     await honest.waitFor((m) => m.type === 'job' && m.seq === done.seq);
     await sleep(200);
     const held = honest.isOpen && honest.jobEvents(job.id).length === 5;
-    count('an honest resume is served', held);
+    figures.count('an honest resume is served', held);
     if (!held) failures.push('the honest resume');
     const f = figures.get('replay-heavy subscribes → 1008 within the replay budget');
     if (f) f.note = `${f.note}; ${served} of ${demanded} events asked for were sent`;
@@ -328,10 +326,7 @@ describe('WebSocket budgets', () => {
 
 describe('the figures', () => {
   it('are recorded, with nothing lost', ({ pair }) => {
-    const rows = [...figures.values()];
-    expect(rows.length).toBeGreaterThanOrEqual(8);
-    expect(rows.filter((r) => r.lost > 0)).toEqual([]);
     expect(pair.origin.child.exitCode).toBeNull();
-    recordFigures('trust-sessions', rows);
+    figures.expectNoneLost('trust-sessions', { atLeast: 8 });
   });
 });

@@ -16,6 +16,7 @@ import { type ApiAnswer, uniqueEmail } from '../helpers/api.ts';
 import type { EdgePair } from '../helpers/edge-pair.ts';
 import {
   type CapturedRequest,
+  captureCall,
   respelled,
   sendCaptured,
   signedLikeTheEdge,
@@ -24,7 +25,7 @@ import { it } from '../helpers/fixtures.ts';
 import { logLines } from '../helpers/logs.ts';
 import { partialPost } from '../helpers/partial-post.ts';
 import { upgradeStatus, wsUrl } from '../helpers/ws-client.ts';
-import { type Figure, recordFigures } from './figures.ts';
+import { Figures } from './figures.ts';
 
 it.override({
   pairOptions: {
@@ -34,36 +35,11 @@ it.override({
   },
 });
 
-const figures = new Map<string, Figure>();
-function count(kind: string, held: boolean, note?: string) {
-  const f = figures.get(kind) ?? { suite: 'trust', case: kind, tried: 0, held: 0, lost: 0 };
-  f.tried++;
-  if (held) f.held++;
-  else f.lost++;
-  if (note) f.note = note;
-  figures.set(kind, f);
-}
+const figures = new Figures('trust');
 
 interface User {
   token: string;
 }
-
-/** A request as the edge signs it, with the user's token when given. */
-const capture = (
-  pair: EdgePair,
-  method: string,
-  path: string,
-  options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
-) =>
-  signedLikeTheEdge(pair.secret, {
-    method,
-    path,
-    ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
-    headers: {
-      ...options.headers,
-      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
-    },
-  });
 
 const toOrigin = (pair: EdgePair, captured: CapturedRequest, changes = {}) =>
   sendCaptured(pair.origin.url, captured, changes);
@@ -77,7 +53,7 @@ const isEdgeRefusal = (res: ApiAnswer) =>
 async function register(pair: EdgePair): Promise<User> {
   const res = await toOrigin(
     pair,
-    await capture(pair, 'POST', '/v1/auth/register', {
+    await captureCall(pair.secret, 'POST', '/v1/auth/register', {
       body: { email: uniqueEmail(), password: `pw-${randomUUID()}` },
     }),
   );
@@ -86,8 +62,8 @@ async function register(pair: EdgePair): Promise<User> {
 }
 
 const credits = async (pair: EdgePair, user: User) =>
-  (await toOrigin(pair, await capture(pair, 'GET', '/v1/me', { token: user.token }))).body
-    .credits as number;
+  (await toOrigin(pair, await captureCall(pair.secret, 'GET', '/v1/me', { token: user.token })))
+    .body.credits as number;
 
 const jobBody = { model: 'steps', input: { steps: 1, stepMs: 0 } };
 
@@ -135,7 +111,11 @@ describe('a flood of unsigned requests', () => {
     const counted = lines.reduce((sum, l) => sum + Number(l.count), 0);
     const note = `N=${n} unsigned/malformed/stale → ${lines.length} lines (${during} during the flood), counts summing to ${counted}`;
     for (const status of statuses) {
-      count('unsigned flood → 401, log lines bounded', status === 401 && ownLines === 0, note);
+      figures.count(
+        'unsigned flood → 401, log lines bounded',
+        status === 401 && ownLines === 0,
+        note,
+      );
     }
     expect(statuses.filter((s) => s !== 401)).toEqual([]);
     expect(during).toBe(1);
@@ -153,14 +133,14 @@ it.beforeAll(async ({ pair }) => {
   [alice, bob] = [await register(pair), await register(pair)];
   const created = await toOrigin(
     pair,
-    await capture(pair, 'POST', '/v1/jobs', { token: alice.token, body: jobBody }),
+    await captureCall(pair.secret, 'POST', '/v1/jobs', { token: alice.token, body: jobBody }),
   );
   expect(created.status, created.text).toBe(202);
   const deadline = Date.now() + 30_000;
   for (;;) {
     const res = await toOrigin(
       pair,
-      await capture(pair, 'GET', `/v1/jobs/${created.body.id}`, { token: alice.token }),
+      await captureCall(pair.secret, 'GET', `/v1/jobs/${created.body.id}`, { token: alice.token }),
     );
     done = res.body as Job;
     if (done.status === 'succeeded') break;
@@ -197,23 +177,34 @@ describe('a captured, validly signed request, straight to the origin', () => {
     const failures: string[] = [];
     for (const r of routes()) {
       for (const originalFirst of [true, false]) {
-        const captured = await capture(pair, r.method, r.path, { ...r, token: alice.token });
+        const captured = await captureCall(pair.secret, r.method, r.path, {
+          ...r,
+          token: alice.token,
+        });
         if (originalFirst && isEdgeRefusal(await toOrigin(pair, captured))) {
           failures.push(`the original ${r.method} ${r.path} was refused`);
         }
         for (const spelling of respelled(captured)) {
           const held = isEdgeRefusal(await toOrigin(pair, captured, spelling));
-          count('re-spelled signature → 401', held, '3 other spellings of each MAC, 9 routes');
+          figures.count(
+            're-spelled signature → 401',
+            held,
+            '3 other spellings of each MAC, 9 routes',
+          );
           if (!held) failures.push(`${r.method} ${r.path} re-spelled was served`);
         }
       }
     }
     // The upgrade too.
     const url = wsUrl(pair.origin.url, alice.token);
-    const upgrade = await capture(pair, 'GET', new URL(url).pathname + new URL(url).search);
+    const upgrade = await captureCall(
+      pair.secret,
+      'GET',
+      new URL(url).pathname + new URL(url).search,
+    );
     for (const spelling of respelled(upgrade)) {
       const held = (await upgradeStatus(url, { ...upgrade.headers, ...spelling })) === 401;
-      count('re-spelled signature → 401', held);
+      figures.count('re-spelled signature → 401', held);
       if (!held) failures.push('an upgrade re-spelled was taken');
     }
     expect(await upgradeStatus(url, upgrade.headers)).toBe(101);
@@ -230,13 +221,20 @@ describe('a captured, validly signed request, straight to the origin', () => {
     for (let i = 0; i < 10 + jobs; i++) {
       const captured =
         i < 10
-          ? await capture(pair, 'GET', '/v1/me', { token: carol.token })
-          : await capture(pair, 'POST', '/v1/jobs', { token: carol.token, body: jobBody });
+          ? await captureCall(pair.secret, 'GET', '/v1/me', { token: carol.token })
+          : await captureCall(pair.secret, 'POST', '/v1/jobs', {
+              token: carol.token,
+              body: jobBody,
+            });
       const answers = await Promise.all(
         [{}, ...respelled(captured)].map((spelling) => toOrigin(pair, captured, spelling)),
       );
       const served = answers.filter((a) => !isEdgeRefusal(a)).length;
-      count('4 spellings at once → served once', served === 1, '10 GET /v1/me, 5 POST /v1/jobs');
+      figures.count(
+        '4 spellings at once → served once',
+        served === 1,
+        '10 GET /v1/me, 5 POST /v1/jobs',
+      );
       if (served !== 1) failures.push(`${captured.method} ${captured.path}: served ${served}`);
     }
     expect(failures).toEqual([]);
@@ -246,18 +244,21 @@ describe('a captured, validly signed request, straight to the origin', () => {
   it('with another Authorization, or none, is refused', async ({ pair }) => {
     const failures: string[] = [];
     for (const r of routes()) {
-      const captured = await capture(pair, r.method, r.path, { ...r, token: alice.token });
+      const captured = await captureCall(pair.secret, r.method, r.path, {
+        ...r,
+        token: alice.token,
+      });
       for (const authorization of [`Bearer ${bob.token}`, undefined]) {
         const held = isEdgeRefusal(await toOrigin(pair, captured, { authorization }));
-        count('credentials swapped on a captured request → 401', held);
+        figures.count('credentials swapped on a captured request → 401', held);
         if (!held) failures.push(`${r.method} ${r.path} with ${authorization ?? 'none'}`);
       }
       // Signed without credentials: Bob's may not be added.
-      const bare = await capture(pair, r.method, r.path, r);
+      const bare = await captureCall(pair.secret, r.method, r.path, r);
       const held = isEdgeRefusal(
         await toOrigin(pair, bare, { authorization: `Bearer ${bob.token}` }),
       );
-      count('credentials swapped on a captured request → 401', held);
+      figures.count('credentials swapped on a captured request → 401', held);
       if (!held) failures.push(`${r.method} ${r.path} with Bob's added`);
     }
     expect(failures).toEqual([]);
@@ -271,7 +272,7 @@ describe('a captured, validly signed request, straight to the origin', () => {
     const n = 8;
     const failures: string[] = [];
     for (let i = 0; i < n; i++) {
-      const captured = await capture(pair, 'POST', '/v1/jobs', {
+      const captured = await captureCall(pair.secret, 'POST', '/v1/jobs', {
         token: dave.token,
         body: jobBody,
         headers: { 'idempotency-key': `key-${randomUUID()}` },
@@ -282,7 +283,11 @@ describe('a captured, validly signed request, straight to the origin', () => {
         undefined,
       ]) {
         const held = isEdgeRefusal(await toOrigin(pair, captured, { 'idempotency-key': key }));
-        count('Idempotency-Key swapped on a captured job → 401', held, `${n} jobs, 3 swaps each`);
+        figures.count(
+          'Idempotency-Key swapped on a captured job → 401',
+          held,
+          `${n} jobs, 3 swaps each`,
+        );
         if (!held) failures.push(`key ${key ?? 'none'} took`);
       }
       expect((await toOrigin(pair, captured)).status).toBe(202);
@@ -297,13 +302,17 @@ describe('a captured, validly signed request, straight to the origin', () => {
     const failures: string[] = [];
     for (let i = 0; i < n; i++) {
       const start = i;
-      const captured = await capture(pair, 'GET', path, {
+      const captured = await captureCall(pair.secret, 'GET', path, {
         token: alice.token,
         headers: { range: `bytes=${start}-${start + 1}` },
       });
       for (const range of ['bytes=0-', `bytes=${start}-${start + 2}`, undefined]) {
         const held = isEdgeRefusal(await toOrigin(pair, captured, { range }));
-        count('Range swapped on a captured download → 401', held, `${n} downloads, 3 swaps each`);
+        figures.count(
+          'Range swapped on a captured download → 401',
+          held,
+          `${n} downloads, 3 swaps each`,
+        );
         if (!held) failures.push(`range ${range ?? 'none'} took`);
       }
       const own = await toOrigin(pair, captured);
@@ -336,7 +345,7 @@ describe('through the edge', () => {
       ] as const;
       for (const [res, status] of answers) {
         const held = res.status === status;
-        count('Authorization / Range / Idempotency-Key through the edge → served', held);
+        figures.count('Authorization / Range / Idempotency-Key through the edge → served', held);
         if (!held) failures.push(`${res.status}: ${res.text.slice(0, 200)}`);
       }
     }
@@ -372,7 +381,7 @@ describe('unsigned bodies', () => {
           });
           const answer = await post.answer;
           const held = answer?.status === 401 && post.sent() === first;
-          count(
+          figures.count(
             'unsigned/stale/malformed 1 MiB body → 401 before it is sent',
             held,
             '16 KiB of 1 MiB sent when the 401 came; 4 paths, with and without Content-Length',
@@ -387,11 +396,8 @@ describe('unsigned bodies', () => {
 
 describe('the figures', () => {
   it('are recorded, with nothing lost', ({ pair }) => {
-    const rows = [...figures.values()];
-    expect(rows.length).toBeGreaterThanOrEqual(8);
-    expect(rows.filter((r) => r.lost > 0)).toEqual([]);
     expect(pair.origin.child.exitCode).toBeNull();
     expect(pair.edge.child.exitCode).toBeNull();
-    recordFigures('trust-signatures', rows);
+    figures.expectNoneLost('trust-signatures', { atLeast: 8 });
   });
 });

@@ -16,7 +16,7 @@ import { type Api, uniqueEmail } from '../helpers/api.ts';
 import { it } from '../helpers/fixtures.ts';
 import { fixtureModels } from '../helpers/paths.ts';
 import { type Receiver, type Responder, startReceiver } from '../helpers/webhook-receiver.ts';
-import { type Figure, recordFigures } from './figures.ts';
+import { Figures } from './figures.ts';
 
 const deadlineMs = 2_000;
 const perUser = 2;
@@ -43,17 +43,7 @@ it.override({
   },
 });
 
-const figures: Figure[] = [];
-const figure = (name: string, tried: number, held: number, note?: string) => {
-  figures.push({
-    suite: 'trust',
-    case: name,
-    tried,
-    held,
-    lost: tried - held,
-    ...(note ? { note } : {}),
-  });
-};
+const figures = new Figures('trust');
 
 /** The status of `GET /v1/stats?scope=all` for `token`. */
 const allStats = async (api: Api, token: string) =>
@@ -75,12 +65,12 @@ describe('the admin race', () => {
       }
       for (const r of created) winners.push(r.body.token as string);
     }
-    figure('a listed address, 5 registrations racing: one account', listed.length, oneEach);
+    figures.add('a listed address, 5 registrations racing: one account', listed.length, oneEach);
     const answers = await Promise.all(
       winners.flatMap((token) => [1, 2, 3].map(() => allStats(api, token))),
     );
     const refused = answers.filter((status) => status === 403).length;
-    figure('registered a listed address: no admin (403)', answers.length, refused);
+    figures.add('registered a listed address: no admin (403)', answers.length, refused);
     expect(oneEach).toBe(listed.length);
     expect(refused).toBe(answers.length);
   });
@@ -98,18 +88,18 @@ describe('the admin race', () => {
       Array.from({ length: 10 }, () => allStats(api, operator.token)),
     );
     const admitted = granted.filter((status) => status === 200).length;
-    figure('after the grant, the next requests: admin (200)', granted.length, admitted);
+    figures.add('after the grant, the next requests: admin (200)', granted.length, admitted);
     const list = await runAdmin(['list'], store);
     const onlyOperator =
       list.stdout.trim().split('\n').length === 1 && list.stdout.includes(operator.id);
-    figure('the admin list: the granted account alone', 1, onlyOperator ? 1 : 0);
+    figures.add('the admin list: the granted account alone', 1, onlyOperator ? 1 : 0);
 
     expect((await runAdmin(['revoke', operator.email], store)).code).toBe(0);
     const revoked = await Promise.all(
       Array.from({ length: 10 }, () => allStats(api, operator.token)),
     );
     const refused = revoked.filter((status) => status === 403).length;
-    figure('after the revoke, the next requests: refused (403)', revoked.length, refused);
+    figures.add('after the revoke, the next requests: refused (403)', revoked.length, refused);
     expect([admitted, onlyOperator, refused]).toEqual([granted.length, true, revoked.length]);
   });
 });
@@ -206,16 +196,16 @@ describe('the webhook stall attack', () => {
 
     const onTime = delays.filter((ms) => ms < deadlineMs).length;
     const worst = Math.max(...delays);
-    figure(
+    figures.add(
       'another user’s webhook on time while receivers stall',
       delays.length,
       onTime,
       `worst ${Number.isFinite(worst) ? `${Math.round(worst)} ms` : 'never'} after its job ended`,
     );
-    figure(`an attacker's attempts under way ≤ ${perUser} (sampled)`, samples, withinBound);
+    figures.add(`an attacker's attempts under way ≤ ${perUser} (sampled)`, samples, withinBound);
     const lasted = attackers.flatMap((a) => a.receivers.flatMap((r) => r.connections().lastedMs));
     const inTime = lasted.filter((ms) => ms <= deadlineMs + 1_000).length;
-    figure(
+    figures.add(
       'a stalling attempt ends at its deadline',
       lasted.length,
       inTime,
@@ -235,7 +225,7 @@ describe('the webhook stall attack', () => {
       }
     }
     const jobs = attackers.length * stallers.length;
-    figure(`a 20-step job writes ${maxProgress} progress deliveries, no more`, jobs, budgets);
+    figures.add(`a 20-step job writes ${maxProgress} progress deliveries, no more`, jobs, budgets);
 
     const stalled = attackers.reduce((n, a) => n + openOf(a), 0);
     const stopping = Date.now();
@@ -245,7 +235,7 @@ describe('the webhook stall attack', () => {
     const stopBound = graceMs + 4_000;
     const abandoned =
       /"abandoned":(\d+)[^\n]*left to their claims/.exec(origin.output())?.[1] ?? '0';
-    figure(
+    figures.add(
       'a graceful stop with attempts stalling ends within its grace',
       1,
       code === 0 && stoppedIn < stopBound ? 1 : 0,
@@ -265,8 +255,6 @@ describe('the webhook stall attack', () => {
 
 describe('the figures', () => {
   it('are recorded, with nothing lost', () => {
-    expect(figures.length).toBeGreaterThanOrEqual(8);
-    expect(figures.filter((f) => f.lost > 0)).toEqual([]);
-    recordFigures('trust-webhooks', figures);
+    figures.expectNoneLost('trust-webhooks', { atLeast: 8 });
   });
 });

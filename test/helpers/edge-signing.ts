@@ -50,6 +50,29 @@ export async function signedLikeTheEdge(
 }
 
 /**
+ * `signedLikeTheEdge` for an API call: `body` goes as JSON, `token` as the Bearer
+ * Authorization (signed, as the edge signs it).
+ *
+ * @example
+ * const job = await captureCall(secret, 'POST', '/v1/jobs', { token, body: { model: 'steps', input: {} } });
+ */
+export const captureCall = (
+  secret: string,
+  method: string,
+  path: string,
+  options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<CapturedRequest> =>
+  signedLikeTheEdge(secret, {
+    method,
+    path,
+    ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+    headers: {
+      ...options.headers,
+      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+    },
+  });
+
+/**
  * Sends a captured request to `base` (an origin), with some of its headers changed: a value
  * replaces one, `undefined` drops it.
  */

@@ -14,6 +14,7 @@ import type { Job } from '../../shared/schemas/jobs.ts';
 import { uniqueEmail } from '../helpers/api.ts';
 import {
   type CapturedRequest,
+  captureCall,
   respelled,
   sendCaptured,
   signedLikeTheEdge,
@@ -30,21 +31,8 @@ it.override({
   originOptions: { env: { EDGE_SIGNATURE_CHECK: 'on', EDGE_SIGNING_SECRET: secret } },
 });
 
-/** A request as the edge would send it, with the user's token when given. */
-const capture = (
-  method: string,
-  path: string,
-  options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
-) =>
-  signedLikeTheEdge(secret, {
-    method,
-    path,
-    ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
-    headers: {
-      ...options.headers,
-      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
-    },
-  });
+/** A one-step job: charged 1 credit. */
+const jobBody = { model: 'steps', input: { steps: 1, stepMs: 0 } };
 
 const send = (origin: OriginProcess, captured: CapturedRequest, changes = {}) =>
   sendCaptured(origin.url, captured, changes);
@@ -109,7 +97,7 @@ it.beforeAll(async ({ origin }) => {
   const register = async () => {
     const res = await send(
       origin,
-      await capture('POST', '/v1/auth/register', {
+      await captureCall(secret, 'POST', '/v1/auth/register', {
         body: { email: uniqueEmail(), password: 'correct horse battery' },
       }),
     );
@@ -119,16 +107,16 @@ it.beforeAll(async ({ origin }) => {
   [alice, bob] = [await register(), await register()];
   const created = await send(
     origin,
-    await capture('POST', '/v1/jobs', {
+    await captureCall(secret, 'POST', '/v1/jobs', {
       token: alice.token,
-      body: { model: 'steps', input: { steps: 1, stepMs: 0 } },
+      body: jobBody,
     }),
   );
   expect(created.status, created.text).toBe(202);
   for (;;) {
     const res = await send(
       origin,
-      await capture('GET', `/v1/jobs/${created.body.id}`, { token: alice.token }),
+      await captureCall(secret, 'GET', `/v1/jobs/${created.body.id}`, { token: alice.token }),
     );
     done = res.body as Job;
     if (done.status === 'succeeded') break;
@@ -138,23 +126,24 @@ it.beforeAll(async ({ origin }) => {
 });
 
 const credits = async (origin: OriginProcess, token: string) =>
-  (await send(origin, await capture('GET', '/v1/me', { token }))).body.credits as number;
+  (await send(origin, await captureCall(secret, 'GET', '/v1/me', { token }))).body
+    .credits as number;
 
 describe('a captured, validly signed request', () => {
   it('sent again with its signature re-spelled is refused as the replay it is', async ({
     origin,
   }) => {
     const before = await credits(origin, alice.token);
-    const job = await capture('POST', '/v1/jobs', {
+    const job = await captureCall(secret, 'POST', '/v1/jobs', {
       token: alice.token,
-      body: { model: 'steps', input: { steps: 1, stepMs: 0 } },
+      body: jobBody,
     });
     expect((await send(origin, job)).status).toBe(202);
     for (const spelling of respelled(job)) edgeRefusal(await send(origin, job, spelling));
     // One job, charged once.
     expect(await credits(origin, alice.token)).toBe(before - 1);
 
-    const me = await capture('GET', '/v1/me', { token: alice.token });
+    const me = await captureCall(secret, 'GET', '/v1/me', { token: alice.token });
     const spellings = respelled(me);
     // Re-spelled before the original was ever sent: still not a signature of its own.
     edgeRefusal(await send(origin, me, spellings[0]));
@@ -166,7 +155,7 @@ describe('a captured, validly signed request', () => {
     origin,
   }) => {
     const url = wsUrl(origin.url, alice.token);
-    const upgrade = await capture('GET', new URL(url).pathname + new URL(url).search);
+    const upgrade = await captureCall(secret, 'GET', new URL(url).pathname + new URL(url).search);
     for (const spelling of respelled(upgrade)) {
       expect(await upgradeStatus(url, { ...upgrade.headers, ...spelling })).toBe(401);
     }
@@ -179,14 +168,14 @@ describe('a captured, validly signed request', () => {
   });
 
   it('with another Authorization, or none, is refused', async ({ origin }) => {
-    const me = await capture('GET', '/v1/me', { token: alice.token });
+    const me = await captureCall(secret, 'GET', '/v1/me', { token: alice.token });
     edgeRefusal(await send(origin, me, { authorization: `Bearer ${bob.token}` }));
     edgeRefusal(await send(origin, me, { authorization: undefined }));
     const asAlice = await send(origin, me);
     expect(asAlice.status).toBe(200);
 
     // A signature made for a request without credentials does not take some on.
-    const keys = await capture('GET', '/v1/api-keys');
+    const keys = await captureCall(secret, 'GET', '/v1/api-keys');
     edgeRefusal(await send(origin, keys, { authorization: `Bearer ${bob.token}` }));
   });
 
@@ -194,9 +183,9 @@ describe('a captured, validly signed request', () => {
     origin,
   }) => {
     const before = await credits(origin, alice.token);
-    const job = await capture('POST', '/v1/jobs', {
+    const job = await captureCall(secret, 'POST', '/v1/jobs', {
       token: alice.token,
-      body: { model: 'steps', input: { steps: 1, stepMs: 0 } },
+      body: jobBody,
       headers: { 'idempotency-key': `key-${randomBytes(8).toString('hex')}` },
     });
     edgeRefusal(await send(origin, job, { 'idempotency-key': 'another-key' }));
@@ -204,9 +193,9 @@ describe('a captured, validly signed request', () => {
     expect((await send(origin, job)).status).toBe(202);
     expect(await credits(origin, alice.token)).toBe(before - 1);
     // A job request signed without a key does not take one on.
-    const bare = await capture('POST', '/v1/jobs', {
+    const bare = await captureCall(secret, 'POST', '/v1/jobs', {
       token: alice.token,
-      body: { model: 'steps', input: { steps: 1, stepMs: 0 } },
+      body: jobBody,
     });
     edgeRefusal(await send(origin, bare, { 'idempotency-key': 'added-key' }));
     expect(await credits(origin, alice.token)).toBe(before - 1);
@@ -214,7 +203,7 @@ describe('a captured, validly signed request', () => {
 
   it('with another Range, or none, is refused', async ({ origin }) => {
     const path = `/v1/jobs/${done.id}/output`;
-    const ranged = await capture('GET', path, {
+    const ranged = await captureCall(secret, 'GET', path, {
       token: alice.token,
       headers: { range: 'bytes=0-9' },
     });
@@ -223,7 +212,7 @@ describe('a captured, validly signed request', () => {
     const res = await send(origin, ranged);
     expect(res.status).toBe(206);
     expect(res.bytes.length).toBe(10);
-    const whole = await capture('GET', path, { token: alice.token });
+    const whole = await captureCall(secret, 'GET', path, { token: alice.token });
     edgeRefusal(await send(origin, whole, { range: 'bytes=10-19' }));
   });
 });

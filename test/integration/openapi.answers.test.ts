@@ -1,13 +1,13 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { closedAnswers } from '../../origin/http/openapi.ts';
 import type { Job } from '../../shared/schemas/jobs.ts';
 import type { ApiAnswer } from '../helpers/api.ts';
 import { submitJob } from '../helpers/expectations.ts';
+import { it } from '../helpers/fixtures.ts';
 import { documentAjv, expectDocumented, type OpenApiDocument } from '../helpers/openapi.ts';
-import { sharedOrigin } from '../helpers/shared-origin.ts';
 import { allSettled, startReceiver, waitForDeliveries } from '../helpers/webhook-receiver.ts';
 
-const shared = sharedOrigin({ env: { WEBHOOK_ALLOW_INSECURE: 'true' } });
+it.override({ originOptions: { env: { WEBHOOK_ALLOW_INSECURE: 'true' } } });
 
 /**
  * A running origin's answers, checked against the document it serves, and against the
@@ -18,8 +18,8 @@ describe('the OpenAPI document describes a running origin', () => {
   let check: (method: string, path: string, res: ApiAnswer) => void;
   let token: string;
 
-  beforeAll(async () => {
-    const res = await shared.api.call('GET', '/v1/openapi.json');
+  it.beforeAll(async ({ api }) => {
+    const res = await api.call('GET', '/v1/openapi.json');
     expect(res.status).toBe(200);
     doc = res.body;
     const ajv = documentAjv(doc);
@@ -29,7 +29,7 @@ describe('the OpenAPI document describes a running origin', () => {
       expectDocumented(ajv, doc, method, path, answer);
       expectDocumented(closedAjv, closed, method, path, answer);
     };
-    ({ token } = await shared.api.signUp());
+    ({ token } = await api.signUp());
   });
 
   it('documents the origin it came from', () => {
@@ -37,8 +37,9 @@ describe('the OpenAPI document describes a running origin', () => {
     expect(doc.info.version).toMatch(/^\d+\.\d+\.\d+/);
   });
 
-  it('health, models and the life of a job: queued, replayed, succeeded, its file', async () => {
-    const { api } = shared;
+  it('health, models and the life of a job: queued, replayed, succeeded, its file', async ({
+    api,
+  }) => {
     check('get', '/v1/health', await api.call('GET', '/v1/health'));
     check('get', '/v1/models', await api.call('GET', '/v1/models'));
 
@@ -86,8 +87,7 @@ describe('the OpenAPI document describes a running origin', () => {
     );
   });
 
-  it('a failed job, a canceled one, and errors by status', async () => {
-    const { api } = shared;
+  it('a failed job, a canceled one, and errors by status', async ({ api }) => {
     const failed = await submitJob(api, token, 'steps', { steps: 1, stepMs: 0, fail: true });
     const long = await submitJob(api, token, 'steps', { steps: 500, stepMs: 20 });
     check(
@@ -113,8 +113,7 @@ describe('the OpenAPI document describes a running origin', () => {
     check('get', '/v1/stats', await api.call('GET', '/v1/stats?window=1h', { token }));
   });
 
-  it('webhook deliveries and the signing secret', async () => {
-    const { api } = shared;
+  it('webhook deliveries and the signing secret', async ({ api }) => {
     const receiver = await startReceiver(() => 204);
     const res = await api.call<Job>('POST', '/v1/jobs', {
       token,

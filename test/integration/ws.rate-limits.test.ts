@@ -6,8 +6,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect } from 'vitest';
 import { closeCodes } from '../../shared/ws-messages.ts';
+import type { Api } from '../helpers/api.ts';
 import { submitJob } from '../helpers/expectations.ts';
 import { it } from '../helpers/fixtures.ts';
+import type { OriginProcess } from '../helpers/origin-process.ts';
 import { openSocket, streamProblems } from '../helpers/ws-client.ts';
 
 const limits = { messagesPerS: 20, subscriptions: 5, replayEvents: 100, replayPerS: 20 };
@@ -23,6 +25,15 @@ it.override({
     },
   },
 });
+
+/** A new user's finished 60-step job (one stored event per step), and a socket of the user. */
+async function finishedJobAndSocket(api: Api, origin: OriginProcess) {
+  const { token } = await api.signUp();
+  const job = await submitJob(api, token, 'steps', { steps: 60, stepMs: 1 });
+  const done = await api.waitForJob(token, job.id);
+  const socket = await openSocket(origin.url, { token });
+  return { job, done, socket };
+}
 
 describe('WebSocket message rate', () => {
   it('closes a flooding socket (1008) after its burst, having answered no more than that', async ({
@@ -67,11 +78,8 @@ describe('WebSocket replay budget', () => {
     api,
     origin,
   }) => {
-    const { token } = await api.signUp();
-    const job = await submitJob(api, token, 'steps', { steps: 60, stepMs: 1 });
-    const done = await api.waitForJob(token, job.id);
+    const { job, done, socket } = await finishedJobAndSocket(api, origin);
     expect(done.seq).toBeGreaterThan(limits.replayEvents / 2);
-    const socket = await openSocket(origin.url, { token });
     const started = Date.now();
     // The first whole history fits the budget.
     await socket.subscribe(job.id, 0);
@@ -92,10 +100,7 @@ describe('WebSocket replay budget', () => {
     api,
     origin,
   }) => {
-    const { token } = await api.signUp();
-    const job = await submitJob(api, token, 'steps', { steps: 60, stepMs: 1 });
-    const done = await api.waitForJob(token, job.id);
-    const socket = await openSocket(origin.url, { token });
+    const { job, done, socket } = await finishedJobAndSocket(api, origin);
     for (let i = 0; i < 15; i++) {
       const from = socket.messages.length;
       await socket.subscribe(job.id, done.seq - 3);
