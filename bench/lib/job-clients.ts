@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
+import { apiClient } from '../../test/helpers/api.ts';
 
 export interface JobTiming {
   jobId: string;
@@ -82,19 +82,11 @@ class JobClient {
 
 /** Registers `count` accounts on the origin and opens a client for each. */
 export async function openClients(base: string, count: number): Promise<JobClient[]> {
+  const api = apiClient(base);
   const clients: JobClient[] = [];
   for (let i = 0; i < count; i++) {
-    const res = await fetch(`${base}/v1/auth/register`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        // Unique across calls made at once, and across origins sharing one database.
-        email: `bench-${randomUUID()}-${i}@example.test`,
-        password: 'benchmark-pass',
-      }),
-    });
-    const { token } = (await res.json()) as { token?: string };
-    if (res.status !== 201 || !token) throw new Error(`register failed: ${res.status}`);
+    // A fresh address each: unique across calls made at once, and across origins of one database.
+    const { token } = await api.signUp();
     clients.push(await JobClient.open(base, token));
   }
   return clients;

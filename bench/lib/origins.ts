@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { delimiter, join } from 'node:path';
-import { repoRoot } from '../../test/helpers/paths.ts';
+import { fixtureModels, repoRoot } from '../../test/helpers/paths.ts';
 
 /**
  * The environment of a benchmark origin: the `noop` model (and the test fixtures' `steps`,
@@ -9,9 +9,7 @@ import { repoRoot } from '../../test/helpers/paths.ts';
  */
 export function benchOriginEnv(threads: number): Record<string, string> {
   return {
-    MODEL_DIR: [join(repoRoot, 'bench/models'), join(repoRoot, 'test/fixtures/models')].join(
-      delimiter,
-    ),
+    MODEL_DIR: [join(repoRoot, 'bench/models'), fixtureModels].join(delimiter),
     POOL_THREADS: String(threads),
     QUEUE_LIMIT: '100000',
     FREE_GRANT_CREDITS: '1000000',

@@ -1,8 +1,9 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import { signEdgeRequest } from '../../shared/edge-signature.ts';
+import { randomBytes } from 'node:crypto';
 import type { Job } from '../../shared/schemas/jobs.ts';
+import { apiClient } from '../../test/helpers/api.ts';
 import { type Cluster, startCluster } from '../../test/helpers/cluster.ts';
 import { type EdgeProcess, startEdgeProcess } from '../../test/helpers/edge-process.ts';
+import { signedLikeTheEdge } from '../../test/helpers/edge-signing.ts';
 import {
   type OriginProcess,
   removeDataDir,
@@ -31,44 +32,21 @@ interface Way {
 }
 
 async function signedDirect(origin: OriginProcess, secret: string, token: string, path: string) {
-  const headers = { authorization: `Bearer ${token}` };
-  const signed = await signEdgeRequest(secret, {
-    method: 'GET',
-    pathWithQuery: path,
-    body: undefined,
-    clientIp: '127.0.0.1',
-    requestId: randomUUID(),
-    headers,
-  });
-  return [`${origin.url}${path}`, { ...signed, ...headers }] as [string, Record<string, string>];
+  const { headers } = await signedLikeTheEdge(
+    secret,
+    { method: 'GET', path, headers: { authorization: `Bearer ${token}` } },
+    { clientIp: '127.0.0.1' },
+  );
+  return [`${origin.url}${path}`, headers] as [string, Record<string, string>];
 }
 
 /** One account and one job of `model` through `base`; answers its token and the job, ended. */
 async function accountWithJob(base: string, model: string, input: Record<string, unknown>) {
-  const reg = await fetch(`${base}/v1/auth/register`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      email: `edge-bench-${randomUUID()}@example.test`,
-      password: 'benchmark-pass',
-    }),
-  });
-  const { token } = (await reg.json()) as { token: string };
-  const created = await fetch(`${base}/v1/jobs`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ model, input }),
-  });
-  let job = (await created.json()) as Job;
-  const deadline = Date.now() + 60_000;
-  while (!['succeeded', 'failed', 'canceled'].includes(job.status)) {
-    if (Date.now() > deadline) throw new Error(`bench job stuck: ${JSON.stringify(job)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    const res = await fetch(`${base}/v1/jobs/${job.id}`, {
-      headers: { authorization: `Bearer ${token}` },
-    });
-    job = (await res.json()) as Job;
-  }
+  const api = apiClient(base);
+  const { token } = await api.signUp();
+  const created = await api.call<Job>('POST', '/v1/jobs', { token, body: { model, input } });
+  if (created.status !== 202) throw new Error(`bench job refused: ${created.status}`);
+  const job = await api.waitForJob(token, created.body.id, undefined, 60_000);
   if (job.status !== 'succeeded') throw new Error(`bench job ${job.status}`);
   return { token, job };
 }

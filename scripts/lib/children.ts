@@ -25,10 +25,6 @@ export function supervisor(root: string, onStop: () => Promise<void> = async () 
   process.on('SIGTERM', () => stop(0));
 
   return {
-    get stopping() {
-      return stopping;
-    },
-    stop,
     /** Starts a process with its output on ours; its exit stops the rest. */
     run(name: string, command: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
       const child = spawn(command, args, {
