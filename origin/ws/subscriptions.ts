@@ -206,15 +206,17 @@ export class Subscriptions {
     sub.pending ??= [];
     const budget = sub.subscriber.replayBudget;
     for (;;) {
+      // Scheduled behind the socket's other work, it may find itself left or replaced.
+      if (!this.#isFollowing(sub)) return;
       const allowance = Math.min(replayPage, Math.floor(budget.available()));
       // A failed read rejects: the socket closes (1011) and its client resumes with `since`.
       // One row more than allowed tells whether the budget would be passed.
       const page = await this.#store.eventsSince(sub.jobId, sub.lastSeq, allowance + 1);
+      if (!this.#isFollowing(sub)) return; // left or replaced while the page was read
       const sending = page.slice(0, allowance);
       budget.take(sending.length);
       for (const e of sending) this.#send(sub, e);
       if (page.length <= allowance) break;
-      if (!this.#isFollowing(sub)) return; // its terminal event was sent, or it was dropped
       if (budget.available() < 1) {
         sub.subscriber.overBudget('replay budget spent: subscribe with a later since');
         return;
@@ -227,8 +229,13 @@ export class Subscriptions {
     for (const e of waiting) this.#deliver(sub, e);
   }
 
+  /**
+   * Sends one event, in order and once, to a subscription still followed: one the socket
+   * left, or replaced with a new subscribe, or that ended with its terminal event, sends
+   * nothing more (a read under way when that happened comes back to nobody).
+   */
   #send(sub: Subscription, event: JobEvent, text?: string): void {
-    if (event.seq <= sub.lastSeq) return;
+    if (event.seq <= sub.lastSeq || !this.#isFollowing(sub)) return;
     sub.lastSeq = event.seq;
     sub.position = event.job.queuePosition;
     sub.subscriber.send(text ?? jobMessage(event));

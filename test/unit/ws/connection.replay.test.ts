@@ -74,7 +74,8 @@ function world(readsLate: boolean, replay = { maxReplayEvents: 1_000_000, perSec
       throw error;
     },
   };
-  const publish = () => {
+  /** Commits the next event; `heard: false` stores it without announcing it (a lost hint). */
+  const publish = (heard = true) => {
     const seq = events.length + 1;
     const event: JobEvent = {
       jobId,
@@ -85,7 +86,7 @@ function world(readsLate: boolean, replay = { maxReplayEvents: 1_000_000, perSec
       createdAt: Date.now(),
     };
     events.push(event);
-    subscriptions.publish(event);
+    if (heard) subscriptions.publish(event);
   };
   const connect = (userId = owner) => {
     const socket = new FakeSocket();
@@ -178,5 +179,37 @@ describe('Subscriptions: the replay budget', () => {
     // 50 left in the budget: 50 sent, and the read asked for 51 rows, never the whole history.
     expect(client.seqs()).toEqual([...range(1, 100), ...range(1, 50)]);
     expect(w.reads.at(-1)).toBe(51);
+  });
+});
+
+describe('Subscriptions: a catch-up scheduled behind the socket leaving or replacing it', () => {
+  /** A client following the job from 0, then one event stored unheard: the next one heard is a gap. */
+  async function followingWithGap() {
+    const w = world(true);
+    for (let n = 0; n < 3; n++) w.publish();
+    const client = w.connect();
+    await client.subscribe(0);
+    expect(client.seqs()).toEqual([1, 2, 3]);
+    w.publish(false);
+    return { w, client };
+  }
+  const message = (m: object) => Buffer.from(JSON.stringify(m));
+
+  it('sends no event after `unsubscribed`', async () => {
+    const { w, client } = await followingWithGap();
+    client.connection.receive(message({ type: 'unsubscribe', jobId }), false);
+    w.publish(); // a gap for the subscription: its catch-up is queued behind the unsubscribe
+    await client.connection.idle();
+    const types = client.socket.sent.map((t) => (JSON.parse(t) as { type: string }).type);
+    expect(types.slice(types.indexOf('unsubscribed'))).toEqual(['unsubscribed']);
+    expect(client.seqs()).toEqual([1, 2, 3]);
+  });
+
+  it('sends each event once when a re-subscribe replaced the subscription', async () => {
+    const { w, client } = await followingWithGap();
+    client.connection.receive(message({ type: 'subscribe', jobId, since: 3 }), false);
+    w.publish(); // a gap for the old subscription, its catch-up queued behind the re-subscribe
+    await client.connection.idle();
+    expect(client.seqs()).toEqual([1, 2, 3, 4, 5]);
   });
 });
