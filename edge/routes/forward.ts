@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import { hasSignedBody, unsignableHeader } from '../../shared/edge-signature.ts';
 import { ApiError } from '../../shared/errors.ts';
-import { type OutputLocationAnswer, outputLocationType } from '../../shared/output-location.ts';
+import { readOutputLocation } from '../../shared/output-location.ts';
 import type { EdgeEnv } from '../context.ts';
 import { retryRule } from '../origins/retry-rule.ts';
 import { isJson, type OriginRequest, type Sent, sendToOrigins } from '../origins/send.ts';
@@ -84,11 +84,13 @@ export async function forwardToOrigin(c: Context<EdgeEnv>): Promise<Response> {
   if (!sent.ok && sent.failure !== 'not_ready') throw unsent(sent);
   const res = sent.answer;
   // The origin says whose output it is and where: the edge streams it from its bucket.
-  if (
-    res.headers.get('content-type') === outputLocationType &&
-    (request.method === 'GET' || request.method === 'HEAD')
-  ) {
-    return serveFromBucket(c, (await res.json()) as OutputLocationAnswer);
+  const location =
+    request.method === 'GET' || request.method === 'HEAD'
+      ? readOutputLocation(res.headers)
+      : undefined;
+  if (location) {
+    await res.body?.cancel();
+    return serveFromBucket(c, location);
   }
   if (res.status >= 500 && !isJson(res)) {
     await res.body?.cancel();

@@ -95,7 +95,7 @@ export function registerOutputRoutes(app: EdgeApp): void {
 
 /**
  * The download of an output in the bucket, once the origin said whose it is and where
- * (`location`): the same answers as the origin's own download — `ETag`, `Accept-Ranges`,
+ * (`location`), for a GET or a HEAD: the same answers as the origin's own download — `ETag`, `Accept-Ranges`,
  * one `Range` → 206 (a stale `If-Range` → the whole object), `If-None-Match` → 304, an
  * unsatisfiable range → 416 — streamed from R2.
  */
@@ -125,18 +125,23 @@ export async function serveFromBucket(
     refused.headers.set('Content-Range', `bytes */${location.bytes}`);
     return refused;
   }
-  const object = await bucketOf(c).get(
-    location.key,
-    range ? { range: { offset: range.start, length: range.end - range.start + 1 } } : {},
-  );
+  // A HEAD reads the object's metadata only: its answer has the headers and no body.
+  const object =
+    c.req.method === 'HEAD'
+      ? await bucketOf(c).head(location.key)
+      : await bucketOf(c).get(
+          location.key,
+          range ? { range: { offset: range.start, length: range.end - range.start + 1 } } : {},
+        );
   if (!object) throw new ApiError('gone', 'The output of this job was removed.');
+  const body = 'body' in object ? (object as R2ObjectBody).body : null;
   headers.set('Content-Type', location.contentType);
   headers.set('Content-Disposition', `inline; filename="${location.filename}"`);
   if (!range) {
     headers.set('Content-Length', String(object.size));
-    return new Response(object.body, { status: 200, headers });
+    return new Response(body, { status: 200, headers });
   }
   headers.set('Content-Range', `bytes ${range.start}-${range.end}/${object.size}`);
   headers.set('Content-Length', String(range.end - range.start + 1));
-  return new Response(object.body, { status: 206, headers });
+  return new Response(body, { status: 206, headers });
 }

@@ -11,7 +11,7 @@ import { describe, expect } from 'vitest';
 import { decodeWav } from '../../models/tone-diffusion/wav.ts';
 import { signEdgeRequest } from '../../shared/edge-signature.ts';
 import { signOriginRequest } from '../../shared/origin-signature.ts';
-import { outputLocationType } from '../../shared/output-location.ts';
+import { readOutputLocation } from '../../shared/output-location.ts';
 import type { Job } from '../../shared/schemas/jobs.ts';
 import { expectApiError, submitJob } from '../helpers/expectations.ts';
 import { it } from '../helpers/fixtures.ts';
@@ -69,6 +69,13 @@ describe('outputs in the edge bucket', () => {
     expect(beyond.headers.get('content-range')).toBe(`bytes */${file.bytes.length}`);
     const cached = await api.call('GET', url, { token, headers: { 'if-none-match': etag ?? '' } });
     expect(cached.status).toBe(304);
+    // A HEAD answers the download's headers from the bucket, without its bytes.
+    const head = await api.call('HEAD', url, { token });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-length')).toBe(String(file.bytes.length));
+    expect(head.headers.get('etag')).toBe(etag);
+    expect(head.headers.get('content-type')).toBe('audio/wav');
+    expect(head.bytes.length).toBe(0);
 
     // Another user: the origin says no, the edge serves nothing.
     const stranger = await api.signUp();
@@ -85,8 +92,8 @@ describe('outputs in the edge bucket', () => {
     });
     const direct = await pair.direct.call('GET', url, { token, headers: signed });
     expect(direct.status).toBe(200);
-    expect(direct.headers.get('content-type')).toBe(outputLocationType);
-    expect(JSON.parse(direct.text)).toMatchObject({
+    expect(direct.text).toBe('');
+    expect(readOutputLocation(direct.headers)).toMatchObject({
       key: `${job.id}.wav`,
       etag,
       bytes: file.bytes.length,

@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import type { Context } from 'hono';
 import { ApiError } from '../../../shared/errors.ts';
-import { type OutputLocationAnswer, outputLocationType } from '../../../shared/output-location.ts';
+import { outputLocationHeader, outputLocationValue } from '../../../shared/output-location.ts';
 import { requestedRange } from '../../../shared/range.ts';
 import { findOutput } from '../../jobs/read-jobs.ts';
 import type { AppEnv } from '../context.ts';
@@ -12,22 +12,25 @@ const stream = (path: string, start: number, end: number) =>
 
 /**
  * `GET /v1/jobs/:id/output`: the file, with validators, and 206 for a single Range. When the
- * output is in the edge's bucket, the answer is where (`outputLocationType`): the edge,
+ * output is in the edge's bucket, the answer is where (`outputLocationHeader`): the edge,
  * having checked here that the caller owns the job and the output has not expired, streams
  * the object itself, with the same headers, ranges and validators.
  */
 export async function serveOutput(c: Context<AppEnv>, jobId: string): Promise<Response> {
   const file = await findOutput(c.get('services'), c.get('principal'), jobId);
   if (file.location.at === 'edge') {
-    const location: OutputLocationAnswer = {
-      key: file.location.key,
-      contentType: file.contentType,
-      bytes: file.size,
-      etag: file.etag,
-      filename: jobId,
-    };
     c.header('Cache-Control', 'no-store');
-    return c.body(JSON.stringify(location), 200, { 'Content-Type': outputLocationType });
+    c.header(
+      outputLocationHeader,
+      outputLocationValue({
+        key: file.location.key,
+        contentType: file.contentType,
+        bytes: file.size,
+        etag: file.etag,
+        filename: jobId,
+      }),
+    );
+    return c.body(null, 200);
   }
   const path = file.location.path;
   c.header('Accept-Ranges', 'bytes');
