@@ -11,6 +11,7 @@ import { repoRoot } from '../test/helpers/paths.ts';
 import { clusterFigures } from './parts/cluster.ts';
 import { coldStart } from './parts/cold-start.ts';
 import { edgeAddedLatency } from './parts/edge.ts';
+import { etaAccuracy } from './parts/eta.ts';
 import { inferenceVsEndToEnd } from './parts/inference.ts';
 import { noopVsBullmq } from './parts/queue.ts';
 import { wsCapacity } from './parts/ws.ts';
@@ -20,7 +21,7 @@ const option = (name: string): string | undefined => {
   const at = process.argv.indexOf(`--${name}`);
   return at > 0 ? process.argv[at + 1] : undefined;
 };
-const allParts = ['inference', 'queue', 'edge', 'cold', 'ws', 'cluster'];
+const allParts = ['inference', 'queue', 'edge', 'cold', 'ws', 'cluster', 'eta'];
 /** `--parts queue,cluster` runs only those (of allParts); `--duration 30` lengthens the jobs. */
 const parts = new Set(option('parts')?.split(',') ?? allParts);
 const duration = Number(option('duration') ?? 8);
@@ -70,6 +71,9 @@ const cluster = await step(
       kills: quick ? 1 : 3,
     }),
 );
+const eta = await step('eta: estimated starts on a steady queue', () =>
+  etaAccuracy({ threads, users: 4, depth: quick ? 10 : 16, jobs: quick ? 16 : 100 }),
+);
 
 const results = {
   date: new Date().toISOString(),
@@ -87,6 +91,7 @@ const results = {
   ...cold,
   ...ws,
   ...cluster,
+  ...eta,
   seconds: Math.round((Date.now() - started) / 1000),
 };
 // A run of some parts only does not replace the last full results.
@@ -210,6 +215,22 @@ const rows: [string, unknown, string][] = [
     'pg_driver_tx_ratio',
     results.pg_driver_tx_ratio,
     `postgres.js / pg tx/s; client CPU ratio ${results.pg_driver_client_cpu_ratio}`,
+  ],
+  [
+    'eta_mae_s',
+    results.eta_mae_s,
+    `|etaSeconds − actual wait|, ${results.eta_samples} jobs behind ~${results.eta_queue_position_mean} queued, ${results.eta_rejected} refused`,
+  ],
+  [
+    'eta_mean_wait_s',
+    results.eta_mean_wait_s,
+    `createdAt → startedAt of those jobs (${results.eta_run_ms} ms each)`,
+  ],
+  ['eta_bias_s', results.eta_bias_s, 'mean of etaSeconds − actual wait'],
+  [
+    'eta_naive_mae_s',
+    results.eta_naive_mae_s,
+    'the same for queuePosition × mean run time / threads, same answers',
   ],
 ];
 console.log(

@@ -13,6 +13,7 @@ import type { Env, StoreEnv } from './env.ts';
 import { loadModels } from './inference/models/registry.ts';
 import { createInferencePool } from './inference/pool.ts';
 import { LeaseSweeper } from './jobs/lease-sweeper.ts';
+import { QueueEstimates } from './jobs/queue-estimates.ts';
 import { Scheduler } from './jobs/scheduler.ts';
 import { newId } from './lib/ids.ts';
 import { createLogger } from './logger.ts';
@@ -133,8 +134,14 @@ export function buildServices(env: Env, store: Store, overrides: ServiceOverride
           logger,
         })
       : undefined;
+  const estimates = new QueueEstimates({
+    store: store.jobs,
+    events: store.events,
+    threads: () => pool.size,
+  });
   const hub = new WsHub({
     store: store.jobs,
+    estimates,
     events: store.events,
     authenticate: (token) =>
       authenticate({ accounts: store.accounts, sessions: store.sessions, tokens }, token),
@@ -209,6 +216,7 @@ export function buildServices(env: Env, store: Store, overrides: ServiceOverride
   const leaseSweeper = new LeaseSweeper({
     store: store.jobs,
     maxAttempts: env.MAX_ATTEMPTS,
+    maxQueueWaitMs: env.MAX_QUEUE_WAIT_MS,
     intervalMs: env.LEASE_SWEEP_MS,
     logger,
   });
@@ -224,6 +232,7 @@ export function buildServices(env: Env, store: Store, overrides: ServiceOverride
     models,
     pool,
     scheduler,
+    estimates,
     hub,
     outputs,
     billing: overrides.billing ?? createBilling(env),

@@ -41,7 +41,15 @@ export const envSchema = z.object({
   MODEL_DIR: z.string().min(1).default('./models'),
   POOL_THREADS: int(1, cores).default(cores),
   EXECUTION_PROVIDER: z.enum(['cpu', 'cuda']).default('cpu'),
+  /** Queued jobs of every user together: the box's backstop (503 `overloaded` past it). */
   QUEUE_LIMIT: int(1).default(100),
+  /**
+   * A user's jobs queued or holding a thread (a running job, or one canceled while running
+   * until its task has left the thread): past it, 429 `too_many_jobs`.
+   */
+  USER_JOB_LIMIT: int(1).default(20),
+  /** A job still queued this long after its creation ends canceled `deadline_exceeded`; 0: never. */
+  MAX_QUEUE_WAIT_MS: int(0).default(3_600_000),
   JOB_TIMEOUT_MS: int(100).default(120_000),
   /** How long a canceled or timed-out task may keep its thread before the thread is replaced. */
   ABORT_GRACE_MS: int(0).default(2_000),

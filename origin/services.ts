@@ -5,6 +5,7 @@ import type { Billing } from './billing/billing.ts';
 import type { Env } from './env.ts';
 import type { ModelRegistry } from './inference/models/registry.ts';
 import type { InferencePool } from './inference/pool.ts';
+import type { QueueEstimates } from './jobs/queue-estimates.ts';
 import type { JobRunner } from './jobs/scheduler.ts';
 import type { Metrics } from './metrics/metrics.ts';
 import type { DiskGuard } from './ops/disk-guard.ts';
@@ -26,6 +27,8 @@ export interface Services {
   models: ModelRegistry;
   pool: InferencePool;
   scheduler: JobRunner;
+  /** Estimated starts of queued jobs (`etaSeconds`), from recent run times. */
+  estimates: QueueEstimates;
   hub: Hub;
   outputs: OutputStore;
   billing: Billing;

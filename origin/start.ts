@@ -29,7 +29,14 @@ async function recover({ services, background }: Built, env: Env): Promise<void>
   const exclusive = services.store.exclusive;
   services.outputs.removeTemporary(exclusive ? undefined : now - 2 * env.JOB_TIMEOUT_MS);
   await background.leaseSweeper.sweep(exclusive ? Number.MAX_SAFE_INTEGER : now);
+  // Estimates start from the run times of the last minutes' jobs, not from nothing.
+  services.estimates.seed(
+    await services.store.stats.jobSamples({ from: now - estimateSeedWindowMs, to: now }),
+  );
 }
+
+/** How far back the run times that seed the queue's estimates are read at start. */
+const estimateSeedWindowMs = 10 * 60_000;
 
 /**
  * Builds every service, recovers, and starts listening at once; the inference pool warms

@@ -19,6 +19,7 @@ export const errorCodes = [
   'unsupported_media_type',
   'range_not_satisfiable',
   'rate_limited',
+  'too_many_jobs',
   'internal',
   'bad_gateway',
   'gateway_timeout',
@@ -61,6 +62,7 @@ export function codeToStatus(code: ErrorCode): number {
     case 'range_not_satisfiable':
       return 416;
     case 'rate_limited':
+    case 'too_many_jobs':
       return 429;
     case 'internal':
     case 'misconfigured':
@@ -125,10 +127,12 @@ export function fromHttpException(error: { status: number; message: string }): A
 }
 
 /**
- * What `job.error.code` can be: why a job failed (a canceled job has no error).
- * `model_error`: the model threw; `invalid_output`: it produced no output; `timeout`: it ran
- * longer than the job timeout; `interrupted`: restarts interrupted it on every attempt;
- * `internal`: the origin could not finish the job.
+ * What `job.error.code` can be: why a job failed, or why the server canceled it (a job the
+ * user canceled has no error). `model_error`: the model threw; `invalid_output`: it produced
+ * no output; `timeout`: it ran longer than the job timeout; `interrupted`: restarts
+ * interrupted it on every attempt; `internal`: the origin could not finish the job;
+ * `deadline_exceeded` (on a `canceled` job): it was still queued at its deadline, or had
+ * waited `MAX_QUEUE_WAIT_MS`.
  */
 export const jobErrorCodes = [
   'model_error',
@@ -136,6 +140,7 @@ export const jobErrorCodes = [
   'timeout',
   'interrupted',
   'internal',
+  'deadline_exceeded',
 ] as const;
 export type JobErrorCode = (typeof jobErrorCodes)[number];
 

@@ -20,8 +20,11 @@ export type ServerMessage =
   | { type: 'subscribed'; jobId: string; seq: number; job: Job }
   | { type: 'unsubscribed'; jobId: string }
   | { type: 'job'; jobId: string; seq: number; event: JobEventKind; job: Job }
-  /** A queued job moved up: not a stored event, so `seq` stays the job's latest. */
-  | { type: 'queue'; jobId: string; seq: number; queuePosition: number }
+  /**
+   * A queued job moved in the line, or its estimated start did: not a stored event, so `seq`
+   * stays the job's latest. `etaSeconds` is an estimate (API.md "Queue position and ETA").
+   */
+  | { type: 'queue'; jobId: string; seq: number; queuePosition: number; etaSeconds: number }
   | { type: 'error'; code: WsErrorCode; message: string; jobId?: string };
 
 // Declared with the rest of the error vocabulary; re-exported for the socket's importers.

@@ -1,4 +1,5 @@
 import WebSocket from 'ws';
+import type { Job } from '../../shared/schemas/jobs.ts';
 import { apiClient } from '../../test/helpers/api.ts';
 
 export interface JobTiming {
@@ -7,6 +8,8 @@ export interface JobTiming {
   submittedAt: number;
   doneAt: number;
   status: string;
+  /** The job as the 202 answer showed it (its queue position and ETA then). */
+  accepted: Job;
 }
 
 interface Waiter {
@@ -57,9 +60,10 @@ class JobClient {
       headers: { authorization: `Bearer ${this.#token}`, 'content-type': 'application/json' },
       body: JSON.stringify({ model, input }),
     });
-    const job = (await res.json()) as { id?: string; error?: unknown };
+    const job = (await res.json()) as Partial<Job> & { error?: unknown };
     if (res.status !== 202 || !job.id)
       throw new Error(`submit failed: ${res.status} ${JSON.stringify(job)}`);
+    const accepted = job as Job;
     const jobId = job.id;
     const status = await new Promise<string>((resolve) => {
       const early = this.#early.get(jobId);
@@ -72,7 +76,16 @@ class JobClient {
       // since 0: a job that ended before this subscribe still reports its end.
       this.#ws.send(JSON.stringify({ type: 'subscribe', jobId, since: 0 }));
     });
-    return { jobId, submittedAt, doneAt: performance.now(), status };
+    return { jobId, submittedAt, doneAt: performance.now(), status, accepted };
+  }
+
+  /** `GET /v1/jobs/:id` of one of this client's jobs. */
+  async read(jobId: string): Promise<Job> {
+    const res = await fetch(`${this.#base}/v1/jobs/${jobId}`, {
+      headers: { authorization: `Bearer ${this.#token}` },
+    });
+    if (res.status !== 200) throw new Error(`read failed: ${res.status} ${await res.text()}`);
+    return (await res.json()) as Job;
   }
 
   close(): void {

@@ -4,14 +4,15 @@ import { fixtureModels, repoRoot } from '../../test/helpers/paths.ts';
 
 /**
  * The environment of a benchmark origin: the `noop` model (and the test fixtures' `steps`,
- * which sleeps through its steps), `threads` pool threads, a queue that never refuses, and
- * only warnings logged.
+ * which sleeps through its steps), `threads` pool threads, a queue (and a per-user cap) that
+ * never refuses, and only warnings logged.
  */
 export function benchOriginEnv(threads: number): Record<string, string> {
   return {
     MODEL_DIR: [join(repoRoot, 'bench/models'), fixtureModels].join(delimiter),
     POOL_THREADS: String(threads),
     QUEUE_LIMIT: '100000',
+    USER_JOB_LIMIT: '100000',
     FREE_GRANT_CREDITS: '1000000',
     LOG_LEVEL: 'warn',
   };

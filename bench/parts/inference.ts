@@ -41,6 +41,7 @@ export async function inferenceVsEndToEnd(options: {
       POOL_THREADS: String(threads),
       FREE_GRANT_CREDITS: '1000000000',
       QUEUE_LIMIT: '100000',
+      USER_JOB_LIMIT: '100000',
       LOG_LEVEL: 'warn',
     },
   });

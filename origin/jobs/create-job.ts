@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { maxJobDeadlineMs, parseDuration } from '../../shared/duration.ts';
 import { ApiError } from '../../shared/errors.ts';
 import { type CreateJobBody, defaultWebhookEvents, type Job } from '../../shared/schemas/jobs.ts';
 import type { Principal } from '../auth/principal.ts';
@@ -7,7 +8,10 @@ import { newId } from '../lib/ids.ts';
 import type { Services } from '../services.ts';
 import { checkWebhookUrl } from '../webhooks/url-guard.ts';
 
-type Deps = Pick<Services, 'env' | 'store' | 'models' | 'pool' | 'accepting' | 'disk' | 'metrics'>;
+type Deps = Pick<
+  Services,
+  'env' | 'store' | 'models' | 'pool' | 'accepting' | 'disk' | 'metrics' | 'estimates'
+>;
 
 /** Seconds a client should wait before retrying when the queue is full. */
 const overloadedRetryAfter = 5;
@@ -21,6 +25,39 @@ function checkedWebhookUrl(raw: string, allowInsecure: boolean): string {
 }
 
 /**
+ * When a job still queued ends: its `deadline`, or its creation plus `Cancel-After`; both is
+ * a 400, as is a time already past or more than `maxJobDeadlineMs` away.
+ */
+function deadlineOf(
+  body: CreateJobBody,
+  cancelAfter: string | undefined,
+  at: number,
+): number | undefined {
+  if (body.deadline !== undefined && cancelAfter !== undefined) {
+    throw new ApiError('invalid_request', 'Give a deadline or a Cancel-After header, not both.', {
+      details: [{ path: 'deadline', message: 'not with Cancel-After' }],
+    });
+  }
+  if (cancelAfter !== undefined) {
+    const ms = parseDuration(cancelAfter.trim());
+    if (ms === undefined || ms < 1_000 || ms > maxJobDeadlineMs) {
+      throw new ApiError('invalid_request', 'Cancel-After is not a duration from 1s to 168h.', {
+        details: [{ path: 'Cancel-After', message: 'a duration such as 90s, 5m or 1h30m' }],
+      });
+    }
+    return at + ms;
+  }
+  if (body.deadline === undefined) return undefined;
+  const deadline = Date.parse(body.deadline);
+  if (deadline <= at || deadline > at + maxJobDeadlineMs) {
+    throw new ApiError('invalid_request', 'The deadline must be in the next 7 days.', {
+      details: [{ path: 'deadline', message: 'in the future, at most 7 days away' }],
+    });
+  }
+  return deadline;
+}
+
+/**
  * Validates the input against the model, then debits and queues the job in one
  * transaction. The same `Idempotency-Key` with the same body answers the first job
  * (`replayed`) and charges nothing more; with another body it is a 409.
@@ -29,8 +66,9 @@ export async function createJob(
   deps: Deps,
   principal: Principal,
   body: CreateJobBody,
-  idempotencyKey: string | undefined,
+  headers: { idempotencyKey?: string | undefined; cancelAfter?: string | undefined },
 ): Promise<{ job: Job; replayed: boolean }> {
+  const { idempotencyKey, cancelAfter } = headers;
   if (!deps.accepting || !deps.pool.isReady) {
     throw new ApiError('not_ready', 'The origin is starting or stopping; try again shortly.', {
       retryAfter: 5,
@@ -61,10 +99,21 @@ export async function createJob(
     url: checkedWebhookUrl(body.webhook.url, deps.env.WEBHOOK_ALLOW_INSECURE),
     events: [...new Set(body.webhook.events ?? defaultWebhookEvents)],
   };
-  const requestHash = createHash('sha256')
-    .update(canonicalJson({ model: body.model, input: body.input, webhook: body.webhook ?? null }))
-    .digest('hex');
   const at = Date.now();
+  const deadlineAt = deadlineOf(body, cancelAfter, at);
+  // A deadline is part of the request: the same key with another deadline is a conflict.
+  // (A Cancel-After is relative to each request's time, so its text is what is compared.)
+  const requestHash = createHash('sha256')
+    .update(
+      canonicalJson({
+        model: body.model,
+        input: body.input,
+        webhook: body.webhook ?? null,
+        ...(body.deadline === undefined ? {} : { deadline: deadlineAt }),
+        ...(cancelAfter === undefined ? {} : { cancelAfter: cancelAfter.trim() }),
+      }),
+    )
+    .digest('hex');
   const result = await deps.store.jobs.create({
     id: newId('job', at),
     at,
@@ -76,6 +125,8 @@ export async function createJob(
     idempotencyKey,
     requestHash,
     queueLimit: deps.env.QUEUE_LIMIT,
+    userJobLimit: deps.env.USER_JOB_LIMIT,
+    deadlineAt,
     webhook,
   });
   switch (result.kind) {
@@ -83,9 +134,9 @@ export async function createJob(
       // Every scheduler sharing the store hears the `queued` event and may take the job.
       deps.metrics.jobCreated(result.job.model);
       // The debit and the job are on disk before the client hears 202 (durableAnswers).
-      return { job: result.job, replayed: false };
+      return { job: await deps.estimates.withEta(result.job), replayed: false };
     case 'replayed':
-      return { job: result.job, replayed: true };
+      return { job: await deps.estimates.withEta(result.job), replayed: true };
     case 'idempotency_conflict':
       throw new ApiError('conflict', 'This Idempotency-Key was used with a different request.', {
         details: { jobId: result.jobId },
@@ -94,6 +145,15 @@ export async function createJob(
       throw new ApiError('insufficient_credits', 'Not enough credits for this job.', {
         details: { balance: result.balance, cost: result.cost },
       });
+    case 'too_many_jobs':
+      throw new ApiError(
+        'too_many_jobs',
+        `You have ${result.jobs} jobs queued or running, the most one account may have; submit more as they end.`,
+        {
+          retryAfter: deps.estimates.retryAfterSeconds(model.manifest.id),
+          details: { jobs: result.jobs, limit: result.limit },
+        },
+      );
     case 'queue_full':
       throw new ApiError('overloaded', 'The queue is full; try again shortly.', {
         retryAfter: overloadedRetryAfter,

@@ -34,7 +34,10 @@ const holdsClaim = (job: JobRecord, token: string): boolean =>
 export interface CreateFacts {
   /** The job an earlier request of this user made with the same Idempotency-Key. */
   prior: JobRecord | undefined;
+  /** Queued jobs of every user. */
   queued: number;
+  /** The user's jobs queued or holding a thread (their claim not yet released). */
+  userJobs: number;
   balance: number;
 }
 
@@ -42,19 +45,25 @@ export type CreateDecision =
   | { kind: 'replayed'; job: JobRecord }
   | { kind: 'idempotency_conflict'; jobId: string }
   | { kind: 'insufficient_credits'; balance: number; cost: number }
+  | { kind: 'too_many_jobs'; jobs: number; limit: number }
   | { kind: 'queue_full'; queued: number }
   | { kind: 'create'; job: JobRecord; debit: LedgerEntryInput | undefined };
 
 /**
- * Whether a job is accepted: a replay answers the first job, the queue bound and the balance
- * refuse, else the job is created and debited `job:<id>`. A balance taken below zero by a
- * chargeback refuses every job until a purchase makes it positive again.
+ * Whether a job is accepted: a replay answers the first job; the user's cap (jobs queued or
+ * holding a thread), the queue bound and the balance refuse, in that order (the user's own
+ * cap first: a user past it hears so, never the box's backstop); else the job is created and
+ * debited `job:<id>`. A balance taken below zero by a chargeback refuses every job until a
+ * purchase makes it positive again.
  */
 export function decideCreate(input: NewJob, facts: CreateFacts): CreateDecision {
   if (facts.prior) {
     return facts.prior.requestHash === input.requestHash
       ? { kind: 'replayed', job: facts.prior }
       : { kind: 'idempotency_conflict', jobId: facts.prior.id };
+  }
+  if (facts.userJobs >= input.userJobLimit) {
+    return { kind: 'too_many_jobs', jobs: facts.userJobs, limit: input.userJobLimit };
   }
   if (facts.queued >= input.queueLimit) return { kind: 'queue_full', queued: facts.queued };
   if (facts.balance < input.cost || facts.balance < 0) {
@@ -86,6 +95,7 @@ export function decideCreate(input: NewJob, facts: CreateFacts): CreateDecision 
     createdAt: input.at,
     startedAt: null,
     finishedAt: null,
+    deadlineAt: input.deadlineAt ?? null,
     ...released,
   };
   const debit: LedgerEntryInput | undefined =
@@ -135,6 +145,7 @@ export function recordProgress(
  * Ends a job that is not terminal yet. With a `token`, only the attempt holding it may end
  * the job (a stale attempt changes nothing); without one (a user's cancel) any open job
  * ends. Every ending but `succeeded` refunds the job's cost, once, as `refund:<job id>`.
+ * The claim is released (see `cancelJob` for the one ending that keeps it).
  */
 export function endJob(
   job: JobRecord,
@@ -155,7 +166,7 @@ export function endJob(
       outputEtag: etag,
       runMs,
     });
-  } else if (ending.status === 'failed') {
+  } else if (ending.error) {
     Object.assign(set, { errorCode: ending.error.code, errorMessage: ending.error.message });
   }
   const refund: LedgerEntryInput | undefined =
@@ -163,6 +174,19 @@ export function endJob(
       ? { userId: job.userId, delta: job.cost, reason: 'refund', reference: job.id, at }
       : undefined;
   return refund ? { kind: ending.status, set, ledger: refund } : { kind: ending.status, set };
+}
+
+/**
+ * The user's cancel: the job ends `canceled`, refunded. A running job keeps its claim, since
+ * its task holds the thread until it stops: the store's `leaveThread` releases it then (or
+ * the lease sweep, if its process died), and until then the job counts against its user's
+ * cap and share, so canceling and resubmitting cannot hold more threads than the cap.
+ */
+export function cancelJob(job: JobRecord, at: number): JobChange | undefined {
+  const change = endJob(job, { status: 'canceled' }, at);
+  if (!change || job.status !== 'running') return change;
+  const { claimedBy: _, claimToken: __, leaseUntil: ___, ...set } = change.set;
+  return { ...change, set };
 }
 
 /**
@@ -195,4 +219,24 @@ export function abandon(job: JobRecord, maxAttempts: number, at: number): JobCha
     return endJob(job, { status: 'failed', error: { code: 'interrupted', message } }, at);
   }
   return { kind: 'queued', set: { status: 'queued', startedAt: null, progress: 0, ...released } };
+}
+
+/**
+ * A job still queued past its deadline, or past `maxQueueWaitMs` since its creation (0: no
+ * such bound), ends `canceled` with the code `deadline_exceeded`, refunded. A running job is
+ * never ended by its deadline (`JOB_TIMEOUT_MS` bounds running).
+ */
+export function expireQueued(
+  job: JobRecord,
+  maxQueueWaitMs: number,
+  at: number,
+): JobChange | undefined {
+  if (job.status !== 'queued') return undefined;
+  const byDeadline = job.deadlineAt !== null && job.deadlineAt <= at;
+  const byWait = maxQueueWaitMs > 0 && job.createdAt + maxQueueWaitMs <= at;
+  if (!byDeadline && !byWait) return undefined;
+  const message = byDeadline
+    ? 'The job was still queued at its deadline.'
+    : `The job waited in the queue longer than ${maxQueueWaitMs} ms.`;
+  return endJob(job, { status: 'canceled', error: { code: 'deadline_exceeded', message } }, at);
 }

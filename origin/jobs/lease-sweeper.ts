@@ -2,8 +2,10 @@ import type { Logger } from 'pino';
 import type { JobEvent, JobStore } from '../store/store.ts';
 
 export interface LeaseSweeperOptions {
-  store: Pick<JobStore, 'releaseExpired'>;
+  store: Pick<JobStore, 'releaseExpired' | 'expireQueued'>;
   maxAttempts: number;
+  /** A job queued this long ends canceled `deadline_exceeded` (0: no bound). */
+  maxQueueWaitMs: number;
   intervalMs: number;
   logger: Logger;
 }
@@ -11,8 +13,10 @@ export interface LeaseSweeperOptions {
 /**
  * Takes back the jobs of claims nobody renews (an origin that died, froze or lost the
  * database): each goes back to the queue, or fails `interrupted` once it has used
- * `maxAttempts`. Every origin sweeps; the store's transaction makes two sweeps of one job
- * change it once.
+ * `maxAttempts`. The same sweep ends the queued jobs past their deadline or
+ * `maxQueueWaitMs` (canceled `deadline_exceeded`, refunded), so a deadline is kept within
+ * one sweep interval. Every origin sweeps; the store's transaction makes two sweeps of one
+ * job change it once.
  */
 export class LeaseSweeper {
   readonly #o: LeaseSweeperOptions;
@@ -32,7 +36,14 @@ export class LeaseSweeper {
     for (const e of events) {
       this.#o.logger.warn({ jobId: e.jobId, event: e.kind }, 'took back an abandoned job');
     }
-    return events;
+    const overdue = await this.#o.store.expireQueued({
+      maxQueueWaitMs: this.#o.maxQueueWaitMs,
+      at: Date.now(),
+    });
+    for (const e of overdue) {
+      this.#o.logger.info({ jobId: e.jobId }, 'canceled a job past its deadline');
+    }
+    return [...events, ...overdue];
   }
 
   /** Sweeps every `intervalMs` until stopped. */

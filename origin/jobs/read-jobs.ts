@@ -6,16 +6,34 @@ import type { Services } from '../services.ts';
 
 type Deps = Pick<Services, 'store' | 'outputs'>;
 
-/** The user's job; another user's job is as unknown as a missing one (404, not 403). */
-export async function getJob(deps: Deps, principal: Principal, jobId: string): Promise<Job> {
+/** The user's job as stored; another user's is as unknown as a missing one (404, not 403). */
+export async function findJob(
+  deps: Pick<Services, 'store'>,
+  principal: Principal,
+  jobId: string,
+): Promise<Job> {
   const job = await deps.store.jobs.get(principal.userId, jobId);
   if (!job) throw new ApiError('not_found', 'No job with that id.');
   return job;
 }
 
-/** The user's jobs, newest first. */
-export function listJobs(deps: Deps, principal: Principal, query: ListJobsQuery): Promise<JobPage> {
-  return deps.store.jobs.list(principal.userId, query);
+/** The user's job, a queued one with its estimated start. */
+export async function getJob(
+  deps: Pick<Services, 'store' | 'estimates'>,
+  principal: Principal,
+  jobId: string,
+): Promise<Job> {
+  return deps.estimates.withEta(await findJob(deps, principal, jobId));
+}
+
+/** The user's jobs, newest first, the queued ones with their estimated starts. */
+export async function listJobs(
+  deps: Pick<Services, 'store' | 'estimates'>,
+  principal: Principal,
+  query: ListJobsQuery,
+): Promise<JobPage> {
+  const page = await deps.store.jobs.list(principal.userId, query);
+  return { ...page, data: await deps.estimates.withEtas(page.data) };
 }
 
 export interface StoredOutput {
@@ -32,7 +50,7 @@ export async function findOutput(
   principal: Principal,
   jobId: string,
 ): Promise<StoredOutput> {
-  const job = await getJob(deps, principal, jobId);
+  const job = await findJob(deps, principal, jobId);
   if (job.status !== 'succeeded') {
     throw new ApiError('conflict', `The job has no output: it is ${job.status}.`);
   }

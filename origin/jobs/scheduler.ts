@@ -215,10 +215,13 @@ export class Scheduler implements JobRunner {
     const heartbeat = setInterval(() => this.#renew(claim, stop), leaseMs / heartbeatsPerLease);
     heartbeat.unref();
     logger.info({ jobId: job.id, model: job.model, attempt: job.attempts }, 'job started');
+    let ended = false;
+    let freed: Promise<unknown> = Promise.resolve();
     try {
-      const outcome = await this.#infer(job, stop.signal, progress);
+      const run = await this.#infer(job, stop.signal, progress);
+      freed = run.freed;
       progress.cancel();
-      await this.#conclude(job, claim, outcome);
+      ended = await this.#conclude(job, claim, run.outcome);
     } catch (error) {
       logger.error({ jobId: job.id, err: error }, 'job could not be finished');
       await this.#end(claim, internalFailure).catch((again: unknown) => {
@@ -232,6 +235,15 @@ export class Scheduler implements JobRunner {
       this.#running.delete(job.id);
       this.#freed();
     }
+    // Ended elsewhere (a cancel): the claim counts against the user until the task has left
+    // its thread, then it is released. (Ended here, the ending released it.)
+    if (!ended) {
+      void freed.then(() =>
+        this.#o.store.leaveThread(claim).catch((error: unknown) => {
+          logger.warn({ jobId: job.id, err: error }, 'claim left for the lease sweep');
+        }),
+      );
+    }
   }
 
   /**
@@ -239,7 +251,11 @@ export class Scheduler implements JobRunner {
    * A stopped task is told to stop between steps; if it still holds its thread after
    * `abortGraceMs`, the thread is ended and replaced.
    */
-  async #infer(job: JobRecord, stopped: AbortSignal, progress: ProgressWriter): Promise<Outcome> {
+  async #infer(
+    job: JobRecord,
+    stopped: AbortSignal,
+    progress: ProgressWriter,
+  ): Promise<{ outcome: Outcome; freed: Promise<unknown> }> {
     const abortFlag = new Int32Array(new SharedArrayBuffer(4));
     const kill = new AbortController();
     this.#busy++;
@@ -272,50 +288,54 @@ export class Scheduler implements JobRunner {
         const grace = setTimeout(() => kill.abort(), this.#o.abortGraceMs);
         void freed.finally(() => clearTimeout(grace));
       }
-      return outcome;
+      return { outcome, freed };
     } finally {
       untilStopped.removeEventListener('abort', onStop);
     }
   }
 
-  /** Writes how the job ended: its output, its failure, or nothing when it was stopped. */
-  async #conclude(job: JobRecord, claim: Claim, outcome: Outcome): Promise<void> {
+  /**
+   * Writes how the job ended: its output, its failure, or nothing when it was stopped.
+   * Answers whether this attempt ended the job (and so released its claim).
+   */
+  async #conclude(job: JobRecord, claim: Claim, outcome: Outcome): Promise<boolean> {
     const { logger } = this.#o;
     switch (outcome.kind) {
       case 'stopped':
         // A cancel already ended the job, a re-queue put it back, a lost claim is another's.
         if (outcome.stop.status === 'timeout') {
           const message = `The job ran longer than ${this.#o.jobTimeoutMs} ms.`;
-          await this.#end(claim, { status: 'failed', error: { code: 'timeout', message } });
-        } else if (outcome.stop.status === 'lost') {
+          return ended(
+            await this.#end(claim, { status: 'failed', error: { code: 'timeout', message } }),
+          );
+        }
+        if (outcome.stop.status === 'lost') {
           logger.warn({ jobId: job.id }, 'job claim lost (its lease ended); not finished here');
         }
-        return;
+        return false;
       case 'error':
         if (this.#stopped) {
           // A stop is no model failure: failing (and refunding) the job here would lose it.
           logger.warn({ jobId: job.id }, 'job interrupted by the stop; its lease will end');
-          return;
+          return true;
         }
         // The model's own words are for operators: the client hears the code.
         logger.warn({ jobId: job.id, err: outcome.error }, 'model failed');
-        await this.#end(claim, modelFailure);
-        return;
+        return ended(await this.#end(claim, modelFailure));
       case 'result':
-        await this.#succeed(job, claim, outcome.result);
+        return this.#succeed(job, claim, outcome.result);
     }
   }
 
-  async #succeed(job: JobRecord, claim: Claim, result: InferenceResult): Promise<void> {
+  async #succeed(job: JobRecord, claim: Claim, result: InferenceResult): Promise<boolean> {
     const manifest = this.#o.models.get(job.model)?.manifest;
     if (result.bytes === null || !manifest) {
-      await this.#end(claim, invalidOutput);
-      return;
+      return ended(await this.#end(claim, invalidOutput));
     }
     this.#o.onInference?.(job.model, result.runMs);
     const { extension, contentType } = manifest.output;
     const file = await this.#o.outputs.write(job.id, extension, result.bytes, contentType);
-    const ended = await this.#end(claim, {
+    const finished = await this.#end(claim, {
       status: 'succeeded',
       output: {
         file,
@@ -326,7 +346,8 @@ export class Scheduler implements JobRunner {
       },
     });
     // Canceled (or taken back) while the file was being written: the file goes.
-    if (!ended) await this.#o.outputs.remove(file);
+    if (!finished) await this.#o.outputs.remove(file);
+    return ended(finished);
   }
 
   async #end(claim: Claim, ending: JobEnding): Promise<JobEvent | undefined> {
@@ -361,6 +382,9 @@ export class Scheduler implements JobRunner {
     return this.#busy === 0 && this.#running.size === 0;
   }
 }
+
+/** Whether a write of the attempt ended the job. */
+const ended = (event: JobEvent | undefined): boolean => event !== undefined;
 
 /** What ended the wait: our own stop's reason, or the job timeout. */
 function stopOf(signal: AbortSignal): Stop {

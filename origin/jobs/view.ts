@@ -21,6 +21,9 @@ export function toJob(row: JobRecord, queuePosition: number | null): Job {
     status: row.status,
     progress: row.progress,
     queuePosition: row.status === 'queued' ? queuePosition : null,
+    // Estimated where the queue is known (`QueueEstimates`): never stored with an event.
+    etaSeconds: null,
+    deadline: iso(row.deadlineAt),
     input: row.input,
     cost: row.cost,
     createdAt: new Date(row.createdAt).toISOString(),

@@ -59,9 +59,17 @@ export interface JobRecord {
   createdAt: number;
   startedAt: number | null;
   finishedAt: number | null;
-  /** The process running the job (its owner id), while it runs. */
+  /** Still queued at this time (epoch ms): the job ends canceled `deadline_exceeded`. */
+  deadlineAt: number | null;
+  /**
+   * The process running the job (its owner id), while its attempt holds a thread: while it
+   * runs, and after a cancel of the running job until its task has left the thread.
+   */
   claimedBy: string | null;
-  /** The running attempt's fence: a write that names another token changes nothing. */
+  /**
+   * The attempt's fence: a write that names another token changes nothing. Set while the
+   * attempt holds a thread (see `claimedBy`): the jobs holding one are those with a token.
+   */
   claimToken: string | null;
   /** Past this the claim is abandoned and any process may take the job back. */
   leaseUntil: number | null;

@@ -149,7 +149,12 @@ export interface NewJob {
   cost: number;
   idempotencyKey: string | undefined;
   requestHash: string;
+  /** Queued jobs of every user, at most (`QUEUE_LIMIT`). */
   queueLimit: number;
+  /** A user's jobs queued or holding a thread, at most (`USER_JOB_LIMIT`). */
+  userJobLimit: number;
+  /** Still queued at this time (epoch ms): canceled `deadline_exceeded`. */
+  deadlineAt?: number | undefined;
   webhook?: { url: string; events: JobEventKind[] } | undefined;
 }
 
@@ -158,6 +163,7 @@ export type CreateJobResult =
   | { kind: 'replayed'; job: Job }
   | { kind: 'idempotency_conflict'; jobId: string }
   | { kind: 'insufficient_credits'; balance: number; cost: number }
+  | { kind: 'too_many_jobs'; jobs: number; limit: number }
   | { kind: 'queue_full'; queued: number };
 
 export interface JobOutputRecord {
@@ -172,7 +178,16 @@ export interface JobOutputRecord {
 export type JobEnding =
   | { status: 'succeeded'; output: JobOutputRecord }
   | { status: 'failed'; error: { code: JobErrorCode; message: string } }
-  | { status: 'canceled' };
+  | { status: 'canceled'; error?: { code: JobErrorCode; message: string } };
+
+/**
+ * The queue as positions and estimates need it: `queued` in the fair order
+ * (`origin/jobs/fair-queue.ts`), and one entry per job holding a thread.
+ */
+export interface QueueSnapshot {
+  queued: { id: string; userId: string; model: string; seq: number }[];
+  held: { userId: string; model: string; startedAt: number | null }[];
+}
 
 /** One attempt at running a job: the writes of the attempt name its token. */
 export interface Claim {
@@ -194,8 +209,8 @@ export interface JobStore {
     query: { status?: JobStatus; limit: number; cursor?: string },
   ): Promise<JobPage>;
   countQueued(): Promise<number>;
-  /** The queued jobs in the order they will run (position = index + 1), with their seq. */
-  queue(): Promise<{ id: string; seq: number }[]>;
+  /** The queue now: its jobs in the fair order they will start, and the threads held. */
+  queue(): Promise<QueueSnapshot>;
   countRunning(): Promise<number>;
   /** The latest seq of each of these jobs (those that exist). */
   seqs(jobIds: readonly string[]): Promise<{ id: string; seq: number }[]>;
@@ -220,8 +235,20 @@ export interface JobStore {
   /** Graceful shutdown: the claim's job goes back to the queue, its attempt given back. */
   requeue(claim: Claim, at: number): Promise<JobEvent | undefined>;
   /**
+   * The task of a job canceled while it ran has left its thread: the claim is released (no
+   * event; the job ended at its cancel). Nothing changes if the claim is not the job's.
+   */
+  leaveThread(claim: Claim): Promise<void>;
+  /**
+   * Each queued job past its deadline, or queued `maxQueueWaitMs` (0: no bound), ends
+   * canceled `deadline_exceeded`, refunded (`expireQueued` in the job rules).
+   */
+  expireQueued(query: { maxQueueWaitMs: number; at: number }): Promise<JobEvent[]>;
+  /**
    * Each running job whose lease ended before `expiredBefore` goes back to the queue, or
-   * fails `interrupted` once it has used `maxAttempts` (`abandon` in the job rules).
+   * fails `interrupted` once it has used `maxAttempts` (`abandon` in the job rules); the
+   * claim of an ended job whose lease ended (canceled while running, its process gone
+   * before `leaveThread`) is released.
    */
   releaseExpired(query: {
     expiredBefore: number;

@@ -1,17 +1,17 @@
 import type { WebhookDeliveryInfo } from '../../shared/schemas/jobs.ts';
 import type { Principal } from '../auth/principal.ts';
-import { getJob } from '../jobs/read-jobs.ts';
+import { findJob } from '../jobs/read-jobs.ts';
 import type { Services } from '../services.ts';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /** The webhook deliveries of the user's job, with every attempt's outcome. */
 export async function listDeliveries(
-  deps: Pick<Services, 'store' | 'outputs'>,
+  deps: Pick<Services, 'store'>,
   principal: Principal,
   jobId: string,
 ): Promise<WebhookDeliveryInfo[]> {
-  await getJob(deps, principal, jobId);
+  await findJob(deps, principal, jobId);
   return (await deps.store.webhooks.forJob(jobId)).map((d) => ({
     id: d.id,
     event: d.event,

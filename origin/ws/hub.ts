@@ -2,10 +2,12 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { type WebSocket, WebSocketServer } from 'ws';
+import type { Job } from '../../shared/schemas/jobs.ts';
 import { closeCodes } from '../../shared/ws-messages.ts';
 import type { EdgeTrust } from '../auth/edge-trust.ts';
 import type { Principal } from '../auth/principal.ts';
-import type { EventFeed, JobEvent, JobStore } from '../store/store.ts';
+import { toEtaSeconds } from '../jobs/start-estimate.ts';
+import type { EventFeed, JobEvent, JobStore, QueueSnapshot } from '../store/store.ts';
 import { Connection, type ConnectionContext, type WsLimits } from './connection.ts';
 import { Subscriptions } from './subscriptions.ts';
 
@@ -13,6 +15,11 @@ export type { WsLimits };
 
 export interface HubOptions {
   store: Pick<JobStore, 'get' | 'eventsSince' | 'queue' | 'seqs'>;
+  /** Estimated starts of queued jobs: in `subscribed` answers and `queue` messages. */
+  estimates: {
+    withEta(job: Job): Promise<Job>;
+    starts(snapshot: QueueSnapshot): Map<string, number>;
+  };
   /** The events of every process sharing the store. */
   events: EventFeed;
   authenticate(token: string): Promise<Principal | undefined>;
@@ -83,7 +90,17 @@ export class WsHub implements Hub, ConnectionContext {
   constructor(options: HubOptions) {
     this.#o = options;
     this.limits = options.limits;
-    this.subscriptions = new Subscriptions(options.store, options.limits.maxSubscriptions);
+    const { store, estimates } = options;
+    this.subscriptions = new Subscriptions(
+      {
+        eventsSince: (jobId, since, limit) => store.eventsSince(jobId, since, limit),
+        get: async (userId, jobId) => {
+          const job = await store.get(userId, jobId);
+          return job && estimates.withEta(job);
+        },
+      },
+      options.limits.maxSubscriptions,
+    );
     this.#unlisten = options.events.listen((e) => this.#publish(e));
     this.#ping = setInterval(() => this.#heartbeat(), options.limits.pingIntervalMs);
     this.#ping.unref();
@@ -248,13 +265,19 @@ export class WsHub implements Hub, ConnectionContext {
     if (event.kind !== 'progress') this.#scheduleQueueMoves();
   }
 
-  /** A job left (or re-entered) the queue: the queued jobs behind it moved. */
+  /**
+   * A job joined, left or re-entered the queue, or started (its user now holds one more
+   * thread): the queued jobs may have moved in the fair order.
+   */
   #scheduleQueueMoves(): void {
     if (this.#queueTimer || !this.subscriptions.any) return;
     this.#queueTimer = setTimeout(() => {
       this.#queueTimer = undefined;
       this.#o.store.queue().then(
-        (queue) => this.subscriptions.moveInQueue(queue),
+        (queue) => {
+          const starts = this.#o.estimates.starts(queue);
+          this.subscriptions.moveInQueue(queue.queued, (id) => toEtaSeconds(starts.get(id) ?? 0));
+        },
         (error: unknown) => this.#o.logger.error({ err: error }, 'queue update failed'),
       );
     }, this.#o.queueUpdateIntervalMs ?? defaultQueueUpdateIntervalMs);

@@ -34,7 +34,12 @@ interface Subscription {
   pending: JobEvent[] | undefined;
   /** The last queue position sent (queue moves are coalesced and only sent on change). */
   position: number | null;
+  /** The last estimated start sent (seconds), null before any. */
+  eta: number | null;
 }
+
+/** An estimate moved this much (seconds) is sent again, though the position did not move. */
+const etaMoveSeconds = 2;
 
 /** The `job` message of an event, as sent on the wire. */
 const jobMessage = (e: JobEvent): string =>
@@ -106,6 +111,7 @@ export class Subscriptions {
       lastSeq: since ?? 0,
       pending: [],
       position: null,
+      eta: null,
     };
     this.#add(sub);
     const job = await this.#store.get(userId, jobId);
@@ -118,6 +124,7 @@ export class Subscriptions {
     // A seq from the future (say, a client of a restored database) resumes from now.
     sub.lastSeq = Math.min(since ?? job.seq, job.seq);
     sub.position = job.queuePosition;
+    sub.eta = job.etaSeconds;
     subscriber.send({ type: 'subscribed', jobId, seq: job.seq, job });
     await this.#catchUp(sub);
     // Already over and nothing left to send: the subscription has nothing to wait for.
@@ -142,14 +149,36 @@ export class Subscriptions {
     for (const sub of followers) this.#deliver(sub, event, text);
   }
 
-  /** The queue now, in order: each followed queued job hears its position when it moved. */
-  moveInQueue(queue: readonly { id: string; seq: number }[]): void {
+  /**
+   * The queue now, in the fair order, with each job's estimated start in seconds: each
+   * followed queued job hears its position when it moved, or its estimate when it moved by
+   * `etaMoveSeconds` or more.
+   */
+  moveInQueue(
+    queue: readonly { id: string; seq: number }[],
+    etaSeconds: (jobId: string) => number,
+  ): void {
     queue.forEach(({ id, seq }, index) => {
       const position = index + 1;
-      for (const sub of this.#byJob.get(id) ?? []) {
-        if (sub.pending || sub.position === position || seq !== sub.lastSeq) continue;
+      const followers = this.#byJob.get(id);
+      if (!followers) return;
+      const eta = etaSeconds(id);
+      for (const sub of followers) {
+        if (sub.pending || seq !== sub.lastSeq) continue;
+        const moved =
+          sub.position !== position ||
+          sub.eta === null ||
+          Math.abs(sub.eta - eta) >= etaMoveSeconds;
+        if (!moved) continue;
         sub.position = position;
-        sub.subscriber.send({ type: 'queue', jobId: id, seq, queuePosition: position });
+        sub.eta = eta;
+        sub.subscriber.send({
+          type: 'queue',
+          jobId: id,
+          seq,
+          queuePosition: position,
+          etaSeconds: eta,
+        });
       }
     });
   }
@@ -238,6 +267,7 @@ export class Subscriptions {
     if (event.seq <= sub.lastSeq || !this.#isFollowing(sub)) return;
     sub.lastSeq = event.seq;
     sub.position = event.job.queuePosition;
+    sub.eta = null;
     sub.subscriber.send(text ?? jobMessage(event));
     // A terminal event was sent: no later event can come, so the subscription ends.
     if (terminalStatuses.includes(event.job.status)) this.#remove(sub);

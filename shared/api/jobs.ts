@@ -16,6 +16,13 @@ export const createJob = operation('createJob', {
       'Idempotency-Key': idempotencyKeySchema
         .optional()
         .describe('the same key and body answer the first job; another body is a 409'),
+      'Cancel-After': z
+        .string()
+        .max(40)
+        .optional()
+        .describe(
+          'a duration (90s, 5m, 1h30m, 1500ms): the job still queued that long after its creation ends canceled, as with `deadline`',
+        ),
     }),
     body: jsonBody(createJobSchema),
   },
@@ -23,7 +30,14 @@ export const createJob = operation('createJob', {
     202: json(jobSchema, 'accepted and queued'),
     200: json(jobSchema, 'the job an earlier request with this Idempotency-Key created'),
   },
-  errors: ['insufficient_credits', 'conflict', 'overloaded', 'not_ready', 'disk_full'],
+  errors: [
+    'insufficient_credits',
+    'conflict',
+    'too_many_jobs',
+    'overloaded',
+    'not_ready',
+    'disk_full',
+  ],
 });
 
 export const listJobs = operation('listJobs', {

@@ -42,6 +42,12 @@ export const createJobSchema = z
         events: z.array(z.enum(webhookEventKinds)).min(1).max(5).optional(),
       })
       .optional(),
+    deadline: z.iso
+      .datetime({ offset: true })
+      .optional()
+      .describe(
+        'if the job is still queued at this time it ends canceled, code deadline_exceeded, refunded',
+      ),
   })
   .meta({ id: 'CreateJobBody' });
 export type CreateJobBody = z.infer<typeof createJobSchema>;
@@ -85,7 +91,19 @@ export const jobSchema = z
     model: z.string(),
     status: z.enum(jobStatuses),
     progress: z.number().min(0).max(1),
-    queuePosition: z.number().int().min(1).nullable().describe('1 for the next job to run'),
+    queuePosition: z
+      .number()
+      .int()
+      .min(1)
+      .nullable()
+      .describe('1 for the next job to start, in the fair order across users'),
+    etaSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .nullable()
+      .describe('while queued: an estimate of the seconds until the job starts'),
+    deadline: timestamp.nullable().describe('still queued at this time → canceled'),
     input: z.record(z.string(), z.unknown()),
     cost: z.number().int().min(0),
     createdAt: timestamp,

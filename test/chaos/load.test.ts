@@ -27,6 +27,8 @@ it.override({
   originOptions: {
     env: {
       QUEUE_LIMIT: String(queueLimit),
+      // The box's backstop is what this suite floods: no user's own cap comes first.
+      USER_JOB_LIMIT: String(burst),
       POOL_THREADS: '2',
       FREE_GRANT_CREDITS: String(grant),
       MODEL_DIR: fixtureModels,

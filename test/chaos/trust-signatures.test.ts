@@ -378,6 +378,8 @@ describe('unsigned bodies', () => {
             length: stripeEventLimitBytes,
             first,
             chunked,
+            // The other chaos suites share the 2 cores: an answer may take seconds to come.
+            waitMs: 20_000,
           });
           const answer = await post.answer;
           const held = answer?.status === 401 && post.sent() === first;

@@ -74,7 +74,7 @@ describe('the web UI on a cluster', () => {
     await page.getByLabel('Duration (seconds)').fill('2');
     await page.getByRole('button', { name: 'Generate' }).click();
     const card = page.getByRole('listitem').filter({ hasText: prompt });
-    await card.getByText('Position 1 in the queue').waitFor();
+    await card.getByText(/^1st in line/).waitFor();
 
     const holder = await socketHolder(cluster);
     await holder.kill('SIGKILL');

@@ -7,7 +7,7 @@
  * queue for exactly as long as a test needs.
  */
 import { readFile } from 'node:fs/promises';
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { describe, expect, onTestFinished } from 'vitest';
 import { decodeWav } from '../../models/tone-diffusion/wav.ts';
 import type { Job } from '../../shared/schemas/jobs.ts';
@@ -40,6 +40,18 @@ async function generate(page: Page, prompt: string, duration: number) {
   const card = page.getByRole('listitem').filter({ hasText: prompt });
   await card.waitFor();
   return card;
+}
+
+/**
+ * The card's queue line once it reads `place` (say "2nd"), checked whole: the place, then
+ * the estimated start the server gave ("about 40 s", "about 2 min") or "starting soon".
+ */
+async function queueLineOf(card: Locator, place: string): Promise<string> {
+  const line = card.getByText(new RegExp(`^${place} in line`));
+  await line.waitFor();
+  const text = (await line.textContent()) ?? '';
+  expect(text).toMatch(/^\d+(st|nd|rd|th) in line, (about \d+ (s|min)|starting soon)$/);
+  return text;
 }
 
 /** Holds the only inference thread until the test ends (or `release`). */
@@ -80,7 +92,7 @@ describe('the UI in free mode', () => {
 
     const duration = 2;
     const card = await generate(page, 'slow rain on a tin roof', duration);
-    await card.getByText('Position 1 in the queue').waitFor();
+    await queueLineOf(card, '1st');
     const jobId = (await card.getAttribute('data-job-id')) ?? '';
     // The page follows the job live before it runs.
     await socket.until((m) => m.type === 'subscribed' && m.jobId === jobId);
@@ -144,24 +156,33 @@ describe('the UI in free mode', () => {
     expect(wav.samples.length / wav.channels / wav.sampleRate).toBeCloseTo(duration, 1);
   });
 
-  it('cancels a queued job, and the credit comes back', async ({ browser, system }) => {
+  it('cancels a queued job: the credit comes back, and the job behind moves up', async ({
+    browser,
+    system,
+  }) => {
     const { page } = await openPage(browser, system.url);
     await signUp(page);
     await holdThePool(system);
 
     const card = await generate(page, 'a job to think better of', 2);
-    await card.getByText('Position 1 in the queue').waitFor();
-    await page.locator('#balance', { hasText: '19 credits' }).waitFor();
+    await queueLineOf(card, '1st');
+    // Behind the first, its estimate counts the first one's run: never "starting soon".
+    const second = await generate(page, 'a job that waits its turn', 2);
+    expect(await queueLineOf(second, '2nd')).toMatch(/, about \d+ (s|min)$/);
+    await page.locator('#balance', { hasText: '18 credits' }).waitFor();
 
     await card.getByRole('button', { name: 'Cancel' }).click();
     await card.locator('.status', { hasText: 'canceled' }).waitFor();
-    await page.locator('#balance', { hasText: '20 credits' }).waitFor();
+    await page.locator('#balance', { hasText: '19 credits' }).waitFor();
     expect(await card.getByRole('button', { name: 'Cancel' }).isHidden()).toBe(true);
     expect(await card.getByRole('progressbar').isHidden()).toBe(true);
-    await page
-      .locator('#ledger li', { hasText: 'Refund of a job' })
-      .filter({ hasText: '+1' })
-      .waitFor();
+    // The socket moves the second job up, with its new estimate.
+    await queueLineOf(second, '1st');
+    await second.getByRole('button', { name: 'Cancel' }).click();
+    await second.locator('.status', { hasText: 'canceled' }).waitFor();
+    await page.locator('#balance', { hasText: '20 credits' }).waitFor();
+    const refunds = page.locator('#ledger li', { hasText: 'Refund of a job' });
+    await expect.poll(() => refunds.filter({ hasText: '+1' }).count()).toBe(2);
     const jobId = (await card.getAttribute('data-job-id')) ?? '';
     expect((await jobOf(system, page, jobId)).status).toBe('canceled');
   });
@@ -247,7 +268,7 @@ describe('the UI in free mode', () => {
     await signUp(page);
     const pool = await holdThePool(system);
     const card = await generate(page, 'music that outlives a crash', 2);
-    await card.getByText('Position 1 in the queue').waitFor();
+    await queueLineOf(card, '1st');
     const offline = page.getByRole('status').filter({ hasText: 'Offline — reconnecting…' });
     expect(await offline.isHidden()).toBe(true);
 

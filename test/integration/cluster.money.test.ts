@@ -23,6 +23,8 @@ it.override('clusterOptions', ({ stripe }) => ({
   env: {
     ...stripeModeEnv(stripe),
     POOL_THREADS: '1',
+    // Credits are the bound under test here, not the per-user cap.
+    USER_JOB_LIMIT: '100',
     WEBHOOK_ALLOW_INSECURE: 'true',
     WEBHOOK_RETRY_BASE_MS: '100',
     WEBHOOK_MAX_ATTEMPTS: '30',

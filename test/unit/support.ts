@@ -68,6 +68,7 @@ export function newJob(userId: string, overrides: Partial<NewJob> = {}): NewJob 
     cost: 1,
     idempotencyKey: undefined,
     requestHash: `hash-${n}`,
+    userJobLimit: 1_000,
     queueLimit: 1000,
     ...overrides,
   };

@@ -4,7 +4,8 @@ import type { ServerMessage } from '../../../shared/ws-messages.ts';
 export interface LiveHandlers {
   /** A job changed (a stored event, or the current state on subscribe). */
   onJob(job: Job): void;
-  onQueue(jobId: string, position: number): void;
+  /** A queued job moved in the line, or its estimated start (seconds from now) did. */
+  onQueue(jobId: string, position: number, etaSeconds: number): void;
   onOnline(online: boolean): void;
   /** The server refused the token: the session is over. */
   onUnauthorized(): void;
@@ -107,7 +108,7 @@ export class LiveSocket {
         return;
       }
       case 'queue':
-        this.#handlers.onQueue(message.jobId, message.queuePosition);
+        this.#handlers.onQueue(message.jobId, message.queuePosition, message.etaSeconds);
         return;
       case 'error':
         // An unknown job (say, one removed) is simply no longer followed.

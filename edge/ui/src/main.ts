@@ -13,7 +13,7 @@ import { setUpPassword } from './views/password.ts';
 const jobs = new JobList();
 const live = new LiveSocket(() => session.token, {
   onJob: (job) => jobs.upsert(job),
-  onQueue: (jobId, position) => jobs.moveInQueue(jobId, position),
+  onQueue: (jobId, position, etaSeconds) => jobs.moveInQueue(jobId, position, etaSeconds),
   onOnline: (online) => {
     byId('offline').hidden = online;
     // Back online: what happened meanwhile may include jobs we were not following, and

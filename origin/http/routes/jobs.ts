@@ -13,7 +13,10 @@ export function registerJobs(app: App): void {
       c.get('services'),
       c.get('principal'),
       c.req.valid('json'),
-      c.req.valid('header')['Idempotency-Key'],
+      {
+        idempotencyKey: c.req.valid('header')['Idempotency-Key'],
+        cancelAfter: c.req.valid('header')['Cancel-After'],
+      },
     );
     return c.json(job, replayed ? 200 : 202);
   });

@@ -11,17 +11,20 @@ import {
   isNull,
   lt,
   lte,
+  ne,
   or,
   sql,
 } from 'drizzle-orm';
-import { alias } from 'drizzle-orm/pg-core';
 import type { JobEventKind } from '../../../shared/job-states.ts';
+import { fairOrder, fairPositions, heldByUser } from '../../jobs/fair-queue.ts';
 import { countsProgress, eventOf } from '../../jobs/job-events.ts';
 import {
   abandon,
   applyChange,
+  cancelJob,
   decideCreate,
   endJob,
+  expireQueued,
   giveBack,
   type JobChange,
   recordProgress,
@@ -39,32 +42,34 @@ const record = (row: JobRow): JobRecord => row;
 
 type Reader = Db | Tx;
 
-/** 1 for the next job to run; null once the job has left the queue. */
-async function queuePosition(r: Reader, job: JobRecord): Promise<number | null> {
-  if (job.status !== 'queued') return null;
-  const [row] = await r
-    .select({ n: count() })
+/** The queued jobs in id order, and one row per job holding a thread: the queue's facts. */
+async function queueFacts(r: Reader) {
+  const queued = await r
+    .select({ id: jobs.id, userId: jobs.userId, model: jobs.model, seq: jobs.seq })
     .from(jobs)
-    .where(and(eq(jobs.status, 'queued'), lte(jobs.id, job.id)));
-  return row?.n ?? null;
+    .where(eq(jobs.status, 'queued'))
+    .orderBy(asc(jobs.id));
+  const held = await r
+    .select({ userId: jobs.userId, model: jobs.model, startedAt: jobs.startedAt })
+    .from(jobs)
+    .where(isNotNull(jobs.claimToken));
+  return { queued, held };
 }
 
-/** The queue position of each queued job among `page`, in one round trip however many there are. */
-async function queuePositions(r: Reader, page: readonly JobRecord[]): Promise<Map<string, number>> {
-  const queued = page.filter((job) => job.status === 'queued').map((job) => job.id);
-  if (queued.length === 0) return new Map();
-  // Per job, the count `queuePosition` makes: the queued jobs up to and including it.
-  const ahead = alias(jobs, 'ahead');
-  const upTo = r
-    .select({ n: count() })
-    .from(ahead)
-    .where(and(eq(ahead.status, 'queued'), lte(ahead.id, jobs.id)));
-  const rows = await r
-    .select({ id: jobs.id, n: sql<number>`(${upTo})`.mapWith(Number) })
-    .from(jobs)
-    .where(inArray(jobs.id, queued));
-  return new Map(rows.map((row) => [row.id, row.n]));
+/** Each queued job's position in the fair order (1 starts next). */
+async function positions(r: Reader): Promise<Map<string, number>> {
+  const { queued, held } = await queueFacts(r);
+  return fairPositions(queued, heldByUser(held));
 }
+
+/** 1 for the next job to start; null once the job has left the queue. */
+async function queuePosition(r: Reader, job: JobRecord): Promise<number | null> {
+  if (job.status !== 'queued') return null;
+  return (await positions(r)).get(job.id) ?? null;
+}
+
+/** The jobs holding a thread of the user of each queued row, counted where it is ordered. */
+const heldByItsUser = sql`(select count(*) from jobs as holder where holder.claim_token is not null and holder.user_id = ${jobs.userId})`;
 
 /** The `progress` deliveries a job has written: what is left of its budget. */
 async function progressDeliveries(tx: Tx, jobId: string): Promise<number> {
@@ -169,23 +174,26 @@ export function postgresJobs(
           .select({ n: count() })
           .from(jobs)
           .where(eq(jobs.status, 'queued'));
+        // The user's row is locked: no other create of this user counts meanwhile.
+        const [userQueued] = await tx
+          .select({ n: count() })
+          .from(jobs)
+          .where(and(eq(jobs.status, 'queued'), eq(jobs.userId, input.userId)));
+        const [userHolding] = await tx
+          .select({ n: count() })
+          .from(jobs)
+          .where(and(isNotNull(jobs.claimToken), eq(jobs.userId, input.userId)));
         const decision = decideCreate(input, {
           prior: prior && record(prior),
           queued: queued?.n ?? 0,
+          userJobs: (userQueued?.n ?? 0) + (userHolding?.n ?? 0),
           balance: user?.balance ?? 0,
         });
         if (decision.kind !== 'create') return decision;
         const { job, debit } = decision;
         await tx.insert(jobs).values(job);
         if (debit) await writeLedger(tx, debit);
-        const event = await recordEvent(
-          tx,
-          maxProgress,
-          job,
-          'queued',
-          input.at,
-          (queued?.n ?? 0) + 1,
-        );
+        const event = await recordEvent(tx, maxProgress, job, 'queued', input.at);
         return { kind: 'event', event } as const;
       });
       switch (result.kind) {
@@ -226,9 +234,9 @@ export function postgresJobs(
         .orderBy(desc(jobs.id))
         .limit(limit + 1);
       const page = rows.slice(0, limit);
-      const positions = await queuePositions(db, page);
+      const queued = page.some((row) => row.status === 'queued') ? await positions(db) : new Map();
       return {
-        data: page.map((row) => toJob(row, positions.get(row.id) ?? null)),
+        data: page.map((row) => toJob(row, queued.get(row.id) ?? null)),
         nextCursor: rows.length > limit ? (page.at(-1)?.id ?? null) : null,
       };
     },
@@ -239,11 +247,12 @@ export function postgresJobs(
     },
 
     async queue() {
-      return db
-        .select({ id: jobs.id, seq: jobs.seq })
-        .from(jobs)
-        .where(eq(jobs.status, 'queued'))
-        .orderBy(asc(jobs.id));
+      // One snapshot for both reads, so a job moving between them is not seen twice.
+      const { queued, held } = await db.transaction((tx) => queueFacts(tx), {
+        isolationLevel: 'repeatable read',
+        accessMode: 'read only',
+      });
+      return { queued: fairOrder(queued, heldByUser(held)), held };
     },
 
     async countRunning() {
@@ -259,13 +268,15 @@ export function postgresJobs(
     async claim(owner, at, leaseMs) {
       const token = randomUUID();
       const claimed = await db.transaction(async (tx) => {
+        // The first of the fair order (`fairOrder`): the oldest job of the user holding the
+        // fewest threads. A job another origin is claiming now is skipped.
         const [row] = await tx
           .select()
           .from(jobs)
           .where(eq(jobs.status, 'queued'))
-          .orderBy(asc(jobs.id))
+          .orderBy(heldByItsUser, asc(jobs.id))
           .limit(1)
-          .for('update', { skipLocked: true });
+          .for('update', { of: jobs, skipLocked: true });
         const job = row && record(row);
         const started = job && startAttempt(job, { owner, token, at, leaseUntil: at + leaseMs });
         if (!job || !started) return undefined;
@@ -303,7 +314,47 @@ export function postgresJobs(
     },
 
     async cancel(jobId, at) {
-      return change(jobId, at, (job) => endJob(job, { status: 'canceled' }, at));
+      return change(jobId, at, (job) => cancelJob(job, at));
+    },
+
+    async leaveThread(claim) {
+      await db
+        .update(jobs)
+        .set({ claimedBy: null, claimToken: null, leaseUntil: null })
+        .where(
+          and(
+            eq(jobs.id, claim.jobId),
+            ne(jobs.status, 'running'),
+            eq(jobs.claimToken, claim.token),
+          ),
+        );
+    },
+
+    async expireQueued({ maxQueueWaitMs, at }) {
+      const events = await db.transaction(async (tx) => {
+        const rows = await tx
+          .select()
+          .from(jobs)
+          .where(
+            and(
+              eq(jobs.status, 'queued'),
+              or(
+                lte(jobs.deadlineAt, at),
+                maxQueueWaitMs > 0 ? lte(jobs.createdAt, at - maxQueueWaitMs) : undefined,
+              ),
+            ),
+          )
+          .orderBy(asc(jobs.id))
+          .for('update', { skipLocked: true });
+        const written: JobEvent[] = [];
+        for (const row of rows) {
+          const decided = expireQueued(record(row), maxQueueWaitMs, at);
+          if (decided) written.push(await write(tx, maxProgress, record(row), decided, at));
+        }
+        return written;
+      });
+      emit(events);
+      return events;
     },
 
     async requeue(claim, at) {
@@ -312,6 +363,16 @@ export function postgresJobs(
 
     async releaseExpired({ expiredBefore, maxAttempts, at }) {
       const events = await db.transaction(async (tx) => {
+        await tx
+          .update(jobs)
+          .set({ claimedBy: null, claimToken: null, leaseUntil: null })
+          .where(
+            and(
+              isNotNull(jobs.claimToken),
+              ne(jobs.status, 'running'),
+              or(isNull(jobs.leaseUntil), lt(jobs.leaseUntil, expiredBefore)),
+            ),
+          );
         // A claim renewed meanwhile no longer matches when its row is locked: it is skipped.
         const rows = await tx
           .select()

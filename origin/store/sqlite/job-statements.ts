@@ -1,4 +1,4 @@
-import { and, asc, count, eq, gt, isNull, lt, lte, or, sql } from 'drizzle-orm';
+import { and, asc, count, eq, gt, isNotNull, isNull, lt, lte, ne, or, sql } from 'drizzle-orm';
 import type { Db } from './database.ts';
 import { jobEvents, jobs, users, webhookDeliveries } from './schema/index.ts';
 
@@ -15,17 +15,58 @@ export function prepareJobStatements(db: Db) {
   return {
     countQueued: db.select({ n: count() }).from(jobs).where(eq(jobs.status, 'queued')).prepare(),
     countRunning: db.select({ n: count() }).from(jobs).where(eq(jobs.status, 'running')).prepare(),
-    /** Queued jobs up to and including `id`: its queue position. */
-    queuedUpTo: db
-      .select({ n: count() })
-      .from(jobs)
-      .where(and(eq(jobs.status, 'queued'), lte(jobs.id, p('id'))))
-      .prepare(),
-    queue: db
-      .select({ id: jobs.id, seq: jobs.seq })
+    /** The queued jobs in id order: the fair order is made of them (`fairOrder`). */
+    queued: db
+      .select({ id: jobs.id, userId: jobs.userId, model: jobs.model, seq: jobs.seq })
       .from(jobs)
       .where(eq(jobs.status, 'queued'))
       .orderBy(asc(jobs.id))
+      .prepare(),
+    /** One row per job holding a thread (its claim not released). */
+    holders: db
+      .select({ userId: jobs.userId, model: jobs.model, startedAt: jobs.startedAt })
+      .from(jobs)
+      .where(isNotNull(jobs.claimToken))
+      .prepare(),
+    userQueued: db
+      .select({ n: count() })
+      .from(jobs)
+      .where(and(eq(jobs.status, 'queued'), eq(jobs.userId, p('userId'))))
+      .prepare(),
+    userHolding: db
+      .select({ n: count() })
+      .from(jobs)
+      .where(and(isNotNull(jobs.claimToken), eq(jobs.userId, p('userId'))))
+      .prepare(),
+    /** Queued jobs past their deadline, or created before `createdBefore`. */
+    overdue: db
+      .select()
+      .from(jobs)
+      .where(
+        and(
+          eq(jobs.status, 'queued'),
+          or(lte(jobs.deadlineAt, p('at')), lte(jobs.createdAt, p('createdBefore'))),
+        ),
+      )
+      .orderBy(asc(jobs.id))
+      .prepare(),
+    /** The claim of an ended job whose task left its thread. */
+    leaveThread: db
+      .update(jobs)
+      .set({ claimedBy: null, claimToken: null, leaseUntil: null })
+      .where(and(eq(jobs.id, p('id')), ne(jobs.status, 'running'), eq(jobs.claimToken, p('token'))))
+      .prepare(),
+    /** Claims of ended jobs whose lease ended: their process died before `leaveThread`. */
+    releaseEndedClaims: db
+      .update(jobs)
+      .set({ claimedBy: null, claimToken: null, leaseUntil: null })
+      .where(
+        and(
+          isNotNull(jobs.claimToken),
+          ne(jobs.status, 'running'),
+          or(isNull(jobs.leaseUntil), lt(jobs.leaseUntil, p('before'))),
+        ),
+      )
       .prepare(),
     byId: db
       .select()
@@ -65,14 +106,8 @@ export function prepareJobStatements(db: Db) {
         webhookEvents: p('webhookEvents'),
         seq: p('seq'),
         createdAt: p('createdAt'),
+        deadlineAt: p('deadlineAt'),
       })
-      .prepare(),
-    nextQueued: db
-      .select()
-      .from(jobs)
-      .where(eq(jobs.status, 'queued'))
-      .orderBy(asc(jobs.id))
-      .limit(1)
       .prepare(),
     /** Writes every column a rule may change (`JobChange.set`) and the seq. */
     save: db

@@ -1,12 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { and, asc, desc, eq, inArray, isNotNull, isNull, lt } from 'drizzle-orm';
 import type { JobEventKind } from '../../../shared/job-states.ts';
+import { fairOrder, fairPositions, heldByUser } from '../../jobs/fair-queue.ts';
 import { countsProgress, eventOf } from '../../jobs/job-events.ts';
 import {
   abandon,
   applyChange,
+  cancelJob,
   decideCreate,
   endJob,
+  expireQueued,
   giveBack,
   type JobChange,
   recordProgress,
@@ -23,10 +26,16 @@ import { type JobRow, jobs } from './schema/index.ts';
 /** A row is a record: the compiler checks the columns match the neutral type. */
 const record = (row: JobRow): JobRecord => row;
 
-/** 1 for the next job to run; null once the job has left the queue. */
+/** The queued jobs in the fair order they will start. */
+const fairQueue = (q: JobStatements) => fairOrder(q.queued.all(), heldByUser(q.holders.all()));
+
+/** Each queued job's position in the fair order (1 starts next). */
+const positions = (q: JobStatements) => fairPositions(q.queued.all(), heldByUser(q.holders.all()));
+
+/** 1 for the next job to start; null once the job has left the queue. */
 function queuePosition(q: JobStatements, job: JobRecord): number | null {
   if (job.status !== 'queued') return null;
-  return q.queuedUpTo.get({ id: job.id })?.n ?? null;
+  return positions(q).get(job.id) ?? null;
 }
 
 /** What writing an event needs beside the job: the statements, the progress budget. */
@@ -109,17 +118,21 @@ export function sqliteJobs(
             ? undefined
             : q.byIdempotencyKey.get({ userId: input.userId, key: input.idempotencyKey });
         const queued = q.countQueued.get()?.n ?? 0;
+        const userJobs =
+          (q.userQueued.get({ userId: input.userId })?.n ?? 0) +
+          (q.userHolding.get({ userId: input.userId })?.n ?? 0);
         const balance = q.balance.get({ userId: input.userId })?.b ?? 0;
-        const decision = decideCreate(input, { prior: prior && record(prior), queued, balance });
+        const decision = decideCreate(input, {
+          prior: prior && record(prior),
+          queued,
+          userJobs,
+          balance,
+        });
         if (decision.kind !== 'create') return decision;
         const { job, debit } = decision;
         q.insert.run({ ...job });
         if (debit) ledger(debit);
-        // The newest id: it queues behind every job queued now.
-        return {
-          kind: 'event',
-          event: recordEvent(w, job, 'queued', input.at, queued + 1),
-        } as const;
+        return { kind: 'event', event: recordEvent(w, job, 'queued', input.at) } as const;
       });
       switch (result.kind) {
         case 'event':
@@ -156,8 +169,9 @@ export function sqliteJobs(
         .limit(limit + 1)
         .all();
       const page = rows.slice(0, limit);
+      const queued = page.some((row) => row.status === 'queued') ? positions(q) : new Map();
       return {
-        data: page.map((row) => toJob(row, queuePosition(q, row))),
+        data: page.map((row) => toJob(row, queued.get(row.id) ?? null)),
         nextCursor: rows.length > limit ? (page.at(-1)?.id ?? null) : null,
       };
     },
@@ -167,7 +181,8 @@ export function sqliteJobs(
     },
 
     async queue() {
-      return q.queue.all();
+      // Both reads run back to back on the one connection: nothing commits between them.
+      return { queued: fairQueue(q), held: q.holders.all() };
     },
 
     async countRunning() {
@@ -186,7 +201,8 @@ export function sqliteJobs(
     async claim(owner, at, leaseMs) {
       const token = randomUUID();
       const claimed = transaction(() => {
-        const next = q.nextQueued.get();
+        const [first] = fairQueue(q);
+        const next = first && q.byId.get({ id: first.id });
         const job = next && record(next);
         const started = job && startAttempt(job, { owner, token, at, leaseUntil: at + leaseMs });
         if (!job || !started) return undefined;
@@ -215,7 +231,24 @@ export function sqliteJobs(
     },
 
     async cancel(jobId, at) {
-      return change(jobId, at, (job) => endJob(job, { status: 'canceled' }, at));
+      return change(jobId, at, (job) => cancelJob(job, at));
+    },
+
+    async leaveThread(claim) {
+      q.leaveThread.run({ id: claim.jobId, token: claim.token });
+    },
+
+    async expireQueued({ maxQueueWaitMs, at }) {
+      const createdBefore = maxQueueWaitMs > 0 ? at - maxQueueWaitMs : -1;
+      const events = transaction(() =>
+        q.overdue.all({ at, createdBefore }).map((row) => {
+          const job = record(row);
+          const decided = expireQueued(job, maxQueueWaitMs, at);
+          return decided && write(w, ledger, job, decided, at);
+        }),
+      );
+      emit(events);
+      return events.filter((e): e is JobEvent => e !== undefined);
     },
 
     async requeue(claim, at) {
@@ -223,13 +256,14 @@ export function sqliteJobs(
     },
 
     async releaseExpired({ expiredBefore, maxAttempts, at }) {
-      const events = transaction(() =>
-        q.expired.all({ before: expiredBefore }).map((row) => {
+      const events = transaction(() => {
+        q.releaseEndedClaims.run({ before: expiredBefore });
+        return q.expired.all({ before: expiredBefore }).map((row) => {
           const job = record(row);
           const decided = abandon(job, maxAttempts, at);
           return decided && write(w, ledger, job, decided, at);
-        }),
-      );
+        });
+      });
       emit(events);
       return events.filter((e): e is JobEvent => e !== undefined);
     },

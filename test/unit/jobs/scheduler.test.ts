@@ -382,6 +382,7 @@ describe('Scheduler', () => {
     const h = await harness({ threads: 1 });
     const sweeper = new LeaseSweeper({
       store: h.store.jobs,
+      maxQueueWaitMs: 0,
       maxAttempts: 2,
       intervalMs: 60_000,
       logger: pino({ level: 'silent' }),

@@ -3,6 +3,7 @@ import type { Job } from '../../../../shared/schemas/jobs.ts';
 import { byId, h } from '../dom.ts';
 import { showError } from '../notify.ts';
 import { api } from '../session.ts';
+import { queueLine } from './queue-line.ts';
 import { drawWaveform } from './waveform.ts';
 
 const terminal = new Set<string>(terminalStatuses);
@@ -30,8 +31,9 @@ const seconds = (from: string | null, to: string | null) => {
 };
 
 /**
- * The list of the user's jobs, newest first: each card shows status, queue position, a
- * progress bar, then a player with a waveform and a download link, or the error.
+ * The list of the user's jobs, newest first: each card shows status, its place in line and
+ * estimated start while queued, a progress bar, then a player with a waveform and a download
+ * link, or the error.
  */
 export class JobList {
   readonly #cards = new Map<string, Card>();
@@ -92,10 +94,11 @@ export class JobList {
     else if (wasActive) this.onFinished(job);
   }
 
-  moveInQueue(jobId: string, position: number): void {
+  /** A queued job's new place in line and estimated start, heard on the socket. */
+  moveInQueue(jobId: string, position: number, etaSeconds: number): void {
     const card = this.#cards.get(jobId);
     if (card?.job.status !== 'queued') return;
-    card.job = { ...card.job, queuePosition: position };
+    card.job = { ...card.job, queuePosition: position, etaSeconds };
     this.#render(card);
   }
 
@@ -158,7 +161,7 @@ export class JobList {
       .join(' · ');
     card.queue.textContent =
       job.status === 'queued' && job.queuePosition
-        ? `Position ${job.queuePosition} in the queue`
+        ? queueLine(job.queuePosition, job.etaSeconds)
         : '';
     card.queue.hidden = card.queue.textContent === '';
     const percent = Math.round(job.progress * 100);

@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import {
   doublePrecision,
   index,
@@ -47,6 +48,7 @@ export const jobs = pgTable(
     createdAt: epochMs('created_at').notNull(),
     startedAt: epochMs('started_at'),
     finishedAt: epochMs('finished_at'),
+    deadlineAt: epochMs('deadline_at'),
     claimedBy: text('claimed_by'),
     claimToken: text('claim_token'),
     leaseUntil: epochMs('lease_until'),
@@ -57,6 +59,7 @@ export const jobs = pgTable(
     index('jobs_user_created').on(t.userId, t.createdAt),
     index('jobs_created').on(t.createdAt),
     index('jobs_status_lease').on(t.status, t.leaseUntil),
+    index('jobs_holding').on(t.userId).where(sql`${t.claimToken} IS NOT NULL`),
     uniqueIndex('jobs_user_idempotency').on(t.userId, t.idempotencyKey),
   ],
 );

@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { index, integer, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 import { jobErrorCodes } from '../../../../shared/errors.ts';
 import { type JobEventKind, jobStatuses } from '../../../../shared/job-states.ts';
@@ -42,6 +43,8 @@ export const jobs = sqliteTable(
     createdAt: integer('created_at').notNull(),
     startedAt: integer('started_at'),
     finishedAt: integer('finished_at'),
+    /** Still queued at this time (epoch ms): canceled `deadline_exceeded`. */
+    deadlineAt: integer('deadline_at'),
     /** The running attempt's owner, fence and lease (see JobRecord). */
     claimedBy: text('claimed_by'),
     claimToken: text('claim_token'),
@@ -55,6 +58,8 @@ export const jobs = sqliteTable(
     index('jobs_created').on(t.createdAt),
     // The sweep of abandoned claims reads running jobs by lease end.
     index('jobs_status_lease').on(t.status, t.leaseUntil),
+    // The jobs holding a thread (fair order, per-user caps): a few rows, however long the history.
+    index('jobs_holding').on(t.userId).where(sql`${t.claimToken} IS NOT NULL`),
     uniqueIndex('jobs_user_idempotency').on(t.userId, t.idempotencyKey),
   ],
 );

@@ -4,6 +4,7 @@ import { billingSuite } from './billing.ts';
 import { jobsClaimsSuite } from './jobs-claims.ts';
 import { jobsCreateSuite } from './jobs-create.ts';
 import { jobsEventsSuite } from './jobs-events.ts';
+import { jobsFairnessSuite } from './jobs-fairness.ts';
 import { jobsLifecycleSuite } from './jobs-lifecycle.ts';
 import { ledgerSuite } from './ledger.ts';
 import { ledgerPropertySuite } from './ledger-property.ts';
@@ -30,6 +31,7 @@ export function storeConformance(name: string, factory: StoreFactory): void {
     jobsLifecycleSuite(factory);
     jobsClaimsSuite(factory);
     jobsEventsSuite(factory);
+    jobsFairnessSuite(factory);
     ledgerSuite(factory);
     ledgerPropertySuite(factory);
     webhooksSuite(factory);

@@ -32,7 +32,10 @@ export function jobsLifecycleSuite(factory: StoreFactory): void {
       expect(await positions()).toEqual([null, 1, null, 2]);
       expect(await store.jobs.countQueued()).toBe(2);
       expect(await store.jobs.countRunning()).toBe(1);
-      expect((await store.jobs.queue()).map((q) => q.id)).toEqual([jobs[1]?.id, jobs[3]?.id]);
+      expect((await store.jobs.queue()).queued.map((q) => q.id)).toEqual([
+        jobs[1]?.id,
+        jobs[3]?.id,
+      ]);
     });
 
     it('counts positions across users, since the queue is shared', async () => {

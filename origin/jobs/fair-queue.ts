@@ -1,0 +1,54 @@
+/**
+ * The fair order of the queue: which queued job starts next, across users. Each user's
+ * queued jobs keep their own order (oldest first); between users, the next to start is the
+ * oldest job of the user holding the fewest threads now (running jobs, and jobs canceled
+ * while running until their task has left its thread). So a user with 100 queued jobs and
+ * a user with 1: the second starts as soon as a thread is free and the first holds more
+ * threads than the second, which is at most one more of the first's jobs; users with equal
+ * demand hold equal shares of the threads.
+ *
+ * This is round robin over users weighted by what each holds, the virtual time of a job
+ * being its user's threads held plus its rank among the user's queued jobs: the k-th queued
+ * job of a user holding h threads has turn h + k, and the queue runs in (turn, id) order.
+ * Claims take the first of that order (`ORDER BY held, id` in both stores: the first job of
+ * the order is always its user's oldest); positions and ETAs read the whole order.
+ */
+
+/** A queued job as the order needs it. */
+export interface QueuedJob {
+  id: string;
+  userId: string;
+}
+
+/** `queued` in id order (oldest first), `held` the threads each user holds: the fair order. */
+export function fairOrder<T extends QueuedJob>(
+  queued: readonly T[],
+  held: ReadonlyMap<string, number>,
+): T[] {
+  const rank = new Map<string, number>();
+  const turns = queued.map((job) => {
+    const k = (rank.get(job.userId) ?? 0) + 1;
+    rank.set(job.userId, k);
+    return { job, turn: (held.get(job.userId) ?? 0) + k };
+  });
+  turns.sort((a, b) => a.turn - b.turn || compareIds(a.job.id, b.job.id));
+  return turns.map(({ job }) => job);
+}
+
+/** Threads held per user, from the users of the jobs holding one (one entry per job). */
+export function heldByUser(holders: readonly { userId: string }[]): Map<string, number> {
+  const held = new Map<string, number>();
+  for (const { userId } of holders) held.set(userId, (held.get(userId) ?? 0) + 1);
+  return held;
+}
+
+/** The 1-based position of each queued job in the fair order. */
+export function fairPositions(
+  queued: readonly QueuedJob[],
+  held: ReadonlyMap<string, number>,
+): Map<string, number> {
+  return new Map(fairOrder(queued, held).map((job, index) => [job.id, index + 1]));
+}
+
+/** Ids sort by creation time (`newId`): plain code-unit order, as both databases sort text. */
+const compareIds = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

@@ -1,0 +1,120 @@
+import type { Job } from '../../shared/schemas/jobs.ts';
+import type { EventFeed, JobSample, QueueSnapshot } from '../store/store.ts';
+import { estimateStarts, toEtaSeconds } from './start-estimate.ts';
+
+export interface QueueEstimatesOptions {
+  store: { queue(): Promise<QueueSnapshot> };
+  /** Every process's events: each job that ends teaches its model's run time. */
+  events: EventFeed;
+  /** Threads serving the queue here (the pool's size); on a cluster, see `estimateStarts`. */
+  threads: () => number;
+  /** A snapshot of the queue is read again once older than this. */
+  refreshMs?: number;
+  /** A model's run time before any of its jobs was seen to end. */
+  defaultRunMs?: number;
+}
+
+/** Weight of the newest run time in a model's moving mean. */
+const smoothing = 0.2;
+const defaultRefreshMs = 250;
+const fallbackRunMs = 5_000;
+
+/**
+ * Estimated starts of queued jobs (`etaSeconds`), and how long a user at the job cap should
+ * wait: from each model's recent run times (a moving mean of start-to-end times of the jobs
+ * that succeeded, heard from every process) and the queue in the fair order. The queue is
+ * read at most once per `refreshMs`; an estimate is never a promise (API.md).
+ */
+export class QueueEstimates {
+  readonly #o: QueueEstimatesOptions;
+  readonly #meanRunMs = new Map<string, number>();
+  #cached: { at: number; starts: Map<string, number> } | undefined;
+  readonly #unlisten: () => void;
+
+  constructor(options: QueueEstimatesOptions) {
+    this.#o = options;
+    this.#unlisten = options.events.listen((event) => {
+      const { status, startedAt, finishedAt } = event.job;
+      if (status !== 'succeeded' || startedAt === null || finishedAt === null) return;
+      this.learn(event.job.model, Date.parse(finishedAt) - Date.parse(startedAt));
+    });
+  }
+
+  /** Seeds the run times from jobs that ended before this process started. */
+  seed(samples: readonly JobSample[]): void {
+    for (const s of samples) {
+      if (s.status === 'succeeded' && s.startedAt !== null && s.finishedAt !== null) {
+        this.learn(s.model, s.finishedAt - s.startedAt);
+      }
+    }
+  }
+
+  /** One more run time of `model`. */
+  learn(model: string, runMs: number): void {
+    if (!Number.isFinite(runMs) || runMs < 0) return;
+    const mean = this.#meanRunMs.get(model);
+    this.#meanRunMs.set(model, mean === undefined ? runMs : mean + smoothing * (runMs - mean));
+  }
+
+  /** The model's recent mean run time, in ms. */
+  meanRunMs(model: string): number {
+    return this.#meanRunMs.get(model) ?? this.#o.defaultRunMs ?? fallbackRunMs;
+  }
+
+  /** ms from `now` until each job of `snapshot` starts. */
+  starts(snapshot: QueueSnapshot, now = Date.now()): Map<string, number> {
+    return estimateStarts({
+      queued: snapshot.queued,
+      held: snapshot.held,
+      threads: this.#o.threads(),
+      meanRunMs: (model) => this.meanRunMs(model),
+      now,
+    });
+  }
+
+  /** The job with its `etaSeconds` (queued jobs only; others keep null). */
+  async withEta(job: Job): Promise<Job> {
+    return (await this.withEtas([job]))[0] ?? job;
+  }
+
+  /** The jobs with their `etaSeconds`, from one read of the queue at most. */
+  async withEtas(jobs: readonly Job[]): Promise<Job[]> {
+    const queued = jobs.filter((job) => job.status === 'queued');
+    if (queued.length === 0) return [...jobs];
+    const now = Date.now();
+    let cached = this.#cached && now - this.#cached.at < this.#refreshMs ? this.#cached : undefined;
+    // A job newer than the snapshot (one just created) reads the queue again.
+    if (!cached || queued.some((job) => !cached?.starts.has(job.id)))
+      cached = await this.#refresh();
+    const { at, starts } = cached;
+    return jobs.map((job) => {
+      if (job.status !== 'queued') return job;
+      // Absent from a snapshot read after it: it left the queue meanwhile (it is starting).
+      const ms = starts.get(job.id) ?? 0;
+      return { ...job, etaSeconds: toEtaSeconds(ms - (now - at)) };
+    });
+  }
+
+  /**
+   * Seconds until one of a user's jobs should have ended, for the `Retry-After` of a user at
+   * the job cap: the model's mean run time, at least one.
+   */
+  retryAfterSeconds(model: string): number {
+    return Math.max(1, toEtaSeconds(this.meanRunMs(model)));
+  }
+
+  close(): void {
+    this.#unlisten();
+  }
+
+  get #refreshMs(): number {
+    return this.#o.refreshMs ?? defaultRefreshMs;
+  }
+
+  async #refresh(): Promise<{ at: number; starts: Map<string, number> }> {
+    const snapshot = await this.#o.store.queue();
+    const at = Date.now();
+    this.#cached = { at, starts: this.starts(snapshot, at) };
+    return this.#cached;
+  }
+}

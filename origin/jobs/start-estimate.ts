@@ -1,0 +1,52 @@
+/**
+ * When each queued job is expected to start: an estimate, from the recent run times of each
+ * model and the threads serving them. The threads are simulated: each starts busy with a job
+ * that holds it now (free once its model's mean run time has passed since it started, or
+ * now if that time is already over), the rest free; the queued jobs, in the fair order, each
+ * take the thread that frees first and hold it for their model's mean run time.
+ */
+
+export interface HeldThread {
+  model: string;
+  /** When the job holding the thread started (epoch ms); null: its start is unknown. */
+  startedAt: number | null;
+}
+
+export interface StartEstimateInput {
+  /** The queued jobs' models, in the fair order. */
+  queued: readonly { id: string; model: string }[];
+  held: readonly HeldThread[];
+  /** Threads serving the queue (at least one). */
+  threads: number;
+  /** A model's recent mean run time in ms, from a job's start to its end. */
+  meanRunMs: (model: string) => number;
+  now: number;
+}
+
+/** Milliseconds from `now` until each queued job starts, by job id. */
+export function estimateStarts(input: StartEstimateInput): Map<string, number> {
+  const { queued, held, meanRunMs, now } = input;
+  const threads = Math.max(1, input.threads, held.length);
+  // When each thread is free, as ms from now, kept sorted (a small array: one per thread).
+  const free = held.map(({ model, startedAt }) =>
+    Math.max(0, (startedAt ?? now) + meanRunMs(model) - now),
+  );
+  while (free.length < threads) free.push(0);
+  free.sort((a, b) => a - b);
+  const starts = new Map<string, number>();
+  for (const job of queued) {
+    const start = free.shift() ?? 0;
+    starts.set(job.id, start);
+    insertSorted(free, start + meanRunMs(job.model));
+  }
+  return starts;
+}
+
+function insertSorted(values: number[], value: number): void {
+  let i = values.length;
+  while (i > 0 && (values[i - 1] ?? 0) > value) i--;
+  values.splice(i, 0, value);
+}
+
+/** Seconds, as `etaSeconds` answers them: whole, rounded up, never negative. */
+export const toEtaSeconds = (ms: number): number => Math.max(0, Math.ceil(ms / 1000));

@@ -1,0 +1,2 @@
+ALTER TABLE "jobs" ADD COLUMN "deadline_at" bigint;--> statement-breakpoint
+CREATE INDEX "jobs_holding" ON "jobs" USING btree ("user_id") WHERE "jobs"."claim_token" IS NOT NULL;

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { fairOrder, fairPositions, heldByUser } from '../../../origin/jobs/fair-queue.ts';
+
+const job = (id: string, userId: string) => ({ id, userId });
+
+describe('the fair order', () => {
+  it('puts a second user’s one job before a first user’s backlog', () => {
+    const queued = [job('j1', 'a'), job('j2', 'a'), job('j3', 'a'), job('j4', 'b')];
+    expect(fairOrder(queued, new Map([['a', 2]])).map((j) => j.id)).toEqual([
+      'j4',
+      'j1',
+      'j2',
+      'j3',
+    ]);
+  });
+
+  it('alternates users of equal demand, oldest first within each, ties by id', () => {
+    const queued = [job('j1', 'a'), job('j2', 'a'), job('j3', 'b'), job('j4', 'b'), job('j5', 'c')];
+    expect(fairOrder(queued, new Map()).map((j) => j.id)).toEqual(['j1', 'j3', 'j5', 'j2', 'j4']);
+  });
+
+  it('weights by threads held: a user holding two yields two turns', () => {
+    const queued = [job('j1', 'a'), job('j2', 'b'), job('j3', 'b'), job('j4', 'b')];
+    expect(fairOrder(queued, new Map([['a', 2]])).map((j) => j.id)).toEqual([
+      'j2',
+      'j3',
+      'j1',
+      'j4',
+    ]);
+  });
+
+  it('counts threads per user and numbers positions from 1', () => {
+    const held = heldByUser([{ userId: 'a' }, { userId: 'a' }, { userId: 'b' }]);
+    expect(held).toEqual(
+      new Map([
+        ['a', 2],
+        ['b', 1],
+      ]),
+    );
+    const positions = fairPositions([job('j1', 'a'), job('j2', 'b'), job('j3', 'c')], held);
+    expect(positions).toEqual(
+      new Map([
+        ['j3', 1],
+        ['j2', 2],
+        ['j1', 3],
+      ]),
+    );
+  });
+
+  it('keeps the order of an empty queue empty, and does not reorder its input', () => {
+    expect(fairOrder([], new Map())).toEqual([]);
+    const queued = [job('j1', 'a'), job('j2', 'b')];
+    fairOrder(queued, new Map([['a', 5]]));
+    expect(queued.map((j) => j.id)).toEqual(['j1', 'j2']);
+  });
+});

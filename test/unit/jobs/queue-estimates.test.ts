@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { QueueEstimates } from '../../../origin/jobs/queue-estimates.ts';
+import type { JobEvent, QueueSnapshot } from '../../../origin/store/store.ts';
+import type { Job } from '../../../shared/schemas/jobs.ts';
+
+const queuedJob = (id: string): Job => ({
+  id,
+  model: 'm',
+  status: 'queued',
+  progress: 0,
+  queuePosition: 1,
+  etaSeconds: null,
+  deadline: null,
+  input: {},
+  cost: 1,
+  createdAt: new Date().toISOString(),
+  startedAt: null,
+  finishedAt: null,
+  error: null,
+  output: null,
+  outputExpired: false,
+  seq: 1,
+});
+
+function estimatesOver(snapshot: () => QueueSnapshot) {
+  const listeners: ((e: JobEvent) => void)[] = [];
+  let reads = 0;
+  const estimates = new QueueEstimates({
+    store: {
+      async queue() {
+        reads++;
+        return snapshot();
+      },
+    },
+    events: {
+      listen(listener) {
+        listeners.push(listener);
+        return () => undefined;
+      },
+    },
+    threads: () => 1,
+    defaultRunMs: 2_000,
+  });
+  const succeeded = (runMs: number) => {
+    const at = Date.now();
+    const job = {
+      ...queuedJob('done'),
+      status: 'succeeded' as const,
+      startedAt: new Date(at - runMs).toISOString(),
+      finishedAt: new Date(at).toISOString(),
+    };
+    for (const l of listeners)
+      l({ jobId: 'done', userId: 'u', seq: 3, kind: 'succeeded', job, createdAt: at });
+  };
+  return { estimates, succeeded, reads: () => reads };
+}
+
+describe('queue estimates', () => {
+  it('estimates from the default until a job of the model ended, then from what it took', async () => {
+    const queue: QueueSnapshot = {
+      queued: ['a', 'b', 'c'].map((id) => ({ id, userId: 'u', model: 'm', seq: 1 })),
+      held: [],
+    };
+    const { estimates, succeeded } = estimatesOver(() => queue);
+    const [a, , c] = await estimates.withEtas(['a', 'b', 'c'].map(queuedJob));
+    expect([a?.etaSeconds, c?.etaSeconds]).toEqual([0, 4]);
+    succeeded(6_000);
+    expect(estimates.meanRunMs('m')).toBe(6_000);
+    succeeded(1_000);
+    // A moving mean: the newest run moves it a fifth of the way.
+    expect(estimates.meanRunMs('m')).toBe(5_000);
+    expect(estimates.retryAfterSeconds('m')).toBe(5);
+  });
+
+  it('reads the queue once for a page, again for a job newer than its snapshot', async () => {
+    let queue: QueueSnapshot = { queued: [{ id: 'a', userId: 'u', model: 'm', seq: 1 }], held: [] };
+    const { estimates, reads } = estimatesOver(() => queue);
+    await estimates.withEtas([queuedJob('a'), queuedJob('a')]);
+    await estimates.withEta(queuedJob('a'));
+    expect(reads()).toBe(1);
+    queue = { queued: [...queue.queued, { id: 'n', userId: 'v', model: 'm', seq: 1 }], held: [] };
+    expect((await estimates.withEta(queuedJob('n'))).etaSeconds).toBe(2);
+    expect(reads()).toBe(2);
+    // A job that is not queued keeps no estimate, and costs no read.
+    const running = { ...queuedJob('r'), status: 'running' as const, queuePosition: null };
+    expect((await estimates.withEta(running)).etaSeconds).toBeNull();
+    expect(reads()).toBe(2);
+  });
+});

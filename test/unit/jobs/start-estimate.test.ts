@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { estimateStarts, toEtaSeconds } from '../../../origin/jobs/start-estimate.ts';
+
+const now = 1_000_000;
+const mean = (model: string) => (model === 'slow' ? 10_000 : 1_000);
+
+describe('estimated starts', () => {
+  it('starts at once while threads are free, then as the threads free up', () => {
+    const starts = estimateStarts({
+      queued: ['a', 'b', 'c', 'd'].map((id) => ({ id, model: 'fast' })),
+      held: [],
+      threads: 2,
+      meanRunMs: mean,
+      now,
+    });
+    expect(Object.fromEntries(starts)).toEqual({ a: 0, b: 0, c: 1_000, d: 1_000 });
+  });
+
+  it('counts what the running jobs have left, never less than nothing', () => {
+    const starts = estimateStarts({
+      queued: [
+        { id: 'q', model: 'fast' },
+        { id: 'r', model: 'fast' },
+      ],
+      held: [
+        { model: 'fast', startedAt: now - 400 },
+        { model: 'fast', startedAt: now - 5_000 },
+      ],
+      threads: 2,
+      meanRunMs: mean,
+      now,
+    });
+    // The second thread's job is overdue: it frees now; the first in 600 ms.
+    expect(Object.fromEntries(starts)).toEqual({ q: 0, r: 600 });
+  });
+
+  it('uses each model’s own run time, and counts more holders than threads as threads', () => {
+    const starts = estimateStarts({
+      queued: [
+        { id: 'x', model: 'slow' },
+        { id: 'y', model: 'fast' },
+        { id: 'z', model: 'fast' },
+      ],
+      held: [
+        { model: 'fast', startedAt: now },
+        { model: 'fast', startedAt: now },
+        { model: 'fast', startedAt: null },
+      ],
+      threads: 1,
+      meanRunMs: mean,
+      now,
+    });
+    expect(Object.fromEntries(starts)).toEqual({ x: 1_000, y: 1_000, z: 1_000 });
+  });
+
+  it('answers whole seconds, rounded up, never negative', () => {
+    expect([toEtaSeconds(0), toEtaSeconds(1), toEtaSeconds(1_000), toEtaSeconds(-5)]).toEqual([
+      0, 1, 1, 0,
+    ]);
+  });
+});

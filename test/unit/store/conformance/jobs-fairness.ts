@@ -1,0 +1,216 @@
+import { describe, expect, it } from 'vitest';
+import { fairOrder, heldByUser } from '../../../../origin/jobs/fair-queue.ts';
+import type { Store } from '../../../../origin/store/store.ts';
+import {
+  claimNext,
+  createdJob,
+  makeUser,
+  newJob,
+  prng,
+  refundsOf,
+  succeeded,
+  testLeaseMs,
+  testOwner,
+} from '../../support.ts';
+import type { StoreFactory } from './store-factory.ts';
+
+/** The ids of the queue in the order it will start. */
+const queueIds = async (store: Store) => (await store.jobs.queue()).queued.map((q) => q.id);
+
+/** The conformance suite's part for fair scheduling, per-user caps and deadlines. */
+export function jobsFairnessSuite(factory: StoreFactory): void {
+  describe('jobs store: the fair order across users', () => {
+    it("starts a second user's one job before a first user's backlog", async () => {
+      const store = await factory.open();
+      const [a, b] = [await makeUser(store), await makeUser(store)];
+      const backlog = [];
+      for (let i = 0; i < 6; i++) backlog.push(await createdJob(store, a.id));
+      // A holds a thread; B's job, newer than all of A's, is next.
+      expect((await claimNext(store)).job.id).toBe(backlog[0]?.id);
+      const lone = await createdJob(store, b.id);
+      expect(lone.queuePosition).toBe(1);
+      expect((await store.jobs.get(a.id, backlog[1]?.id ?? ''))?.queuePosition).toBe(2);
+      expect(await queueIds(store)).toEqual([lone.id, ...backlog.slice(1).map((j) => j.id)]);
+      expect((await claimNext(store)).job.id).toBe(lone.id);
+    });
+
+    it('alternates users of equal demand, and lists positions in that order', async () => {
+      const store = await factory.open();
+      const [a, b] = [await makeUser(store, 50), await makeUser(store, 50)];
+      const as = [];
+      const bs = [];
+      for (let i = 0; i < 3; i++) as.push(await createdJob(store, a.id));
+      for (let i = 0; i < 3; i++) bs.push(await createdJob(store, b.id));
+      const order = [as[0], bs[0], as[1], bs[1], as[2], bs[2]].map((j) => j?.id);
+      expect(await queueIds(store)).toEqual(order);
+      const page = await store.jobs.list(b.id, { limit: 10 });
+      expect(page.data.map((j) => j.queuePosition)).toEqual([6, 4, 2]);
+      for (const id of order) expect((await claimNext(store)).job.id).toBe(id);
+    });
+
+    it('claims always take the first job of the queue snapshot (a seeded random run)', async () => {
+      const store = await factory.open();
+      const rand = prng(16);
+      const users = [];
+      for (let i = 0; i < 4; i++) users.push((await makeUser(store, 1_000)).id);
+      const running = [];
+      for (let step = 0; step < 120; step++) {
+        const op = rand.int(3);
+        if (op === 0 || running.length === 0) {
+          await store.jobs.create(newJob(rand.pick(users)));
+        } else if (op === 1) {
+          const [first] = await queueIds(store);
+          const claimed = await store.jobs.claim(testOwner, Date.now(), testLeaseMs);
+          expect(claimed?.job.id).toBe(first);
+          if (claimed) running.push(claimed.claim);
+        } else {
+          const claim = running.splice(rand.int(running.length), 1)[0];
+          if (claim) await store.jobs.finish(claim, succeeded, Date.now());
+        }
+      }
+      const { queued, held } = await store.jobs.queue();
+      expect(held).toHaveLength(running.length);
+      expect(queued).toEqual(
+        fairOrder(
+          [...queued].sort((x, y) => (x.id < y.id ? -1 : 1)),
+          heldByUser(held),
+        ),
+      );
+    });
+
+    it('gives three users of equal demand equal shares of 300 starts (±10%)', async () => {
+      const store = await factory.open();
+      const users: string[] = [];
+      for (let i = 0; i < 3; i++) users.push((await makeUser(store, 1_000)).id);
+      const starts = new Map(users.map((id) => [id, 0]));
+      // Each user keeps 4 jobs queued; 2 threads, the older of the two running ends first.
+      const topUp = async () => {
+        const { queued } = await store.jobs.queue();
+        for (const id of users) {
+          for (let n = queued.filter((q) => q.userId === id).length; n < 4; n++) {
+            await store.jobs.create(newJob(id));
+          }
+        }
+      };
+      const running = [];
+      while ([...starts.values()].reduce((x, y) => x + y, 0) < 300) {
+        await topUp();
+        while (running.length < 2) {
+          const claimed = await claimNext(store);
+          starts.set(claimed.job.userId, (starts.get(claimed.job.userId) ?? 0) + 1);
+          running.push(claimed.claim);
+        }
+        const oldest = running.shift();
+        if (oldest) await store.jobs.finish(oldest, succeeded, Date.now());
+      }
+      for (const id of users) {
+        expect(starts.get(id)).toBeGreaterThanOrEqual(90);
+        expect(starts.get(id)).toBeLessThanOrEqual(110);
+      }
+    });
+  });
+
+  describe('jobs store: per-user caps', () => {
+    it('refuses a user past the cap, too_many_jobs, debiting nothing; others are unaffected', async () => {
+      const store = await factory.open();
+      const [a, b] = [await makeUser(store, 20), await makeUser(store, 20)];
+      for (let i = 0; i < 3; i++) await createdJob(store, a.id, { userJobLimit: 3 });
+      const before = await store.ledger.balance(a.id);
+      const refused = await store.jobs.create(newJob(a.id, { userJobLimit: 3 }));
+      expect(refused).toEqual({ kind: 'too_many_jobs', jobs: 3, limit: 3 });
+      expect(await store.ledger.balance(a.id)).toBe(before);
+      expect((await store.jobs.create(newJob(b.id, { userJobLimit: 3 }))).kind).toBe('created');
+      // A running job counts as a queued one does; a finished one no longer does.
+      const { claim } = await claimNext(store);
+      expect((await store.jobs.create(newJob(a.id, { userJobLimit: 3 }))).kind).toBe(
+        'too_many_jobs',
+      );
+      await store.jobs.finish(claim, succeeded, Date.now());
+      expect((await store.jobs.create(newJob(a.id, { userJobLimit: 3 }))).kind).toBe('created');
+    });
+
+    it('counts a job canceled while running until its task left the thread', async () => {
+      const store = await factory.open();
+      const user = await makeUser(store, 20);
+      const first = await createdJob(store, user.id, { userJobLimit: 2 });
+      await createdJob(store, user.id, { userJobLimit: 2 });
+      const { claim } = await claimNext(store);
+      expect(claim.jobId).toBe(first.id);
+      const canceled = await store.jobs.cancel(first.id, Date.now());
+      expect(canceled?.job.status).toBe('canceled');
+      expect(await refundsOf(store, user.id)).toHaveLength(1);
+      // Canceled, refunded, yet its task still holds the thread: still counted, still held.
+      expect((await store.jobs.create(newJob(user.id, { userJobLimit: 2 }))).kind).toBe(
+        'too_many_jobs',
+      );
+      expect((await store.jobs.queue()).held).toHaveLength(1);
+      // A late heartbeat or ending of the canceled attempt changes nothing.
+      expect(await store.jobs.heartbeat(claim, Date.now(), testLeaseMs)).toBe(false);
+      expect(await store.jobs.finish(claim, succeeded, Date.now())).toBeUndefined();
+      await store.jobs.leaveThread(claim);
+      expect((await store.jobs.queue()).held).toEqual([]);
+      expect((await store.jobs.create(newJob(user.id, { userJobLimit: 2 }))).kind).toBe('created');
+      // A queued job canceled leaves at once.
+      const queued = await createdJob(store, user.id, { userJobLimit: 10 });
+      await store.jobs.cancel(queued.id, Date.now());
+      expect((await store.jobs.record(queued.id))?.claimToken).toBeNull();
+    });
+
+    it('releases the held claim of a canceled job whose process died, once its lease ended', async () => {
+      const store = await factory.open();
+      const user = await makeUser(store, 20);
+      const job = await createdJob(store, user.id);
+      const at = Date.now();
+      await claimNext(store, at);
+      await store.jobs.cancel(job.id, at);
+      await store.jobs.releaseExpired({ expiredBefore: at, maxAttempts: 3, at });
+      expect((await store.jobs.queue()).held).toHaveLength(1);
+      const later = at + testLeaseMs + 1;
+      const events = await store.jobs.releaseExpired({
+        expiredBefore: later,
+        maxAttempts: 3,
+        at: later,
+      });
+      expect(events).toEqual([]);
+      expect((await store.jobs.queue()).held).toEqual([]);
+      expect((await store.jobs.record(job.id))?.status).toBe('canceled');
+    });
+  });
+
+  describe('jobs store: deadlines', () => {
+    it('cancels a queued job at its deadline, deadline_exceeded, refunded once; a running one is left', async () => {
+      const store = await factory.open();
+      const user = await makeUser(store, 20);
+      const at = Date.now();
+      const running = await createdJob(store, user.id, { deadlineAt: at + 1_000 });
+      const waiting = await createdJob(store, user.id, { deadlineAt: at + 1_000 });
+      const later = await createdJob(store, user.id, { deadlineAt: at + 60_000 });
+      expect(waiting.deadline).toBe(new Date(at + 1_000).toISOString());
+      await claimNext(store, at);
+      expect(await store.jobs.expireQueued({ maxQueueWaitMs: 0, at: at + 999 })).toEqual([]);
+      const events = await store.jobs.expireQueued({ maxQueueWaitMs: 0, at: at + 1_000 });
+      expect(events.map((e) => [e.jobId, e.kind, e.job.error?.code])).toEqual([
+        [waiting.id, 'canceled', 'deadline_exceeded'],
+      ]);
+      expect((await store.jobs.get(user.id, waiting.id))?.error?.code).toBe('deadline_exceeded');
+      expect((await store.jobs.get(user.id, running.id))?.status).toBe('running');
+      expect((await store.jobs.get(user.id, later.id))?.status).toBe('queued');
+      expect(await store.jobs.expireQueued({ maxQueueWaitMs: 0, at: at + 2_000 })).toEqual([]);
+      expect((await refundsOf(store, user.id)).map((r) => r.reference)).toEqual([waiting.id]);
+    });
+
+    it('cancels every job queued longer than the server-wide wait', async () => {
+      const store = await factory.open();
+      const user = await makeUser(store, 20);
+      const job = await createdJob(store, user.id);
+      const created = Date.parse(job.createdAt);
+      expect(await store.jobs.expireQueued({ maxQueueWaitMs: 5_000, at: created + 4_999 })).toEqual(
+        [],
+      );
+      expect(await store.jobs.expireQueued({ maxQueueWaitMs: 0, at: created + 1e9 })).toEqual([]);
+      const events = await store.jobs.expireQueued({ maxQueueWaitMs: 5_000, at: created + 5_000 });
+      expect(events.map((e) => e.job.error?.code)).toEqual(['deadline_exceeded']);
+      expect(await store.ledger.sum(user.id)).toBe(await store.ledger.balance(user.id));
+    });
+  });
+}
