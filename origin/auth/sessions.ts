@@ -27,6 +27,7 @@ export async function register(deps: Deps, input: Credentials): Promise<SessionA
     createdAt: at,
     sessionVersion: 0,
     isAdmin: false,
+    lastStartedAt: null,
   };
   const created = await deps.accounts.createUser(user, signupCredits(user.id, deps.grant, at));
   if (created === 'email_taken') {

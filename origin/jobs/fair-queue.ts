@@ -2,22 +2,29 @@
  * The fair order of the queue: which queued job starts next, across users. Each user's
  * queued jobs keep their own order (oldest first); between users, the next to start is the
  * oldest job of the user holding the fewest threads now (running jobs, and jobs canceled
- * while running until their task has left its thread). So a user with 100 queued jobs and
- * a user with 1: the second starts as soon as a thread is free and the first holds more
+ * while running until their task has left its thread), and among users holding as few, of
+ * the one whose last job started longest ago (never: first). So a user with 100 queued jobs
+ * and a user with 1: the second starts as soon as a thread is free and the first holds more
  * threads than the second, which is at most one more of the first's jobs; users with equal
- * demand hold equal shares of the threads.
+ * demand take turns, also when there are more users than threads.
  *
  * This is round robin over users weighted by what each holds, the virtual time of a job
  * being its user's threads held plus its rank among the user's queued jobs: the k-th queued
- * job of a user holding h threads has turn h + k, and the queue runs in (turn, id) order.
- * Claims take the first of that order (`ORDER BY held, id` in both stores: the first job of
- * the order is always its user's oldest); positions and ETAs read the whole order.
+ * job of a user holding h threads has turn h + k, and the queue runs in (turn, the user's
+ * last start, id) order. Without the last start, ties would go to the oldest job, and with
+ * fewer threads than users two early users would take every turn from a third.
+ * Claims take the first of that order (SQLite orders the queue with this function in its
+ * claim's transaction; PostgreSQL's claim is `ORDER BY held, id … SKIP LOCKED`, the same
+ * first job, since the first of the order is always its user's oldest); positions and ETAs
+ * read the whole order.
  */
 
 /** A queued job as the order needs it. */
 export interface QueuedJob {
   id: string;
   userId: string;
+  /** When a job of its user last started (epoch ms); null if none ever did. */
+  userLastStartedAt: number | null;
 }
 
 /** `queued` in id order (oldest first), `held` the threads each user holds: the fair order. */
@@ -31,7 +38,12 @@ export function fairOrder<T extends QueuedJob>(
     rank.set(job.userId, k);
     return { job, turn: (held.get(job.userId) ?? 0) + k };
   });
-  turns.sort((a, b) => a.turn - b.turn || compareIds(a.job.id, b.job.id));
+  turns.sort(
+    (a, b) =>
+      a.turn - b.turn ||
+      (a.job.userLastStartedAt ?? -1) - (b.job.userLastStartedAt ?? -1) ||
+      compareIds(a.job.id, b.job.id),
+  );
   return turns.map(({ job }) => job);
 }
 

@@ -104,6 +104,8 @@ export interface UserRecord {
   sessionVersion: number;
   /** Granted by an operator, never by registering. */
   isAdmin: boolean;
+  /** When a job of this user last started (epoch ms), null before any: the fair order's tie-break. */
+  lastStartedAt: number | null;
 }
 
 export interface ApiKeyRecord {

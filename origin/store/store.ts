@@ -185,7 +185,14 @@ export type JobEnding =
  * (`origin/jobs/fair-queue.ts`), and one entry per job holding a thread.
  */
 export interface QueueSnapshot {
-  queued: { id: string; userId: string; model: string; seq: number }[];
+  queued: {
+    id: string;
+    userId: string;
+    model: string;
+    seq: number;
+    /** When a job of its user last started (epoch ms), null if none did: a claim records it. */
+    userLastStartedAt: number | null;
+  }[];
   held: { userId: string; model: string; startedAt: number | null }[];
 }
 
@@ -215,9 +222,10 @@ export interface JobStore {
   /** The latest seq of each of these jobs (those that exist). */
   seqs(jobIds: readonly string[]): Promise<{ id: string; seq: number }[]>;
   /**
-   * Takes the next queued job for `owner`: it is `running` (attempts + 1) with its `started`
-   * event, leased until `at + leaseMs`, fenced by the claim's token. Two processes never
-   * take the same job.
+   * Takes the first queued job of the fair order (`origin/jobs/fair-queue.ts`) for `owner`:
+   * it is `running` (attempts + 1) with its `started` event, leased until `at + leaseMs`,
+   * fenced by the claim's token, and its user's last start is `at`. Two processes never take
+   * the same job.
    */
   claim(
     owner: string,

@@ -46,6 +46,7 @@ export async function makeUser(store: Store, grant = 100): Promise<UserRecord> {
     createdAt: at,
     sessionVersion: 0,
     isAdmin: false,
+    lastStartedAt: null,
   };
   const created = await store.accounts.createUser(user, signupCredits(user.id, grant, at));
   if (created === 'email_taken') throw new Error('factory emails are unique');

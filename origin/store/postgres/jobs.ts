@@ -45,8 +45,15 @@ type Reader = Db | Tx;
 /** The queued jobs in id order, and one row per job holding a thread: the queue's facts. */
 async function queueFacts(r: Reader) {
   const queued = await r
-    .select({ id: jobs.id, userId: jobs.userId, model: jobs.model, seq: jobs.seq })
+    .select({
+      id: jobs.id,
+      userId: jobs.userId,
+      model: jobs.model,
+      seq: jobs.seq,
+      userLastStartedAt: users.lastStartedAt,
+    })
     .from(jobs)
+    .innerJoin(users, eq(users.id, jobs.userId))
     .where(eq(jobs.status, 'queued'))
     .orderBy(asc(jobs.id));
   const held = await r
@@ -70,6 +77,8 @@ async function queuePosition(r: Reader, job: JobRecord): Promise<number | null> 
 
 /** The jobs holding a thread of the user of each queued row, counted where it is ordered. */
 const heldByItsUser = sql`(select count(*) from jobs as holder where holder.claim_token is not null and holder.user_id = ${jobs.userId})`;
+/** When a job of the user of each queued row last started; never: first. */
+const itsUserLastStart = sql`(select u.last_started_at from users as u where u.id = ${jobs.userId}) asc nulls first`;
 
 /** The `progress` deliveries a job has written: what is left of its budget. */
 async function progressDeliveries(tx: Tx, jobId: string): Promise<number> {
@@ -269,17 +278,19 @@ export function postgresJobs(
       const token = randomUUID();
       const claimed = await db.transaction(async (tx) => {
         // The first of the fair order (`fairOrder`): the oldest job of the user holding the
-        // fewest threads. A job another origin is claiming now is skipped.
+        // fewest threads, of those the one whose last job started longest ago. A job another
+        // origin is claiming now is skipped.
         const [row] = await tx
           .select()
           .from(jobs)
           .where(eq(jobs.status, 'queued'))
-          .orderBy(heldByItsUser, asc(jobs.id))
+          .orderBy(heldByItsUser, itsUserLastStart, asc(jobs.id))
           .limit(1)
           .for('update', { of: jobs, skipLocked: true });
         const job = row && record(row);
         const started = job && startAttempt(job, { owner, token, at, leaseUntil: at + leaseMs });
         if (!job || !started) return undefined;
+        await tx.update(users).set({ lastStartedAt: at }).where(eq(users.id, job.userId));
         return {
           job: applyChange(job, started),
           event: await write(tx, maxProgress, job, started, at),

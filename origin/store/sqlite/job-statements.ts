@@ -17,10 +17,23 @@ export function prepareJobStatements(db: Db) {
     countRunning: db.select({ n: count() }).from(jobs).where(eq(jobs.status, 'running')).prepare(),
     /** The queued jobs in id order: the fair order is made of them (`fairOrder`). */
     queued: db
-      .select({ id: jobs.id, userId: jobs.userId, model: jobs.model, seq: jobs.seq })
+      .select({
+        id: jobs.id,
+        userId: jobs.userId,
+        model: jobs.model,
+        seq: jobs.seq,
+        userLastStartedAt: users.lastStartedAt,
+      })
       .from(jobs)
+      .innerJoin(users, eq(users.id, jobs.userId))
       .where(eq(jobs.status, 'queued'))
       .orderBy(asc(jobs.id))
+      .prepare(),
+    /** A claim records when its user's job last started: the fair order's tie-break. */
+    userStarted: db
+      .update(users)
+      .set({ lastStartedAt: v('at') })
+      .where(eq(users.id, p('userId')))
       .prepare(),
     /** One row per job holding a thread (its claim not released). */
     holders: db

@@ -206,6 +206,7 @@ export function sqliteJobs(
         const job = next && record(next);
         const started = job && startAttempt(job, { owner, token, at, leaseUntil: at + leaseMs });
         if (!job || !started) return undefined;
+        q.userStarted.run({ userId: job.userId, at });
         return { job: applyChange(job, started), event: write(w, ledger, job, started, at) };
       });
       if (!claimed) return undefined;

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { fairOrder, fairPositions, heldByUser } from '../../../origin/jobs/fair-queue.ts';
 
-const job = (id: string, userId: string) => ({ id, userId });
+const job = (id: string, userId: string, userLastStartedAt: number | null = null) => ({
+  id,
+  userId,
+  userLastStartedAt,
+});
 
 describe('the fair order', () => {
   it('puts a second user’s one job before a first user’s backlog', () => {
@@ -27,6 +31,15 @@ describe('the fair order', () => {
       'j1',
       'j4',
     ]);
+  });
+
+  it('gives a tie to the user whose last job started longest ago, so a third user is not starved', () => {
+    // Two threads, three users: a ran at 10, b at 20, c never. c goes first, then a, then b,
+    // though a and b have the older jobs.
+    const queued = [job('j1', 'a', 10), job('j2', 'b', 20), job('j3', 'c')];
+    expect(fairOrder(queued, new Map()).map((j) => j.id)).toEqual(['j3', 'j1', 'j2']);
+    const later = [job('j1', 'a', 30), job('j2', 'b', 20), job('j3', 'c', 25)];
+    expect(fairOrder(later, new Map()).map((j) => j.id)).toEqual(['j2', 'j3', 'j1']);
   });
 
   it('counts threads per user and numbers positions from 1', () => {

@@ -58,7 +58,13 @@ function estimatesOver(snapshot: () => QueueSnapshot) {
 describe('queue estimates', () => {
   it('estimates from the default until a job of the model ended, then from what it took', async () => {
     const queue: QueueSnapshot = {
-      queued: ['a', 'b', 'c'].map((id) => ({ id, userId: 'u', model: 'm', seq: 1 })),
+      queued: ['a', 'b', 'c'].map((id) => ({
+        id,
+        userId: 'u',
+        model: 'm',
+        seq: 1,
+        userLastStartedAt: null,
+      })),
       held: [],
     };
     const { estimates, succeeded } = estimatesOver(() => queue);
@@ -73,12 +79,21 @@ describe('queue estimates', () => {
   });
 
   it('reads the queue once for a page, again for a job newer than its snapshot', async () => {
-    let queue: QueueSnapshot = { queued: [{ id: 'a', userId: 'u', model: 'm', seq: 1 }], held: [] };
+    let queue: QueueSnapshot = {
+      queued: [{ id: 'a', userId: 'u', model: 'm', seq: 1, userLastStartedAt: null }],
+      held: [],
+    };
     const { estimates, reads } = estimatesOver(() => queue);
     await estimates.withEtas([queuedJob('a'), queuedJob('a')]);
     await estimates.withEta(queuedJob('a'));
     expect(reads()).toBe(1);
-    queue = { queued: [...queue.queued, { id: 'n', userId: 'v', model: 'm', seq: 1 }], held: [] };
+    queue = {
+      queued: [
+        ...queue.queued,
+        { id: 'n', userId: 'v', model: 'm', seq: 1, userLastStartedAt: null },
+      ],
+      held: [],
+    };
     expect((await estimates.withEta(queuedJob('n'))).etaSeconds).toBe(2);
     expect(reads()).toBe(2);
     // A job that is not queued keeps no estimate, and costs no read.

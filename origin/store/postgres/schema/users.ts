@@ -15,4 +15,6 @@ export const users = pgTable('users', {
   sessionVersion: integer('session_version').notNull().default(0),
   /** Granted by an operator (`npm run admin -- grant <email>`), never by registering. */
   isAdmin: boolean('is_admin').notNull().default(false),
+  /** When a job of this user last started (epoch ms): the fair order's tie-break. */
+  lastStartedAt: epochMs('last_started_at'),
 });

@@ -14,4 +14,6 @@ export const users = sqliteTable('users', {
   sessionVersion: integer('session_version').notNull().default(0),
   /** Granted by an operator (`npm run admin -- grant <email>`), never by registering. */
   isAdmin: integer('is_admin', { mode: 'boolean' }).notNull().default(false),
+  /** When a job of this user last started (epoch ms): the fair order's tie-break. */
+  lastStartedAt: integer('last_started_at'),
 });

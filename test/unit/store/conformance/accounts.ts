@@ -18,6 +18,7 @@ const userRecord = (id: string, email: string) => ({
   createdAt: 1_700_000_000_000,
   sessionVersion: 0,
   isAdmin: false,
+  lastStartedAt: null,
 });
 
 /** The conformance suite's part for this concern; every store implementation runs it. */
