@@ -127,6 +127,22 @@ export function jobsFairnessSuite(factory: StoreFactory): void {
       expect((await store.jobs.create(newJob(a.id, { userJobLimit: 3 }))).kind).toBe('created');
     });
 
+    it('holds the cap across two stores creating at once: exactly the cap accepted', async () => {
+      const store = await factory.open();
+      const twin = await factory.reopen(store);
+      const user = await makeUser(store, 100);
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          (i % 2 === 0 ? store : twin).jobs.create(newJob(user.id, { userJobLimit: 5 })),
+        ),
+      );
+      const kinds = results.map((r) => r.kind);
+      expect(kinds.filter((k) => k === 'created')).toHaveLength(5);
+      expect(kinds.filter((k) => k === 'too_many_jobs')).toHaveLength(15);
+      expect(await store.ledger.balance(user.id)).toBe(95);
+      expect(await twin.ledger.sum(user.id)).toBe(95);
+    });
+
     it('counts a job canceled while running until its task left the thread', async () => {
       const store = await factory.open();
       const user = await makeUser(store, 20);
