@@ -172,6 +172,7 @@ export function buildServices(env: Env, store: Store, overrides: ServiceOverride
     outputs,
     owner: originId,
     leaseMs: env.LEASE_MS,
+    maxQueueWaitMs: env.MAX_QUEUE_WAIT_MS,
     jobTimeoutMs: env.JOB_TIMEOUT_MS,
     abortGraceMs: env.ABORT_GRACE_MS,
     progressIntervalMs: env.PROGRESS_INTERVAL_MS,

@@ -181,6 +181,15 @@ const envRules = envSchema.superRefine((env, ctx) => {
       message: 'must be false in production: it lets webhooks reach private addresses',
     });
   }
+  if (env.ABORT_GRACE_MS >= env.LEASE_MS) {
+    // A canceled job's claim is not renewed while its task stops: the sweep would release it
+    // (and its user's cap) while the task still holds the thread.
+    ctx.addIssue({
+      code: 'custom',
+      path: ['ABORT_GRACE_MS'],
+      message: 'must be less than LEASE_MS',
+    });
+  }
   if (env.OUTPUT_STORE === 'edge' && env.EDGE_URL === undefined) {
     ctx.addIssue({
       code: 'custom',

@@ -14,5 +14,7 @@ export function parseDuration(text: string): number | undefined {
   return ((Number(h) * 60 + Number(m)) * 60 + Number(s)) * 1000 + Number(ms);
 }
 
-/** The latest a job's deadline may be, from its creation: a week. */
+/** The latest a job's deadline may be, from its creation: a week (`Cancel-After: 168h`). */
 export const maxJobDeadlineMs = 7 * 24 * 3_600_000;
+/** The shortest `Cancel-After`: a second. */
+export const minCancelAfterMs = 1_000;

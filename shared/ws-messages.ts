@@ -22,7 +22,7 @@ export type ServerMessage =
   | { type: 'job'; jobId: string; seq: number; event: JobEventKind; job: Job }
   /**
    * A queued job moved in the line, or its estimated start did: not a stored event, so `seq`
-   * stays the job's latest. `etaSeconds` is an estimate (API.md "Queue position and ETA").
+   * stays the job's latest. `etaSeconds` is an estimate (README "Fair scheduling").
    */
   | { type: 'queue'; jobId: string; seq: number; queuePosition: number; etaSeconds: number }
   | { type: 'error'; code: WsErrorCode; message: string; jobId?: string };

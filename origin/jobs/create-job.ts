@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { maxJobDeadlineMs, parseDuration } from '../../shared/duration.ts';
+import { maxJobDeadlineMs, minCancelAfterMs, parseDuration } from '../../shared/duration.ts';
 import { ApiError } from '../../shared/errors.ts';
 import { type CreateJobBody, defaultWebhookEvents, type Job } from '../../shared/schemas/jobs.ts';
 import type { Principal } from '../auth/principal.ts';
@@ -26,7 +26,9 @@ function checkedWebhookUrl(raw: string, allowInsecure: boolean): string {
 
 /**
  * When a job still queued ends: its `deadline`, or its creation plus `Cancel-After`; both is
- * a 400, as is a time already past or more than `maxJobDeadlineMs` away.
+ * a 400, as is a `Cancel-After` that is no duration from 1 s to 168 h. Whether a deadline is
+ * in the allowed range is the create rule's to say (`decideCreate`), after a replay: a retry
+ * of a job created before its deadline passed answers that job.
  */
 function deadlineOf(
   body: CreateJobBody,
@@ -40,21 +42,16 @@ function deadlineOf(
   }
   if (cancelAfter !== undefined) {
     const ms = parseDuration(cancelAfter.trim());
-    if (ms === undefined || ms < 1_000 || ms > maxJobDeadlineMs) {
-      throw new ApiError('invalid_request', 'Cancel-After is not a duration from 1s to 168h.', {
-        details: [{ path: 'Cancel-After', message: 'a duration such as 90s, 5m or 1h30m' }],
-      });
+    if (ms === undefined || ms < minCancelAfterMs || ms > maxJobDeadlineMs) {
+      throw new ApiError(
+        'invalid_request',
+        `Cancel-After is not a duration from ${minCancelAfterMs / 1000}s to ${maxJobDeadlineMs / 3_600_000}h.`,
+        { details: [{ path: 'Cancel-After', message: 'a duration such as 90s, 5m or 1h30m' }] },
+      );
     }
     return at + ms;
   }
-  if (body.deadline === undefined) return undefined;
-  const deadline = Date.parse(body.deadline);
-  if (deadline <= at || deadline > at + maxJobDeadlineMs) {
-    throw new ApiError('invalid_request', 'The deadline must be in the next 7 days.', {
-      details: [{ path: 'deadline', message: 'in the future, at most 7 days away' }],
-    });
-  }
-  return deadline;
+  return body.deadline === undefined ? undefined : Date.parse(body.deadline);
 }
 
 /**
@@ -145,6 +142,12 @@ export async function createJob(
       throw new ApiError('insufficient_credits', 'Not enough credits for this job.', {
         details: { balance: result.balance, cost: result.cost },
       });
+    case 'invalid_deadline':
+      throw new ApiError(
+        'invalid_request',
+        `The deadline must be in the next ${maxJobDeadlineMs / 86_400_000} days.`,
+        { details: [{ path: 'deadline', message: 'in the future, at most 7 days away' }] },
+      );
     case 'too_many_jobs':
       throw new ApiError(
         'too_many_jobs',

@@ -1,8 +1,8 @@
 /**
  * The fair order of the queue: which queued job starts next, across users. Each user's
  * queued jobs keep their own order (oldest first); between users, the next to start is the
- * oldest job of the user holding the fewest threads now (running jobs, and jobs canceled
- * while running until their task has left its thread), and among users holding as few, of
+ * oldest job of the user holding the fewest threads now (running jobs, jobs storing their
+ * outputs, and jobs canceled while running until their task has left its thread), and among users holding as few, of
  * the one whose last job started longest ago (never: first). So a user with 100 queued jobs
  * and a user with 1: the second starts as soon as a thread is free and the first holds more
  * threads than the second, which is at most one more of the first's jobs; users with equal
@@ -14,9 +14,8 @@
  * last start, id) order. Without the last start, ties would go to the oldest job, and with
  * fewer threads than users two early users would take every turn from a third.
  * Claims take the first of that order (SQLite orders the queue with this function in its
- * claim's transaction; PostgreSQL's claim is `ORDER BY held, id … SKIP LOCKED`, the same
- * first job, since the first of the order is always its user's oldest); positions and ETAs
- * read the whole order.
+ * claim's transaction; PostgreSQL's claim orders by the same turn, last start and id in SQL,
+ * with SKIP LOCKED); positions and ETAs read the whole order.
  */
 
 /** A queued job as the order needs it. */

@@ -1,3 +1,4 @@
+import { maxJobDeadlineMs } from '../../shared/duration.ts';
 import { terminalStatuses } from '../../shared/job-states.ts';
 import type { JobEventKind } from '../../shared/schemas/jobs.ts';
 import type { JobRecord, LedgerEntryInput } from '../store/records.ts';
@@ -45,15 +46,17 @@ export type CreateDecision =
   | { kind: 'replayed'; job: JobRecord }
   | { kind: 'idempotency_conflict'; jobId: string }
   | { kind: 'insufficient_credits'; balance: number; cost: number }
+  | { kind: 'invalid_deadline' }
   | { kind: 'too_many_jobs'; jobs: number; limit: number }
   | { kind: 'queue_full'; queued: number }
   | { kind: 'create'; job: JobRecord; debit: LedgerEntryInput | undefined };
 
 /**
- * Whether a job is accepted: a replay answers the first job; the user's cap (jobs queued or
- * holding a thread), the queue bound and the balance refuse, in that order (the user's own
- * cap first: a user past it hears so, never the box's backstop); else the job is created and
- * debited `job:<id>`. A balance taken below zero by a chargeback refuses every job until a
+ * Whether a job is accepted: a replay answers the first job (whatever its deadline is now);
+ * a deadline not in the future or more than `maxJobDeadlineMs` away, the user's cap (jobs
+ * queued or holding a thread), the queue bound and the balance refuse, in that order (the
+ * user's own cap first: a user past it hears so, never the box's backstop); else the job is
+ * created and debited `job:<id>`. A balance taken below zero by a chargeback refuses every job until a
  * purchase makes it positive again.
  */
 export function decideCreate(input: NewJob, facts: CreateFacts): CreateDecision {
@@ -61,6 +64,10 @@ export function decideCreate(input: NewJob, facts: CreateFacts): CreateDecision 
     return facts.prior.requestHash === input.requestHash
       ? { kind: 'replayed', job: facts.prior }
       : { kind: 'idempotency_conflict', jobId: facts.prior.id };
+  }
+  const deadline = input.deadlineAt;
+  if (deadline !== undefined && (deadline <= input.at || deadline > input.at + maxJobDeadlineMs)) {
+    return { kind: 'invalid_deadline' };
   }
   if (facts.userJobs >= input.userJobLimit) {
     return { kind: 'too_many_jobs', jobs: facts.userJobs, limit: input.userJobLimit };
@@ -222,6 +229,21 @@ export function abandon(job: JobRecord, maxAttempts: number, at: number): JobCha
 }
 
 /**
+ * Past its deadline, or `maxQueueWaitMs` (0: no such bound) after its creation: a queued job
+ * that is overdue is never started (claims pass it over) and the sweep ends it.
+ */
+export function isOverdue(
+  job: Pick<JobRecord, 'deadlineAt' | 'createdAt'>,
+  maxQueueWaitMs: number,
+  at: number,
+): boolean {
+  return (
+    (job.deadlineAt !== null && job.deadlineAt <= at) ||
+    (maxQueueWaitMs > 0 && job.createdAt + maxQueueWaitMs <= at)
+  );
+}
+
+/**
  * A job still queued past its deadline, or past `maxQueueWaitMs` since its creation (0: no
  * such bound), ends `canceled` with the code `deadline_exceeded`, refunded. A running job is
  * never ended by its deadline (`JOB_TIMEOUT_MS` bounds running).
@@ -231,10 +253,8 @@ export function expireQueued(
   maxQueueWaitMs: number,
   at: number,
 ): JobChange | undefined {
-  if (job.status !== 'queued') return undefined;
+  if (job.status !== 'queued' || !isOverdue(job, maxQueueWaitMs, at)) return undefined;
   const byDeadline = job.deadlineAt !== null && job.deadlineAt <= at;
-  const byWait = maxQueueWaitMs > 0 && job.createdAt + maxQueueWaitMs <= at;
-  if (!byDeadline && !byWait) return undefined;
   const message = byDeadline
     ? 'The job was still queued at its deadline.'
     : `The job waited in the queue longer than ${maxQueueWaitMs} ms.`;

@@ -6,7 +6,10 @@ export interface QueueEstimatesOptions {
   store: { queue(): Promise<QueueSnapshot> };
   /** Every process's events: each job that ends teaches its model's run time. */
   events: EventFeed;
-  /** Threads serving the queue here (the pool's size); on a cluster, see `estimateStarts`. */
+  /**
+   * Threads of one origin (its pool's size). A cluster's origins are counted from the jobs
+   * holding threads (each origin holding one is busy, so serving), assuming equal pools.
+   */
   threads: () => number;
   /** A snapshot of the queue is read again once older than this. */
   refreshMs?: number;
@@ -63,10 +66,11 @@ export class QueueEstimates {
 
   /** ms from `now` until each job of `snapshot` starts. */
   starts(snapshot: QueueSnapshot, now = Date.now()): Map<string, number> {
+    const origins = new Set(snapshot.held.map((h) => h.claimedBy)).size;
     return estimateStarts({
       queued: snapshot.queued,
       held: snapshot.held,
-      threads: this.#o.threads(),
+      threads: this.#o.threads() * Math.max(1, origins),
       meanRunMs: (model) => this.meanRunMs(model),
       now,
     });
@@ -84,8 +88,11 @@ export class QueueEstimates {
     const now = Date.now();
     let cached = this.#cached && now - this.#cached.at < this.#refreshMs ? this.#cached : undefined;
     // A job newer than the snapshot (one just created) reads the queue again.
-    if (!cached || queued.some((job) => !cached?.starts.has(job.id)))
-      cached = await this.#refresh();
+    if (!cached || queued.some((job) => !cached?.starts.has(job.id))) {
+      // An estimate is never worth failing an answer for (a create already committed).
+      cached = await this.#refresh().catch(() => undefined);
+      if (!cached) return [...jobs];
+    }
     const { at, starts } = cached;
     return jobs.map((job) => {
       if (job.status !== 'queued') return job;

@@ -18,6 +18,8 @@ export interface SchedulerOptions {
   owner: string;
   /** A claim not renewed for this long is abandoned; renewed every third of it. */
   leaseMs: number;
+  /** Jobs queued this long (or past their deadline) are not started (0: no bound). */
+  maxQueueWaitMs?: number;
   jobTimeoutMs: number;
   /** How long a stopped task may keep its thread before the thread is replaced. */
   abortGraceMs: number;
@@ -185,7 +187,7 @@ export class Scheduler implements JobRunner {
       this.#busy < pool.size &&
       this.#running.size < pool.size * jobsPerThread
     ) {
-      const claimed = await store.claim(owner, Date.now(), leaseMs);
+      const claimed = await store.claim(owner, Date.now(), leaseMs, this.#o.maxQueueWaitMs);
       if (!claimed) return;
       this.#run(claimed.job, claimed.claim).catch((error: unknown) =>
         this.#o.logger.error({ jobId: claimed.job.id, err: error }, 'job run failed'),

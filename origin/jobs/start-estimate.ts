@@ -16,7 +16,7 @@ export interface StartEstimateInput {
   /** The queued jobs' models, in the fair order. */
   queued: readonly { id: string; model: string }[];
   held: readonly HeldThread[];
-  /** Threads serving the queue (at least one). */
+  /** Threads serving the queue (at least one), on every origin together. */
   threads: number;
   /** A model's recent mean run time in ms, from a job's start to its end. */
   meanRunMs: (model: string) => number;
@@ -26,11 +26,14 @@ export interface StartEstimateInput {
 /** Milliseconds from `now` until each queued job starts, by job id. */
 export function estimateStarts(input: StartEstimateInput): Map<string, number> {
   const { queued, held, meanRunMs, now } = input;
-  const threads = Math.max(1, input.threads, held.length);
+  const threads = Math.max(1, input.threads);
   // When each thread is free, as ms from now, kept sorted (a small array: one per thread).
-  const free = held.map(({ model, startedAt }) =>
-    Math.max(0, (startedAt ?? now) + meanRunMs(model) - now),
-  );
+  // More holders than threads are jobs storing their outputs (a thread has taken the next
+  // job meanwhile): the threads are the ones with the most left to run.
+  const left = held
+    .map(({ model, startedAt }) => Math.max(0, (startedAt ?? now) + meanRunMs(model) - now))
+    .sort((a, b) => b - a);
+  const free = left.slice(0, threads);
   while (free.length < threads) free.push(0);
   free.sort((a, b) => a - b);
   const starts = new Map<string, number>();

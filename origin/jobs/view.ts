@@ -41,3 +41,11 @@ export function toJob(row: JobRecord, queuePosition: number | null): Job {
     seq: row.seq,
   };
 }
+
+/**
+ * A job as an event stored it: snapshots written before a field existed get its empty value
+ * (`etaSeconds`, `deadline`: none stored before fair scheduling), so every replay is a `Job`.
+ */
+export function storedJob(snapshot: Job): Job {
+  return { ...snapshot, etaSeconds: null, deadline: snapshot.deadline ?? null };
+}

@@ -163,6 +163,7 @@ export type CreateJobResult =
   | { kind: 'replayed'; job: Job }
   | { kind: 'idempotency_conflict'; jobId: string }
   | { kind: 'insufficient_credits'; balance: number; cost: number }
+  | { kind: 'invalid_deadline' }
   | { kind: 'too_many_jobs'; jobs: number; limit: number }
   | { kind: 'queue_full'; queued: number };
 
@@ -190,10 +191,13 @@ export interface QueueSnapshot {
     userId: string;
     model: string;
     seq: number;
+    createdAt: number;
+    deadlineAt: number | null;
     /** When a job of its user last started (epoch ms), null if none did: a claim records it. */
     userLastStartedAt: number | null;
   }[];
-  held: { userId: string; model: string; startedAt: number | null }[];
+  /** One entry per job holding a thread, with the origin (`ORIGIN_ID`) that holds it. */
+  held: { userId: string; model: string; startedAt: number | null; claimedBy: string | null }[];
 }
 
 /** One attempt at running a job: the writes of the attempt name its token. */
@@ -231,6 +235,8 @@ export interface JobStore {
     owner: string,
     at: number,
     leaseMs: number,
+    /** Jobs overdue at `at` (`isOverdue`: past their deadline or this wait) are passed over. */
+    maxQueueWaitMs?: number,
   ): Promise<{ job: JobRecord; claim: Claim } | undefined>;
   /** Extends the claim's lease; false once the claim is stale (the job ended or was taken back). */
   heartbeat(claim: Claim, at: number, leaseMs: number): Promise<boolean>;

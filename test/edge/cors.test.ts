@@ -34,7 +34,12 @@ describe('preflight', () => {
       expect(methods).toEqual(expect.arrayContaining(['GET', 'POST', 'DELETE']));
       const headers = res.headers.get('access-control-allow-headers')?.split(/,\s*/) ?? [];
       expect(headers).toEqual(
-        expect.arrayContaining(['authorization', 'content-type', 'idempotency-key']),
+        expect.arrayContaining([
+          'authorization',
+          'content-type',
+          'idempotency-key',
+          'cancel-after',
+        ]),
       );
       expect(Number(res.headers.get('access-control-max-age'))).toBeGreaterThan(0);
       expect(varies(res)).toBe(true);

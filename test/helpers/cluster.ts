@@ -30,8 +30,11 @@ export interface Cluster {
   stop(): Promise<void>;
 }
 
-/** Short leases, so that a killed origin's jobs come back within a test's patience. */
-export const testLease = { LEASE_MS: '1500', LEASE_SWEEP_MS: '200' };
+/**
+ * Short leases, so that a killed origin's jobs come back within a test's patience (and an
+ * abort grace shorter than the lease, as the origin requires).
+ */
+export const testLease = { LEASE_MS: '1500', LEASE_SWEEP_MS: '200', ABORT_GRACE_MS: '1000' };
 
 /**
  * A throwaway PostgreSQL server, one database, and `origins` real origin processes on it,

@@ -21,10 +21,13 @@ it.override({
   },
 });
 
-/** Holds the thread about 1.2 s, and does not stop for a cancel. */
-const stubborn = { steps: 8, stepMs: 150, ignoreAbort: true };
+/** Holds the thread about 2 s, and does not stop for a cancel. */
+const stubborn = { steps: 10, stepMs: 200, ignoreAbort: true };
+/** Holds it about 4 s: long after a 1 s Cancel-After, however slow the machine. */
+const blocker = { steps: 20, stepMs: 200, ignoreAbort: true };
 const quick = { steps: 1, stepMs: 0 };
-const slow = { steps: 4, stepMs: 100 };
+/** About a second each: three of them outlast the requests that follow. */
+const slow = { steps: 10, stepMs: 100 };
 
 const post = (api: Parameters<typeof submitJob>[0], token: string, body: object, headers = {}) =>
   api.call<Job>('POST', '/v1/jobs', { token, body, headers });
@@ -58,7 +61,7 @@ describe('the per-user cap', () => {
     expect(canceled.body.status).toBe('canceled');
     // Canceled and refunded, but its task still holds the thread: still counted.
     expectApiError(await post(api, token, { model: 'steps', input: quick }), 429, 'too_many_jobs');
-    // Once the task ended (about a second), the slot is free.
+    // Once the task ended (about two seconds after it started), the slot is free.
     const deadline = Date.now() + 10_000;
     let answer = await post(api, token, { model: 'steps', input: quick });
     while (answer.status === 429 && Date.now() < deadline) {
@@ -76,8 +79,9 @@ describe('deadlines', () => {
     api,
   }) => {
     const { token } = await api.signUp();
-    const soon = new Date(Date.now() + 600).toISOString();
-    const running = await post(api, token, { model: 'steps', input: stubborn, deadline: soon });
+    // Started long before its deadline, which passes while it runs.
+    const soon = new Date(Date.now() + 1_500).toISOString();
+    const running = await post(api, token, { model: 'steps', input: blocker, deadline: soon });
     expect(running.status).toBe(202);
     expect(running.body.deadline).toBe(soon);
     await api.waitForJob(token, running.body.id, (j) => j.status === 'running');
@@ -92,11 +96,51 @@ describe('deadlines', () => {
     const ended = await api.waitForJob(token, waiting.body.id);
     expect(ended.status).toBe('canceled');
     expect(ended.error?.code).toBe('deadline_exceeded');
+    expect(ended.startedAt).toBeNull();
     expect(Date.parse(ended.finishedAt ?? '')).toBeGreaterThanOrEqual(
       Date.parse(waiting.body.createdAt) + 1_000,
     );
     expect((await api.waitForJob(token, running.body.id)).status).toBe('succeeded');
     // The canceled job's credit came back; the one that ran was charged.
+    expect(await creditsOf(api, token)).toBe(19);
+  });
+
+  it('takes the deadline as part of the request: the same Idempotency-Key with another is a 409', async ({
+    api,
+  }) => {
+    const { token } = await api.signUp();
+    const body = { model: 'steps', input: quick };
+    const key = { 'idempotency-key': 'with-a-deadline' };
+    const at = (ms: number) => new Date(Date.now() + ms).toISOString();
+    const first = await post(api, token, { ...body, deadline: at(60_000) }, key);
+    expect(first.status).toBe(202);
+    const other = await post(api, token, { ...body, deadline: at(120_000) }, key);
+    expectApiError(other, 409, 'conflict');
+    const again = await post(api, token, { ...body, deadline: first.body.deadline }, key);
+    expect([again.status, again.body.id]).toEqual([200, first.body.id]);
+    expect(await creditsOf(api, token)).toBe(19);
+  });
+
+  it('answers a retry made after the deadline passed with the job it created, not a 400', async ({
+    api,
+  }) => {
+    const { token } = await api.signUp();
+    const body = {
+      model: 'steps',
+      input: quick,
+      deadline: new Date(Date.now() + 1_000).toISOString(),
+    };
+    const key = { 'idempotency-key': 'retried-late' };
+    const first = await post(api, token, body, key);
+    expect(first.status).toBe(202);
+    await api.waitForJob(token, first.body.id);
+    await new Promise((r) =>
+      setTimeout(r, 1_100 - (Date.now() - Date.parse(first.body.createdAt))),
+    );
+    const retry = await post(api, token, body, key);
+    expect([retry.status, retry.body.id]).toEqual([200, first.body.id]);
+    // A new request with that deadline, now past, is refused.
+    expectApiError(await post(api, token, body), 400, 'invalid_request');
     expect(await creditsOf(api, token)).toBe(19);
   });
 

@@ -63,10 +63,19 @@ describe('loadEnv', () => {
     ['LOG_LEVEL', 'loud'],
     ['MAX_ATTEMPTS', '0'],
     ['JOB_TIMEOUT_MS', '10'],
+    ['USER_JOB_LIMIT', '0'],
+    ['MAX_QUEUE_WAIT_MS', '-1'],
   ])('refuses %s=%s with an error naming the variable', (name, value) => {
     const message = errorOf({ [name]: value });
     expect(message).toMatch(/^invalid environment:/);
     expect(message).toContain(`${name}:`);
+  });
+
+  it('refuses an ABORT_GRACE_MS not shorter than LEASE_MS (a canceled job would leave the cap early)', () => {
+    expect(errorOf({ ABORT_GRACE_MS: '10000', LEASE_MS: '10000' })).toContain('ABORT_GRACE_MS:');
+    expect(loadEnv({ ...base, ABORT_GRACE_MS: '9999', LEASE_MS: '10000' }).ABORT_GRACE_MS).toBe(
+      9999,
+    );
   });
 
   it('names every bad variable at once', () => {

@@ -32,9 +32,9 @@ export interface CorsOptions {
 export function cors(options: CorsOptions): MiddlewareHandler<EdgeEnv> {
   const { allowed } = options;
   const methods = (options.methods ?? ['GET', 'POST', 'DELETE', 'OPTIONS']).join(', ');
-  const headers = (options.headers ?? ['authorization', 'content-type', 'idempotency-key']).join(
-    ', ',
-  );
+  const headers = (
+    options.headers ?? ['authorization', 'content-type', 'idempotency-key', 'cancel-after']
+  ).join(', ');
   const expose = (
     options.exposeHeaders ?? [
       'x-request-id',

@@ -1,4 +1,5 @@
 import { defaultMaxProgressDeliveries } from '../../jobs/job-events.ts';
+import { storedJob } from '../../jobs/view.ts';
 import type { JobEvent, Store } from '../store.ts';
 import { postgresAccounts } from './accounts.ts';
 import { postgresBilling } from './billing.ts';
@@ -69,7 +70,7 @@ export async function openPostgresStore(
         userId: r.user_id,
         seq: r.seq,
         kind: r.kind,
-        job: r.snapshot,
+        job: storedJob(r.snapshot),
         createdAt: Number(r.created_at),
       }));
     },

@@ -30,7 +30,7 @@ import {
   recordProgress,
   startAttempt,
 } from '../../jobs/job-rules.ts';
-import { toJob } from '../../jobs/view.ts';
+import { storedJob, toJob } from '../../jobs/view.ts';
 import type { JobRecord } from '../records.ts';
 import type { JobEvent, JobStore } from '../store.ts';
 import type { Db, Tx } from './database.ts';
@@ -50,6 +50,8 @@ async function queueFacts(r: Reader) {
       userId: jobs.userId,
       model: jobs.model,
       seq: jobs.seq,
+      createdAt: jobs.createdAt,
+      deadlineAt: jobs.deadlineAt,
       userLastStartedAt: users.lastStartedAt,
     })
     .from(jobs)
@@ -57,7 +59,12 @@ async function queueFacts(r: Reader) {
     .where(eq(jobs.status, 'queued'))
     .orderBy(asc(jobs.id));
   const held = await r
-    .select({ userId: jobs.userId, model: jobs.model, startedAt: jobs.startedAt })
+    .select({
+      userId: jobs.userId,
+      model: jobs.model,
+      startedAt: jobs.startedAt,
+      claimedBy: jobs.claimedBy,
+    })
     .from(jobs)
     .where(isNotNull(jobs.claimToken));
   return { queued, held };
@@ -74,6 +81,15 @@ async function queuePosition(r: Reader, job: JobRecord): Promise<number | null> 
   if (job.status !== 'queued') return null;
   return (await positions(r)).get(job.id) ?? null;
 }
+
+/**
+ * Rows in the order their writes lock their users' rows (a refund), by user then job: two
+ * sweeps on two origins lock users in one order, so neither waits on the other in a cycle.
+ */
+const byUser = <T extends { userId: string; id: string }>(rows: readonly T[]): T[] =>
+  [...rows].sort((a, b) =>
+    a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0,
+  );
 
 /** The jobs holding a thread of the user of each queued row, counted where it is ordered. */
 const heldByItsUser = sql`(select count(*) from jobs as holder where holder.claim_token is not null and holder.user_id = ${jobs.userId})`;
@@ -183,19 +199,21 @@ export function postgresJobs(
           .select({ n: count() })
           .from(jobs)
           .where(eq(jobs.status, 'queued'));
-        // The user's row is locked: no other create of this user counts meanwhile.
-        const [userQueued] = await tx
-          .select({ n: count() })
-          .from(jobs)
-          .where(and(eq(jobs.status, 'queued'), eq(jobs.userId, input.userId)));
-        const [userHolding] = await tx
-          .select({ n: count() })
-          .from(jobs)
-          .where(and(isNotNull(jobs.claimToken), eq(jobs.userId, input.userId)));
+        // Read after the user's row is locked (a statement of its own, so its snapshot sees
+        // every create of this user committed before the lock came), in one statement: a
+        // claim or re-queue of the user's job between two counts would count it twice or not.
+        const [userJobs] = await tx
+          .select({
+            n: sql<number>`(select count(*) from jobs where status = 'queued' and user_id = ${input.userId}) + (select count(*) from jobs where claim_token is not null and user_id = ${input.userId})`.mapWith(
+              Number,
+            ),
+          })
+          .from(users)
+          .where(eq(users.id, input.userId));
         const decision = decideCreate(input, {
           prior: prior && record(prior),
           queued: queued?.n ?? 0,
-          userJobs: (userQueued?.n ?? 0) + (userHolding?.n ?? 0),
+          userJobs: userJobs?.n ?? 0,
           balance: user?.balance ?? 0,
         });
         if (decision.kind !== 'create') return decision;
@@ -274,20 +292,39 @@ export function postgresJobs(
       return db.select({ id: jobs.id, seq: jobs.seq }).from(jobs).where(inArray(jobs.id, jobIds));
     },
 
-    async claim(owner, at, leaseMs) {
+    async claim(owner, at, leaseMs, maxQueueWaitMs = 0) {
       const token = randomUUID();
       const claimed = await db.transaction(async (tx) => {
-        // The first of the fair order (`fairOrder`): the oldest job of the user holding the
-        // fewest threads, of those the one whose last job started longest ago. A job another
-        // origin is claiming now is skipped.
-        const [row] = await tx
-          .select()
+        // The first of the fair order (`fairOrder`, in SQL): by turn (threads the user holds +
+        // the job's rank among the user's queued jobs), then the user's last start, then id;
+        // overdue jobs (`isOverdue`) passed over. By turn, not by threads held alone: a job
+        // another origin is claiming now is skipped (SKIP LOCKED), and the next is then the
+        // next user's first job, not the same user's second.
+        const ranked = tx
+          .select({
+            id: jobs.id,
+            k: sql<number>`row_number() over (partition by ${jobs.userId} order by ${jobs.id})`.as(
+              'k',
+            ),
+          })
           .from(jobs)
+          .where(
+            and(
+              eq(jobs.status, 'queued'),
+              or(isNull(jobs.deadlineAt), gt(jobs.deadlineAt, at)),
+              maxQueueWaitMs > 0 ? gt(jobs.createdAt, at - maxQueueWaitMs) : undefined,
+            ),
+          )
+          .as('ranked');
+        const [found] = await tx
+          .select({ job: jobs })
+          .from(jobs)
+          .innerJoin(ranked, eq(ranked.id, jobs.id))
           .where(eq(jobs.status, 'queued'))
-          .orderBy(heldByItsUser, itsUserLastStart, asc(jobs.id))
+          .orderBy(sql`${heldByItsUser} + ${ranked.k}`, itsUserLastStart, asc(jobs.id))
           .limit(1)
           .for('update', { of: jobs, skipLocked: true });
-        const job = row && record(row);
+        const job = found && record(found.job);
         const started = job && startAttempt(job, { owner, token, at, leaseUntil: at + leaseMs });
         if (!job || !started) return undefined;
         await tx.update(users).set({ lastStartedAt: at }).where(eq(users.id, job.userId));
@@ -358,7 +395,7 @@ export function postgresJobs(
           .orderBy(asc(jobs.id))
           .for('update', { skipLocked: true });
         const written: JobEvent[] = [];
-        for (const row of rows) {
+        for (const row of byUser(rows)) {
           const decided = expireQueued(record(row), maxQueueWaitMs, at);
           if (decided) written.push(await write(tx, maxProgress, record(row), decided, at));
         }
@@ -374,16 +411,31 @@ export function postgresJobs(
 
     async releaseExpired({ expiredBefore, maxAttempts, at }) {
       const events = await db.transaction(async (tx) => {
-        await tx
-          .update(jobs)
-          .set({ claimedBy: null, claimToken: null, leaseUntil: null })
+        // Ended jobs whose claim outlived its process: released, skipping rows another
+        // transaction holds (another origin's sweep releases those), so two sweeps never wait
+        // on each other's rows.
+        const ended = await tx
+          .select({ id: jobs.id })
+          .from(jobs)
           .where(
             and(
               isNotNull(jobs.claimToken),
               ne(jobs.status, 'running'),
               or(isNull(jobs.leaseUntil), lt(jobs.leaseUntil, expiredBefore)),
             ),
-          );
+          )
+          .for('update', { skipLocked: true });
+        if (ended.length > 0) {
+          await tx
+            .update(jobs)
+            .set({ claimedBy: null, claimToken: null, leaseUntil: null })
+            .where(
+              inArray(
+                jobs.id,
+                ended.map((row) => row.id),
+              ),
+            );
+        }
         // A claim renewed meanwhile no longer matches when its row is locked: it is skipped.
         const rows = await tx
           .select()
@@ -397,7 +449,7 @@ export function postgresJobs(
           .orderBy(asc(jobs.id))
           .for('update', { skipLocked: true });
         const written: JobEvent[] = [];
-        for (const row of rows) {
+        for (const row of byUser(rows)) {
           const decided = abandon(record(row), maxAttempts, at);
           if (decided) written.push(await write(tx, maxProgress, record(row), decided, at));
         }
@@ -442,7 +494,8 @@ export function postgresJobs(
         .innerJoin(jobs, eq(jobs.id, jobEvents.jobId))
         .where(and(eq(jobEvents.jobId, jobId), gt(jobEvents.seq, since)))
         .orderBy(asc(jobEvents.seq));
-      return limit === undefined ? query : query.limit(limit);
+      const rows = await (limit === undefined ? query : query.limit(limit));
+      return rows.map((row) => ({ ...row, job: storedJob(row.job) }));
     },
   };
 }

@@ -22,6 +22,8 @@ export function prepareJobStatements(db: Db) {
         userId: jobs.userId,
         model: jobs.model,
         seq: jobs.seq,
+        createdAt: jobs.createdAt,
+        deadlineAt: jobs.deadlineAt,
         userLastStartedAt: users.lastStartedAt,
       })
       .from(jobs)
@@ -37,19 +39,22 @@ export function prepareJobStatements(db: Db) {
       .prepare(),
     /** One row per job holding a thread (its claim not released). */
     holders: db
-      .select({ userId: jobs.userId, model: jobs.model, startedAt: jobs.startedAt })
+      .select({
+        userId: jobs.userId,
+        model: jobs.model,
+        startedAt: jobs.startedAt,
+        claimedBy: jobs.claimedBy,
+      })
       .from(jobs)
       .where(isNotNull(jobs.claimToken))
       .prepare(),
-    userQueued: db
-      .select({ n: count() })
-      .from(jobs)
-      .where(and(eq(jobs.status, 'queued'), eq(jobs.userId, p('userId'))))
-      .prepare(),
-    userHolding: db
-      .select({ n: count() })
-      .from(jobs)
-      .where(and(isNotNull(jobs.claimToken), eq(jobs.userId, p('userId'))))
+    /** The user's jobs queued or holding a thread, in one statement: what the cap counts. */
+    userJobs: db
+      .select({
+        n: sql<number>`(select count(*) from jobs where status = 'queued' and user_id = ${p('userId')}) + (select count(*) from jobs where claim_token is not null and user_id = ${p('userId')})`,
+      })
+      .from(users)
+      .where(eq(users.id, p('userId')))
       .prepare(),
     /** Queued jobs past their deadline, or created before `createdBefore`. */
     overdue: db

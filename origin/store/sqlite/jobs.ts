@@ -11,11 +11,12 @@ import {
   endJob,
   expireQueued,
   giveBack,
+  isOverdue,
   type JobChange,
   recordProgress,
   startAttempt,
 } from '../../jobs/job-rules.ts';
-import { toJob } from '../../jobs/view.ts';
+import { storedJob, toJob } from '../../jobs/view.ts';
 import type { JobRecord } from '../records.ts';
 import type { JobEvent, JobStore } from '../store.ts';
 import type { Db } from './database.ts';
@@ -118,9 +119,7 @@ export function sqliteJobs(
             ? undefined
             : q.byIdempotencyKey.get({ userId: input.userId, key: input.idempotencyKey });
         const queued = q.countQueued.get()?.n ?? 0;
-        const userJobs =
-          (q.userQueued.get({ userId: input.userId })?.n ?? 0) +
-          (q.userHolding.get({ userId: input.userId })?.n ?? 0);
+        const userJobs = q.userJobs.get({ userId: input.userId })?.n ?? 0;
         const balance = q.balance.get({ userId: input.userId })?.b ?? 0;
         const decision = decideCreate(input, {
           prior: prior && record(prior),
@@ -198,10 +197,10 @@ export function sqliteJobs(
         .all();
     },
 
-    async claim(owner, at, leaseMs) {
+    async claim(owner, at, leaseMs, maxQueueWaitMs = 0) {
       const token = randomUUID();
       const claimed = transaction(() => {
-        const [first] = fairQueue(q);
+        const first = fairQueue(q).find((job) => !isOverdue(job, maxQueueWaitMs, at));
         const next = first && q.byId.get({ id: first.id });
         const job = next && record(next);
         const started = job && startAttempt(job, { owner, token, at, leaseUntil: at + leaseMs });
@@ -303,7 +302,7 @@ export function sqliteJobs(
         userId: owner.userId,
         seq: e.seq,
         kind: e.kind,
-        job: e.snapshot,
+        job: storedJob(e.snapshot),
         createdAt: e.createdAt,
       }));
     },

@@ -63,6 +63,8 @@ describe('queue estimates', () => {
         userId: 'u',
         model: 'm',
         seq: 1,
+        createdAt: 0,
+        deadlineAt: null,
         userLastStartedAt: null,
       })),
       held: [],
@@ -80,7 +82,17 @@ describe('queue estimates', () => {
 
   it('reads the queue once for a page, again for a job newer than its snapshot', async () => {
     let queue: QueueSnapshot = {
-      queued: [{ id: 'a', userId: 'u', model: 'm', seq: 1, userLastStartedAt: null }],
+      queued: [
+        {
+          id: 'a',
+          userId: 'u',
+          model: 'm',
+          seq: 1,
+          createdAt: 0,
+          deadlineAt: null,
+          userLastStartedAt: null,
+        },
+      ],
       held: [],
     };
     const { estimates, reads } = estimatesOver(() => queue);
@@ -90,7 +102,15 @@ describe('queue estimates', () => {
     queue = {
       queued: [
         ...queue.queued,
-        { id: 'n', userId: 'v', model: 'm', seq: 1, userLastStartedAt: null },
+        {
+          id: 'n',
+          userId: 'v',
+          model: 'm',
+          seq: 1,
+          createdAt: 0,
+          deadlineAt: null,
+          userLastStartedAt: null,
+        },
       ],
       held: [],
     };
@@ -100,5 +120,26 @@ describe('queue estimates', () => {
     const running = { ...queuedJob('r'), status: 'running' as const, queuePosition: null };
     expect((await estimates.withEta(running)).etaSeconds).toBeNull();
     expect(reads()).toBe(2);
+  });
+
+  it('counts the threads of every origin holding a job: two origins, twice the threads', async () => {
+    const queued = ['a', 'b', 'c', 'd'].map((id) => ({
+      id,
+      userId: 'u',
+      model: 'm',
+      seq: 1,
+      createdAt: 0,
+      deadlineAt: null,
+      userLastStartedAt: null,
+    }));
+    const now = Date.now();
+    const held = (origins: string[]) =>
+      origins.map((claimedBy) => ({ userId: 'v', model: 'm', startedAt: now, claimedBy }));
+    const { estimates } = estimatesOver(() => ({ queued, held: [] }));
+    // One thread per origin, each busy for the default 2 s.
+    const one = estimates.starts({ queued, held: held(['o1']) }, now);
+    const two = estimates.starts({ queued, held: held(['o1', 'o2']) }, now);
+    expect([...one.values()]).toEqual([2_000, 4_000, 6_000, 8_000]);
+    expect([...two.values()]).toEqual([2_000, 2_000, 4_000, 4_000]);
   });
 });

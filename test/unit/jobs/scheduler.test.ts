@@ -163,9 +163,9 @@ describe('Scheduler', () => {
     h.scheduler.start();
     for (const id of ids) await h.until(id, terminal);
     expect(mostBusy).toBe(2);
-    // A thread takes the next job while the last one stores its output: one more per thread.
+    // A thread takes the next job while the last ones store their outputs: up to 8 per thread.
     expect(most).toBeGreaterThanOrEqual(2);
-    expect(most).toBeLessThanOrEqual(4);
+    expect(most).toBeLessThanOrEqual(16);
     for (const id of ids) expect(h.kinds(id).at(-1)).toBe('succeeded');
     // The queue runs oldest first.
     const starts = h.events.filter((e) => e.kind === 'started').map((e) => e.jobId);

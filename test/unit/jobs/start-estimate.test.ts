@@ -34,23 +34,25 @@ describe('estimated starts', () => {
     expect(Object.fromEntries(starts)).toEqual({ q: 0, r: 600 });
   });
 
-  it('uses each model’s own run time, and counts more holders than threads as threads', () => {
+  it('uses each model’s own run time; holders beyond the threads are outputs being stored', () => {
     const starts = estimateStarts({
       queued: [
         { id: 'x', model: 'slow' },
         { id: 'y', model: 'fast' },
         { id: 'z', model: 'fast' },
       ],
+      // One thread, three holders: the one with the most left runs in it (1,000 ms: its start
+      // unknown, taken as now), the others are storing what they made.
       held: [
-        { model: 'fast', startedAt: now },
-        { model: 'fast', startedAt: now },
+        { model: 'fast', startedAt: now - 100 },
+        { model: 'fast', startedAt: now - 2_000 },
         { model: 'fast', startedAt: null },
       ],
       threads: 1,
       meanRunMs: mean,
       now,
     });
-    expect(Object.fromEntries(starts)).toEqual({ x: 1_000, y: 1_000, z: 1_000 });
+    expect(Object.fromEntries(starts)).toEqual({ x: 1_000, y: 11_000, z: 12_000 });
   });
 
   it('answers whole seconds, rounded up, never negative', () => {

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { fairOrder, heldByUser } from '../../../../origin/jobs/fair-queue.ts';
 import type { Store } from '../../../../origin/store/store.ts';
 import {
   claimNext,
@@ -68,14 +67,7 @@ export function jobsFairnessSuite(factory: StoreFactory): void {
           if (claim) await store.jobs.finish(claim, succeeded, Date.now());
         }
       }
-      const { queued, held } = await store.jobs.queue();
-      expect(held).toHaveLength(running.length);
-      expect(queued).toEqual(
-        fairOrder(
-          [...queued].sort((x, y) => (x.id < y.id ? -1 : 1)),
-          heldByUser(held),
-        ),
-      );
+      expect((await store.jobs.queue()).held).toHaveLength(running.length);
     });
 
     it('gives three users of equal demand equal shares of the starts (±10%), whoever queued first', async () => {
@@ -108,6 +100,28 @@ export function jobsFairnessSuite(factory: StoreFactory): void {
     });
   });
 
+  describe('jobs store: claims across stores', () => {
+    it('spreads two claims made at once through two stores over two users', async () => {
+      const store = await factory.open();
+      const twin = await factory.reopen(store);
+      const [a, b] = [await makeUser(store, 100), await makeUser(store, 100)];
+      for (let round = 0; round < 8; round++) {
+        for (const user of [a, b]) {
+          for (let n = 0; n < 3; n++) await createdJob(store, user.id);
+        }
+        const claims = await Promise.all([
+          store.jobs.claim(testOwner, Date.now(), testLeaseMs),
+          twin.jobs.claim('origin-twin', Date.now(), testLeaseMs),
+        ]);
+        // One job each: a job the other store is claiming is skipped for the next user's.
+        expect(new Set(claims.map((c) => c?.job.userId)).size, `round ${round}`).toBe(2);
+        for (const c of claims) if (c) await store.jobs.finish(c.claim, succeeded, Date.now());
+        for (const job of (await store.jobs.queue()).queued)
+          await store.jobs.cancel(job.id, Date.now());
+      }
+    });
+  });
+
   describe('jobs store: per-user caps', () => {
     it('refuses a user past the cap, too_many_jobs, debiting nothing; others are unaffected', async () => {
       const store = await factory.open();
@@ -125,6 +139,17 @@ export function jobsFairnessSuite(factory: StoreFactory): void {
       );
       await store.jobs.finish(claim, succeeded, Date.now());
       expect((await store.jobs.create(newJob(a.id, { userJobLimit: 3 }))).kind).toBe('created');
+    });
+
+    it('answers a user at its cap too_many_jobs, not queue_full, when the queue is full too', async () => {
+      const store = await factory.open();
+      const user = await makeUser(store, 20);
+      await createdJob(store, user.id, { userJobLimit: 1, queueLimit: 1 });
+      const refused = await store.jobs.create(newJob(user.id, { userJobLimit: 1, queueLimit: 1 }));
+      expect(refused.kind).toBe('too_many_jobs');
+      const other = await makeUser(store, 20);
+      const full = await store.jobs.create(newJob(other.id, { userJobLimit: 1, queueLimit: 1 }));
+      expect(full.kind).toBe('queue_full');
     });
 
     it('holds the cap across two stores creating at once: exactly the cap accepted', async () => {
@@ -211,6 +236,21 @@ export function jobsFairnessSuite(factory: StoreFactory): void {
       expect((await store.jobs.get(user.id, later.id))?.status).toBe('queued');
       expect(await store.jobs.expireQueued({ maxQueueWaitMs: 0, at: at + 2_000 })).toEqual([]);
       expect((await refundsOf(store, user.id)).map((r) => r.reference)).toEqual([waiting.id]);
+    });
+
+    it('never starts a job past its deadline or the server-wide wait: a claim passes it over', async () => {
+      const store = await factory.open();
+      const user = await makeUser(store, 20);
+      const at = Date.now();
+      const old = await createdJob(store, user.id, { at: at - 10_000 });
+      const late = await createdJob(store, user.id, { at, deadlineAt: at + 500 });
+      const fresh = await createdJob(store, user.id, { at });
+      // At +500 the second is at its deadline and the first has waited past a 5 s bound.
+      const claimed = await store.jobs.claim(testOwner, at + 500, testLeaseMs, 5_000);
+      expect(claimed?.job.id).toBe(fresh.id);
+      expect((await store.jobs.record(late.id))?.status).toBe('queued');
+      const events = await store.jobs.expireQueued({ maxQueueWaitMs: 5_000, at: at + 500 });
+      expect(events.map((e) => e.jobId).sort()).toEqual([old.id, late.id].sort());
     });
 
     it('cancels every job queued longer than the server-wide wait', async () => {
