@@ -178,6 +178,24 @@ export function postgresJobs(
     return event;
   };
 
+  /**
+   * Asks `rule` of each of the locked `rows` and writes its answers, in the order their
+   * refunds lock their users' rows (`byUser`); answers the events.
+   */
+  const writeEach = async (
+    tx: Tx,
+    rows: readonly JobRow[],
+    rule: (job: JobRecord) => JobChange | undefined,
+    at: number,
+  ): Promise<JobEvent[]> => {
+    const written: JobEvent[] = [];
+    for (const row of byUser(rows)) {
+      const decided = rule(record(row));
+      if (decided) written.push(await write(tx, maxProgress, record(row), decided, at));
+    }
+    return written;
+  };
+
   return {
     async create(input) {
       const result = await db.transaction(async (tx) => {
@@ -394,12 +412,7 @@ export function postgresJobs(
           )
           .orderBy(asc(jobs.id))
           .for('update', { skipLocked: true });
-        const written: JobEvent[] = [];
-        for (const row of byUser(rows)) {
-          const decided = expireQueued(record(row), maxQueueWaitMs, at);
-          if (decided) written.push(await write(tx, maxProgress, record(row), decided, at));
-        }
-        return written;
+        return writeEach(tx, rows, (job) => expireQueued(job, maxQueueWaitMs, at), at);
       });
       emit(events);
       return events;
@@ -448,12 +461,7 @@ export function postgresJobs(
           )
           .orderBy(asc(jobs.id))
           .for('update', { skipLocked: true });
-        const written: JobEvent[] = [];
-        for (const row of byUser(rows)) {
-          const decided = abandon(record(row), maxAttempts, at);
-          if (decided) written.push(await write(tx, maxProgress, record(row), decided, at));
-        }
-        return written;
+        return writeEach(tx, rows, (job) => abandon(job, maxAttempts, at), at);
       });
       emit(events);
       return events;

@@ -3,6 +3,18 @@ import { QueueEstimates } from '../../../origin/jobs/queue-estimates.ts';
 import type { JobEvent, QueueSnapshot } from '../../../origin/store/store.ts';
 import type { Job } from '../../../shared/schemas/jobs.ts';
 
+type QueuedRow = QueueSnapshot['queued'][number];
+/** A queued row of the snapshot, of the model `m`. */
+const row = (id: string, userId = 'u'): QueuedRow => ({
+  id,
+  userId,
+  model: 'm',
+  seq: 1,
+  createdAt: 0,
+  deadlineAt: null,
+  userLastStartedAt: null,
+});
+
 const queuedJob = (id: string): Job => ({
   id,
   model: 'm',
@@ -58,15 +70,7 @@ function estimatesOver(snapshot: () => QueueSnapshot) {
 describe('queue estimates', () => {
   it('estimates from the default until a job of the model ended, then from what it took', async () => {
     const queue: QueueSnapshot = {
-      queued: ['a', 'b', 'c'].map((id) => ({
-        id,
-        userId: 'u',
-        model: 'm',
-        seq: 1,
-        createdAt: 0,
-        deadlineAt: null,
-        userLastStartedAt: null,
-      })),
+      queued: ['a', 'b', 'c'].map((id) => row(id)),
       held: [],
     };
     const { estimates, succeeded } = estimatesOver(() => queue);
@@ -82,17 +86,7 @@ describe('queue estimates', () => {
 
   it('reads the queue once for a page, again for a job newer than its snapshot', async () => {
     let queue: QueueSnapshot = {
-      queued: [
-        {
-          id: 'a',
-          userId: 'u',
-          model: 'm',
-          seq: 1,
-          createdAt: 0,
-          deadlineAt: null,
-          userLastStartedAt: null,
-        },
-      ],
+      queued: [row('a')],
       held: [],
     };
     const { estimates, reads } = estimatesOver(() => queue);
@@ -123,15 +117,7 @@ describe('queue estimates', () => {
   });
 
   it('counts the threads of every origin holding a job: two origins, twice the threads', async () => {
-    const queued = ['a', 'b', 'c', 'd'].map((id) => ({
-      id,
-      userId: 'u',
-      model: 'm',
-      seq: 1,
-      createdAt: 0,
-      deadlineAt: null,
-      userLastStartedAt: null,
-    }));
+    const queued = ['a', 'b', 'c', 'd'].map((id) => row(id));
     const now = Date.now();
     const held = (origins: string[]) =>
       origins.map((claimedBy) => ({ userId: 'v', model: 'm', startedAt: now, claimedBy }));
