@@ -112,7 +112,8 @@ const configSchema = z
   .transform(({ ORIGIN_URL, ORIGIN_URLS, ...rest }) => ({
     ...rest,
     /** The origins requests are spread over, in the configured order: one at least. */
-    origins: ORIGIN_URLS ?? (ORIGIN_URL === undefined ? [] : [ORIGIN_URL]),
+    // Exactly one of the two is set (checked above).
+    origins: ORIGIN_URLS ?? [ORIGIN_URL as string],
   }));
 
 export type EdgeConfig = z.infer<typeof configSchema>;

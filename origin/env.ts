@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { edgeSecretRule } from '../shared/edge-signature.ts';
+import { defaultMaxProgressDeliveries } from './jobs/job-events.ts';
 
 const cores = availableParallelism();
 
@@ -130,7 +131,7 @@ export const envSchema = z.object({
   /** Attempts one user may have in flight at once, across the cluster. */
   WEBHOOK_MAX_IN_FLIGHT_PER_USER: int(1, 64).default(4),
   /** `progress` deliveries one job may write, one per passed 1/N of its progress; 0 sends none. */
-  WEBHOOK_MAX_PROGRESS_PER_JOB: int(0, 100).default(10),
+  WEBHOOK_MAX_PROGRESS_PER_JOB: int(0, 100).default(defaultMaxProgressDeliveries),
   /** How often each origin looks for due deliveries it was not told of (another origin's). */
   WEBHOOK_POLL_MS: int(50).default(2_000),
   /** Prometheus metrics listen here, apart from the API (never forwarded by the edge). */

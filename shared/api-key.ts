@@ -17,7 +17,8 @@ const randomChars = 43;
 /** 128 bits of HMAC-SHA256, in base64url. */
 const tagBytes = 16;
 const tagChars = 22;
-const userIdPattern = /^[A-Za-z0-9_-]{1,64}$/;
+/** A user id as API keys and session tokens carry it: 1–64 URL-safe characters. */
+export const userIdPattern = /^[A-Za-z0-9_-]{1,64}$/;
 const randomPattern = /^[A-Za-z0-9_-]+$/;
 /** Domain separation: the tag key is never the key that signs session tokens. */
 const label = 'overture/api-key-tag/v1';

@@ -5,6 +5,7 @@ import { createInferencePool } from '../../origin/inference/pool.ts';
 import { removeDataDir, startOriginProcess } from '../../test/helpers/origin-process.ts';
 import { repoRoot } from '../../test/helpers/paths.ts';
 import { closedLoop, openClients } from '../lib/job-clients.ts';
+import { benchOriginEnv } from '../lib/origins.ts';
 import { mainThreadCpuMs } from '../lib/proc.ts';
 import { interleave, percentile, round } from '../lib/stats.ts';
 
@@ -37,12 +38,9 @@ export async function inferenceVsEndToEnd(options: {
   await pool.ready;
   const origin = await startOriginProcess({
     env: {
+      ...benchOriginEnv(threads),
       MODEL_DIR: join(repoRoot, 'models'),
-      POOL_THREADS: String(threads),
       FREE_GRANT_CREDITS: '1000000000',
-      QUEUE_LIMIT: '100000',
-      USER_JOB_LIMIT: '100000',
-      LOG_LEVEL: 'warn',
     },
   });
   const clients = await openClients(origin.url, threads * 2);

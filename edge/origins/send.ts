@@ -22,9 +22,6 @@ export interface OriginRequest {
   timeoutMs: number;
 }
 
-/** Why an origin could not take a request; each makes the edge skip it for a while. */
-export type OriginFailure = 'unreachable' | 'timeout' | 'not_ready';
-
 export type Sent =
   | { ok: true; answer: Response }
   | { ok: false; failure: 'not_ready'; answer: Response }

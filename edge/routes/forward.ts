@@ -23,7 +23,7 @@ const dropped = new Set([
 const droppedPrefixes = ['cf-', 'x-edge-', 'x-forwarded-'];
 
 /** The client's headers that may travel on to the origin (the Upgrade ones included). */
-export function forwardableHeaders(incoming: Headers): Headers {
+function forwardableHeaders(incoming: Headers): Headers {
   const out = new Headers();
   for (const [name, value] of incoming) {
     if (dropped.has(name) || droppedPrefixes.some((p) => name.startsWith(p))) continue;

@@ -8,7 +8,7 @@ type Answer = { health: Health; serving: boolean } | undefined;
 const distinct = (values: string[]) => [...new Set(values)].sort().join(',') || 'unknown';
 
 /** The cluster's health from its origins' answers (in the configured order). */
-export function summarizeHealth(answers: readonly Answer[]): ClusterHealth {
+function summarizeHealth(answers: readonly Answer[]): ClusterHealth {
   const reached = answers.filter((a) => a !== undefined);
   const serving = reached.filter((a) => a.serving);
   const allHealthy =

@@ -1,8 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type ApiKeyTags, apiKeyPrefix } from '../../shared/api-key.ts';
 
-export { apiKeyPrefix };
-
 /**
  * A new API key of `userId`: the key itself (shown once), its visible prefix, and the hash
  * stored. The key names its user under a tag the edge checks (`shared/api-key.ts`), so that

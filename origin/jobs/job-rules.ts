@@ -152,7 +152,8 @@ export function recordProgress(
  * Ends a job that is not terminal yet. With a `token`, only the attempt holding it may end
  * the job (a stale attempt changes nothing); without one (a user's cancel) any open job
  * ends. Every ending but `succeeded` refunds the job's cost, once, as `refund:<job id>`.
- * The claim is released (see `cancelJob` for the one ending that keeps it).
+ * The claim is released, but by a cancel of a running job without its token (the user's):
+ * its task holds the thread until it stops (see `cancelJob`).
  */
 export function endJob(
   job: JobRecord,
@@ -162,7 +163,13 @@ export function endJob(
 ): JobChange | undefined {
   if (isTerminal(job)) return undefined;
   if (token !== undefined && !holdsClaim(job, token)) return undefined;
-  const set: Partial<JobRecord> = { status: ending.status, finishedAt: at, ...released };
+  const keepsThread =
+    token === undefined && ending.status === 'canceled' && job.status === 'running';
+  const set: Partial<JobRecord> = {
+    status: ending.status,
+    finishedAt: at,
+    ...(keepsThread ? {} : released),
+  };
   if (ending.status === 'succeeded') {
     const { file, contentType, bytes, etag, runMs } = ending.output;
     Object.assign(set, {
@@ -190,10 +197,7 @@ export function endJob(
  * cap and share, so canceling and resubmitting cannot hold more threads than the cap.
  */
 export function cancelJob(job: JobRecord, at: number): JobChange | undefined {
-  const change = endJob(job, { status: 'canceled' }, at);
-  if (!change || job.status !== 'running') return change;
-  const { claimedBy: _, claimToken: __, leaseUntil: ___, ...set } = change.set;
-  return { ...change, set };
+  return endJob(job, { status: 'canceled' }, at);
 }
 
 /**
@@ -237,11 +241,11 @@ export function isOverdue(
   maxQueueWaitMs: number,
   at: number,
 ): boolean {
-  return (
-    (job.deadlineAt !== null && job.deadlineAt <= at) ||
-    (maxQueueWaitMs > 0 && job.createdAt + maxQueueWaitMs <= at)
-  );
+  return pastDeadline(job, at) || (maxQueueWaitMs > 0 && job.createdAt + maxQueueWaitMs <= at);
 }
+
+const pastDeadline = (job: Pick<JobRecord, 'deadlineAt'>, at: number): boolean =>
+  job.deadlineAt !== null && job.deadlineAt <= at;
 
 /**
  * A job still queued past its deadline, or past `maxQueueWaitMs` since its creation (0: no
@@ -254,8 +258,7 @@ export function expireQueued(
   at: number,
 ): JobChange | undefined {
   if (job.status !== 'queued' || !isOverdue(job, maxQueueWaitMs, at)) return undefined;
-  const byDeadline = job.deadlineAt !== null && job.deadlineAt <= at;
-  const message = byDeadline
+  const message = pastDeadline(job, at)
     ? 'The job was still queued at its deadline.'
     : `The job waited in the queue longer than ${maxQueueWaitMs} ms.`;
   return endJob(job, { status: 'canceled', error: { code: 'deadline_exceeded', message } }, at);

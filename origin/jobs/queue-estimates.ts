@@ -36,25 +36,27 @@ export class QueueEstimates {
 
   constructor(options: QueueEstimatesOptions) {
     this.#o = options;
-    this.#unlisten = options.events.listen((event) => {
-      const { status, startedAt, finishedAt } = event.job;
-      if (status !== 'succeeded' || startedAt === null || finishedAt === null) return;
-      this.learn(event.job.model, Date.parse(finishedAt) - Date.parse(startedAt));
-    });
+    this.#unlisten = options.events.listen(({ job }) =>
+      this.#ended({
+        ...job,
+        startedAt: job.startedAt === null ? null : Date.parse(job.startedAt),
+        finishedAt: job.finishedAt === null ? null : Date.parse(job.finishedAt),
+      }),
+    );
   }
 
   /** Seeds the run times from jobs that ended before this process started. */
   seed(samples: readonly JobSample[]): void {
-    for (const s of samples) {
-      if (s.status === 'succeeded' && s.startedAt !== null && s.finishedAt !== null) {
-        this.learn(s.model, s.finishedAt - s.startedAt);
-      }
-    }
+    for (const sample of samples) this.#ended(sample);
   }
 
-  /** One more run time of `model`. */
-  learn(model: string, runMs: number): void {
+  /** A job that succeeded teaches its model's run time, from its start to its end. */
+  #ended(job: Pick<JobSample, 'model' | 'status' | 'startedAt' | 'finishedAt'>): void {
+    const { status, startedAt, finishedAt } = job;
+    if (status !== 'succeeded' || startedAt === null || finishedAt === null) return;
+    const runMs = finishedAt - startedAt;
     if (!Number.isFinite(runMs) || runMs < 0) return;
+    const { model } = job;
     const mean = this.#meanRunMs.get(model);
     this.#meanRunMs.set(model, mean === undefined ? runMs : mean + smoothing * (runMs - mean));
   }
@@ -79,6 +81,15 @@ export class QueueEstimates {
   /** The job with its `etaSeconds` (queued jobs only; others keep null). */
   async withEta(job: Job): Promise<Job> {
     return (await this.withEtas([job]))[0] ?? job;
+  }
+
+  /**
+   * The queue now and each job's start, read afresh: what the WebSocket hub sends as queue
+   * moves, kept for the estimates that follow.
+   */
+  async snapshot(): Promise<{ snapshot: QueueSnapshot; starts: Map<string, number> }> {
+    const snapshot = await this.#o.store.queue();
+    return { snapshot, starts: this.#keep(snapshot).starts };
   }
 
   /** The jobs with their `etaSeconds`, from one read of the queue at most. */
@@ -119,7 +130,11 @@ export class QueueEstimates {
   }
 
   async #refresh(): Promise<{ at: number; starts: Map<string, number> }> {
-    const snapshot = await this.#o.store.queue();
+    return this.#keep(await this.#o.store.queue());
+  }
+
+  /** The starts of `snapshot`, read now: cached for `refreshMs`. */
+  #keep(snapshot: QueueSnapshot): { at: number; starts: Map<string, number> } {
     const at = Date.now();
     this.#cached = { at, starts: this.starts(snapshot, at) };
     return this.#cached;

@@ -33,6 +33,7 @@ export async function gracefulStop(parts: {
   }
   scheduler.close();
   services.hub.close();
+  services.estimates.close();
   background.outputSweeper.stop();
   background.leaseSweeper.stop();
   services.disk.stop();

@@ -14,11 +14,11 @@ import { Subscriptions } from './subscriptions.ts';
 export type { WsLimits };
 
 export interface HubOptions {
-  store: Pick<JobStore, 'get' | 'eventsSince' | 'queue' | 'seqs'>;
+  store: Pick<JobStore, 'get' | 'eventsSince' | 'seqs'>;
   /** Estimated starts of queued jobs: in `subscribed` answers and `queue` messages. */
   estimates: {
     withEta(job: Job): Promise<Job>;
-    starts(snapshot: QueueSnapshot): Map<string, number>;
+    snapshot(): Promise<{ snapshot: QueueSnapshot; starts: Map<string, number> }>;
   };
   /** The events of every process sharing the store. */
   events: EventFeed;
@@ -273,11 +273,11 @@ export class WsHub implements Hub, ConnectionContext {
     if (this.#queueTimer || !this.subscriptions.any) return;
     this.#queueTimer = setTimeout(() => {
       this.#queueTimer = undefined;
-      this.#o.store.queue().then(
-        (queue) => {
-          const starts = this.#o.estimates.starts(queue);
-          this.subscriptions.moveInQueue(queue.queued, (id) => toEtaSeconds(starts.get(id) ?? 0));
-        },
+      this.#o.estimates.snapshot().then(
+        ({ snapshot, starts }) =>
+          this.subscriptions.moveInQueue(snapshot.queued, (id) =>
+            toEtaSeconds(starts.get(id) ?? 0),
+          ),
         (error: unknown) => this.#o.logger.error({ err: error }, 'queue update failed'),
       );
     }, this.#o.queueUpdateIntervalMs ?? defaultQueueUpdateIntervalMs);

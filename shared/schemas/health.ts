@@ -38,7 +38,6 @@ export const originHealthSchema = z
     z.object({ index: z.number().int().min(0), status: z.literal('unreachable') }),
   ])
   .meta({ id: 'OriginHealth' });
-export type OriginHealth = z.infer<typeof originHealthSchema>;
 
 /**
  * Answer of `GET /v1/health` through the edge: every configured origin asked at once, and the

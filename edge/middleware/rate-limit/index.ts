@@ -6,11 +6,6 @@ import { errorResponse } from '../../errors.ts';
 import type { TakeResult } from './limiter.ts';
 import { whoCounts } from './who.ts';
 
-export { ipBucket } from './client-ip.ts';
-export { RateLimiter, type TakeResult } from './limiter.ts';
-export { readSessionToken, type SessionRead } from './session-token.ts';
-export { type Counted, whoCounts } from './who.ts';
-
 export type BudgetName = 'jobs' | 'auth' | 'default' | 'upgrades';
 
 /** Which budget an HTTP request spends: job creation, auth attempts, or everything else. */

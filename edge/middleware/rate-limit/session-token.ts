@@ -1,3 +1,4 @@
+import { userIdPattern } from '../../../shared/api-key.ts';
 import { encoder, fromBase64Url, hmacKey } from '../../../shared/hmac.ts';
 
 /** What a bearer token is, to the limiter. */
@@ -14,7 +15,6 @@ export type SessionRead =
   | { kind: 'unknown' };
 
 const issuer = 'overture';
-const userIdPattern = /^[A-Za-z0-9_-]{1,64}$/;
 const partPattern = /^[A-Za-z0-9_-]*$/;
 /** Far above any token the origins sign; a longer one is not worth decoding. */
 const maxTokenChars = 4096;

@@ -202,13 +202,8 @@ export function prepareJobStatements(db: Db) {
       .from(jobs)
       .where(eq(jobs.id, p('id')))
       .prepare(),
+    /** The first `limit` events after `since` (a negative limit is none: SQLite's rule). */
     eventsAfter: db
-      .select()
-      .from(jobEvents)
-      .where(and(eq(jobEvents.jobId, p('id')), gt(jobEvents.seq, p('since'))))
-      .orderBy(asc(jobEvents.seq))
-      .prepare(),
-    eventsAfterLimited: db
       .select()
       .from(jobEvents)
       .where(and(eq(jobEvents.jobId, p('id')), gt(jobEvents.seq, p('since'))))

@@ -200,7 +200,11 @@ export function sqliteJobs(
     async claim(owner, at, leaseMs, maxQueueWaitMs = 0) {
       const token = randomUUID();
       const claimed = transaction(() => {
-        const first = fairQueue(q).find((job) => !isOverdue(job, maxQueueWaitMs, at));
+        // The fair order of the jobs that may start, as PostgreSQL's claim ranks them.
+        const [first] = fairOrder(
+          q.queued.all().filter((job) => !isOverdue(job, maxQueueWaitMs, at)),
+          heldByUser(q.holders.all()),
+        );
         const next = first && q.byId.get({ id: first.id });
         const job = next && record(next);
         const started = job && startAttempt(job, { owner, token, at, leaseUntil: at + leaseMs });
@@ -293,10 +297,7 @@ export function sqliteJobs(
     async eventsSince(jobId, since, limit) {
       const owner = q.ownerOf.get({ id: jobId });
       if (!owner) return [];
-      const rows =
-        limit === undefined
-          ? q.eventsAfter.all({ id: jobId, since })
-          : q.eventsAfterLimited.all({ id: jobId, since, limit });
+      const rows = q.eventsAfter.all({ id: jobId, since, limit: limit ?? -1 });
       return rows.map((e) => ({
         jobId: e.jobId,
         userId: owner.userId,
