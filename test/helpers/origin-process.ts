@@ -99,8 +99,10 @@ export async function startOriginProcess(options: StartOptions = {}): Promise<Or
   const orphaned = () => child.kill('SIGKILL');
   process.once('exit', orphaned);
   child.once('exit', () => process.off('exit', orphaned));
+  // Once its output is read to the end too ('close', not 'exit'): a line written just before
+  // a SIGKILL may still be in the pipe when the process is gone, and callers read `output()`.
   const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => resolve(code)),
+    child.once('close', (code) => resolve(code)),
   );
   // One that never got going is stopped here: no caller holds it to stop.
   const failed = async (message: string): Promise<Error> => {
