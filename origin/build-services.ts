@@ -22,6 +22,7 @@ import { diskGuard } from './ops/disk-guard.ts';
 import { watchJobMetrics } from './ops/job-metrics.ts';
 import { edgeOutputs } from './outputs/edge-outputs.ts';
 import { outputFiles } from './outputs/files.ts';
+import { withInlineOutputs } from './outputs/inline-outputs.ts';
 import type { OutputStore } from './outputs/output-store.ts';
 import { OutputSweeper } from './outputs/retention.ts';
 import type { Services } from './services.ts';
@@ -110,7 +111,7 @@ export function buildServices(env: Env, store: Store, overrides: ServiceOverride
     production: env.NODE_ENV === 'production',
   });
   const tokens = overrides.tokens ?? createTokenSigner(jwtSecret, env.JWT_TTL_SECONDS);
-  const outputs = overrides.outputs ?? openOutputs(env);
+  const outputs = withInlineOutputs(overrides.outputs ?? openOutputs(env), store.jobs);
   const disk =
     overrides.disk ??
     diskGuard(env.DATA_DIR, {
@@ -170,6 +171,7 @@ export function buildServices(env: Env, store: Store, overrides: ServiceOverride
     pool,
     models,
     outputs,
+    inlineOutputMaxBytes: env.INLINE_OUTPUT_MAX_BYTES,
     owner: originId,
     leaseMs: env.LEASE_MS,
     maxQueueWaitMs: env.MAX_QUEUE_WAIT_MS,

@@ -150,6 +150,11 @@ export const envSchema = z.object({
   OUTPUT_UPLOAD_DEADLINE_MS: int(100).default(30_000),
   /** How long outputs are kept; the job keeps its record after (`outputExpired`, 410). */
   OUTPUT_TTL: duration('3d'),
+  /**
+   * Outputs up to this size are kept in the database, written with the job's end (no file,
+   * fsync and rename of their own); larger ones go to OUTPUT_STORE. 0 keeps none there.
+   */
+  INLINE_OUTPUT_MAX_BYTES: int(0, 1024 * 1024).default(64 * 1024),
   RETENTION_SWEEP_MS: int(1_000).default(600_000),
   /** Below either free-space threshold new jobs get 503 `disk_full` and health says degraded. */
   DISK_MIN_FREE_BYTES: int(0).default(512 * 1024 * 1024),

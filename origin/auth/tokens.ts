@@ -43,6 +43,7 @@ export function isCanonicalJwt(token: string): boolean {
  * const claims = await tokens.verify(await tokens.sign('usr_1', 0));
  */
 export function createTokenSigner(secret: Uint8Array, ttlSeconds: number): TokenSigner {
+  const verified = new VerifiedTokens();
   return {
     sign(userId, sessionVersion) {
       return new SignJWT({ sv: sessionVersion })
@@ -55,6 +56,8 @@ export function createTokenSigner(secret: Uint8Array, ttlSeconds: number): Token
         .sign(secret);
     },
     async verify(token) {
+      const known = verified.get(token, Date.now());
+      if (known) return known;
       if (!isCanonicalJwt(token)) return undefined;
       try {
         const { payload } = await jwtVerify(token, secret, {
@@ -65,11 +68,43 @@ export function createTokenSigner(secret: Uint8Array, ttlSeconds: number): Token
         const { sub, jti, sv, exp } = payload;
         if (typeof sub !== 'string' || typeof jti !== 'string' || jti.length > 64) return undefined;
         if (!Number.isSafeInteger(sv) || (sv as number) < 0 || exp === undefined) return undefined;
-        return { userId: sub, tokenId: jti, version: sv as number, expiresAt: exp * 1000 };
+        const claims = { userId: sub, tokenId: jti, version: sv as number, expiresAt: exp * 1000 };
+        verified.add(token, claims);
+        return claims;
       } catch (error) {
         if (error instanceof errors.JOSEError) return undefined;
         throw error;
       }
     },
   };
+}
+
+/** Tokens remembered: enough for every active session of a busy origin, bounded. */
+const verifiedCapacity = 10_000;
+
+/**
+ * Tokens whose signature and claims were checked, until they expire: a client sends the same
+ * token with every request, and checking its HMAC and claims again cost 7% of the origin's
+ * main thread on the no-op job path. Only the token's own checks are remembered; whether its
+ * session still holds (a sign-out, a password change) is read from the store every time.
+ * The oldest entry goes first when full.
+ */
+class VerifiedTokens {
+  readonly #claims = new Map<string, SessionClaims>();
+
+  get(token: string, now: number): SessionClaims | undefined {
+    const claims = this.#claims.get(token);
+    if (claims === undefined) return undefined;
+    if (claims.expiresAt > now) return claims;
+    this.#claims.delete(token);
+    return undefined;
+  }
+
+  add(token: string, claims: SessionClaims): void {
+    if (this.#claims.size >= verifiedCapacity) {
+      const oldest = this.#claims.keys().next();
+      if (!oldest.done) this.#claims.delete(oldest.value);
+    }
+    this.#claims.set(token, claims);
+  }
 }

@@ -1,13 +1,12 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
-import { ApiError } from '../../shared/errors.ts';
 import { stripeEventLimitBytes } from '../../shared/limits.ts';
 import type { EdgeTrust } from '../auth/edge-trust.ts';
 import type { Services } from '../services.ts';
 import type { App, AppEnv } from './context.ts';
 import { handleError, handleNotFound } from './errors.ts';
 import { durableAnswers } from './middleware/durable-answers.ts';
+import { limitBody } from './middleware/limit-body.ts';
 import { observeRequests } from './middleware/observe-requests.ts';
 import { requireEdgeSignature, screenEdgeSignature } from './middleware/require-edge-signature.ts';
 import { registerApiKeys } from './routes/api-keys.ts';
@@ -40,20 +39,9 @@ export function createApp(services: Services, edge: EdgeTrust | undefined): App 
   // Unsigned, malformed and stale requests are refused on their headers: no body is read.
   const exempt = ['/healthz'];
   app.use(screenEdgeSignature(edge, exempt));
-  const limitBody = (maxSize: number) =>
-    bodyLimit({
-      maxSize,
-      onError: () => {
-        throw new ApiError('payload_too_large', `The body is larger than ${maxSize} bytes.`);
-      },
-    });
-  const apiBodyLimit = limitBody(services.env.BODY_LIMIT_BYTES);
   // Stripe's events can be larger than API requests; they are signed, and bounded too.
-  const stripeBodyLimit = limitBody(stripeEventLimitBytes);
-  app.use(async function limitBodies(c, next) {
-    const limit = c.req.path === '/v1/webhooks/stripe' ? stripeBodyLimit : apiBodyLimit;
-    return limit(c, next);
-  });
+  const apiLimit = services.env.BODY_LIMIT_BYTES;
+  app.use(limitBody((path) => (path === '/v1/webhooks/stripe' ? stripeEventLimitBytes : apiLimit)));
   // A well-formed, fresh signature is checked against the body, read within its limit.
   app.use(requireEdgeSignature(edge, exempt));
   app.use(durableAnswers());

@@ -62,7 +62,12 @@ export async function findOutput(
   if (!location) throw new ApiError('gone', 'The output of this job was removed.');
   return {
     location,
-    size: location.at === 'file' ? location.size : (row.outputBytes ?? 0),
+    size:
+      location.at === 'file'
+        ? location.size
+        : location.at === 'inline'
+          ? location.bytes.byteLength
+          : (row.outputBytes ?? 0),
     contentType: row.outputContentType ?? 'application/octet-stream',
     etag: `"${row.outputEtag ?? row.id}"`,
   };

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { ModelRegistry } from '../inference/models/registry.ts';
 import type { InferencePool } from '../inference/pool.ts';
 import type { InferenceResult } from '../inference/task.ts';
+import { inlineOutputKey } from '../outputs/inline-outputs.ts';
 import type { OutputStore } from '../outputs/output-store.ts';
 import type { JobRecord } from '../store/records.ts';
 import type { Claim, EventFeed, JobEnding, JobEvent, JobStore } from '../store/store.ts';
@@ -14,6 +15,8 @@ export interface SchedulerOptions {
   pool: Pick<InferencePool, 'size' | 'run'>;
   models: Pick<ModelRegistry, 'get'>;
   outputs: OutputStore;
+  /** Outputs up to this many bytes are written with the job's end, in the database. */
+  inlineOutputMaxBytes?: number;
   /** This process's id, the owner of its claims. */
   owner: string;
   /** A claim not renewed for this long is abandoned; renewed every third of it. */
@@ -338,19 +341,25 @@ export class Scheduler implements JobRunner {
     }
     this.#o.onInference?.(job.model, result.runMs);
     const { extension, contentType } = manifest.output;
-    const file = await this.#o.outputs.write(job.id, extension, result.bytes, contentType);
+    const { bytes } = result;
+    // A small output is written by the job's end itself, durable with it.
+    const inline = bytes.byteLength <= (this.#o.inlineOutputMaxBytes ?? 0) ? bytes : undefined;
+    const file = inline
+      ? inlineOutputKey(job.id)
+      : await this.#o.outputs.write(job.id, extension, bytes, contentType);
     const finished = await this.#end(claim, {
       status: 'succeeded',
       output: {
         file,
         contentType,
-        bytes: result.bytes.byteLength,
+        bytes: bytes.byteLength,
         etag: result.sha256,
         runMs: Math.round(result.runMs),
+        inline,
       },
     });
     // Canceled (or taken back) while the file was being written: the file goes.
-    if (!finished) await this.#o.outputs.remove(file);
+    if (!finished && !inline) await this.#o.outputs.remove(file);
     return ended(finished);
   }
 

@@ -17,7 +17,8 @@ export interface OutputStore {
   locate(key: string): Promise<OutputLocation | undefined>;
 }
 
-/** A file this origin streams, or an object the edge streams from its bucket. */
+/** A file this origin streams, an object the edge streams from its bucket, or bytes kept with the job. */
 export type OutputLocation =
   | { at: 'file'; path: string; size: number }
-  | { at: 'edge'; key: string };
+  | { at: 'edge'; key: string }
+  | { at: 'inline'; bytes: Uint8Array };

@@ -168,11 +168,14 @@ export type CreateJobResult =
   | { kind: 'queue_full'; queued: number };
 
 export interface JobOutputRecord {
+  /** The output's key: in the output store, or `inlineOutputKey` for bytes kept with the job. */
   file: string;
   contentType: string;
   bytes: number;
   etag: string;
   runMs: number;
+  /** A small output's bytes, written by `finish` in the transaction that ends the job. */
+  inline?: Uint8Array;
 }
 
 /** How a job ends. Every ending but `succeeded` refunds the job's cost, once. */
@@ -244,6 +247,10 @@ export interface JobStore {
   progress(claim: Claim, progress: number, at: number): Promise<JobEvent | undefined>;
   /** Ends the claim's attempt (refunded unless it succeeded); undefined when the claim is stale. */
   finish(claim: Claim, ending: JobEnding, at: number): Promise<JobEvent | undefined>;
+  /** The bytes of a job's inline output (`JobOutputRecord.inline`); undefined if none. */
+  inlineOutput(jobId: string): Promise<Uint8Array | undefined>;
+  /** Removes a job's inline output (retention); nothing if it has none. */
+  removeInlineOutput(jobId: string): Promise<void>;
   /** The user's cancel: ends a queued or running job, refunded; undefined if it had ended. */
   cancel(jobId: string, at: number): Promise<JobEvent | undefined>;
   /** Graceful shutdown: the claim's job goes back to the queue, its attempt given back. */

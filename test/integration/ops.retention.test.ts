@@ -20,6 +20,8 @@ it.override({
       POOL_THREADS: '1',
       // Long enough to download the file right after the job ends, short enough to wait out.
       OUTPUT_TTL: '2s',
+      // Files, not the database: this test follows the file (outputs.inline.test.ts the other case).
+      INLINE_OUTPUT_MAX_BYTES: '0',
       RETENTION_SWEEP_MS: '1000',
     },
   },

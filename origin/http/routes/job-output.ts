@@ -5,10 +5,20 @@ import { ApiError } from '../../../shared/errors.ts';
 import { outputLocationHeader, outputLocationValue } from '../../../shared/output-location.ts';
 import { requestedRange } from '../../../shared/range.ts';
 import { findOutput } from '../../jobs/read-jobs.ts';
+import type { OutputLocation } from '../../outputs/output-store.ts';
 import type { AppEnv } from '../context.ts';
 
-const stream = (path: string, start: number, end: number) =>
-  Readable.toWeb(createReadStream(path, { start, end })) as ReadableStream<Uint8Array>;
+/** Bytes `start`..`end` (inclusive) of a file here, or of an output kept with its job. */
+function bodyOf(
+  location: Exclude<OutputLocation, { at: 'edge' }>,
+  start: number,
+  end: number,
+): ReadableStream<Uint8Array> | Uint8Array<ArrayBuffer> {
+  if (location.at === 'inline') return new Uint8Array(location.bytes.subarray(start, end + 1));
+  return Readable.toWeb(
+    createReadStream(location.path, { start, end }),
+  ) as ReadableStream<Uint8Array>;
+}
 
 /**
  * `GET /v1/jobs/:id/output`: the file, with validators, and 206 for a single Range. When the
@@ -32,7 +42,7 @@ export async function serveOutput(c: Context<AppEnv>, jobId: string): Promise<Re
     );
     return c.body(null, 200);
   }
-  const path = file.location.path;
+  const { location } = file;
   c.header('Accept-Ranges', 'bytes');
   c.header('ETag', file.etag);
   c.header('Cache-Control', 'private, max-age=31536000, immutable');
@@ -49,9 +59,9 @@ export async function serveOutput(c: Context<AppEnv>, jobId: string): Promise<Re
   c.header('Content-Disposition', `inline; filename="${jobId}"`);
   if (range === undefined) {
     c.header('Content-Length', String(file.size));
-    return c.body(stream(path, 0, file.size - 1), 200);
+    return c.body(bodyOf(location, 0, file.size - 1), 200);
   }
   c.header('Content-Range', `bytes ${range.start}-${range.end}/${file.size}`);
   c.header('Content-Length', String(range.end - range.start + 1));
-  return c.body(stream(path, range.start, range.end), 206);
+  return c.body(bodyOf(location, range.start, range.end), 206);
 }

@@ -31,11 +31,19 @@ import {
   startAttempt,
 } from '../../jobs/job-rules.ts';
 import { storedJob, toJob } from '../../jobs/view.ts';
+import { asBuffer } from '../../lib/as-buffer.ts';
 import type { JobRecord } from '../records.ts';
 import type { JobEvent, JobStore } from '../store.ts';
 import type { Db, Tx } from './database.ts';
 import { writeLedger } from './ledger.ts';
-import { type JobRow, jobEvents, jobs, users, webhookDeliveries } from './schema/index.ts';
+import {
+  type JobRow,
+  jobEvents,
+  jobOutputs,
+  jobs,
+  users,
+  webhookDeliveries,
+} from './schema/index.ts';
 
 /** A row is a record: the compiler checks the columns match the neutral type. */
 const record = (row: JobRow): JobRecord => row;
@@ -168,11 +176,14 @@ export function postgresJobs(
     jobId: string,
     at: number,
     rule: (job: JobRecord) => JobChange | undefined,
+    also?: (tx: Tx) => Promise<unknown>,
   ): Promise<JobEvent | undefined> => {
     const event = await db.transaction(async (tx) => {
       const [row] = await tx.select().from(jobs).where(eq(jobs.id, jobId)).for('update');
       const decided = row && rule(record(row));
-      return row && decided ? write(tx, maxProgress, record(row), decided, at) : undefined;
+      if (!row || !decided) return undefined;
+      await also?.(tx);
+      return write(tx, maxProgress, record(row), decided, at);
     });
     emit([event]);
     return event;
@@ -376,7 +387,23 @@ export function postgresJobs(
     },
 
     async finish(claim, ending, at) {
-      return change(claim.jobId, at, (job) => endJob(job, ending, at, claim.token));
+      const inline = ending.status === 'succeeded' ? ending.output.inline : undefined;
+      const saveOutput =
+        inline &&
+        ((tx: Tx) => tx.insert(jobOutputs).values({ jobId: claim.jobId, bytes: asBuffer(inline) }));
+      return change(claim.jobId, at, (job) => endJob(job, ending, at, claim.token), saveOutput);
+    },
+
+    async inlineOutput(jobId) {
+      const [row] = await db
+        .select({ bytes: jobOutputs.bytes })
+        .from(jobOutputs)
+        .where(eq(jobOutputs.jobId, jobId));
+      return row?.bytes;
+    },
+
+    async removeInlineOutput(jobId) {
+      await db.delete(jobOutputs).where(eq(jobOutputs.jobId, jobId));
     },
 
     async cancel(jobId, at) {

@@ -1,6 +1,6 @@
 import { and, asc, count, eq, gt, isNotNull, isNull, lt, lte, ne, or, sql } from 'drizzle-orm';
 import type { Db } from './database.ts';
-import { jobEvents, jobs, users, webhookDeliveries } from './schema/index.ts';
+import { jobEvents, jobOutputs, jobs, users, webhookDeliveries } from './schema/index.ts';
 
 const p = sql.placeholder;
 /** A placeholder where drizzle's `.set()` takes SQL rather than a value. */
@@ -196,6 +196,15 @@ export function prepareJobStatements(db: Db) {
         nextAttemptAt: p('at'),
         createdAt: p('at'),
       })
+      .prepare(),
+    insertOutput: db
+      .insert(jobOutputs)
+      .values({ jobId: p('jobId'), bytes: p('bytes') })
+      .prepare(),
+    outputOf: db
+      .select({ bytes: jobOutputs.bytes })
+      .from(jobOutputs)
+      .where(eq(jobOutputs.jobId, p('jobId')))
       .prepare(),
     ownerOf: db
       .select({ userId: jobs.userId })

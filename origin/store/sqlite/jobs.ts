@@ -17,12 +17,13 @@ import {
   startAttempt,
 } from '../../jobs/job-rules.ts';
 import { storedJob, toJob } from '../../jobs/view.ts';
+import { asBuffer } from '../../lib/as-buffer.ts';
 import type { JobRecord } from '../records.ts';
 import type { JobEvent, JobStore } from '../store.ts';
 import type { Db } from './database.ts';
 import { type JobStatements, prepareJobStatements } from './job-statements.ts';
 import type { LedgerWriter } from './ledger.ts';
-import { type JobRow, jobs } from './schema/index.ts';
+import { type JobRow, jobOutputs, jobs } from './schema/index.ts';
 
 /** A row is a record: the compiler checks the columns match the neutral type. */
 const record = (row: JobRow): JobRecord => row;
@@ -96,16 +97,22 @@ export function sqliteJobs(
   // Statements prepared on the database run inside its transaction: one connection, one
   // writer, so what a transaction read cannot change under it before it writes.
   const transaction = <T>(fn: () => T): T => db.transaction(() => fn(), { behavior: 'immediate' });
-  /** Reads the job, asks `rule`, writes its answer, then tells the listeners. */
+  /**
+   * Reads the job, asks `rule`, writes its answer (and `also`, when the rule changed the
+   * job), then tells the listeners.
+   */
   const change = (
     jobId: string,
     at: number,
     rule: (job: JobRecord) => JobChange | undefined,
+    also?: () => void,
   ): JobEvent | undefined => {
     const event = transaction(() => {
       const job = byId(jobId);
       const decided = job && rule(job);
-      return job && decided && write(w, ledger, job, decided, at);
+      if (!job || !decided) return undefined;
+      also?.();
+      return write(w, ledger, job, decided, at);
     });
     emit([event]);
     return event;
@@ -231,7 +238,18 @@ export function sqliteJobs(
     },
 
     async finish(claim, ending, at) {
-      return change(claim.jobId, at, (job) => endJob(job, ending, at, claim.token));
+      const inline = ending.status === 'succeeded' ? ending.output.inline : undefined;
+      const saveOutput =
+        inline && (() => q.insertOutput.run({ jobId: claim.jobId, bytes: asBuffer(inline) }));
+      return change(claim.jobId, at, (job) => endJob(job, ending, at, claim.token), saveOutput);
+    },
+
+    async inlineOutput(jobId) {
+      return q.outputOf.get({ jobId })?.bytes;
+    },
+
+    async removeInlineOutput(jobId) {
+      db.delete(jobOutputs).where(eq(jobOutputs.jobId, jobId)).run();
     },
 
     async cancel(jobId, at) {

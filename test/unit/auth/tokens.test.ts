@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createTokenSigner, isCanonicalJwt } from '../../../origin/auth/tokens.ts';
 import { respellings } from '../../helpers/jwt.ts';
 
@@ -34,5 +34,37 @@ describe('session tokens', () => {
     for (const bad of [`${token}=`, `${token}.`, token.replace('.', '..'), ` ${token}`, 'a.b']) {
       expect(isCanonicalJwt(bad), bad).toBe(false);
     }
+  });
+
+  it('a token verified once is refused after it expires, remembered or not', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      const short = createTokenSigner(
+        new TextEncoder().encode('another-secret-of-32-bytes-or-more!'),
+        2,
+      );
+      const token = await short.sign('usr_1', 0);
+      expect((await short.verify(token))?.userId).toBe('usr_1');
+      expect((await short.verify(token))?.userId).toBe('usr_1');
+      vi.setSystemTime(Date.now() + 3_000);
+      expect(await short.verify(token)).toBeUndefined();
+      const fresh = createTokenSigner(
+        new TextEncoder().encode('another-secret-of-32-bytes-or-more!'),
+        2,
+      );
+      expect(await fresh.verify(token)).toBeUndefined();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('a remembered token is still checked against its own signer: another secret refuses it', async () => {
+    const token = await tokens.sign('usr_1', 0);
+    expect(await tokens.verify(token)).toBeDefined();
+    const other = createTokenSigner(
+      new TextEncoder().encode('a-different-secret-of-32-bytes-or-more'),
+      600,
+    );
+    expect(await other.verify(token)).toBeUndefined();
   });
 });

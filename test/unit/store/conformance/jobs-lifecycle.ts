@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Job } from '../../../../shared/schemas/jobs.ts';
 import {
+  anOutput,
   claimNext,
   createdJob,
   failed,
@@ -116,6 +117,49 @@ export function jobsLifecycleSuite(factory: StoreFactory): void {
       });
       expect(await refundsOf(store, user.id)).toEqual([]);
       expect(await store.ledger.balance(user.id)).toBe(3);
+    });
+
+    it('keeps a small output with its job: written by the finish that ends it, read back, removed', async () => {
+      const store = await factory.open();
+      const user = await makeUser(store);
+      const job = await createdJob(store, user.id);
+      const { claim } = await claimNext(store);
+      const bytes = new TextEncoder().encode('a small output');
+      const ending = {
+        status: 'succeeded',
+        output: {
+          ...anOutput,
+          file: `inline:${job.id}`,
+          bytes: bytes.length,
+          inline: bytes,
+        },
+      } as const;
+      expect(await store.jobs.finish(claim, ending, Date.now())).toMatchObject({
+        kind: 'succeeded',
+      });
+      expect(new TextDecoder().decode(await store.jobs.inlineOutput(job.id))).toBe(
+        'a small output',
+      );
+      expect(await store.jobs.record(job.id)).toMatchObject({ outputFile: `inline:${job.id}` });
+      await store.jobs.removeInlineOutput(job.id);
+      expect(await store.jobs.inlineOutput(job.id)).toBeUndefined();
+      await store.jobs.removeInlineOutput(job.id);
+    });
+
+    it('keeps no output for a finish that changes nothing: a stale claim, a canceled job', async () => {
+      const store = await factory.open();
+      const user = await makeUser(store);
+      const job = await createdJob(store, user.id);
+      const { claim } = await claimNext(store);
+      await store.jobs.cancel(job.id, Date.now());
+      const bytes = new Uint8Array([1, 2, 3]);
+      const ending = {
+        status: 'succeeded',
+        output: { ...anOutput, file: `inline:${job.id}`, bytes: 3, inline: bytes },
+      } as const;
+      expect(await store.jobs.finish(claim, ending, Date.now())).toBeUndefined();
+      expect(await store.jobs.inlineOutput(job.id)).toBeUndefined();
+      expect((await store.jobs.get(user.id, job.id))?.status).toBe('canceled');
     });
 
     it.each([
