@@ -20,7 +20,8 @@ import { readAnswer } from '../helpers/http.ts';
 it.override({
   pairOptions: {
     outputsAtEdge: true,
-    originEnv: { OUTPUT_TTL: '6s', RETENTION_SWEEP_MS: '1000' },
+    // Every output to the bucket: a 1 s clip (44 KB) would be kept in the database otherwise.
+    originEnv: { OUTPUT_TTL: '6s', RETENTION_SWEEP_MS: '1000', INLINE_OUTPUT_MAX_BYTES: '0' },
   },
 });
 

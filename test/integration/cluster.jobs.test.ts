@@ -50,6 +50,25 @@ describe('a cluster of three origins on one PostgreSQL', () => {
     expect(await creditsOf(cluster.api(2), token)).toBe(grant - jobs.length);
   });
 
+  it('serves a small output, kept in PostgreSQL with its job, from every origin', async ({
+    cluster,
+  }) => {
+    const { token } = await cluster.api(0).signUp();
+    const job = await submitJob(cluster.api(0), token, 'steps', { steps: 4, stepMs: 0 });
+    const done = await cluster.api(1).waitForJob(token, job.id);
+    expect(done.status).toBe('succeeded');
+    for (let i = 0; i < 3; i++) {
+      const output = await cluster.api(i).call('GET', `/v1/jobs/${job.id}/output`, { token });
+      expect(output.status, `origin ${i}`).toBe(200);
+      expect(output.text).toBe('done 4 steps\n');
+      const part = await cluster
+        .api(i)
+        .call('GET', `/v1/jobs/${job.id}/output`, { token, headers: { range: 'bytes=0-3' } });
+      expect(part.status).toBe(206);
+      expect(part.text).toBe('done');
+    }
+  });
+
   it('a WebSocket on another origin hears every event of a running job, and resumes on a third', async ({
     cluster,
   }) => {
