@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { and, asc, desc, eq, inArray, isNotNull, isNull, lt } from 'drizzle-orm';
 import type { JobEventKind } from '../../../shared/job-states.ts';
-import { fairOrder, fairPositions, heldByUser } from '../../jobs/fair-queue.ts';
+import { fairOrder, heldByUser } from '../../jobs/fair-queue.ts';
 import { countsProgress, eventOf } from '../../jobs/job-events.ts';
 import {
   abandon,
@@ -23,37 +23,33 @@ import type { JobEvent, JobStore } from '../store.ts';
 import type { Db } from './database.ts';
 import { type JobStatements, prepareJobStatements } from './job-statements.ts';
 import type { LedgerWriter } from './ledger.ts';
+import { QueueReads } from './queue-reads.ts';
 import { type JobRow, jobOutputs, jobs } from './schema/index.ts';
 
 /** A row is a record: the compiler checks the columns match the neutral type. */
 const record = (row: JobRow): JobRecord => row;
 
-/** The queued jobs in the fair order they will start. */
-const fairQueue = (q: JobStatements) => fairOrder(q.queued.all(), heldByUser(q.holders.all()));
-
-/** Each queued job's position in the fair order (1 starts next). */
-const positions = (q: JobStatements) => fairPositions(q.queued.all(), heldByUser(q.holders.all()));
-
 /** 1 for the next job to start; null once the job has left the queue. */
-function queuePosition(q: JobStatements, job: JobRecord): number | null {
+function queuePosition(queue: QueueReads, job: JobRecord): number | null {
   if (job.status !== 'queued') return null;
-  return positions(q).get(job.id) ?? null;
+  return queue.positions().get(job.id) ?? null;
 }
 
 /** What writing an event needs beside the job: the statements, the progress budget. */
 interface EventWriter {
   q: JobStatements;
+  queue: QueueReads;
   /** `progress` deliveries a job may write. */
   maxProgress: number;
 }
 
 /** Writes the event of `job` (as it is now) and its webhook delivery; answers the event. */
 function recordEvent(
-  { q, maxProgress }: EventWriter,
+  { q, queue, maxProgress }: EventWriter,
   job: JobRecord,
   kind: JobEventKind,
   at: number,
-  position = queuePosition(q, job),
+  position = queuePosition(queue, job),
 ): JobEvent {
   const written = countsProgress(job, kind)
     ? (q.progressDeliveries.get({ jobId: job.id })?.n ?? 0)
@@ -77,6 +73,7 @@ function write(
 ): JobEvent {
   const next = applyChange(job, change);
   w.q.save.run({ ...next });
+  w.queue.changed();
   if (change.ledger) ledger(change.ledger);
   return recordEvent(w, next, change.kind, at);
 }
@@ -89,14 +86,23 @@ export function sqliteJobs(
   maxProgress: number,
 ): Omit<JobStore, 'onCommit'> {
   const q = prepareJobStatements(db);
-  const w: EventWriter = { q, maxProgress };
+  const queue = new QueueReads(q);
+  const w: EventWriter = { q, queue, maxProgress };
   const byId = (id: string) => {
     const row = q.byId.get({ id });
     return row && record(row);
   };
   // Statements prepared on the database run inside its transaction: one connection, one
   // writer, so what a transaction read cannot change under it before it writes.
-  const transaction = <T>(fn: () => T): T => db.transaction(() => fn(), { behavior: 'immediate' });
+  // A rolled-back transaction may have left a read of what it wrote.
+  const transaction = <T>(fn: () => T): T => {
+    try {
+      return db.transaction(() => fn(), { behavior: 'immediate' });
+    } catch (error) {
+      queue.changed();
+      throw error;
+    }
+  };
   /**
    * Reads the job, asks `rule`, writes its answer (and `also`, when the rule changed the
    * job), then tells the listeners.
@@ -137,6 +143,7 @@ export function sqliteJobs(
         if (decision.kind !== 'create') return decision;
         const { job, debit } = decision;
         q.insert.run({ ...job });
+        queue.changed();
         if (debit) ledger(debit);
         return { kind: 'event', event: recordEvent(w, job, 'queued', input.at) } as const;
       });
@@ -145,7 +152,7 @@ export function sqliteJobs(
           emit([result.event]);
           return { kind: 'created', job: result.event.job };
         case 'replayed':
-          return { kind: 'replayed', job: toJob(result.job, queuePosition(q, result.job)) };
+          return { kind: 'replayed', job: toJob(result.job, queuePosition(queue, result.job)) };
         default:
           return result;
       }
@@ -153,7 +160,7 @@ export function sqliteJobs(
 
     async get(userId, jobId) {
       const row = q.byIdForUser.get({ id: jobId, userId });
-      return row && toJob(row, queuePosition(q, row));
+      return row && toJob(row, queuePosition(queue, row));
     },
 
     async record(jobId) {
@@ -175,7 +182,7 @@ export function sqliteJobs(
         .limit(limit + 1)
         .all();
       const page = rows.slice(0, limit);
-      const queued = page.some((row) => row.status === 'queued') ? positions(q) : new Map();
+      const queued = page.some((row) => row.status === 'queued') ? queue.positions() : new Map();
       return {
         data: page.map((row) => toJob(row, queued.get(row.id) ?? null)),
         nextCursor: rows.length > limit ? (page.at(-1)?.id ?? null) : null,
@@ -187,8 +194,7 @@ export function sqliteJobs(
     },
 
     async queue() {
-      // Both reads run back to back on the one connection: nothing commits between them.
-      return { queued: fairQueue(q), held: q.holders.all() };
+      return { queued: queue.order(), held: queue.snapshot().held };
     },
 
     async countRunning() {
@@ -207,10 +213,12 @@ export function sqliteJobs(
     async claim(owner, at, leaseMs, maxQueueWaitMs = 0) {
       const token = randomUUID();
       const claimed = transaction(() => {
+        // Read under the write lock, not kept: what a claim starts is the file's truth.
+        queue.changed();
         // The fair order of the jobs that may start, as PostgreSQL's claim ranks them.
         const [first] = fairOrder(
-          q.queued.all().filter((job) => !isOverdue(job, maxQueueWaitMs, at)),
-          heldByUser(q.holders.all()),
+          queue.snapshot().queued.filter((job) => !isOverdue(job, maxQueueWaitMs, at)),
+          heldByUser(queue.snapshot().held),
         );
         const next = first && q.byId.get({ id: first.id });
         const job = next && record(next);
@@ -258,6 +266,7 @@ export function sqliteJobs(
 
     async leaveThread(claim) {
       q.leaveThread.run({ id: claim.jobId, token: claim.token });
+      queue.changed();
     },
 
     async expireQueued({ maxQueueWaitMs, at }) {
@@ -280,6 +289,7 @@ export function sqliteJobs(
     async releaseExpired({ expiredBefore, maxAttempts, at }) {
       const events = transaction(() => {
         q.releaseEndedClaims.run({ before: expiredBefore });
+        queue.changed();
         return q.expired.all({ before: expiredBefore }).map((row) => {
           const job = record(row);
           const decided = abandon(job, maxAttempts, at);

@@ -1,0 +1,56 @@
+import { fairOrder, fairPositions, heldByUser } from '../../jobs/fair-queue.ts';
+import type { JobStatements } from './job-statements.ts';
+
+type Queued = ReturnType<JobStatements['queued']['all']>[number];
+type Held = ReturnType<JobStatements['holders']['all']>[number];
+
+interface Read {
+  /** Queued jobs in id order. */
+  queued: Queued[];
+  /** One row per job holding a thread. */
+  held: Held[];
+  order?: Queued[];
+  positions?: Map<string, number>;
+}
+
+/**
+ * The queue as the fair order needs it (queued jobs and the threads each user holds), read
+ * from the file once per change of the jobs: positions, estimates, a subscribe's answer and
+ * a claim ask for it several times per job, and reading it into objects was a tenth of the
+ * origin's main thread on the no-op path. The SQLite file has one origin, this process,
+ * whose every write of a job calls `changed()` (and a rolled-back transaction too), so a
+ * kept read is what the file holds. (PostgreSQL, shared by origins, reads every time.)
+ */
+export class QueueReads {
+  readonly #q: JobStatements;
+  #read: Read | undefined;
+
+  constructor(q: JobStatements) {
+    this.#q = q;
+  }
+
+  /** A job was written (or a transaction rolled back): the next read goes to the file. */
+  changed(): void {
+    this.#read = undefined;
+  }
+
+  /** Queued jobs in id order, and one row per job holding a thread. */
+  snapshot(): Read {
+    this.#read ??= { queued: this.#q.queued.all(), held: this.#q.holders.all() };
+    return this.#read;
+  }
+
+  /** The queued jobs in the fair order they will start. */
+  order(): Queued[] {
+    const read = this.snapshot();
+    read.order ??= fairOrder(read.queued, heldByUser(read.held));
+    return read.order;
+  }
+
+  /** Each queued job's position in the fair order (1 starts next). */
+  positions(): Map<string, number> {
+    const read = this.snapshot();
+    read.positions ??= fairPositions(read.queued, heldByUser(read.held));
+    return read.positions;
+  }
+}
