@@ -4,7 +4,11 @@ import type { JobStatements } from './job-statements.ts';
 type Queued = ReturnType<JobStatements['queued']['all']>[number];
 type Held = ReturnType<JobStatements['holders']['all']>[number];
 
+/** A kept read is read again once this old, whatever it holds (see below). */
+const maxAgeMs = 500;
+
 interface Read {
+  at: number;
   /** Queued jobs in id order. */
   queued: Queued[];
   /** One row per job holding a thread. */
@@ -19,7 +23,10 @@ interface Read {
  * a claim ask for it several times per job, and reading it into objects was a tenth of the
  * origin's main thread on the no-op path. The SQLite file has one origin, this process,
  * whose every write of a job calls `changed()` (and a rolled-back transaction too), so a
- * kept read is what the file holds. (PostgreSQL, shared by origins, reads every time.)
+ * kept read is what the file holds. Should another process ever write jobs to the file, a
+ * read is also dropped after half a second: its answers (a position, an estimate) would then
+ * lag by that at most. A claim reads under its write lock, never from here.
+ * (PostgreSQL, shared by origins, reads every time.)
  */
 export class QueueReads {
   readonly #q: JobStatements;
@@ -35,8 +42,10 @@ export class QueueReads {
   }
 
   /** Queued jobs in id order, and one row per job holding a thread. */
-  snapshot(): Read {
-    this.#read ??= { queued: this.#q.queued.all(), held: this.#q.holders.all() };
+  snapshot(now = Date.now()): Read {
+    if (this.#read === undefined || now - this.#read.at > maxAgeMs) {
+      this.#read = { at: now, queued: this.#q.queued.all(), held: this.#q.holders.all() };
+    }
     return this.#read;
   }
 
