@@ -10,10 +10,7 @@ export interface ProgressWriterOptions {
 
 /**
  * Writes a running job's progress at most once per interval; the last report is written
- * when the interval is over, not dropped. A report of the whole (1) is not written: the
- * job's end, which follows, says progress 1 itself (a no-op job's one step cost a
- * transaction, an event and a WebSocket message of their own). Progress is advisory: a
- * failed write is logged.
+ * when the interval is over, not dropped. Progress is advisory: a failed write is logged.
  */
 export class ProgressWriter {
   readonly #o: ProgressWriterOptions;
@@ -26,8 +23,7 @@ export class ProgressWriter {
   }
 
   report(value: number): void {
-    if (value >= 1) return;
-    this.#pending = Math.max(0, value);
+    this.#pending = Math.min(1, Math.max(0, value));
     const wait = this.#lastWrite + this.#o.intervalMs - Date.now();
     if (wait <= 0) this.#flush();
     else this.#timer ??= setTimeout(() => this.#flush(), wait);

@@ -39,8 +39,7 @@ describe('WebSocket delivery of job events', () => {
     expect(events.map((e) => e.event)).toEqual([
       'queued',
       'started',
-      // Steps 1..7 of 8: the last step's progress 1 comes with `succeeded`.
-      ...Array<string>(7).fill('progress'),
+      ...Array<string>(8).fill('progress'),
       'succeeded',
     ]);
     for (const e of events) {
@@ -116,7 +115,7 @@ describe('WebSocket delivery of job events', () => {
     for (const [i, job] of jobs.entries()) {
       const events = await socket.untilTerminal(job.id);
       expect(streamProblems(events), job.id).toEqual([]);
-      expect(events.filter((e) => e.event === 'progress')).toHaveLength(([4, 6, 8, 10, 12][i] ?? 1) - 1);
+      expect(events.filter((e) => e.event === 'progress')).toHaveLength([4, 6, 8, 10, 12][i] ?? 0);
     }
     const foreign = socket.messages.filter(
       (m) => 'jobId' in m && !jobs.some((j) => j.id === m.jobId),

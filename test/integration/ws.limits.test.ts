@@ -199,8 +199,7 @@ describe('WebSocket liveness and backpressure', () => {
 
     const events = await reader.untilTerminal(live.id);
     expect(streamProblems(events)).toEqual([]);
-    // Every step but the last, whose progress 1 comes with `succeeded`.
-    expect(events.filter((e) => e.event === 'progress')).toHaveLength(149);
+    expect(events.filter((e) => e.event === 'progress')).toHaveLength(150);
   });
 
   it('terminates a client that stops answering pings; a normal client stays', async ({
