@@ -61,6 +61,10 @@ export default defineConfig({
                 BODY_LIMIT_BYTES: '1024',
                 ORIGIN_TIMEOUT_MS: '5000',
               },
+              // RATE_LIMIT_DEFAULT's counter, set to the same numbers (the binding counts its own).
+              ratelimits: {
+                RATE_LIMITER_DEFAULT: { namespace_id: '1001', simple: { limit: 20, period: 60 } },
+              },
             },
           })),
         ],

@@ -41,13 +41,14 @@ const step = async <T>(name: string, run: () => Promise<T> | T): Promise<Partial
 const inference = await step('inference: default model, raw pool vs end to end', () =>
   inferenceVsEndToEnd({ duration, threads, rounds: quick ? 2 : 5, perRound: quick ? 12 : 80 }),
 );
-const queue = await step('queue: no-op jobs, Overture vs BullMQ', () =>
+const queue = await step('queue: no-op jobs, Overture vs a Hono + BullMQ peer and raw BullMQ', () =>
   noopVsBullmq({
     threads,
     clients: 16,
     bullmqConcurrency: 8,
     rounds: quick ? 2 : 5,
     perRound: quick ? 200 : 2000,
+    warmup: quick ? 400 : 1000,
   }),
 );
 const edge = await step('edge: added latency', () =>
@@ -135,9 +136,41 @@ const rows: [string, unknown, string][] = [
   ],
   ['queue_ratio_vs_durable', results.queue_ratio_vs_durable, 'Overture / durable BullMQ'],
   [
+    'peer_noop_jobs_per_s',
+    results.peer_noop_jobs_per_s,
+    'Hono + jose + BullMQ (fsync Redis) + ws process, same clients',
+  ],
+  ['peer_ratio', results.peer_ratio, 'Overture / that same-path peer'],
+  [
+    'noop_latency_ms_p99',
+    results.noop_latency_ms_p99,
+    'Overture no-op job, submit → terminal message (info logs)',
+  ],
+  ['peer_latency_ms_p99', results.peer_latency_ms_p99, 'the same through the peer'],
+  [
+    'origin_main_cpu_ms_per_noop_job',
+    results.origin_main_cpu_ms_per_noop_job,
+    'origin main thread CPU per no-op job',
+  ],
+  [
+    'peer_main_cpu_ms_per_job',
+    results.peer_main_cpu_ms_per_job,
+    'peer main thread CPU per job (HTTP, JWT, BullMQ, WS)',
+  ],
+  [
     'edge_added_ms_p50',
     results.edge_added_ms_p50,
     `edge ${results.edge_ms_p50} ms vs direct ${results.direct_ms_p50} ms, one origin`,
+  ],
+  [
+    'edge_worker_added_ms_p50',
+    results.edge_worker_added_ms_p50,
+    `the same past wrangler's proxy (${results.edge_worker_ms_p50} ms): the Worker's own`,
+  ],
+  [
+    'edge_proxy_hop_ms_p50',
+    results.edge_proxy_hop_ms_p50,
+    `wrangler's proxy; of the Worker's own: rate limit ${results.edge_rate_limit_ms_p50}, code ${results.edge_worker_code_ms_p50}, dev runtime ${results.edge_dev_runtime_ms_p50}`,
   ],
   [
     'edge_two_origins_added_ms_p50',

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { edgeSecretRule } from '../shared/edge-signature.ts';
 
-/** The Worker's bindings as wrangler provides them (vars, secrets, Durable Objects). */
+/** The Worker's bindings as wrangler provides them (vars, secrets, Durable Objects, limiters). */
 export interface Bindings {
   ORIGIN_URL?: string;
   ORIGIN_URLS?: string;
@@ -20,6 +20,8 @@ export interface Bindings {
   ORIGIN_RETRY_AFTER_MS?: string;
   ORIGIN_HEALTH_TIMEOUT_MS?: string;
   RATE_LIMITER?: DurableObjectNamespace<import('./middleware/rate-limit/limiter.ts').RateLimiter>;
+  /** The default budget's counter (`[[ratelimits]]`): its `simple` is RATE_LIMIT_DEFAULT. */
+  RATE_LIMITER_DEFAULT?: RateLimit;
   ASSETS?: Fetcher;
   /** Job outputs, when origins keep them here (`OUTPUT_STORE=edge` at the origins). */
   OUTPUTS?: R2Bucket;
@@ -36,6 +38,15 @@ const budget = (fallback: string) =>
       return { requests, seconds };
     })
     .refine((b) => b.requests >= 1 && b.seconds >= 1, 'both numbers must be at least 1');
+
+/** The Workers Rate Limiting binding counts over 10 or 60 seconds, nothing else. */
+const bindingPeriods = [10, 60];
+const bindingBudget = (fallback: string) =>
+  budget(fallback).refine(
+    (b) => bindingPeriods.includes(b.seconds),
+    'the rate-limiting binding counts over 10 or 60 seconds only: write <requests>/10 or ' +
+      '<requests>/60, the same as [[ratelimits]] RATE_LIMITER_DEFAULT in wrangler.toml',
+  );
 
 const intString = (fallback: number, min: number) =>
   z.string().regex(/^\d+$/).transform(Number).pipe(z.number().int().min(min)).default(fallback);
@@ -80,7 +91,7 @@ const configSchema = z
       .transform((v) => v === 'true'),
     RATE_LIMIT_JOBS: budget('10/60'),
     RATE_LIMIT_AUTH: budget('10/60'),
-    RATE_LIMIT_DEFAULT: budget('300/60'),
+    RATE_LIMIT_DEFAULT: bindingBudget('300/60'),
     RATE_LIMIT_UPGRADES: budget('30/60'),
     BODY_LIMIT_BYTES: intString(64 * 1024, 256),
     ORIGIN_TIMEOUT_MS: intString(30_000, 100),
@@ -91,6 +102,10 @@ const configSchema = z
     RATE_LIMITER: z.custom<NonNullable<Bindings['RATE_LIMITER']>>(
       (v) => typeof (v as { idFromName?: unknown } | undefined)?.idFromName === 'function',
       'the Durable Object binding is missing',
+    ),
+    RATE_LIMITER_DEFAULT: z.custom<RateLimit>(
+      (v) => typeof (v as { limit?: unknown } | undefined)?.limit === 'function',
+      'the rate-limiting binding is missing ([[ratelimits]] in wrangler.toml)',
     ),
   })
   // One origin or a list, never both: two places that disagree would leave the edge guessing.

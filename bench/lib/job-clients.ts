@@ -8,12 +8,13 @@ export interface JobTiming {
   submittedAt: number;
   doneAt: number;
   status: string;
-  /** The job as the 202 answer showed it (its queue position and ETA then). */
+  /** The job as the 202 answer showed it (its queue position and ETA then; a peer's: its id). */
   accepted: Job;
 }
 
 interface Waiter {
   resolve(status: string): void;
+  reject(error: Error): void;
 }
 
 /** One benchmark client: an account, a WebSocket, and one job in flight at a time. */
@@ -24,6 +25,8 @@ class JobClient {
   readonly #waiting = new Map<string, Waiter>();
   /** Terminal events that arrived before their job was being waited for. */
   readonly #early = new Map<string, string>();
+  /** Why the socket closed: a job waited for after that would wait forever. */
+  #closed: Error | undefined;
 
   private constructor(base: string, token: string, ws: WebSocket) {
     this.#base = base;
@@ -40,6 +43,11 @@ class JobClient {
       } else {
         this.#early.set(m.jobId, m.event);
       }
+    });
+    ws.on('close', (code: number, reason: Buffer) => {
+      this.#closed = new Error(`the client's socket closed: ${code} ${reason.toString()}`);
+      for (const waiter of this.#waiting.values()) waiter.reject(this.#closed);
+      this.#waiting.clear();
     });
   }
 
@@ -65,14 +73,18 @@ class JobClient {
       throw new Error(`submit failed: ${res.status} ${JSON.stringify(job)}`);
     const accepted = job as Job;
     const jobId = job.id;
-    const status = await new Promise<string>((resolve) => {
+    const status = await new Promise<string>((resolve, reject) => {
       const early = this.#early.get(jobId);
       if (early) {
         this.#early.delete(jobId);
         resolve(early);
         return;
       }
-      this.#waiting.set(jobId, { resolve });
+      if (this.#closed) {
+        reject(this.#closed);
+        return;
+      }
+      this.#waiting.set(jobId, { resolve, reject });
       // since 0: a job that ended before this subscribe still reports its end.
       this.#ws.send(JSON.stringify({ type: 'subscribe', jobId, since: 0 }));
     });
@@ -93,15 +105,25 @@ class JobClient {
   }
 }
 
-/** Registers `count` accounts on the origin and opens a client for each. */
-export async function openClients(base: string, count: number): Promise<JobClient[]> {
-  const api = apiClient(base);
+/** How a client gets the bearer token of a fresh user of the server at `base`. */
+export type SignUp = (base: string) => Promise<string>;
+
+/** An account registered on an Overture origin. */
+const registerOnOrigin: SignUp = async (base) =>
+  // A fresh address each: unique across calls made at once, and across origins of one database.
+  (await apiClient(base).signUp()).token;
+
+/**
+ * Signs up `count` users (on the origin, unless `signUp` says how else: a peer's tokens)
+ * and opens a client for each.
+ */
+export async function openClients(
+  base: string,
+  count: number,
+  signUp: SignUp = registerOnOrigin,
+): Promise<JobClient[]> {
   const clients: JobClient[] = [];
-  for (let i = 0; i < count; i++) {
-    // A fresh address each: unique across calls made at once, and across origins of one database.
-    const { token } = await api.signUp();
-    clients.push(await JobClient.open(base, token));
-  }
+  for (let i = 0; i < count; i++) clients.push(await JobClient.open(base, await signUp(base)));
   return clients;
 }
 

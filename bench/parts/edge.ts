@@ -1,16 +1,23 @@
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import type { Job } from '../../shared/schemas/jobs.ts';
 import { apiClient } from '../../test/helpers/api.ts';
 import { type Cluster, startCluster } from '../../test/helpers/cluster.ts';
-import { type EdgeProcess, startEdgeProcess } from '../../test/helpers/edge-process.ts';
+import {
+  type EdgeProcess,
+  startEdgeProcess,
+  stopEdgeProcess,
+} from '../../test/helpers/edge-process.ts';
 import { signedLikeTheEdge } from '../../test/helpers/edge-signing.ts';
 import {
   type OriginProcess,
   removeDataDir,
   startOriginProcess,
 } from '../../test/helpers/origin-process.ts';
+import { repoRoot } from '../../test/helpers/paths.ts';
 import { postgresMissing } from '../lib/postgres.ts';
 import { percentile, round } from '../lib/stats.ts';
+import { workerEntryOf } from '../lib/worker-entry.ts';
 
 /** Budgets no bench ever reaches. */
 const unlimited = {
@@ -70,10 +77,15 @@ async function interleaved(ways: Way[], path: (way: Way) => string, rounds: numb
 
 /**
  * What the edge adds to a request, and how fast outputs come down:
- * - `GET /v1/jobs/:id` through the local edge (workerd: CORS, the rate-limit Durable Object,
- *   signing, the origin pool) in front of one origin on SQLite, and in front of two origins on
- *   PostgreSQL, each beside the same request straight to an origin (signed by this process,
- *   so the origin does the same work): `edge_added_ms_p50` and `edge_two_origins_added_ms_p50`;
+ * - `GET /v1/jobs/:id` through the local edge (workerd: CORS, the default budget's
+ *   rate-limiting binding, signing, the origin pool) in front of one origin on SQLite, and in
+ *   front of two origins on PostgreSQL, each beside the same request straight to an origin
+ *   (signed by this process, so the origin does the same work): `edge_added_ms_p50` and
+ *   `edge_two_origins_added_ms_p50`;
+ * - the same request to the one-origin edge's Worker itself, past `wrangler dev`'s proxy
+ *   (`workerEntryOf`): `edge_worker_added_ms_p50`, the Worker's own; and, to tell its parts
+ *   apart, to the entry of an edge with rate limiting off and of a Worker that only passes
+ *   requests on (bench/edge-floor, what any Worker pays in this dev runtime);
  * - the download of a 30 s output (about 1.3 MB) from the edge's R2 bucket (the cluster's
  *   outputs), from one origin's own disk straight, and from that disk through the edge.
  * All measured in one run, one request of each way in turn.
@@ -82,7 +94,9 @@ export async function edgeAddedLatency(options: { requests: number; downloads: n
   const secret = randomBytes(32).toString('hex');
   // Shared with the edge, which verifies each session token to count it by its user.
   const jwtSecret = `bench-jwt-${randomBytes(24).toString('hex')}`;
-  const started: { origin?: OriginProcess; edge?: EdgeProcess; cluster?: Cluster } = {};
+  const started: { origin?: OriginProcess; edges: EdgeProcess[]; cluster?: Cluster } = {
+    edges: [],
+  };
   try {
     started.origin = await startOriginProcess({
       env: {
@@ -93,20 +107,58 @@ export async function edgeAddedLatency(options: { requests: number; downloads: n
       },
     });
     const origin = started.origin;
-    started.edge = await startEdgeProcess({
+    const vars = {
       ...unlimited,
       ORIGIN_URL: origin.url,
       EDGE_SIGNING_SECRET: secret,
       JWT_SECRET: jwtSecret,
-    });
-    const edge = started.edge;
+    };
+    // Each kept as it starts, so that one failing to start leaves none of the others running.
+    const kept = (edge: EdgeProcess) => {
+      started.edges.push(edge);
+      return edge;
+    };
+    const floorConfig = join(repoRoot, 'bench/edge-floor/wrangler.toml');
+    const [edge, edgeNoLimits, floor] = await Promise.all([
+      startEdgeProcess(vars).then(kept),
+      startEdgeProcess({ ...vars, RATE_LIMIT_ENABLED: 'false' }).then(kept),
+      startEdgeProcess({ ORIGIN_URL: origin.url }, { config: floorConfig }).then(kept),
+    ]);
+    const [entry, entryNoLimits, floorEntry] = await Promise.all([
+      workerEntryOf(edge),
+      workerEntryOf(edgeNoLimits),
+      workerEntryOf(floor, 'edge-floor'),
+    ]);
     const single = await accountWithJob(edge.url, 'steps', { steps: 1, stepMs: 0 });
+    const bearer = { authorization: `Bearer ${single.token}` };
     const one: Way[] = [
       {
         name: 'edge, one origin',
         times: [],
         bytes: 0,
-        request: async (p) => [`${edge.url}${p}`, { authorization: `Bearer ${single.token}` }],
+        request: async (p) => [`${edge.url}${p}`, bearer],
+      },
+      {
+        name: "the edge's Worker entry",
+        times: [],
+        bytes: 0,
+        request: async (p) => [`${entry}${p}`, bearer],
+      },
+      {
+        name: 'the Worker entry, rate limiting off',
+        times: [],
+        bytes: 0,
+        request: async (p) => [`${entryNoLimits}${p}`, bearer],
+      },
+      {
+        name: 'a pass-through Worker entry',
+        times: [],
+        bytes: 0,
+        request: (p) =>
+          signedDirect(origin, secret, single.token, p).then(([url, headers]) => [
+            url.replace(origin.url, floorEntry),
+            headers,
+          ]),
       },
       {
         name: 'direct',
@@ -182,12 +234,21 @@ export async function edgeAddedLatency(options: { requests: number; downloads: n
     const mbPerS = (way: Way | undefined) =>
       way && way.times.length > 0 ? round(way.bytes / 1e6 / (p50(way) / 1000)) : null;
     const [r2, disk, diskViaEdge] = downloads;
+    const [publicPort, worker, workerNoLimits, passThrough, direct] = one;
     return {
-      edge_added_ms_p50: round(p50(one[0]) - p50(one[1])),
-      edge_ms_p50: round(p50(one[0])),
-      direct_ms_p50: round(p50(one[1])),
-      edge_ms_p99: round(percentile(one[0]?.times ?? [], 99)),
-      direct_ms_p99: round(percentile(one[1]?.times ?? [], 99)),
+      edge_added_ms_p50: round(p50(publicPort) - p50(direct)),
+      edge_ms_p50: round(p50(publicPort)),
+      direct_ms_p50: round(p50(direct)),
+      edge_ms_p99: round(percentile(publicPort?.times ?? [], 99)),
+      direct_ms_p99: round(percentile(direct?.times ?? [], 99)),
+      // The Worker's own, past wrangler's proxy, and what makes it up (differences of p50s).
+      edge_worker_added_ms_p50: round(p50(worker) - p50(direct)),
+      edge_worker_ms_p50: round(p50(worker)),
+      edge_worker_ms_p99: round(percentile(worker?.times ?? [], 99)),
+      edge_proxy_hop_ms_p50: round(p50(publicPort) - p50(worker)),
+      edge_rate_limit_ms_p50: round(p50(worker) - p50(workerNoLimits)),
+      edge_worker_code_ms_p50: round(p50(workerNoLimits) - p50(passThrough)),
+      edge_dev_runtime_ms_p50: round(p50(passThrough) - p50(direct)),
       // Null where PostgreSQL is not installed (`edge_two_origins_skipped` says so).
       edge_two_origins_skipped: missing ?? null,
       edge_two_origins_added_ms_p50: missing ? null : round(p50(withTwo[0]) - p50(withTwo[1])),
@@ -203,7 +264,7 @@ export async function edgeAddedLatency(options: { requests: number; downloads: n
       download_r2_vs_origin_ratio: missing ? null : round(p50(diskViaEdge) / p50(r2)),
     };
   } finally {
-    if (started.edge) await started.edge.kill();
+    await Promise.all(started.edges.map(stopEdgeProcess));
     if (started.origin) {
       await started.origin.kill();
       removeDataDir(started.origin.dataDir);

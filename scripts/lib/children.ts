@@ -1,4 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { wranglerConfigCounting } from './wrangler-config.ts';
 
 /**
  * The processes `npm start` and `npm run start:cluster` run together: when one exits, or on
@@ -59,7 +61,9 @@ export function supervisor(root: string, onStop: () => Promise<void> = async () 
 
 /**
  * The arguments of `wrangler dev` on 127.0.0.1:`port` with these vars (those that are set),
- * and the edge settings a developer may give in the environment.
+ * and the edge settings a developer may give in the environment. A RATE_LIMIT_DEFAULT given
+ * so is also what the rate-limiting binding counts (a copy of wrangler.toml saying so, in
+ * .wrangler/dev-config; the local state stays in .wrangler/state).
  */
 export function wranglerDevArgs(port: string, vars: Record<string, string | undefined>): string[] {
   const all: Record<string, string | undefined> = {
@@ -72,6 +76,10 @@ export function wranglerDevArgs(port: string, vars: Record<string, string | unde
     RATE_LIMIT_UPGRADES: process.env.RATE_LIMIT_UPGRADES,
     ...vars,
   };
+  const root = join(import.meta.dirname, '..', '..');
+  const config =
+    all.RATE_LIMIT_DEFAULT &&
+    wranglerConfigCounting(all.RATE_LIMIT_DEFAULT, join(root, '.wrangler', 'dev-config'), root);
   return [
     'dev',
     '--ip',
@@ -79,6 +87,7 @@ export function wranglerDevArgs(port: string, vars: Record<string, string | unde
     '--port',
     port,
     '--show-interactive-dev-session=false',
+    ...(config ? ['--config', config, '--persist-to', join(root, '.wrangler', 'state')] : []),
     ...Object.entries(all).flatMap(([k, v]) => (v === undefined ? [] : ['--var', `${k}:${v}`])),
   ];
 }

@@ -64,6 +64,17 @@ const cases: [string, Overrides, string][] = [
     { RATE_LIMIT_UPGRADES: '30' },
     'RATE_LIMIT_UPGRADES',
   ],
+  // The rate-limiting binding that counts it knows periods of 10 and 60 seconds only.
+  [
+    'RATE_LIMIT_DEFAULT counts over an hour',
+    { RATE_LIMIT_DEFAULT: '300/3600' },
+    'RATE_LIMIT_DEFAULT',
+  ],
+  [
+    'the rate-limiting binding is missing',
+    { RATE_LIMITER_DEFAULT: undefined },
+    'RATE_LIMITER_DEFAULT',
+  ],
   [
     'JWT_SECRET is shorter than 32 bytes',
     { JWT_SECRET: 'a-jwt-secret-of-31-bytes-length' },

@@ -12,6 +12,8 @@ import { apiKeyTags } from '../../shared/api-key.ts';
 import { hasSignedBody, verifyEdgeRequest } from '../../shared/edge-signature.ts';
 import type { ErrorBody } from '../../shared/errors.ts';
 
+export { awayFromWindowEnd } from '../helpers/rate-limit-window.ts';
+
 /** What the echo origin answers by default: the request it received (body in base64). */
 export interface Echoed {
   method: string;

@@ -3,6 +3,7 @@ import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { wranglerConfigCounting } from '../../scripts/lib/wrangler-config.ts';
 import { repoRoot } from './paths.ts';
 
 export interface EdgeProcess {
@@ -25,14 +26,18 @@ export async function freePort(): Promise<number> {
 
 /**
  * Starts the edge Worker in real workerd with `wrangler dev`, as `npm start` does, with the
- * given vars (ORIGIN_URL and EDGE_SIGNING_SECRET at least), and waits for `/healthz`.
+ * given vars (ORIGIN_URL and EDGE_SIGNING_SECRET at least), and waits for `/healthz`. A
+ * RATE_LIMIT_DEFAULT among them is also what its rate-limiting binding counts (a copy of
+ * wrangler.toml saying so, in the edge's state folder), unless `config` names another file.
+ * wrangler's local tracing (X_LOCAL_OBSERVABILITY, a trace of every request and subrequest
+ * for its local explorer, about 1 ms a request here) is off: no test reads it.
  *
  * @example
  * const edge = await startEdgeProcess({ ORIGIN_URL: origin.url, EDGE_SIGNING_SECRET: secret });
  */
 export async function startEdgeProcess(
   vars: Record<string, string>,
-  options: { port?: number } = {},
+  options: { port?: number; config?: string } = {},
 ): Promise<EdgeProcess> {
   // A port chosen beforehand lets a caller give the edge's address to the origin it starts meanwhile.
   const port = options.port ?? (await freePort());
@@ -47,12 +52,20 @@ export async function startEdgeProcess(
     String(await freePort()),
     '--show-interactive-dev-session=false',
   ];
+  // The config given (another Worker, other bindings), else a copy of the root's counting
+  // RATE_LIMIT_DEFAULT, else the root's wrangler.toml itself.
+  const config =
+    options.config ??
+    (vars.RATE_LIMIT_DEFAULT
+      ? wranglerConfigCounting(vars.RATE_LIMIT_DEFAULT, stateDir(port))
+      : undefined);
+  if (config) args.push('--config', config);
   for (const [k, v] of Object.entries(vars)) args.push('--var', `${k}:${v}`);
   // Each edge gets its own local state folder, so rate-limit buckets never leak between runs.
   args.push('--persist-to', stateDir(port));
   const child = spawn(join(repoRoot, 'node_modules/.bin/wrangler'), args, {
     cwd: repoRoot,
-    env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', X_LOCAL_OBSERVABILITY: 'false' },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
@@ -100,7 +113,7 @@ export async function startEdgeProcess(
   return edge;
 }
 
-/** The local state folder (Durable Objects) of the edge on `port`. */
+/** The local state folder (Durable Objects, rate-limit counters, config) of the edge on `port`. */
 const stateDir = (port: number) => join(repoRoot, '.wrangler', `test-${port}`);
 
 /** Stops an edge (wrangler and its workerd) and removes its local state folder. */

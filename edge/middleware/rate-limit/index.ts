@@ -4,6 +4,7 @@ import type { Budget } from '../../config.ts';
 import type { EdgeEnv } from '../../context.ts';
 import { errorResponse } from '../../errors.ts';
 import type { TakeResult } from './limiter.ts';
+import { takeAtLocation } from './location-limiter.ts';
 import { whoCounts } from './who.ts';
 
 export type BudgetName = 'jobs' | 'auth' | 'default' | 'upgrades';
@@ -25,10 +26,23 @@ export const policyHeader = (name: BudgetName, b: Budget) =>
 export const limitHeader = (name: BudgetName, remaining: number, reset: number) =>
   `"${name}";r=${remaining};t=${reset}`;
 
+/**
+ * Whether a budget is counted by the rate-limiting binding rather than exactly. The default
+ * budget, spent by nearly every request (reads, polls, cancels), is: in production a Durable
+ * Object call is a round trip to wherever that object lives, on every request, where the
+ * binding's counters are on the machine the Worker runs on. The others (job creation, auth
+ * attempts, WebSocket upgrades: a few per client a minute, each worth counting exactly, and
+ * each followed by far more work than a round trip) stay in the limiter Durable Object.
+ */
+const countedAtLocation = (name: BudgetName): boolean => name === 'default';
+
 export interface Spent {
   budget: Budget;
   result: TakeResult;
-  /** `RateLimit-Policy` and `RateLimit` of the budget spent. */
+  /**
+   * `RateLimit-Policy` of the budget spent, and `RateLimit` where the count is known (every
+   * answer of an exact budget, a refusal of the default one).
+   */
   headers: Record<string, string>;
   /** Counted, but to be refused (a JWT in a non-canonical spelling). */
   refusal: ApiError | undefined;
@@ -45,8 +59,9 @@ const budgetOf = (c: Context<EdgeEnv>, name: BudgetName): Budget => {
 };
 
 /**
- * Spends one request of a budget in the limiter Durable Object of whoever the request counts
- * against (`whoCounts`: a verified user, else the IP): the one place a request takes a token.
+ * Spends one request of a budget for whoever the request counts against (`whoCounts`: a
+ * verified user, else the IP), in the rate-limiting binding for the default budget, else in
+ * that budget's and client's limiter Durable Object: the one place a request takes a token.
  * `credential` is the bearer token; auth attempts pass none, so they count by IP alone
  * whatever token they carry (they need none, and a token must not buy password guesses).
  */
@@ -58,17 +73,18 @@ export async function spend(
   const config = c.get('config');
   const budget = budgetOf(c, name);
   const counted = await whoCounts(config.JWT_SECRET, credential, c.get('clientIp'));
-  const limiter = config.RATE_LIMITER.get(config.RATE_LIMITER.idFromName(`${name}|${counted.key}`));
-  const result = await limiter.take(budget.requests, budget.seconds);
-  return {
-    budget,
-    result,
-    headers: {
-      'ratelimit-policy': policyHeader(name, budget),
-      ratelimit: limitHeader(name, result.remaining, result.resetSeconds),
-    },
-    refusal: counted.refusal,
-  };
+  let result: TakeResult;
+  if (countedAtLocation(name)) {
+    result = await takeAtLocation(config.RATE_LIMITER_DEFAULT, counted.key, budget);
+  } else {
+    const id = config.RATE_LIMITER.idFromName(`${name}|${counted.key}`);
+    result = await config.RATE_LIMITER.get(id).take(budget.requests, budget.seconds);
+  }
+  const headers: Record<string, string> = { 'ratelimit-policy': policyHeader(name, budget) };
+  if (result.remaining !== undefined) {
+    headers.ratelimit = limitHeader(name, result.remaining, result.resetSeconds);
+  }
+  return { budget, result, headers, refusal: counted.refusal };
 }
 
 /**
@@ -95,9 +111,9 @@ export interface RateLimitOptions {
 }
 
 /**
- * Spends one request of the request's budget in the limiter Durable Object; 429
- * `rate_limited` with `Retry-After` once it is empty. Answers carry `RateLimit-Policy`
- * and `RateLimit`. Switched off, or on an exempt path, it does nothing at all.
+ * Spends one request of the request's budget (`spend`); 429 `rate_limited` with
+ * `Retry-After` once it is empty. Answers carry `RateLimit-Policy`, and `RateLimit` where
+ * the count is known. Switched off, or on an exempt path, it does nothing at all.
  *
  * @example
  * app.use('/v1/*', rateLimit({ exempt: ['/v1/health'] }));

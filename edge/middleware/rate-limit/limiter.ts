@@ -2,9 +2,12 @@ import { DurableObject } from 'cloudflare:workers';
 
 export interface TakeResult {
   allowed: boolean;
-  /** Whole requests left now. */
-  remaining: number;
-  /** Seconds until the bucket is full again. */
+  /**
+   * Whole requests left now; undefined where the counter does not say (the rate-limiting
+   * binding answers allowed or not, nothing more).
+   */
+  remaining: number | undefined;
+  /** Seconds until the bucket is full again (the counting window ends, for the binding). */
   resetSeconds: number;
   /** Seconds until one more request is allowed (0 when allowed). */
   retryAfterSeconds: number;
