@@ -97,6 +97,9 @@ describe('a receiver that answers a byte at a time', () => {
     const slow = await startReceiver(drip);
     const jobs: Job[] = [];
     for (let i = 0; i < 5; i++) jobs.push(await hookedJob(api, attacker.token, slow.url));
+    // Every job ended, so each has its delivery: the fair queue may otherwise start the
+    // victim's job below before the attacker's last ones (it holds threads, the victim none).
+    for (const job of jobs) await api.waitForJob(attacker.token, job.id);
     await slow.waitForCount(perUser);
     await deliveredBeside(api, async () => {
       const listed = await Promise.all(jobs.map((j) => only(api, attacker.token, j.id)));
