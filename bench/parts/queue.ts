@@ -154,7 +154,7 @@ export async function noopVsBullmq(options: {
     peer_main_cpu_ms_per_job: ran.peer ? round(peer.cpuMs / peer.jobs, 3) : 'skipped',
     bullmq_noop_jobs_per_s: ran.bullmq ? round(perS(bullmq), 1) : noRedis,
     queue_ratio: ran.bullmq ? round(noopPerS / perS(bullmq), 3) : 'skipped',
-    // The same peer with Redis fsyncing every write (appendfsync always), as Overture does.
+    // Raw BullMQ again, its Redis fsyncing every write (appendfsync always), as Overture does.
     bullmq_durable_noop_jobs_per_s: ran.durable ? round(perS(durable), 1) : 'skipped',
     queue_ratio_vs_durable: ran.durable ? round(noopPerS / perS(durable), 3) : 'skipped',
   };

@@ -1,6 +1,7 @@
 import { maxJobDeadlineMs } from '../../shared/duration.ts';
 import { terminalStatuses } from '../../shared/job-states.ts';
 import type { JobEventKind } from '../../shared/schemas/jobs.ts';
+import { inlineOutputKey } from '../outputs/inline-outputs.ts';
 import type { JobRecord, LedgerEntryInput } from '../store/records.ts';
 import type { JobEnding, NewJob } from '../store/store.ts';
 
@@ -171,10 +172,11 @@ export function endJob(
     ...(keepsThread ? {} : released),
   };
   if (ending.status === 'succeeded') {
-    const { file, contentType, bytes, etag, runMs } = ending.output;
+    const { file, contentType, bytes, etag, runMs, inline } = ending.output;
     Object.assign(set, {
       progress: 1,
-      outputFile: file,
+      // Bytes kept with the job are found by its own key, whatever the caller named.
+      outputFile: inline ? inlineOutputKey(job.id) : file,
       outputContentType: contentType,
       outputBytes: bytes,
       outputEtag: etag,

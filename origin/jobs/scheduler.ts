@@ -343,7 +343,8 @@ export class Scheduler implements JobRunner {
     const { extension, contentType } = manifest.output;
     const { bytes } = result;
     // A small output is written by the job's end itself, durable with it.
-    const inline = bytes.byteLength <= (this.#o.inlineOutputMaxBytes ?? 0) ? bytes : undefined;
+    const max = this.#o.inlineOutputMaxBytes ?? 0;
+    const inline = max > 0 && bytes.byteLength <= max ? bytes : undefined;
     const file = inline
       ? inlineOutputKey(job.id)
       : await this.#o.outputs.write(job.id, extension, bytes, contentType);

@@ -62,6 +62,28 @@ describe('a tone-diffusion job through the edge', () => {
     expect(tail.bytes).toEqual(file.bytes.slice(-100));
   });
 
+  it('downloads a 1 s clip, kept in the database (under 64 KiB), through the edge with ranges and 304', async ({
+    pair,
+  }) => {
+    const { api } = pair;
+    const { token } = await api.signUp();
+    const job = await submitJob(api, token, 'tone-diffusion', { prompt: 'short', duration: 1 });
+    const done = await api.waitForJob(token, job.id, undefined, 25_000);
+    expect(done.output?.bytes).toBeLessThanOrEqual(64 * 1024);
+    const url = done.output?.url as string;
+    const file = await api.call('GET', url, { token });
+    expect(file.status).toBe(200);
+    expect(file.headers.get('content-type')).toBe('audio/wav');
+    expect(file.bytes.length).toBe(done.output?.bytes);
+    expect(decodeWav(file.bytes).sampleRate).toBe(22_050);
+    const part = await api.call('GET', url, { token, headers: { range: 'bytes=100-199' } });
+    expect(part.status).toBe(206);
+    expect(part.bytes).toEqual(file.bytes.slice(100, 200));
+    const etag = file.headers.get('etag') ?? '';
+    const again = await api.call('GET', url, { token, headers: { 'if-none-match': etag } });
+    expect(again.status).toBe(304);
+  });
+
   it("keeps a user's output from another user, through the edge too", async ({ pair }) => {
     const { api } = pair;
     const owner = await api.signUp();

@@ -29,6 +29,8 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** Wait for `/v1/health` to answer 200 (default), or only for the listening line. */
   waitReady?: boolean;
+  /** Another tree's `origin/main.ts` (the bench's comparison of commits); this tree's by default. */
+  main?: string;
 }
 
 export function makeDataDir(): string {
@@ -82,7 +84,7 @@ export async function startOriginProcess(options: StartOptions = {}): Promise<Or
     LOG_LEVEL: 'info',
     ...options.env,
   };
-  const child = spawn(process.execPath, [join(repoRoot, 'origin/main.ts')], {
+  const child = spawn(process.execPath, [options.main ?? join(repoRoot, 'origin/main.ts')], {
     cwd: repoRoot,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

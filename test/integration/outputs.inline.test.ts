@@ -7,6 +7,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import Database from 'better-sqlite3';
 import { describe, expect } from 'vitest';
 import type { Job } from '../../shared/schemas/jobs.ts';
 import { apiClient } from '../helpers/api.ts';
@@ -95,5 +96,16 @@ describe('a small output kept with its job', () => {
     }
     expect(job).toEqual({ ...done, output: null, outputExpired: true });
     expectApiError(await api.call('GET', `/v1/jobs/${done.id}/output`, { token }), 410, 'gone');
+    // The bytes went too, not only the job's word for it.
+    const db = new Database(join(origin.dataDir, 'overture.sqlite'), { readonly: true });
+    try {
+      expect(
+        db.prepare('select count(*) as n from job_outputs where job_id = ?').get(done.id),
+      ).toEqual({
+        n: 0,
+      });
+    } finally {
+      db.close();
+    }
   });
 });

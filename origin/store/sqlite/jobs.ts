@@ -73,7 +73,8 @@ function write(
 ): JobEvent {
   const next = applyChange(job, change);
   w.q.save.run({ ...next });
-  w.queue.changed();
+  // Progress moves no job in or out of the queue, nor any thread.
+  if (change.kind !== 'progress') w.queue.changed();
   if (change.ledger) ledger(change.ledger);
   return recordEvent(w, next, change.kind, at);
 }
@@ -213,7 +214,7 @@ export function sqliteJobs(
     async claim(owner, at, leaseMs, maxQueueWaitMs = 0) {
       const token = randomUUID();
       const claimed = transaction(() => {
-        // Read under the write lock, not kept: what a claim starts is the file's truth.
+        // Read afresh under the write lock: what a claim starts is the file's truth.
         queue.changed();
         // The fair order of the jobs that may start, as PostgreSQL's claim ranks them.
         const [first] = fairOrder(

@@ -1,4 +1,4 @@
-import { fairOrder, fairPositions, heldByUser } from '../../jobs/fair-queue.ts';
+import { fairOrder, heldByUser } from '../../jobs/fair-queue.ts';
 import type { JobStatements } from './job-statements.ts';
 
 type Queued = ReturnType<JobStatements['queued']['all']>[number];
@@ -19,14 +19,14 @@ interface Read {
 
 /**
  * The queue as the fair order needs it (queued jobs and the threads each user holds), read
- * from the file once per change of the jobs: positions, estimates, a subscribe's answer and
- * a claim ask for it several times per job, and reading it into objects was a tenth of the
- * origin's main thread on the no-op path. The SQLite file has one origin, this process,
- * whose every write of a job calls `changed()` (and a rolled-back transaction too), so a
- * kept read is what the file holds. Should another process ever write jobs to the file, a
- * read is also dropped after half a second: its answers (a position, an estimate) would then
- * lag by that at most. A claim reads under its write lock, never from here.
- * (PostgreSQL, shared by origins, reads every time.)
+ * from the file once per change of the queue: a create's position, its estimate, a
+ * subscribe's answer and a list each asked for it, reading every queued row into objects.
+ * The SQLite file has one origin, this process, whose every write that can move the queue
+ * calls `changed()` (and a rolled-back transaction too), so a kept read is what the file
+ * holds. Should another process ever write jobs to the file, a read is also dropped after
+ * half a second: its answers (a position, an estimate) would then lag by that at most. A
+ * claim drops the kept read first and reads the file under its write lock (what it leaves
+ * is fresh for the positions that follow). (PostgreSQL, shared by origins, reads every time.)
  */
 export class QueueReads {
   readonly #q: JobStatements;
@@ -59,7 +59,7 @@ export class QueueReads {
   /** Each queued job's position in the fair order (1 starts next). */
   positions(): Map<string, number> {
     const read = this.snapshot();
-    read.positions ??= fairPositions(read.queued, heldByUser(read.held));
+    read.positions ??= new Map(this.order().map((job, index) => [job.id, index + 1]));
     return read.positions;
   }
 }

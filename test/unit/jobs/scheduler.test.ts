@@ -147,6 +147,28 @@ describe('Scheduler', () => {
     expect(readdirSync(h.outputs.dir).sort()).toEqual(ids.map((id) => `${id}.txt`).sort());
   });
 
+  it('keeps outputs up to inlineOutputMaxBytes with the job, larger ones as files; 0 keeps none', async () => {
+    // 'done 9 steps\n' is 13 bytes, 'done 10 steps\n' 14: the bound falls between them.
+    const h = await harness({ inlineOutputMaxBytes: 13 });
+    h.scheduler.start();
+    const small = await h.submit({ steps: 9, stepMs: 0 });
+    const large = await h.submit({ steps: 10, stepMs: 0 });
+    for (const id of [small, large]) await h.until(id, terminal);
+    expect(await h.store.jobs.record(small)).toMatchObject({ outputFile: `inline:${small}` });
+    expect(Buffer.from((await h.store.jobs.inlineOutput(small)) ?? []).toString()).toBe(
+      'done 9 steps\n',
+    );
+    expect(await h.store.jobs.record(large)).toMatchObject({ outputFile: `${large}.txt` });
+    expect(await h.store.jobs.inlineOutput(large)).toBeUndefined();
+    expect(readdirSync(h.outputs.dir)).toEqual([`${large}.txt`]);
+
+    const none = await harness({ inlineOutputMaxBytes: 0 });
+    none.scheduler.start();
+    const id = await none.submit({ steps: 1, stepMs: 0 });
+    await none.until(id, terminal);
+    expect(await none.store.jobs.record(id)).toMatchObject({ outputFile: `${id}.txt` });
+  });
+
   it('never runs more tasks at once than the pool has threads, and uses them all', async () => {
     const h = await harness({ threads: 2 });
     const ids: string[] = [];

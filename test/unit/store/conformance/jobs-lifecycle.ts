@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { inlineOutputKey } from '../../../../origin/outputs/inline-outputs.ts';
 import type { Job } from '../../../../shared/schemas/jobs.ts';
 import {
   anOutput,
@@ -129,7 +130,7 @@ export function jobsLifecycleSuite(factory: StoreFactory): void {
         status: 'succeeded',
         output: {
           ...anOutput,
-          file: `inline:${job.id}`,
+          file: 'named-otherwise.txt',
           bytes: bytes.length,
           inline: bytes,
         },
@@ -140,7 +141,9 @@ export function jobsLifecycleSuite(factory: StoreFactory): void {
       expect(new TextDecoder().decode(await store.jobs.inlineOutput(job.id))).toBe(
         'a small output',
       );
-      expect(await store.jobs.record(job.id)).toMatchObject({ outputFile: `inline:${job.id}` });
+      expect(await store.jobs.record(job.id)).toMatchObject({
+        outputFile: inlineOutputKey(job.id),
+      });
       await store.jobs.removeInlineOutput(job.id);
       expect(await store.jobs.inlineOutput(job.id)).toBeUndefined();
       await store.jobs.removeInlineOutput(job.id);
@@ -155,7 +158,7 @@ export function jobsLifecycleSuite(factory: StoreFactory): void {
       const bytes = new Uint8Array([1, 2, 3]);
       const ending = {
         status: 'succeeded',
-        output: { ...anOutput, file: `inline:${job.id}`, bytes: 3, inline: bytes },
+        output: { ...anOutput, file: inlineOutputKey(job.id), bytes: 3, inline: bytes },
       } as const;
       expect(await store.jobs.finish(claim, ending, Date.now())).toBeUndefined();
       expect(await store.jobs.inlineOutput(job.id)).toBeUndefined();
