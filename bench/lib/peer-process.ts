@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SignJWT } from 'jose';
 import { repoRoot } from '../../test/helpers/paths.ts';
+import { exitOf } from './child-exit.ts';
 import { startRedis } from './redis.ts';
 
 export interface PeerProcess {
@@ -39,13 +40,7 @@ export async function startPeerProcess(
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const orphaned = () => child.kill('SIGKILL');
-  process.once('exit', orphaned);
-  const exited = new Promise<void>((resolve) => {
-    child.once('exit', () => resolve());
-    child.once('error', () => resolve());
-  });
-  void exited.then(() => process.off('exit', orphaned));
+  const exited = exitOf(child);
   let text = '';
   child.stdout.on('data', (d: Buffer) => {
     text += d.toString();

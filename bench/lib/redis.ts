@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '../../test/helpers/edge-process.ts';
 import { ensureDebianPackage } from './apt.ts';
+import { exitOf } from './child-exit.ts';
 
 /** redis-server from Debian's packages: installed if missing (as root), else the peers are skipped. */
 export function redisBinary(): string | undefined {
@@ -39,14 +40,7 @@ export async function startRedis(bin: string, durable: boolean): Promise<RedisSe
     ['--port', String(port), '--save', '', '--bind', '127.0.0.1', '--dir', dir, ...persistence],
     { stdio: 'ignore' },
   );
-  // A bench that ends without stopping it (an uncaught error) takes it along.
-  const orphaned = () => child.kill('SIGKILL');
-  process.once('exit', orphaned);
-  const exited = new Promise<void>((resolve) => {
-    child.once('exit', () => resolve());
-    child.once('error', () => resolve());
-  });
-  void exited.then(() => process.off('exit', orphaned));
+  const exited = exitOf(child);
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill();
     await exited;

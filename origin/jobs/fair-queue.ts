@@ -58,7 +58,12 @@ export function fairPositions(
   queued: readonly QueuedJob[],
   held: ReadonlyMap<string, number>,
 ): Map<string, number> {
-  return new Map(fairOrder(queued, held).map((job, index) => [job.id, index + 1]));
+  return positionsIn(fairOrder(queued, held));
+}
+
+/** The 1-based position of each job of an order already made (`fairOrder`'s answer). */
+export function positionsIn(order: readonly { id: string }[]): Map<string, number> {
+  return new Map(order.map((job, index) => [job.id, index + 1]));
 }
 
 /** Ids sort by creation time (`newId`): plain code-unit order, as both databases sort text. */

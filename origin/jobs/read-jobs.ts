@@ -44,7 +44,7 @@ export interface StoredOutput {
   etag: string;
 }
 
-/** Where the output of a succeeded job is: a file here, or an object in the edge's bucket. */
+/** Where the output of a succeeded job is: a file here, bytes kept with the job, or an object in the edge's bucket. */
 export async function findOutput(
   deps: Deps,
   principal: Principal,
@@ -62,12 +62,8 @@ export async function findOutput(
   if (!location) throw new ApiError('gone', 'The output of this job was removed.');
   return {
     location,
-    size:
-      location.at === 'file'
-        ? location.size
-        : location.at === 'inline'
-          ? location.bytes.byteLength
-          : (row.outputBytes ?? 0),
+    // What is here was measured; an object in the bucket is as the job recorded it.
+    size: location.at === 'edge' ? (row.outputBytes ?? 0) : location.size,
     contentType: row.outputContentType ?? 'application/octet-stream',
     etag: `"${row.outputEtag ?? row.id}"`,
   };

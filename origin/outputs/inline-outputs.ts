@@ -30,7 +30,7 @@ export function withInlineOutputs(
       const jobId = jobOf(key);
       if (jobId === undefined) return outputs.locate(key);
       const bytes = await jobs.inlineOutput(jobId);
-      return bytes && { at: 'inline', bytes };
+      return bytes && { at: 'inline', bytes, size: bytes.byteLength };
     },
   };
 }

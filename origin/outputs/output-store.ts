@@ -21,4 +21,4 @@ export interface OutputStore {
 export type OutputLocation =
   | { at: 'file'; path: string; size: number }
   | { at: 'edge'; key: string }
-  | { at: 'inline'; bytes: Uint8Array };
+  | { at: 'inline'; bytes: Uint8Array; size: number };

@@ -1,4 +1,4 @@
-import { fairOrder, heldByUser } from '../../jobs/fair-queue.ts';
+import { fairOrder, heldByUser, positionsIn } from '../../jobs/fair-queue.ts';
 import type { JobStatements } from './job-statements.ts';
 
 type Queued = ReturnType<JobStatements['queued']['all']>[number];
@@ -59,7 +59,7 @@ export class QueueReads {
   /** Each queued job's position in the fair order (1 starts next). */
   positions(): Map<string, number> {
     const read = this.snapshot();
-    read.positions ??= new Map(this.order().map((job, index) => [job.id, index + 1]));
+    read.positions ??= positionsIn(this.order());
     return read.positions;
   }
 }
