@@ -78,11 +78,18 @@ describe('the web UI on a cluster', () => {
 
     const holder = await socketHolder(cluster);
     await holder.kill('SIGKILL');
-    // Back through the edge to the survivor: the page says it is online again.
+    // Back through the edge to the survivor (the page may not have seen the close yet when
+    // the kill returns, so wait for the survivor's socket, not for a banner still unshown),
+    // and the page says it is online again.
+    const survivor = cluster.origins.find((o) => o !== holder) as OriginProcess;
+    await expect
+      .poll(async () => (await scrape(survivor.metricsUrl)).value('overture_ws_connections'), {
+        timeout: 20_000,
+        interval: 100,
+      })
+      .toBeGreaterThan(0);
     const offline = page.getByRole('status').filter({ hasText: 'Offline — reconnecting…' });
     await offline.waitFor({ state: 'hidden', timeout: 20_000 });
-    const survivor = cluster.origins.find((o) => o !== holder) as OriginProcess;
-    expect((await scrape(survivor.metricsUrl)).value('overture_ws_connections')).toBeGreaterThan(0);
 
     await threads.release();
     await card.locator('.status', { hasText: 'succeeded' }).waitFor({ timeout: 30_000 });
