@@ -1,5 +1,6 @@
 import { and, asc, count, eq, gt, isNotNull, isNull, lt, lte, ne, or, sql } from 'drizzle-orm';
 import type { Db } from './database.ts';
+import { plainSelect } from './plain-select.ts';
 import { jobEvents, jobOutputs, jobs, users, webhookDeliveries } from './schema/index.ts';
 
 const p = sql.placeholder;
@@ -16,21 +17,23 @@ export function prepareJobStatements(db: Db) {
     countQueued: db.select({ n: count() }).from(jobs).where(eq(jobs.status, 'queued')).prepare(),
     countRunning: db.select({ n: count() }).from(jobs).where(eq(jobs.status, 'running')).prepare(),
     /** The queued jobs in id order: the fair order is made of them (`fairOrder`). */
-    queued: db
-      .select({
-        id: jobs.id,
-        userId: jobs.userId,
-        model: jobs.model,
-        seq: jobs.seq,
-        createdAt: jobs.createdAt,
-        deadlineAt: jobs.deadlineAt,
-        userLastStartedAt: users.lastStartedAt,
-      })
-      .from(jobs)
-      .innerJoin(users, eq(users.id, jobs.userId))
-      .where(eq(jobs.status, 'queued'))
-      .orderBy(asc(jobs.id))
-      .prepare(),
+    queued: plainSelect(
+      db,
+      db
+        .select({
+          id: jobs.id,
+          userId: jobs.userId,
+          model: jobs.model,
+          seq: jobs.seq,
+          createdAt: jobs.createdAt,
+          deadlineAt: jobs.deadlineAt,
+          userLastStartedAt: users.lastStartedAt,
+        })
+        .from(jobs)
+        .innerJoin(users, eq(users.id, jobs.userId))
+        .where(eq(jobs.status, 'queued'))
+        .orderBy(asc(jobs.id)),
+    ),
     /** A claim records when its user's job last started: the fair order's tie-break. */
     userStarted: db
       .update(users)
@@ -38,16 +41,18 @@ export function prepareJobStatements(db: Db) {
       .where(eq(users.id, p('userId')))
       .prepare(),
     /** One row per job holding a thread (its claim not released). */
-    holders: db
-      .select({
-        userId: jobs.userId,
-        model: jobs.model,
-        startedAt: jobs.startedAt,
-        claimedBy: jobs.claimedBy,
-      })
-      .from(jobs)
-      .where(isNotNull(jobs.claimToken))
-      .prepare(),
+    holders: plainSelect(
+      db,
+      db
+        .select({
+          userId: jobs.userId,
+          model: jobs.model,
+          startedAt: jobs.startedAt,
+          claimedBy: jobs.claimedBy,
+        })
+        .from(jobs)
+        .where(isNotNull(jobs.claimToken)),
+    ),
     /** The user's jobs queued or holding a thread, in one statement: what the cap counts. */
     userJobs: db
       .select({

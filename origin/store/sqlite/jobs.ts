@@ -25,6 +25,7 @@ import { type JobStatements, prepareJobStatements } from './job-statements.ts';
 import type { LedgerWriter } from './ledger.ts';
 import { QueueReads } from './queue-reads.ts';
 import { type JobRow, jobOutputs, jobs } from './schema/index.ts';
+import { WriteBatch } from './write-batch.ts';
 
 /** A row is a record: the compiler checks the columns match the neutral type. */
 const record = (row: JobRow): JobRecord => row;
@@ -94,16 +95,12 @@ export function sqliteJobs(
     return row && record(row);
   };
   // Statements prepared on the database run inside its transaction: one connection, one
-  // writer, so what a transaction read cannot change under it before it writes.
-  // A rolled-back transaction may have left a read of what it wrote.
-  const transaction = <T>(fn: () => T): T => {
-    try {
-      return db.transaction(() => fn(), { behavior: 'immediate' });
-    } catch (error) {
-      queue.changed();
-      throw error;
-    }
-  };
+  // writer, so what a write read cannot change under it before it writes. Writes asked for
+  // in one turn share a commit (WriteBatch); a rolled-back one may have left a read of what
+  // it wrote. Listeners hear a write's events once its commit is done.
+  const batch = new WriteBatch(db.$client, () => queue.changed());
+  const transaction = <T>(fn: () => T, committed?: (result: T) => void): Promise<T> =>
+    batch.run(fn, committed);
   /**
    * Reads the job, asks `rule`, writes its answer (and `also`, when the rule changed the
    * job), then tells the listeners.
@@ -113,44 +110,46 @@ export function sqliteJobs(
     at: number,
     rule: (job: JobRecord) => JobChange | undefined,
     also?: () => void,
-  ): JobEvent | undefined => {
-    const event = transaction(() => {
-      const job = byId(jobId);
-      const decided = job && rule(job);
-      if (!job || !decided) return undefined;
-      also?.();
-      return write(w, ledger, job, decided, at);
-    });
-    emit([event]);
-    return event;
-  };
+  ): Promise<JobEvent | undefined> =>
+    transaction(
+      () => {
+        const job = byId(jobId);
+        const decided = job && rule(job);
+        if (!job || !decided) return undefined;
+        also?.();
+        return write(w, ledger, job, decided, at);
+      },
+      (event) => emit([event]),
+    );
 
   return {
     async create(input) {
-      const result = transaction(() => {
-        const prior =
-          input.idempotencyKey === undefined
-            ? undefined
-            : q.byIdempotencyKey.get({ userId: input.userId, key: input.idempotencyKey });
-        const queued = q.countQueued.get()?.n ?? 0;
-        const userJobs = q.userJobs.get({ userId: input.userId })?.n ?? 0;
-        const balance = q.balance.get({ userId: input.userId })?.b ?? 0;
-        const decision = decideCreate(input, {
-          prior: prior && record(prior),
-          queued,
-          userJobs,
-          balance,
-        });
-        if (decision.kind !== 'create') return decision;
-        const { job, debit } = decision;
-        q.insert.run({ ...job });
-        queue.changed();
-        if (debit) ledger(debit);
-        return { kind: 'event', event: recordEvent(w, job, 'queued', input.at) } as const;
-      });
+      const result = await transaction(
+        () => {
+          const prior =
+            input.idempotencyKey === undefined
+              ? undefined
+              : q.byIdempotencyKey.get({ userId: input.userId, key: input.idempotencyKey });
+          const queued = q.countQueued.get()?.n ?? 0;
+          const userJobs = q.userJobs.get({ userId: input.userId })?.n ?? 0;
+          const balance = q.balance.get({ userId: input.userId })?.b ?? 0;
+          const decision = decideCreate(input, {
+            prior: prior && record(prior),
+            queued,
+            userJobs,
+            balance,
+          });
+          if (decision.kind !== 'create') return decision;
+          const { job, debit } = decision;
+          q.insert.run({ ...job });
+          queue.changed();
+          if (debit) ledger(debit);
+          return { kind: 'event', event: recordEvent(w, job, 'queued', input.at) } as const;
+        },
+        (done) => done.kind === 'event' && emit([done.event]),
+      );
       switch (result.kind) {
         case 'event':
-          emit([result.event]);
           return { kind: 'created', job: result.event.job };
         case 'replayed':
           return { kind: 'replayed', job: toJob(result.job, queuePosition(queue, result.job)) };
@@ -213,23 +212,25 @@ export function sqliteJobs(
 
     async claim(owner, at, leaseMs, maxQueueWaitMs = 0) {
       const token = randomUUID();
-      const claimed = transaction(() => {
-        // Read afresh under the write lock: what a claim starts is the file's truth.
-        queue.changed();
-        // The fair order of the jobs that may start, as PostgreSQL's claim ranks them.
-        const [first] = fairOrder(
-          queue.snapshot().queued.filter((job) => !isOverdue(job, maxQueueWaitMs, at)),
-          heldByUser(queue.snapshot().held),
-        );
-        const next = first && q.byId.get({ id: first.id });
-        const job = next && record(next);
-        const started = job && startAttempt(job, { owner, token, at, leaseUntil: at + leaseMs });
-        if (!job || !started) return undefined;
-        q.userStarted.run({ userId: job.userId, at });
-        return { job: applyChange(job, started), event: write(w, ledger, job, started, at) };
-      });
+      const claimed = await transaction(
+        () => {
+          // The kept read is the file's truth (every write of the queue here dropped it);
+          // and a job it named that has left the queue is refused by startAttempt below.
+          // The fair order of the jobs that may start, as PostgreSQL's claim ranks them.
+          const [first] = fairOrder(
+            queue.snapshot().queued.filter((job) => !isOverdue(job, maxQueueWaitMs, at)),
+            heldByUser(queue.snapshot().held),
+          );
+          const next = first && q.byId.get({ id: first.id });
+          const job = next && record(next);
+          const started = job && startAttempt(job, { owner, token, at, leaseUntil: at + leaseMs });
+          if (!job || !started) return undefined;
+          q.userStarted.run({ userId: job.userId, at });
+          return { job: applyChange(job, started), event: write(w, ledger, job, started, at) };
+        },
+        (done) => done && emit([done.event]),
+      );
       if (!claimed) return undefined;
-      emit([claimed.event]);
       return { job: claimed.job, claim: { jobId: claimed.job.id, token } };
     },
 
@@ -272,14 +273,15 @@ export function sqliteJobs(
 
     async expireQueued({ maxQueueWaitMs, at }) {
       const createdBefore = maxQueueWaitMs > 0 ? at - maxQueueWaitMs : -1;
-      const events = transaction(() =>
-        q.overdue.all({ at, createdBefore }).map((row) => {
-          const job = record(row);
-          const decided = expireQueued(job, maxQueueWaitMs, at);
-          return decided && write(w, ledger, job, decided, at);
-        }),
+      const events = await transaction(
+        () =>
+          q.overdue.all({ at, createdBefore }).map((row) => {
+            const job = record(row);
+            const decided = expireQueued(job, maxQueueWaitMs, at);
+            return decided && write(w, ledger, job, decided, at);
+          }),
+        emit,
       );
-      emit(events);
       return events.filter((e): e is JobEvent => e !== undefined);
     },
 
@@ -288,7 +290,7 @@ export function sqliteJobs(
     },
 
     async releaseExpired({ expiredBefore, maxAttempts, at }) {
-      const events = transaction(() => {
+      const events = await transaction(() => {
         q.releaseEndedClaims.run({ before: expiredBefore });
         queue.changed();
         return q.expired.all({ before: expiredBefore }).map((row) => {
@@ -296,8 +298,7 @@ export function sqliteJobs(
           const decided = abandon(job, maxAttempts, at);
           return decided && write(w, ledger, job, decided, at);
         });
-      });
-      emit(events);
+      }, emit);
       return events.filter((e): e is JobEvent => e !== undefined);
     },
 

@@ -24,9 +24,10 @@ interface Read {
  * The SQLite file has one origin, this process, whose every write that can move the queue
  * calls `changed()` (and a rolled-back transaction too), so a kept read is what the file
  * holds. Should another process ever write jobs to the file, a read is also dropped after
- * half a second: its answers (a position, an estimate) would then lag by that at most. A
- * claim drops the kept read first and reads the file under its write lock (what it leaves
- * is fresh for the positions that follow). (PostgreSQL, shared by origins, reads every time.)
+ * half a second: its answers (a position, an estimate, the order a claim takes) would then
+ * lag by that at most, and a claim still starts only a job its row says is queued. A claim
+ * uses the kept read too: after a create, its answer's read serves the claim that follows.
+ * (PostgreSQL, shared by origins, reads every time.)
  */
 export class QueueReads {
   readonly #q: JobStatements;
