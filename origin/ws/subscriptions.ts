@@ -41,15 +41,27 @@ interface Subscription {
 /** An estimate moved this much (seconds) is sent again, though the position did not move. */
 const etaMoveSeconds = 2;
 
-/** The `job` message of an event, as sent on the wire. */
-const jobMessage = (e: JobEvent): string =>
-  JSON.stringify({
-    type: 'job',
-    jobId: e.jobId,
-    seq: e.seq,
-    event: e.kind,
-    job: e.job,
-  } satisfies ServerMessage);
+/** Each event's message, made once: for every follower, and again for a replay of it. */
+const messages = new WeakMap<JobEvent, string>();
+
+/**
+ * The `job` message of an event, as sent on the wire. Serialised once per event object: the
+ * live event and a replay the store answers from memory (SQLite's recent events) are one.
+ */
+function jobMessage(e: JobEvent): string {
+  let text = messages.get(e);
+  if (text === undefined) {
+    text = JSON.stringify({
+      type: 'job',
+      jobId: e.jobId,
+      seq: e.seq,
+      event: e.kind,
+      job: e.job,
+    } satisfies ServerMessage);
+    messages.set(e, text);
+  }
+  return text;
+}
 
 /**
  * Every socket's subscriptions to jobs, and the one owner of them: gapless, duplicate-free
@@ -145,8 +157,7 @@ export class Subscriptions {
   publish(event: JobEvent): void {
     const followers = this.#byJob.get(event.jobId);
     if (!followers) return;
-    const text = jobMessage(event); // serialised once for every follower
-    for (const sub of followers) this.#deliver(sub, event, text);
+    for (const sub of followers) this.#deliver(sub, event);
   }
 
   /**
@@ -207,11 +218,8 @@ export class Subscriptions {
     if (followers?.size === 0) this.#byJob.delete(sub.jobId);
   }
 
-  /**
-   * A live event: in order, once; a gap (a missed event) is replayed from the store. `text`
-   * is the event's message when the caller already has it (one serialisation per publish).
-   */
-  #deliver(sub: Subscription, event: JobEvent, text?: string): void {
+  /** A live event: in order, once; a gap (a missed event) is replayed from the store. */
+  #deliver(sub: Subscription, event: JobEvent): void {
     if (event.userId !== sub.subscriber.userId) return;
     if (sub.pending) {
       sub.pending.push(event);
@@ -223,7 +231,7 @@ export class Subscriptions {
       sub.subscriber.schedule(() => this.#catchUp(sub));
       return;
     }
-    this.#send(sub, event, text);
+    this.#send(sub, event);
   }
 
   /**
@@ -254,7 +262,7 @@ export class Subscriptions {
     }
     const waiting = sub.pending;
     sub.pending = undefined;
-    // Most of these came in the replay too: each is serialised only if it is sent.
+    // Most of these came in the replay too: each is sent only if it was not.
     for (const e of waiting) this.#deliver(sub, e);
   }
 
@@ -263,12 +271,12 @@ export class Subscriptions {
    * left, or replaced with a new subscribe, or that ended with its terminal event, sends
    * nothing more (a read under way when that happened comes back to nobody).
    */
-  #send(sub: Subscription, event: JobEvent, text?: string): void {
+  #send(sub: Subscription, event: JobEvent): void {
     if (event.seq <= sub.lastSeq || !this.#isFollowing(sub)) return;
     sub.lastSeq = event.seq;
     sub.position = event.job.queuePosition;
     sub.eta = null;
-    sub.subscriber.send(text ?? jobMessage(event));
+    sub.subscriber.send(jobMessage(event));
     // A terminal event was sent: no later event can come, so the subscription ends.
     if (terminalStatuses.includes(event.job.status)) this.#remove(sub);
   }

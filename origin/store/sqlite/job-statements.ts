@@ -211,8 +211,9 @@ export function prepareJobStatements(db: Db) {
       .from(jobOutputs)
       .where(eq(jobOutputs.jobId, p('jobId')))
       .prepare(),
+    /** The job's owner and the seq of its latest event. */
     ownerOf: db
-      .select({ userId: jobs.userId })
+      .select({ userId: jobs.userId, seq: jobs.seq })
       .from(jobs)
       .where(eq(jobs.id, p('id')))
       .prepare(),

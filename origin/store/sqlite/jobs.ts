@@ -24,6 +24,7 @@ import type { Db } from './database.ts';
 import { type JobStatements, prepareJobStatements } from './job-statements.ts';
 import type { LedgerWriter } from './ledger.ts';
 import { QueueReads } from './queue-reads.ts';
+import { RecentEvents } from './recent-events.ts';
 import { type JobRow, jobOutputs, jobs } from './schema/index.ts';
 import { WriteBatch } from './write-batch.ts';
 
@@ -84,9 +85,15 @@ function write(
 export function sqliteJobs(
   db: Db,
   ledger: LedgerWriter,
-  emit: (events: readonly (JobEvent | undefined)[]) => void,
+  publish: (events: readonly (JobEvent | undefined)[]) => void,
   maxProgress: number,
 ): Omit<JobStore, 'onCommit'> {
+  // What this store committed lately, for replays (checked against the file's latest seq).
+  const recent = new RecentEvents();
+  const emit = (events: readonly (JobEvent | undefined)[]): void => {
+    for (const event of events) if (event) recent.add(event);
+    publish(events);
+  };
   const q = prepareJobStatements(db);
   const queue = new QueueReads(q);
   const w: EventWriter = { q, queue, maxProgress };
@@ -327,6 +334,8 @@ export function sqliteJobs(
     async eventsSince(jobId, since, limit) {
       const owner = q.ownerOf.get({ id: jobId });
       if (!owner) return [];
+      const kept = recent.since(jobId, owner.seq, since, limit);
+      if (kept) return kept;
       const rows = q.eventsAfter.all({ id: jobId, since, limit: limit ?? -1 });
       return rows.map((e) => ({
         jobId: e.jobId,
