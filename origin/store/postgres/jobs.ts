@@ -5,7 +5,6 @@ import {
   count,
   desc,
   eq,
-  gt,
   inArray,
   isNotNull,
   isNull,
@@ -13,7 +12,6 @@ import {
   lte,
   ne,
   or,
-  sql,
 } from 'drizzle-orm';
 import type { JobEventKind } from '../../../shared/job-states.ts';
 import { fairOrder, fairPositions, heldByUser } from '../../jobs/fair-queue.ts';
@@ -35,15 +33,10 @@ import { asBuffer } from '../../lib/as-buffer.ts';
 import type { JobRecord } from '../records.ts';
 import type { JobEvent, JobStore } from '../store.ts';
 import type { Db, Tx } from './database.ts';
+import { type JobStatements, prepareJobStatements } from './job-statements.ts';
 import { writeLedger } from './ledger.ts';
-import {
-  type JobRow,
-  jobEvents,
-  jobOutputs,
-  jobs,
-  users,
-  webhookDeliveries,
-} from './schema/index.ts';
+import { on } from './prepared.ts';
+import { type JobRow, jobOutputs, jobs, webhookDeliveries } from './schema/index.ts';
 
 /** A row is a record: the compiler checks the columns match the neutral type. */
 const record = (row: JobRow): JobRecord => row;
@@ -51,43 +44,22 @@ const record = (row: JobRow): JobRecord => row;
 type Reader = Db | Tx;
 
 /** The queued jobs in id order, and one row per job holding a thread: the queue's facts. */
-async function queueFacts(r: Reader) {
-  const queued = await r
-    .select({
-      id: jobs.id,
-      userId: jobs.userId,
-      model: jobs.model,
-      seq: jobs.seq,
-      createdAt: jobs.createdAt,
-      deadlineAt: jobs.deadlineAt,
-      userLastStartedAt: users.lastStartedAt,
-    })
-    .from(jobs)
-    .innerJoin(users, eq(users.id, jobs.userId))
-    .where(eq(jobs.status, 'queued'))
-    .orderBy(asc(jobs.id));
-  const held = await r
-    .select({
-      userId: jobs.userId,
-      model: jobs.model,
-      startedAt: jobs.startedAt,
-      claimedBy: jobs.claimedBy,
-    })
-    .from(jobs)
-    .where(isNotNull(jobs.claimToken));
+async function queueFacts(q: JobStatements, r: Reader) {
+  const queued = await on(r, q.queued);
+  const held = await on(r, q.held);
   return { queued, held };
 }
 
 /** Each queued job's position in the fair order (1 starts next). */
-async function positions(r: Reader): Promise<Map<string, number>> {
-  const { queued, held } = await queueFacts(r);
+async function positions(q: JobStatements, r: Reader): Promise<Map<string, number>> {
+  const { queued, held } = await queueFacts(q, r);
   return fairPositions(queued, heldByUser(held));
 }
 
 /** 1 for the next job to start; null once the job has left the queue. */
-async function queuePosition(r: Reader, job: JobRecord): Promise<number | null> {
+async function queuePosition(q: JobStatements, r: Reader, job: JobRecord): Promise<number | null> {
   if (job.status !== 'queued') return null;
-  return (await positions(r)).get(job.id) ?? null;
+  return (await positions(q, r)).get(job.id) ?? null;
 }
 
 /**
@@ -99,18 +71,11 @@ const byUser = <T extends { userId: string; id: string }>(rows: readonly T[]): T
     a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0,
   );
 
-/** The jobs holding a thread of the user of each queued row, counted where it is ordered. */
-const heldByItsUser = sql`(select count(*) from jobs as holder where holder.claim_token is not null and holder.user_id = ${jobs.userId})`;
-/** When a job of the user of each queued row last started; never: first. */
-const itsUserLastStart = sql`(select u.last_started_at from users as u where u.id = ${jobs.userId}) asc nulls first`;
-
-/** The `progress` deliveries a job has written: what is left of its budget. */
-async function progressDeliveries(tx: Tx, jobId: string): Promise<number> {
-  const [row] = await tx
-    .select({ n: count() })
-    .from(webhookDeliveries)
-    .where(and(eq(webhookDeliveries.jobId, jobId), eq(webhookDeliveries.event, 'progress')));
-  return row?.n ?? 0;
+/** What writing an event needs beside the job: the statements, the progress budget. */
+interface EventWriter {
+  q: JobStatements;
+  /** `progress` deliveries a job may write. */
+  maxProgress: number;
 }
 
 /**
@@ -118,22 +83,31 @@ async function progressDeliveries(tx: Tx, jobId: string): Promise<number> {
  * `maxProgress` progress deliveries; answers the event.
  */
 async function recordEvent(
+  { q, maxProgress }: EventWriter,
   tx: Tx,
-  maxProgress: number,
   job: JobRecord,
   kind: JobEventKind,
   at: number,
   position?: number,
 ): Promise<JobEvent> {
-  const written = countsProgress(job, kind) ? await progressDeliveries(tx, job.id) : 0;
-  const { event, delivery } = eventOf(job, kind, at, position ?? (await queuePosition(tx, job)), {
-    max: maxProgress,
-    written,
-  });
+  const written = countsProgress(job, kind)
+    ? ((await on(tx, q.progressDeliveries, { jobId: job.id }))[0]?.n ?? 0)
+    : 0;
+  const { event, delivery } = eventOf(
+    job,
+    kind,
+    at,
+    position ?? (await queuePosition(q, tx, job)),
+    { max: maxProgress, written },
+  );
   // The insert's trigger sends every origin the hint `<job id>:<seq>` at commit.
-  await tx
-    .insert(jobEvents)
-    .values({ jobId: job.id, seq: job.seq, kind, snapshot: event.job, createdAt: at });
+  await on(tx, q.insertEvent, {
+    jobId: job.id,
+    seq: job.seq,
+    kind,
+    snapshot: event.job,
+    createdAt: at,
+  });
   if (delivery) {
     const { at: createdAt, ...rest } = delivery;
     await tx.insert(webhookDeliveries).values({ ...rest, nextAttemptAt: createdAt, createdAt });
@@ -143,19 +117,16 @@ async function recordEvent(
 
 /** Writes what a rule decided for a job (its columns, ledger row and event) in `tx`. */
 async function write(
+  w: EventWriter,
   tx: Tx,
-  maxProgress: number,
   job: JobRecord,
   change: JobChange,
   at: number,
 ): Promise<JobEvent> {
   const next = applyChange(job, change);
-  await tx
-    .update(jobs)
-    .set({ ...change.set, seq: next.seq })
-    .where(eq(jobs.id, job.id));
+  await on(tx, w.q.save, { ...next });
   if (change.ledger) await writeLedger(tx, change.ledger);
-  return recordEvent(tx, maxProgress, next, change.kind, at);
+  return recordEvent(w, tx, next, change.kind, at);
 }
 
 /**
@@ -171,6 +142,8 @@ export function postgresJobs(
   emit: (events: readonly (JobEvent | undefined)[]) => void,
   maxProgress: number,
 ): Omit<JobStore, 'onCommit'> {
+  const q = prepareJobStatements(db);
+  const w: EventWriter = { q, maxProgress };
   /** Locks the job, asks `rule`, writes its answer, then tells the listeners. */
   const change = async (
     jobId: string,
@@ -179,11 +152,11 @@ export function postgresJobs(
     also?: (tx: Tx) => Promise<unknown>,
   ): Promise<JobEvent | undefined> => {
     const event = await db.transaction(async (tx) => {
-      const [row] = await tx.select().from(jobs).where(eq(jobs.id, jobId)).for('update');
+      const [row] = await on(tx, q.forUpdate, { id: jobId });
       const decided = row && rule(record(row));
       if (!row || !decided) return undefined;
       await also?.(tx);
-      return write(tx, maxProgress, record(row), decided, at);
+      return write(w, tx, record(row), decided, at);
     });
     emit([event]);
     return event;
@@ -202,7 +175,7 @@ export function postgresJobs(
     const written: JobEvent[] = [];
     for (const row of byUser(rows)) {
       const decided = rule(record(row));
-      if (decided) written.push(await write(tx, maxProgress, record(row), decided, at));
+      if (decided) written.push(await write(w, tx, record(row), decided, at));
     }
     return written;
   };
@@ -210,35 +183,19 @@ export function postgresJobs(
   return {
     async create(input) {
       const result = await db.transaction(async (tx) => {
-        const [user] = await tx
-          .select({ balance: users.balance })
-          .from(users)
-          .where(eq(users.id, input.userId))
-          .for('update');
+        const [user] = await on(tx, q.userForUpdate, { userId: input.userId });
         const [prior] =
           input.idempotencyKey === undefined
             ? []
-            : await tx
-                .select()
-                .from(jobs)
-                .where(
-                  and(eq(jobs.userId, input.userId), eq(jobs.idempotencyKey, input.idempotencyKey)),
-                );
-        const [queued] = await tx
-          .select({ n: count() })
-          .from(jobs)
-          .where(eq(jobs.status, 'queued'));
+            : await on(tx, q.byIdempotencyKey, {
+                userId: input.userId,
+                key: input.idempotencyKey,
+              });
+        const [queued] = await on(tx, q.countQueued);
         // Read after the user's row is locked (a statement of its own, so its snapshot sees
         // every create of this user committed before the lock came), in one statement: a
         // claim or re-queue of the user's job between two counts would count it twice or not.
-        const [userJobs] = await tx
-          .select({
-            n: sql<number>`(select count(*) from jobs where status = 'queued' and user_id = ${input.userId}) + (select count(*) from jobs where claim_token is not null and user_id = ${input.userId})`.mapWith(
-              Number,
-            ),
-          })
-          .from(users)
-          .where(eq(users.id, input.userId));
+        const [userJobs] = await on(tx, q.userJobs, { userId: input.userId });
         const decision = decideCreate(input, {
           prior: prior && record(prior),
           queued: queued?.n ?? 0,
@@ -247,9 +204,9 @@ export function postgresJobs(
         });
         if (decision.kind !== 'create') return decision;
         const { job, debit } = decision;
-        await tx.insert(jobs).values(job);
+        await on(tx, q.insert, { ...job });
         if (debit) await writeLedger(tx, debit);
-        const event = await recordEvent(tx, maxProgress, job, 'queued', input.at);
+        const event = await recordEvent(w, tx, job, 'queued', input.at);
         return { kind: 'event', event } as const;
       });
       switch (result.kind) {
@@ -257,18 +214,18 @@ export function postgresJobs(
           emit([result.event]);
           return { kind: 'created', job: result.event.job };
         case 'replayed':
-          return { kind: 'replayed', job: toJob(result.job, await queuePosition(db, result.job)) };
+          return {
+            kind: 'replayed',
+            job: toJob(result.job, await queuePosition(q, db, result.job)),
+          };
         default:
           return result;
       }
     },
 
     async get(userId, jobId) {
-      const [row] = await db
-        .select()
-        .from(jobs)
-        .where(and(eq(jobs.id, jobId), eq(jobs.userId, userId)));
-      return row && toJob(row, await queuePosition(db, row));
+      const [row] = await on(db, q.byIdForUser, { id: jobId, userId });
+      return row && toJob(row, await queuePosition(q, db, row));
     },
 
     async record(jobId) {
@@ -290,7 +247,9 @@ export function postgresJobs(
         .orderBy(desc(jobs.id))
         .limit(limit + 1);
       const page = rows.slice(0, limit);
-      const queued = page.some((row) => row.status === 'queued') ? await positions(db) : new Map();
+      const queued = page.some((row) => row.status === 'queued')
+        ? await positions(q, db)
+        : new Map();
       return {
         data: page.map((row) => toJob(row, queued.get(row.id) ?? null)),
         nextCursor: rows.length > limit ? (page.at(-1)?.id ?? null) : null,
@@ -304,7 +263,7 @@ export function postgresJobs(
 
     async queue() {
       // One snapshot for both reads, so a job moving between them is not seen twice.
-      const { queued, held } = await db.transaction((tx) => queueFacts(tx), {
+      const { queued, held } = await db.transaction((tx) => queueFacts(q, tx), {
         isolationLevel: 'repeatable read',
         accessMode: 'read only',
       });
@@ -324,43 +283,16 @@ export function postgresJobs(
     async claim(owner, at, leaseMs, maxQueueWaitMs = 0) {
       const token = randomUUID();
       const claimed = await db.transaction(async (tx) => {
-        // The first of the fair order (`fairOrder`, in SQL): by turn (threads the user holds +
-        // the job's rank among the user's queued jobs), then the user's last start, then id;
-        // overdue jobs (`isOverdue`) passed over. By turn, not by threads held alone: a job
-        // another origin is claiming now is skipped (SKIP LOCKED), and the next is then the
-        // next user's first job, not the same user's second.
-        const ranked = tx
-          .select({
-            id: jobs.id,
-            k: sql<number>`row_number() over (partition by ${jobs.userId} order by ${jobs.id})`.as(
-              'k',
-            ),
-          })
-          .from(jobs)
-          .where(
-            and(
-              eq(jobs.status, 'queued'),
-              or(isNull(jobs.deadlineAt), gt(jobs.deadlineAt, at)),
-              maxQueueWaitMs > 0 ? gt(jobs.createdAt, at - maxQueueWaitMs) : undefined,
-            ),
-          )
-          .as('ranked');
-        const [found] = await tx
-          .select({ job: jobs })
-          .from(jobs)
-          .innerJoin(ranked, eq(ranked.id, jobs.id))
-          .where(eq(jobs.status, 'queued'))
-          .orderBy(sql`${heldByItsUser} + ${ranked.k}`, itsUserLastStart, asc(jobs.id))
-          .limit(1)
-          .for('update', { of: jobs, skipLocked: true });
+        // The first of the fair order (`q.next`), overdue jobs passed over.
+        const [found] = await on(tx, q.next, {
+          at,
+          createdAfter: maxQueueWaitMs > 0 ? at - maxQueueWaitMs : Number.MIN_SAFE_INTEGER,
+        });
         const job = found && record(found.job);
         const started = job && startAttempt(job, { owner, token, at, leaseUntil: at + leaseMs });
         if (!job || !started) return undefined;
-        await tx.update(users).set({ lastStartedAt: at }).where(eq(users.id, job.userId));
-        return {
-          job: applyChange(job, started),
-          event: await write(tx, maxProgress, job, started, at),
-        };
+        await on(tx, q.userStarted, { userId: job.userId, at });
+        return { job: applyChange(job, started), event: await write(w, tx, job, started, at) };
       });
       if (!claimed) return undefined;
       emit([claimed.event]);
@@ -390,7 +322,7 @@ export function postgresJobs(
       const inline = ending.status === 'succeeded' ? ending.output.inline : undefined;
       const saveOutput =
         inline &&
-        ((tx: Tx) => tx.insert(jobOutputs).values({ jobId: claim.jobId, bytes: asBuffer(inline) }));
+        ((tx: Tx) => on(tx, q.insertOutput, { jobId: claim.jobId, bytes: asBuffer(inline) }));
       return change(claim.jobId, at, (job) => endJob(job, ending, at, claim.token), saveOutput);
     },
 
@@ -516,20 +448,7 @@ export function postgresJobs(
     },
 
     async eventsSince(jobId, since, limit) {
-      const query = db
-        .select({
-          jobId: jobEvents.jobId,
-          userId: jobs.userId,
-          seq: jobEvents.seq,
-          kind: jobEvents.kind,
-          job: jobEvents.snapshot,
-          createdAt: jobEvents.createdAt,
-        })
-        .from(jobEvents)
-        .innerJoin(jobs, eq(jobs.id, jobEvents.jobId))
-        .where(and(eq(jobEvents.jobId, jobId), gt(jobEvents.seq, since)))
-        .orderBy(asc(jobEvents.seq));
-      const rows = await (limit === undefined ? query : query.limit(limit));
+      const rows = await on(db, q.eventsAfter, { id: jobId, since, limit: limit ?? null });
       return rows.map((row) => ({ ...row, job: storedJob(row.job) }));
     },
   };

@@ -15,16 +15,19 @@ async function sliced<T>(ids: readonly string[], read: (part: string[]) => Promi
 
 /** Ended session tokens and session versions in PostgreSQL, shared by every origin. */
 export function postgresSessions(db: Db): SessionStore {
+  // The user and the ended flag in one round trip, built once: every request with a session
+  // token asks.
+  const session = db
+    .select({
+      user: users,
+      ended: sql<boolean>`exists (select 1 from ${endedSessions} where ${endedSessions.tokenId} = ${sql.placeholder('tokenId')})`,
+    })
+    .from(users)
+    .where(eq(users.id, sql.placeholder('userId')))
+    .prepare('session_find');
   return {
     async find(userId, tokenId) {
-      // The user and the ended flag in one round trip: every request with a session token asks.
-      const [row] = await db
-        .select({
-          user: users,
-          ended: sql<boolean>`exists (select 1 from ${endedSessions} where ${endedSessions.tokenId} = ${tokenId})`,
-        })
-        .from(users)
-        .where(eq(users.id, userId));
+      const [row] = await session.execute({ userId, tokenId });
       return row && { user: row.user, ended: row.ended };
     },
 

@@ -1,0 +1,205 @@
+import { and, asc, count, eq, gt, isNotNull, isNull, or, sql } from 'drizzle-orm';
+import type { Db } from './database.ts';
+import { jobEvents, jobOutputs, jobs, users, webhookDeliveries } from './schema/index.ts';
+
+const p = sql.placeholder;
+/** A placeholder where drizzle's `.set()` takes SQL rather than a value. */
+const v = (name: string) => sql`${sql.placeholder(name)}`;
+
+/** The jobs holding a thread of the user of each queued row, counted where it is ordered. */
+const heldByItsUser = sql`(select count(*) from jobs as holder where holder.claim_token is not null and holder.user_id = ${jobs.userId})`;
+/** When a job of the user of each queued row last started; never: first. */
+const itsUserLastStart = sql`(select u.last_started_at from users as u where u.id = ${jobs.userId}) asc nulls first`;
+
+/**
+ * The job path's statements, built once and named (run with `on`, on the pool or in a
+ * transaction), as SQLite's are (`../sqlite/job-statements.ts`).
+ */
+export function prepareJobStatements(db: Db) {
+  const ranked = db
+    .select({
+      id: jobs.id,
+      k: sql<number>`row_number() over (partition by ${jobs.userId} order by ${jobs.id})`.as('k'),
+    })
+    .from(jobs)
+    .where(
+      and(
+        eq(jobs.status, 'queued'),
+        or(isNull(jobs.deadlineAt), gt(jobs.deadlineAt, p('at'))),
+        gt(jobs.createdAt, p('createdAfter')),
+      ),
+    )
+    .as('ranked');
+  return {
+    /** The job, its row locked: every change of a job goes through it. */
+    forUpdate: db
+      .select()
+      .from(jobs)
+      .where(eq(jobs.id, p('id')))
+      .for('update')
+      .prepare('job_for_update'),
+    byIdForUser: db
+      .select()
+      .from(jobs)
+      .where(and(eq(jobs.id, p('id')), eq(jobs.userId, p('userId'))))
+      .prepare('job_by_id_for_user'),
+    /** Writes every column a rule may change (`JobChange.set`) and the seq. */
+    save: db
+      .update(jobs)
+      .set({
+        status: v('status'),
+        progress: v('progress'),
+        attempts: v('attempts'),
+        errorCode: v('errorCode'),
+        errorMessage: v('errorMessage'),
+        outputFile: v('outputFile'),
+        outputContentType: v('outputContentType'),
+        outputBytes: v('outputBytes'),
+        outputEtag: v('outputEtag'),
+        runMs: v('runMs'),
+        seq: v('seq'),
+        startedAt: v('startedAt'),
+        finishedAt: v('finishedAt'),
+        claimedBy: v('claimedBy'),
+        claimToken: v('claimToken'),
+        leaseUntil: v('leaseUntil'),
+      })
+      .where(eq(jobs.id, p('id')))
+      .prepare('job_save'),
+    insert: db
+      .insert(jobs)
+      .values({
+        id: p('id'),
+        userId: p('userId'),
+        model: p('model'),
+        modelVersion: p('modelVersion'),
+        status: p('status'),
+        progress: p('progress'),
+        input: p('input'),
+        cost: p('cost'),
+        idempotencyKey: p('idempotencyKey'),
+        requestHash: p('requestHash'),
+        attempts: p('attempts'),
+        webhookUrl: p('webhookUrl'),
+        webhookEvents: p('webhookEvents'),
+        seq: p('seq'),
+        createdAt: p('createdAt'),
+        deadlineAt: p('deadlineAt'),
+      })
+      .prepare('job_insert'),
+    insertEvent: db
+      .insert(jobEvents)
+      .values({
+        jobId: p('jobId'),
+        seq: p('seq'),
+        kind: p('kind'),
+        snapshot: p('snapshot'),
+        createdAt: p('createdAt'),
+      })
+      .prepare('job_event_insert'),
+    insertOutput: db
+      .insert(jobOutputs)
+      .values({ jobId: p('jobId'), bytes: p('bytes') })
+      .prepare('job_output_insert'),
+    /** The `progress` deliveries a job has written: what is left of its budget. */
+    progressDeliveries: db
+      .select({ n: count() })
+      .from(webhookDeliveries)
+      .where(and(eq(webhookDeliveries.jobId, p('jobId')), eq(webhookDeliveries.event, 'progress')))
+      .prepare('job_progress_deliveries'),
+    /** The queued jobs in id order: the fair order is made of them (`fairOrder`). */
+    queued: db
+      .select({
+        id: jobs.id,
+        userId: jobs.userId,
+        model: jobs.model,
+        seq: jobs.seq,
+        createdAt: jobs.createdAt,
+        deadlineAt: jobs.deadlineAt,
+        userLastStartedAt: users.lastStartedAt,
+      })
+      .from(jobs)
+      .innerJoin(users, eq(users.id, jobs.userId))
+      .where(eq(jobs.status, 'queued'))
+      .orderBy(asc(jobs.id))
+      .prepare('jobs_queued'),
+    /** One row per job holding a thread (its claim not released). */
+    held: db
+      .select({
+        userId: jobs.userId,
+        model: jobs.model,
+        startedAt: jobs.startedAt,
+        claimedBy: jobs.claimedBy,
+      })
+      .from(jobs)
+      .where(isNotNull(jobs.claimToken))
+      .prepare('jobs_held'),
+    countQueued: db
+      .select({ n: count() })
+      .from(jobs)
+      .where(eq(jobs.status, 'queued'))
+      .prepare('jobs_count_queued'),
+    /** The user's balance, the user's row locked: creates of one user go one at a time. */
+    userForUpdate: db
+      .select({ balance: users.balance })
+      .from(users)
+      .where(eq(users.id, p('userId')))
+      .for('update')
+      .prepare('job_user_for_update'),
+    byIdempotencyKey: db
+      .select()
+      .from(jobs)
+      .where(and(eq(jobs.userId, p('userId')), eq(jobs.idempotencyKey, p('key'))))
+      .prepare('job_by_idempotency_key'),
+    /** The user's jobs queued or holding a thread, in one statement: what the cap counts. */
+    userJobs: db
+      .select({
+        n: sql<number>`(select count(*) from jobs where status = 'queued' and user_id = ${p('userId')}) + (select count(*) from jobs where claim_token is not null and user_id = ${p('userId')})`.mapWith(
+          Number,
+        ),
+      })
+      .from(users)
+      .where(eq(users.id, p('userId')))
+      .prepare('job_user_jobs'),
+    /**
+     * The first of the fair order (`fairOrder`, in SQL): by turn (threads the user holds +
+     * the job's rank among the user's queued jobs), then the user's last start, then id;
+     * overdue jobs (`isOverdue`: past `at`, or created by `createdAfter`) passed over. By
+     * turn, not by threads held alone: a job another origin is claiming now is skipped
+     * (SKIP LOCKED), and the next is then the next user's first job, not the same user's second.
+     */
+    next: db
+      .select({ job: jobs })
+      .from(jobs)
+      .innerJoin(ranked, eq(ranked.id, jobs.id))
+      .where(eq(jobs.status, 'queued'))
+      .orderBy(sql`${heldByItsUser} + ${ranked.k}`, itsUserLastStart, asc(jobs.id))
+      .limit(1)
+      .for('update', { of: jobs, skipLocked: true })
+      .prepare('job_claim_next'),
+    /** A claim records when its user's job last started: the fair order's tie-break. */
+    userStarted: db
+      .update(users)
+      .set({ lastStartedAt: v('at') })
+      .where(eq(users.id, p('userId')))
+      .prepare('job_user_started'),
+    /** The events after `since`, the first `limit` (null: all, PostgreSQL's LIMIT NULL). */
+    eventsAfter: db
+      .select({
+        jobId: jobEvents.jobId,
+        userId: jobs.userId,
+        seq: jobEvents.seq,
+        kind: jobEvents.kind,
+        job: jobEvents.snapshot,
+        createdAt: jobEvents.createdAt,
+      })
+      .from(jobEvents)
+      .innerJoin(jobs, eq(jobs.id, jobEvents.jobId))
+      .where(and(eq(jobEvents.jobId, p('id')), gt(jobEvents.seq, p('since'))))
+      .orderBy(asc(jobEvents.seq))
+      .limit(p('limit'))
+      .prepare('job_events_after'),
+  };
+}
+
+export type JobStatements = ReturnType<typeof prepareJobStatements>;
