@@ -105,11 +105,13 @@ export class QueueEstimates {
       if (!cached) return [...jobs];
     }
     const { at, starts } = cached;
+    // Time since the snapshot was read, taken after it (one just read was read after `now`).
+    const elapsed = Math.max(0, Date.now() - at);
     return jobs.map((job) => {
       if (job.status !== 'queued') return job;
       // Absent from a snapshot read after it: it left the queue meanwhile (it is starting).
       const ms = starts.get(job.id) ?? 0;
-      return { ...job, etaSeconds: toEtaSeconds(ms - (now - at)) };
+      return { ...job, etaSeconds: toEtaSeconds(ms - elapsed) };
     });
   }
 

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { QueueEstimates } from '../../../origin/jobs/queue-estimates.ts';
 import type { JobEvent, QueueSnapshot } from '../../../origin/store/store.ts';
@@ -34,13 +35,14 @@ const queuedJob = (id: string): Job => ({
   seq: 1,
 });
 
-function estimatesOver(snapshot: () => QueueSnapshot) {
+function estimatesOver(snapshot: () => QueueSnapshot, readMs = 0) {
   const listeners: ((e: JobEvent) => void)[] = [];
   let reads = 0;
   const estimates = new QueueEstimates({
     store: {
       async queue() {
         reads++;
+        if (readMs > 0) await sleep(readMs);
         return snapshot();
       },
     },
@@ -82,6 +84,14 @@ describe('queue estimates', () => {
     // A moving mean: the newest run moves it a fifth of the way.
     expect(estimates.meanRunMs('m')).toBe(5_000);
     expect(estimates.retryAfterSeconds('m')).toBe(5);
+  });
+
+  it('does not add the time the queue took to read to the estimates read from it', async () => {
+    const queue: QueueSnapshot = { queued: ['a', 'b', 'c'].map((id) => row(id)), held: [] };
+    // A read slow enough to pass a whole millisecond or more, as on a busy machine.
+    const { estimates } = estimatesOver(() => queue, 30);
+    const etas = await estimates.withEtas(['a', 'b', 'c'].map(queuedJob));
+    expect(etas.map((job) => job.etaSeconds)).toEqual([0, 2, 4]);
   });
 
   it('reads the queue once for a page, again for a job newer than its snapshot', async () => {
