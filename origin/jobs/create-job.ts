@@ -131,7 +131,7 @@ export async function createJob(
       // Every scheduler sharing the store hears the `queued` event and may take the job.
       deps.metrics.jobCreated(result.job.model);
       // The debit and the job are on disk before the client hears 202 (durableAnswers).
-      return { job: await deps.estimates.withEta(result.job), replayed: false };
+      return { job: await deps.estimates.withEta(result.job, result.queue), replayed: false };
     case 'replayed':
       return { job: await deps.estimates.withEta(result.job), replayed: true };
     case 'idempotency_conflict':

@@ -78,8 +78,12 @@ export class QueueEstimates {
     });
   }
 
-  /** The job with its `etaSeconds` (queued jobs only; others keep null). */
-  async withEta(job: Job): Promise<Job> {
+  /**
+   * The job with its `etaSeconds` (queued jobs only; others keep null); from `snapshot` when
+   * the caller has just read the queue (a create), kept for the estimates that follow.
+   */
+  async withEta(job: Job, snapshot?: QueueSnapshot): Promise<Job> {
+    if (snapshot) this.#keep(snapshot);
     return (await this.withEtas([job]))[0] ?? job;
   }
 

@@ -159,7 +159,8 @@ export interface NewJob {
 }
 
 export type CreateJobResult =
-  | { kind: 'created'; job: Job }
+  /** `queue`: the queue as the create read it, the new job in it (estimates need not read it again). */
+  | { kind: 'created'; job: Job; queue?: QueueSnapshot }
   | { kind: 'replayed'; job: Job }
   | { kind: 'idempotency_conflict'; jobId: string }
   | { kind: 'insufficient_credits'; balance: number; cost: number }

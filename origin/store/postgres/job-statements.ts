@@ -1,4 +1,5 @@
-import { and, asc, count, eq, gt, isNotNull, isNull, or, sql } from 'drizzle-orm';
+import { and, asc, count, eq, gt, isNull, or, sql } from 'drizzle-orm';
+import type { QueueSnapshot } from '../store.ts';
 import type { Db } from './database.ts';
 import { jobEvents, jobOutputs, jobs, users, webhookDeliveries } from './schema/index.ts';
 
@@ -107,33 +108,25 @@ export function prepareJobStatements(db: Db) {
       .from(webhookDeliveries)
       .where(and(eq(webhookDeliveries.jobId, p('jobId')), eq(webhookDeliveries.event, 'progress')))
       .prepare('job_progress_deliveries'),
-    /** The queued jobs in id order: the fair order is made of them (`fairOrder`). */
-    queued: db
+    /**
+     * The queue's facts in one statement (one round trip, one snapshot): the queued jobs in id
+     * order, which the fair order is made of (`fairOrder`), and one row per job holding a
+     * thread (its claim not released), each as a JSON array.
+     */
+    queue: db
       .select({
-        id: jobs.id,
-        userId: jobs.userId,
-        model: jobs.model,
-        seq: jobs.seq,
-        createdAt: jobs.createdAt,
-        deadlineAt: jobs.deadlineAt,
-        userLastStartedAt: users.lastStartedAt,
+        queued: sql<QueueSnapshot['queued']>`(select coalesce(json_agg(json_build_object(
+          'id', j.id, 'userId', j.user_id, 'model', j.model, 'seq', j.seq,
+          'createdAt', j.created_at, 'deadlineAt', j.deadline_at,
+          'userLastStartedAt', u.last_started_at) order by j.id), '[]'::json)
+          from ${jobs} j join ${users} u on u.id = j.user_id where j.status = 'queued')`,
+        held: sql<QueueSnapshot['held']>`(select coalesce(json_agg(json_build_object(
+          'userId', h.user_id, 'model', h.model, 'startedAt', h.started_at,
+          'claimedBy', h.claimed_by)), '[]'::json)
+          from ${jobs} h where h.claim_token is not null)`,
       })
-      .from(jobs)
-      .innerJoin(users, eq(users.id, jobs.userId))
-      .where(eq(jobs.status, 'queued'))
-      .orderBy(asc(jobs.id))
-      .prepare('jobs_queued'),
-    /** One row per job holding a thread (its claim not released). */
-    held: db
-      .select({
-        userId: jobs.userId,
-        model: jobs.model,
-        startedAt: jobs.startedAt,
-        claimedBy: jobs.claimedBy,
-      })
-      .from(jobs)
-      .where(isNotNull(jobs.claimToken))
-      .prepare('jobs_held'),
+      .from(sql`(values (1)) as one (x)`)
+      .prepare('jobs_queue'),
     countQueued: db
       .select({ n: count() })
       .from(jobs)
@@ -151,16 +144,21 @@ export function prepareJobStatements(db: Db) {
       .from(jobs)
       .where(and(eq(jobs.userId, p('userId')), eq(jobs.idempotencyKey, p('key'))))
       .prepare('job_by_idempotency_key'),
-    /** The user's jobs queued or holding a thread, in one statement: what the cap counts. */
-    userJobs: db
+    /**
+     * What a create counts, in one statement: the queued jobs (the queue's bound), and the
+     * user's jobs queued or holding a thread (the user's cap).
+     */
+    createCounts: db
       .select({
-        n: sql<number>`(select count(*) from jobs where status = 'queued' and user_id = ${p('userId')}) + (select count(*) from jobs where claim_token is not null and user_id = ${p('userId')})`.mapWith(
-          Number,
-        ),
+        queued: sql<number>`(select count(*) from jobs where status = 'queued')`.mapWith(Number),
+        userJobs:
+          sql<number>`(select count(*) from jobs where status = 'queued' and user_id = ${p('userId')}) + (select count(*) from jobs where claim_token is not null and user_id = ${p('userId')})`.mapWith(
+            Number,
+          ),
       })
       .from(users)
       .where(eq(users.id, p('userId')))
-      .prepare('job_user_jobs'),
+      .prepare('job_create_counts'),
     /**
      * The first of the fair order (`fairOrder`, in SQL): by turn (threads the user holds +
      * the job's rank among the user's queued jobs), then the user's last start, then id;

@@ -45,9 +45,8 @@ type Reader = Db | Tx;
 
 /** The queued jobs in id order, and one row per job holding a thread: the queue's facts. */
 async function queueFacts(q: JobStatements, r: Reader) {
-  const queued = await on(r, q.queued);
-  const held = await on(r, q.held);
-  return { queued, held };
+  const [facts] = await on(r, q.queue);
+  return { queued: facts?.queued ?? [], held: facts?.held ?? [] };
 }
 
 /** Each queued job's position in the fair order (1 starts next). */
@@ -191,28 +190,31 @@ export function postgresJobs(
                 userId: input.userId,
                 key: input.idempotencyKey,
               });
-        const [queued] = await on(tx, q.countQueued);
         // Read after the user's row is locked (a statement of its own, so its snapshot sees
         // every create of this user committed before the lock came), in one statement: a
         // claim or re-queue of the user's job between two counts would count it twice or not.
-        const [userJobs] = await on(tx, q.userJobs, { userId: input.userId });
+        const [counts] = await on(tx, q.createCounts, { userId: input.userId });
         const decision = decideCreate(input, {
           prior: prior && record(prior),
-          queued: queued?.n ?? 0,
-          userJobs: userJobs?.n ?? 0,
+          queued: counts?.queued ?? 0,
+          userJobs: counts?.userJobs ?? 0,
           balance: user?.balance ?? 0,
         });
         if (decision.kind !== 'create') return decision;
         const { job, debit } = decision;
         await on(tx, q.insert, { ...job });
         if (debit) await writeLedger(tx, debit);
-        const event = await recordEvent(w, tx, job, 'queued', input.at);
-        return { kind: 'event', event } as const;
+        // The queue with the new job in it: its position, and the answer's estimate.
+        const { queued: rows, held } = await queueFacts(q, tx);
+        const queue = { queued: fairOrder(rows, heldByUser(held)), held };
+        const position = queue.queued.findIndex((row) => row.id === job.id) + 1;
+        const event = await recordEvent(w, tx, job, 'queued', input.at, position || undefined);
+        return { kind: 'event', event, queue } as const;
       });
       switch (result.kind) {
         case 'event':
           emit([result.event]);
-          return { kind: 'created', job: result.event.job };
+          return { kind: 'created', job: result.event.job, queue: result.queue };
         case 'replayed':
           return {
             kind: 'replayed',
@@ -257,16 +259,13 @@ export function postgresJobs(
     },
 
     async countQueued() {
-      const [row] = await db.select({ n: count() }).from(jobs).where(eq(jobs.status, 'queued'));
+      const [row] = await on(db, q.countQueued);
       return row?.n ?? 0;
     },
 
     async queue() {
-      // One snapshot for both reads, so a job moving between them is not seen twice.
-      const { queued, held } = await db.transaction((tx) => queueFacts(q, tx), {
-        isolationLevel: 'repeatable read',
-        accessMode: 'read only',
-      });
+      // One statement, so one snapshot: a job moving between its two reads is not seen twice.
+      const { queued, held } = await queueFacts(q, db);
       return { queued: fairOrder(queued, heldByUser(held)), held };
     },
 

@@ -157,7 +157,11 @@ export function sqliteJobs(
       );
       switch (result.kind) {
         case 'event':
-          return { kind: 'created', job: result.event.job };
+          return {
+            kind: 'created',
+            job: result.event.job,
+            queue: { queued: queue.order(), held: queue.snapshot().held },
+          };
         case 'replayed':
           return { kind: 'replayed', job: toJob(result.job, queuePosition(queue, result.job)) };
         default:
