@@ -94,6 +94,15 @@ describe('queue estimates', () => {
     expect(etas.map((job) => job.etaSeconds)).toEqual([0, 2, 4]);
   });
 
+  it('estimates a new job from the queue its create read, and keeps that read', async () => {
+    const queue: QueueSnapshot = { queued: ['a', 'b'].map((id) => row(id)), held: [] };
+    const { estimates, reads } = estimatesOver(() => queue);
+    // The create's own read of the queue, the new job 'b' in it: nothing more is read.
+    expect((await estimates.withEta(queuedJob('b'), queue)).etaSeconds).toBe(2);
+    expect((await estimates.withEta(queuedJob('a'))).etaSeconds).toBe(0);
+    expect(reads()).toBe(0);
+  });
+
   it('reads the queue once for a page, again for a job newer than its snapshot', async () => {
     let queue: QueueSnapshot = {
       queued: [row('a')],

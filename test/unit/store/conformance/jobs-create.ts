@@ -28,6 +28,25 @@ export function jobsCreateSuite(factory: StoreFactory): void {
       expect(events[0]?.job).toEqual(job);
     });
 
+    it('answers the queue it read, in the fair order, the new job in it', async () => {
+      const store = await factory.open();
+      const a = await makeUser(store, 10);
+      const b = await makeUser(store, 10);
+      const first = await createdJob(store, a.id, { cost: 1 });
+      await createdJob(store, a.id, { cost: 1 });
+      const result = await store.jobs.create(newJob(b.id, { cost: 1 }));
+      if (result.kind !== 'created') throw new Error(`expected a create, got ${result.kind}`);
+      // b's first job comes before a's second: the fair order, as queue() answers it.
+      expect(result.queue?.queued.map((row) => row.id)).toEqual(
+        (await store.jobs.queue()).queued.map((row) => row.id),
+      );
+      expect(result.queue?.queued.map((row) => row.id).slice(0, 2)).toEqual([
+        first.id,
+        result.job.id,
+      ]);
+      expect(result.job.queuePosition).toBe(2);
+    });
+
     it('replays the same idempotency key and request without a second debit', async () => {
       const store = await factory.open();
       const user = await makeUser(store, 10);
