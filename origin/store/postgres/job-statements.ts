@@ -1,6 +1,7 @@
 import { and, asc, count, eq, gt, isNull, or, sql } from 'drizzle-orm';
 import type { QueueSnapshot } from '../store.ts';
 import type { Db } from './database.ts';
+import { chained } from './prepared.ts';
 import { jobEvents, jobOutputs, jobs, users, webhookDeliveries } from './schema/index.ts';
 
 const p = sql.placeholder;
@@ -31,6 +32,36 @@ export function prepareJobStatements(db: Db) {
       ),
     )
     .as('ranked');
+  /** Writes every column a rule may change (`JobChange.set`) and the seq. */
+  const saveJob = db
+    .update(jobs)
+    .set({
+      status: v('status'),
+      progress: v('progress'),
+      attempts: v('attempts'),
+      errorCode: v('errorCode'),
+      errorMessage: v('errorMessage'),
+      outputFile: v('outputFile'),
+      outputContentType: v('outputContentType'),
+      outputBytes: v('outputBytes'),
+      outputEtag: v('outputEtag'),
+      runMs: v('runMs'),
+      seq: v('seq'),
+      startedAt: v('startedAt'),
+      finishedAt: v('finishedAt'),
+      claimedBy: v('claimedBy'),
+      claimToken: v('claimToken'),
+      leaseUntil: v('leaseUntil'),
+    })
+    .where(eq(jobs.id, p('id')));
+  /** The event of the job `saveJob` writes: its id and seq, and `kind`, `snapshot`, `at`. */
+  const eventOfSaved = db.insert(jobEvents).values({
+    jobId: p('id'),
+    seq: p('seq'),
+    kind: p('kind'),
+    snapshot: p('snapshot'),
+    createdAt: p('at'),
+  });
   return {
     /** The job, its row locked: every change of a job goes through it. */
     forUpdate: db
@@ -44,29 +75,9 @@ export function prepareJobStatements(db: Db) {
       .from(jobs)
       .where(and(eq(jobs.id, p('id')), eq(jobs.userId, p('userId'))))
       .prepare('job_by_id_for_user'),
-    /** Writes every column a rule may change (`JobChange.set`) and the seq. */
-    save: db
-      .update(jobs)
-      .set({
-        status: v('status'),
-        progress: v('progress'),
-        attempts: v('attempts'),
-        errorCode: v('errorCode'),
-        errorMessage: v('errorMessage'),
-        outputFile: v('outputFile'),
-        outputContentType: v('outputContentType'),
-        outputBytes: v('outputBytes'),
-        outputEtag: v('outputEtag'),
-        runMs: v('runMs'),
-        seq: v('seq'),
-        startedAt: v('startedAt'),
-        finishedAt: v('finishedAt'),
-        claimedBy: v('claimedBy'),
-        claimToken: v('claimToken'),
-        leaseUntil: v('leaseUntil'),
-      })
-      .where(eq(jobs.id, p('id')))
-      .prepare('job_save'),
+    save: saveJob.prepare('job_save'),
+    /** A job's save and its event (not `queued`: no queue read between them) in one round trip. */
+    saveWithEvent: chained('job_save_event', saveJob, eventOfSaved),
     insert: db
       .insert(jobs)
       .values({

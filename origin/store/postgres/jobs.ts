@@ -35,7 +35,7 @@ import type { JobEvent, JobStore } from '../store.ts';
 import type { Db, Tx } from './database.ts';
 import { type JobStatements, prepareJobStatements } from './job-statements.ts';
 import { writeLedger } from './ledger.ts';
-import { on } from './prepared.ts';
+import { on, runChained } from './prepared.ts';
 import { type JobRow, jobOutputs, jobs, webhookDeliveries } from './schema/index.ts';
 
 /** A row is a record: the compiler checks the columns match the neutral type. */
@@ -88,6 +88,8 @@ async function recordEvent(
   kind: JobEventKind,
   at: number,
   position?: number,
+  /** The job's row is written by the same statement as its event (`saveWithEvent`). */
+  saving = false,
 ): Promise<JobEvent> {
   const written = countsProgress(job, kind)
     ? ((await on(tx, q.progressDeliveries, { jobId: job.id }))[0]?.n ?? 0)
@@ -100,13 +102,17 @@ async function recordEvent(
     { max: maxProgress, written },
   );
   // The insert's trigger sends every origin the hint `<job id>:<seq>` at commit.
-  await on(tx, q.insertEvent, {
-    jobId: job.id,
-    seq: job.seq,
-    kind,
-    snapshot: event.job,
-    createdAt: at,
-  });
+  if (saving) {
+    await runChained(tx, q.saveWithEvent, { ...job, kind, snapshot: event.job, at });
+  } else {
+    await on(tx, q.insertEvent, {
+      jobId: job.id,
+      seq: job.seq,
+      kind,
+      snapshot: event.job,
+      createdAt: at,
+    });
+  }
   if (delivery) {
     const { at: createdAt, ...rest } = delivery;
     await tx.insert(webhookDeliveries).values({ ...rest, nextAttemptAt: createdAt, createdAt });
@@ -114,7 +120,11 @@ async function recordEvent(
   return event;
 }
 
-/** Writes what a rule decided for a job (its columns, ledger row and event) in `tx`. */
+/**
+ * Writes what a rule decided for a job (its columns, ledger row and event) in `tx`; the row
+ * and the event in one statement, unless the job is queued (its event's position reads the
+ * queue as the row's write leaves it).
+ */
 async function write(
   w: EventWriter,
   tx: Tx,
@@ -123,9 +133,12 @@ async function write(
   at: number,
 ): Promise<JobEvent> {
   const next = applyChange(job, change);
-  await on(tx, w.q.save, { ...next });
   if (change.ledger) await writeLedger(tx, change.ledger);
-  return recordEvent(w, tx, next, change.kind, at);
+  if (next.status === 'queued') {
+    await on(tx, w.q.save, { ...next });
+    return recordEvent(w, tx, next, change.kind, at);
+  }
+  return recordEvent(w, tx, next, change.kind, at, undefined, true);
 }
 
 /**

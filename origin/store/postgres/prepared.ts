@@ -1,3 +1,4 @@
+import { fillPlaceholders } from 'drizzle-orm';
 import type { Db, Tx } from './database.ts';
 
 /** A statement drizzle built once (`.prepare(name)`), with its placeholders to fill. */
@@ -29,4 +30,57 @@ export function on<Result>(
 ): Promise<Result> {
   const bound = Object.create(statement, { client: { value: clientOf(handle) } });
   return (bound as Prepared<Result>).execute(values);
+}
+
+/** A write drizzle built (its SQL and its parameters, placeholders among them). */
+interface BuiltWrite {
+  toSQL(): { sql: string; params: unknown[] };
+}
+
+/** Writes made one statement: the first ones as data-modifying CTEs of the last. */
+export interface Chained {
+  name: string;
+  text: string;
+  params: unknown[];
+}
+
+/**
+ * Several writes of one transaction as one named statement (`with w0 as (…), w1 as (…) …`):
+ * one round trip instead of one each. PostgreSQL runs every data-modifying CTE exactly once,
+ * whether or not the last statement reads it, on the same snapshot; so the writes must not
+ * depend on each other's effects (each may read only what was there before the statement).
+ *
+ * @example
+ * const saveWithEvent = chained('job_save_event', db.update(jobs)…, db.insert(jobEvents)…);
+ * await runChained(tx, saveWithEvent, { ...job, ...event });
+ */
+export function chained(name: string, ...writes: BuiltWrite[]): Chained {
+  let offset = 0;
+  const params: unknown[] = [];
+  const texts = writes.map((write) => {
+    const built = write.toSQL();
+    const text = built.sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`);
+    offset += built.params.length;
+    params.push(...built.params);
+    return text;
+  });
+  const last = texts.pop() ?? '';
+  const ctes = texts.map((text, i) => `w${i} as (${text})`).join(', ');
+  return { name, text: ctes ? `with ${ctes} ${last}` : last, params };
+}
+
+/** Runs a chained statement on `handle` (the pool, or a transaction's connection). */
+export async function runChained(
+  handle: Db | Tx,
+  statement: Chained,
+  values: Record<string, unknown>,
+): Promise<void> {
+  const client = clientOf(handle) as {
+    query(config: { name: string; text: string; values: unknown[] }): Promise<unknown>;
+  };
+  await client.query({
+    name: statement.name,
+    text: statement.text,
+    values: fillPlaceholders(statement.params, values),
+  });
 }
