@@ -49,6 +49,12 @@ export function openSqliteStore(
       }
     }
   };
+  const { jobs, writes } = sqliteJobs(
+    db,
+    ledger,
+    emit,
+    options.maxProgressDeliveries ?? defaultMaxProgressDeliveries,
+  );
   const listen = (set: Set<Listener>) => (listener: Listener) => {
     set.add(listener);
     return () => set.delete(listener);
@@ -56,15 +62,7 @@ export function openSqliteStore(
   return {
     accounts: sqliteAccounts(db, ledger),
     sessions: sqliteSessions(db),
-    jobs: {
-      ...sqliteJobs(
-        db,
-        ledger,
-        emit,
-        options.maxProgressDeliveries ?? defaultMaxProgressDeliveries,
-      ),
-      onCommit: listen(local),
-    },
+    jobs: { ...jobs, onCommit: listen(local) },
     ledger: sqliteLedger(db),
     webhooks: sqliteWebhooks(db),
     billing: sqliteBilling(db, ledger),
@@ -73,6 +71,9 @@ export function openSqliteStore(
     exclusive: true,
     durable: () => wal?.sync() ?? Promise.resolve(),
     async close() {
+      // Writes asked for and not yet committed commit now (the last connection's close
+      // checkpoints the WAL into the file, synced); later ones are refused.
+      writes.close();
       await wal?.close();
       db.$client.close();
     },

@@ -87,7 +87,7 @@ export function sqliteJobs(
   ledger: LedgerWriter,
   publish: (events: readonly (JobEvent | undefined)[]) => void,
   maxProgress: number,
-): Omit<JobStore, 'onCommit'> {
+): { jobs: Omit<JobStore, 'onCommit'>; writes: WriteBatch } {
   // What this store committed lately, for replays (checked against the file's latest seq).
   const recent = new RecentEvents();
   const emit = (events: readonly (JobEvent | undefined)[]): void => {
@@ -129,7 +129,7 @@ export function sqliteJobs(
       (event) => emit([event]),
     );
 
-  return {
+  const store: Omit<JobStore, 'onCommit'> = {
     async create(input) {
       const result = await transaction(
         () => {
@@ -351,4 +351,5 @@ export function sqliteJobs(
       }));
     },
   };
+  return { jobs: store, writes: batch };
 }

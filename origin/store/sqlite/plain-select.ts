@@ -1,4 +1,4 @@
-import { is, Placeholder } from 'drizzle-orm';
+import { is, Param, Placeholder } from 'drizzle-orm';
 import { SQLiteInteger, SQLiteReal, SQLiteText } from 'drizzle-orm/sqlite-core';
 import type { Db } from './database.ts';
 
@@ -28,7 +28,9 @@ export function plainSelect<Row>(db: Db, query: BuiltSelect<Row>): { all(): Row[
     if (!plain) throw new Error(`plainSelect: ${key} is not a plain text or number column`);
   }
   const { sql, params } = query.toSQL();
-  if (params.some((param) => is(param, Placeholder))) {
+  const placeholder = (param: unknown) =>
+    is(param, Placeholder) || (is(param, Param) && is(param.value, Placeholder));
+  if (params.some(placeholder)) {
     throw new Error('plainSelect: a statement with placeholders');
   }
   const statement = db.$client.prepare(sql).raw(true);

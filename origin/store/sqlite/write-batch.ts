@@ -36,6 +36,7 @@ export class WriteBatch {
   readonly #onRollback: () => void;
   #pending: Pending[] = [];
   #scheduled = false;
+  #closed = false;
 
   /** `onRollback`: what was read during a write that did not commit is to be read again. */
   constructor(client: Database.Database, onRollback: () => void) {
@@ -62,6 +63,7 @@ export class WriteBatch {
 
   /** Runs `write` in the next commit; resolves with its answer once that has committed. */
   run<T>(write: () => T, committed?: (result: T) => void): Promise<T> {
+    if (this.#closed) return Promise.reject(new Error('the store is closed'));
     const { promise, resolve, reject } = Promise.withResolvers<T>();
     this.#pending.push({
       write,
@@ -74,6 +76,16 @@ export class WriteBatch {
       setImmediate(() => this.#flush());
     }
     return promise;
+  }
+
+  /**
+   * Commits what was asked for and not yet committed, now; later writes are refused. The
+   * store calls it before it closes the database, so no write asked for is left to a turn
+   * that would find the database closed.
+   */
+  close(): void {
+    this.#closed = true;
+    this.#flush();
   }
 
   #flush(): void {

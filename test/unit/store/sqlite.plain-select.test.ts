@@ -48,6 +48,12 @@ describe('plainSelect', () => {
       .from(jobs)
       .where(eq(jobs.userId, sql.placeholder('userId')));
     expect(() => plainSelect(db, withPlaceholder)).toThrow(/placeholders/);
+    // A placeholder compared with a column comes wrapped in the column's Param.
+    const wrapped = db
+      .select({ id: jobs.id })
+      .from(jobs)
+      .where(eq(jobs.userId, sql.placeholder('u')));
+    expect(() => plainSelect(db, wrapped)).toThrow(/placeholders/);
     db.$client.close();
   });
 });

@@ -49,7 +49,8 @@ describe('recent events of a SQLite store', () => {
 
   it('answers only a run that begins by the first event asked and ends at the latest', () => {
     const recent = new RecentEvents();
-    const event = (seq: number) => ({ jobId: 'job_a', seq }) as JobEvent;
+    const event = (seq: number) =>
+      ({ jobId: 'job_a', seq, job: { input: {} } }) as unknown as JobEvent;
     for (const seq of [3, 4, 5]) recent.add(event(seq));
     expect(seqs(recent.since('job_a', 5, 2))).toEqual([3, 4, 5]);
     expect(seqs(recent.since('job_a', 5, 3, 1))).toEqual([4]);
@@ -64,9 +65,25 @@ describe('recent events of a SQLite store', () => {
 
   it('forgets the jobs written to least recently, past its bound', () => {
     const recent = new RecentEvents();
-    for (let i = 0; i < 2_049; i++) recent.add({ jobId: `job_${i}`, seq: 1 } as JobEvent);
+    for (let i = 0; i < 2_049; i++) {
+      recent.add({ jobId: `job_${i}`, seq: 1, job: { input: {} } } as unknown as JobEvent);
+    }
     expect(recent.since('job_0', 1, 0)).toBeUndefined();
     expect(seqs(recent.since('job_1', 1, 0))).toEqual([1]);
     expect(seqs(recent.since('job_2048', 1, 0))).toEqual([1]);
+  });
+});
+
+describe('recent events, bounded by bytes', () => {
+  it('forgets the oldest jobs when their inputs would pass the memory bound', () => {
+    const recent = new RecentEvents();
+    // Inputs near the body limit (64 KiB): 16 MiB hold about 250 of them, not 2,048.
+    const input = { prompt: 'x'.repeat(64 * 1024) };
+    const big = (i: number) =>
+      ({ jobId: `job_${i}`, seq: 1, job: { input } }) as unknown as JobEvent;
+    for (let i = 0; i < 1_000; i++) recent.add(big(i));
+    expect(recent.bytes).toBeLessThanOrEqual(16 * 1024 * 1024);
+    expect(recent.since('job_0', 1, 0)).toBeUndefined();
+    expect(seqs(recent.since('job_999', 1, 0))).toEqual([1]);
   });
 });

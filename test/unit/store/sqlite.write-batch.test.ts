@@ -7,8 +7,9 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../../origin/store/sqlite/database.ts';
+import { openSqliteStore } from '../../../origin/store/sqlite/index.ts';
 import { WriteBatch } from '../../../origin/store/sqlite/write-batch.ts';
-import { claimNext, createdJob, makeUser, tempDir, tempStore } from '../support.ts';
+import { claimNext, createdJob, makeUser, newJob, tempDir, tempStore } from '../support.ts';
 
 function table() {
   const file = join(tempDir(), 'batch.sqlite');
@@ -91,5 +92,21 @@ describe('SQLite write batches', () => {
     // Claims asked for at once start twelve different jobs.
     const claims = await Promise.all(jobs.map(() => claimNext(store)));
     expect(new Set(claims.map((c) => c?.job.id)).size).toBe(12);
+  });
+});
+
+describe('closing a SQLite store with writes asked for', () => {
+  it('commits them before the database closes, and refuses later ones', async () => {
+    const file = join(tempDir(), 'closing.sqlite');
+    const store = openSqliteStore(file);
+    const user = await makeUser(store, 10);
+    const asked = store.jobs.create(newJob(user.id, { cost: 1 }));
+    await store.close();
+    const created = await asked;
+    expect(created.kind).toBe('created');
+    await expect(store.jobs.create(newJob(user.id, { cost: 1 }))).rejects.toThrow(/closed/);
+    const reopened = tempStore(file);
+    expect((await reopened.jobs.list(user.id, { limit: 10 })).data).toHaveLength(1);
+    expect(await reopened.ledger.balance(user.id)).toBe(9);
   });
 });
