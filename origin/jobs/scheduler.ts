@@ -3,7 +3,7 @@ import type { ModelRegistry } from '../inference/models/registry.ts';
 import type { InferencePool } from '../inference/pool.ts';
 import type { InferenceResult } from '../inference/task.ts';
 import { inlineOutputKey } from '../outputs/inline-outputs.ts';
-import type { OutputStore } from '../outputs/output-store.ts';
+import { attemptOutputName, type OutputStore } from '../outputs/output-store.ts';
 import type { JobRecord } from '../store/records.ts';
 import type { Claim, EventFeed, JobEnding, JobEvent, JobStore } from '../store/store.ts';
 import { ProgressWriter } from './progress-writer.ts';
@@ -347,7 +347,12 @@ export class Scheduler implements JobRunner {
     const inline = max > 0 && bytes.byteLength <= max ? bytes : undefined;
     const file = inline
       ? inlineOutputKey(job.id)
-      : await this.#o.outputs.write(job.id, extension, bytes, contentType);
+      : await this.#o.outputs.write(
+          attemptOutputName(job.id, job.attempts),
+          extension,
+          bytes,
+          contentType,
+        );
     const finished = await this.#end(claim, {
       status: 'succeeded',
       output: {
@@ -359,7 +364,8 @@ export class Scheduler implements JobRunner {
         inline,
       },
     });
-    // Canceled (or taken back) while the file was being written: the file goes.
+    // Canceled (or taken back) while the file was being written: the file goes (this
+    // attempt's own: a later attempt's output has another name).
     if (!finished && !inline) await this.#o.outputs.remove(file);
     return ended(finished);
   }

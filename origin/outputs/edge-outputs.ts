@@ -71,8 +71,8 @@ export function edgeOutputs(options: EdgeOutputsOptions): OutputStore {
     }
   };
   return {
-    async write(jobId, extension, bytes, contentType) {
-      const key = `${jobId}.${extension}`;
+    async write(name, extension, bytes, contentType) {
+      const key = `${name}.${extension}`;
       await persist(() => call('PUT', key, bytes, contentType), `output ${key}`, [201]);
       return key;
     },

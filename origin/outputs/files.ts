@@ -23,8 +23,8 @@ export function outputFiles(dir: string): OutputFiles {
   const folder = new GroupSync(dir, 'r');
   return {
     dir,
-    async write(jobId, extension, bytes) {
-      const file = `${jobId}.${extension}`;
+    async write(name, extension, bytes) {
+      const file = `${name}.${extension}`;
       const temp = join(dir, `${tempPrefix}${file}-${randomBytes(4).toString('hex')}`);
       // flush: the data is fsynced before the file is closed.
       await writeFile(temp, bytes, { flag: 'wx', mode: 0o640, flush: true });

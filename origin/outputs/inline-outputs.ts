@@ -19,8 +19,8 @@ export function withInlineOutputs(
 ): OutputStore {
   const jobOf = (key: string) => (key.startsWith(prefix) ? key.slice(prefix.length) : undefined);
   return {
-    write: (jobId, extension, bytes, contentType) =>
-      outputs.write(jobId, extension, bytes, contentType),
+    write: (name, extension, bytes, contentType) =>
+      outputs.write(name, extension, bytes, contentType),
     async remove(key) {
       const jobId = jobOf(key);
       return jobId === undefined ? outputs.remove(key) : jobs.removeInlineOutput(jobId);

@@ -4,9 +4,20 @@
  * A write resolves only once the output is durable there: a job is marked `succeeded` after
  * it, so "succeeded with no output" cannot happen.
  */
+/**
+ * The name an attempt's output is stored under (`<job id>.<attempt>`, then the extension): its
+ * own, so an attempt taken back while it still ran (its origin paused past its lease) can
+ * neither overwrite the output of the attempt that won nor remove it when its own end is
+ * refused.
+ */
+export const attemptOutputName = (jobId: string, attempt: number): string => `${jobId}.${attempt}`;
+
 export interface OutputStore {
-  /** Stores a job's output; answers its key (kept on the job). */
-  write(jobId: string, extension: string, bytes: Uint8Array, contentType: string): Promise<string>;
+  /**
+   * Stores an output under `name` (`attemptOutputName`) and the extension; answers its key
+   * (kept on the job).
+   */
+  write(name: string, extension: string, bytes: Uint8Array, contentType: string): Promise<string>;
   remove(key: string): Promise<void>;
   /**
    * Removes temporary files a killed process left behind: all of them, or (when other

@@ -95,7 +95,7 @@ describe('outputs in the edge bucket', () => {
     expect(direct.status).toBe(200);
     expect(direct.text).toBe('');
     expect(readOutputLocation(direct.headers)).toMatchObject({
-      key: `${job.id}.wav`,
+      key: `${job.id}.1.wav`,
       etag,
       bytes: file.bytes.length,
     });
@@ -146,7 +146,7 @@ describe('outputs in the edge bucket', () => {
     const done = await api.waitForJob(token, job.id, undefined, 25_000);
     const url = done.output?.url as string;
     expect((await api.call('GET', url, { token })).status).toBe(200);
-    const key = `${job.id}.wav`;
+    const key = `${job.id}.1.wav`;
     const path = `/internal/outputs/${key}`;
     const exists = async () => {
       const headers = await signOriginRequest(pair.secret, { method: 'GET', path });

@@ -40,7 +40,7 @@ describe('output retention', () => {
     const download = await api.call('GET', `/v1/jobs/${done.id}/output`, { token: user.token });
     expect(download.status).toBe(200);
     expect(download.text).toBe('done 1 steps\n');
-    const file = join(origin.dataDir, 'outputs', `${done.id}.txt`);
+    const file = join(origin.dataDir, 'outputs', `${done.id}.1.txt`);
     expect(existsSync(file)).toBe(true);
     const ledger = await api.call('GET', '/v1/billing/ledger', { token: user.token });
 

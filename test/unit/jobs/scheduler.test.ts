@@ -126,13 +126,13 @@ describe('Scheduler', () => {
       const row = await h.store.jobs.record(id);
       expect(row).toMatchObject({
         status: 'succeeded',
-        outputFile: `${id}.txt`,
+        outputFile: `${id}.1.txt`,
         outputContentType: 'text/plain',
         outputBytes: expected.byteLength,
         outputEtag: createHash('sha256').update(expected).digest('hex'),
         attempts: 1,
       });
-      expect(readFileSync(h.outputs.path(`${id}.txt`)).equals(expected)).toBe(true);
+      expect(readFileSync(h.outputs.path(`${id}.1.txt`)).equals(expected)).toBe(true);
       const kinds = h.kinds(id);
       expect(kinds.slice(0, 2)).toEqual(['queued', 'started']);
       expect(kinds.at(-1)).toBe('succeeded');
@@ -144,7 +144,7 @@ describe('Scheduler', () => {
       });
       expect(await h.refunds(id)).toBe(0);
     }
-    expect(readdirSync(h.outputs.dir).sort()).toEqual(ids.map((id) => `${id}.txt`).sort());
+    expect(readdirSync(h.outputs.dir).sort()).toEqual(ids.map((id) => `${id}.1.txt`).sort());
   });
 
   it('keeps outputs up to inlineOutputMaxBytes with the job, larger ones as files; 0 keeps none', async () => {
@@ -158,15 +158,15 @@ describe('Scheduler', () => {
     expect(Buffer.from((await h.store.jobs.inlineOutput(small)) ?? []).toString()).toBe(
       'done 9 steps\n',
     );
-    expect(await h.store.jobs.record(large)).toMatchObject({ outputFile: `${large}.txt` });
+    expect(await h.store.jobs.record(large)).toMatchObject({ outputFile: `${large}.1.txt` });
     expect(await h.store.jobs.inlineOutput(large)).toBeUndefined();
-    expect(readdirSync(h.outputs.dir)).toEqual([`${large}.txt`]);
+    expect(readdirSync(h.outputs.dir)).toEqual([`${large}.1.txt`]);
 
     const none = await harness({ inlineOutputMaxBytes: 0 });
     none.scheduler.start();
     const id = await none.submit({ steps: 1, stepMs: 0 });
     await none.until(id, terminal);
-    expect(await none.store.jobs.record(id)).toMatchObject({ outputFile: `${id}.txt` });
+    expect(await none.store.jobs.record(id)).toMatchObject({ outputFile: `${id}.1.txt` });
   });
 
   it('never runs more tasks at once than the pool has threads, and uses them all', async () => {
@@ -290,7 +290,7 @@ describe('Scheduler', () => {
     expect(h.kinds(next).at(-1)).toBe('succeeded');
     expect(h.kinds(slow).at(-1)).toBe('canceled');
     expect((await h.store.jobs.record(slow))?.status).toBe('canceled');
-    expect(readdirSync(h.outputs.dir)).toEqual([`${next}.txt`]);
+    expect(readdirSync(h.outputs.dir)).toEqual([`${next}.1.txt`]);
     expect(await h.refunds(slow)).toBe(1);
   });
 
@@ -323,6 +323,52 @@ describe('Scheduler', () => {
     expect(await h.refunds(id)).toBe(1);
   });
 
+  it('keeps the output of the attempt that won when an attempt taken back ends late', async () => {
+    // The first attempt's write is held (its origin paused past its lease, say) while the job
+    // is taken back and run again to success on the other thread.
+    let release: () => void = () => {};
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let held = 0;
+    const removed: string[] = [];
+    const h = await harness({
+      threads: 2,
+      wrapOutputs: (outputs) => ({
+        ...outputs,
+        async write(name, extension, bytes, contentType) {
+          const file = await outputs.write(name, extension, bytes, contentType);
+          if (held++ === 0) await released;
+          return file;
+        },
+        async remove(key) {
+          await outputs.remove(key);
+          removed.push(key);
+        },
+      }),
+    });
+    h.scheduler.start();
+    const id = await h.submit({ steps: 2 });
+    await waitFor(() => held === 1, 10_000, 'the first attempt writing its output');
+    const at = Date.now();
+    const back = await h.store.jobs.releaseExpired({
+      expiredBefore: at + 3_600_000,
+      maxAttempts: 5,
+      at,
+    });
+    expect(back.map((e) => e.job.status)).toEqual(['queued']);
+    await h.until(id, ['succeeded']);
+    // The first attempt now ends: its end is refused, and it removes what it wrote.
+    release();
+    await waitFor(() => removed.length > 0, 10_000, 'the first attempt to remove its output');
+    expect(removed).toEqual([`${id}.1.txt`]);
+    const row = await h.store.jobs.record(id);
+    expect(row).toMatchObject({ status: 'succeeded', attempts: 2, outputFile: `${id}.2.txt` });
+    const expected = Buffer.from('done 2 steps\n');
+    expect(readFileSync(h.outputs.path(`${id}.2.txt`)).equals(expected)).toBe(true);
+    expect(readdirSync(h.outputs.dir)).toEqual([`${id}.2.txt`]);
+  });
+
   it('ignores the late result of a canceled job that finished anyway', async () => {
     // A worker that never looks at the abort flag, given the time to finish.
     const h = await harness({ threads: 1, abortGraceMs: 30_000 });
@@ -335,7 +381,7 @@ describe('Scheduler', () => {
     await h.until(next, terminal);
     expect(h.kinds(stubborn)).toEqual(['queued', 'started', 'canceled']);
     expect((await h.store.jobs.record(stubborn))?.outputFile).toBeNull();
-    expect(readdirSync(h.outputs.dir)).toEqual([`${next}.txt`]);
+    expect(readdirSync(h.outputs.dir)).toEqual([`${next}.1.txt`]);
     expect(await h.refunds(stubborn)).toBe(1);
   });
 
@@ -365,7 +411,7 @@ describe('Scheduler', () => {
     expect(await h.refunds(long)).toBe(1);
     const next = await h.submit({ steps: 1 });
     expect((await h.until(next, terminal)).kind).toBe('succeeded');
-    expect(readdirSync(h.outputs.dir)).toEqual([`${next}.txt`]);
+    expect(readdirSync(h.outputs.dir)).toEqual([`${next}.1.txt`]);
   });
 
   it('fails a job whose model throws with model_error, and one answering garbage with invalid_output', async () => {
@@ -449,7 +495,7 @@ describe('Scheduler', () => {
     const ended = await h.until(id, terminal, 15_000);
     expect(ended.kind).toBe('succeeded');
     expect(h.kinds(id).filter((k) => k === 'succeeded')).toHaveLength(1);
-    expect(readdirSync(h.outputs.dir)).toEqual([`${id}.txt`]);
+    expect(readdirSync(h.outputs.dir)).toEqual([`${id}.2.txt`]);
   });
 
   it('renews its claims while a job runs longer than the lease', async () => {
