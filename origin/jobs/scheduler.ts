@@ -239,7 +239,9 @@ export class Scheduler implements JobRunner {
     } finally {
       clearInterval(heartbeat);
       progress.cancel();
-      this.#running.delete(job.id);
+      // Only this attempt's entry: a later attempt of the job (taken back from this one and
+      // claimed here again while this one still ended) keeps its own.
+      if (this.#running.get(job.id)?.claim === claim) this.#running.delete(job.id);
       this.#freed();
     }
     // Ended elsewhere (a cancel): the claim counts against the user until the task has left

@@ -369,6 +369,40 @@ describe('Scheduler', () => {
     expect(readdirSync(h.outputs.dir)).toEqual([`${id}.2.txt`]);
   });
 
+  it('still counts the later attempt of a job once an attempt taken back here ends', async () => {
+    // Both attempts' writes are held: the first until it is released, the second until the end.
+    const gates = [Promise.withResolvers<void>(), Promise.withResolvers<void>()];
+    let writes = 0;
+    const removed: string[] = [];
+    const h = await harness({
+      threads: 2,
+      wrapOutputs: (outputs) => ({
+        ...outputs,
+        async write(name, extension, bytes, contentType) {
+          await gates[writes++]?.promise;
+          return outputs.write(name, extension, bytes, contentType);
+        },
+        async remove(key) {
+          await outputs.remove(key);
+          removed.push(key);
+        },
+      }),
+    });
+    h.scheduler.start();
+    const id = await h.submit({ steps: 1 });
+    await waitFor(() => writes === 1, 10_000, 'the first attempt writing its output');
+    const at = Date.now();
+    await h.store.jobs.releaseExpired({ expiredBefore: at + 3_600_000, maxAttempts: 5, at });
+    await waitFor(() => writes === 2, 10_000, 'the second attempt, here, writing its output');
+    gates[0]?.resolve();
+    await waitFor(() => removed.length === 1, 10_000, 'the first attempt to end');
+    // The second attempt is still under way: counted, as the scheduler's capacity needs it.
+    expect(h.scheduler.active).toBe(1);
+    gates[1]?.resolve();
+    await h.until(id, ['succeeded']);
+    await waitFor(() => h.scheduler.active === 0, 10_000, 'the second attempt to end');
+  });
+
   it('ignores the late result of a canceled job that finished anyway', async () => {
     // A worker that never looks at the abort flag, given the time to finish.
     const h = await harness({ threads: 1, abortGraceMs: 30_000 });
