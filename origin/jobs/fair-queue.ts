@@ -53,14 +53,6 @@ export function heldByUser(holders: readonly { userId: string }[]): Map<string, 
   return held;
 }
 
-/** The 1-based position of each queued job in the fair order. */
-export function fairPositions(
-  queued: readonly QueuedJob[],
-  held: ReadonlyMap<string, number>,
-): Map<string, number> {
-  return positionsIn(fairOrder(queued, held));
-}
-
 /** The 1-based position of each job of an order already made (`fairOrder`'s answer). */
 export function positionsIn(order: readonly { id: string }[]): Map<string, number> {
   return new Map(order.map((job, index) => [job.id, index + 1]));

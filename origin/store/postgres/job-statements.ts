@@ -1,4 +1,5 @@
 import { and, asc, count, eq, gt, isNull, or, sql } from 'drizzle-orm';
+import { byColumn, createdJobColumns, savedJobColumns } from '../job-columns.ts';
 import type { QueueSnapshot } from '../store.ts';
 import type { Db } from './database.ts';
 import { chained } from './prepared.ts';
@@ -35,24 +36,7 @@ export function prepareJobStatements(db: Db) {
   /** Writes every column a rule may change (`JobChange.set`) and the seq. */
   const saveJob = db
     .update(jobs)
-    .set({
-      status: v('status'),
-      progress: v('progress'),
-      attempts: v('attempts'),
-      errorCode: v('errorCode'),
-      errorMessage: v('errorMessage'),
-      outputFile: v('outputFile'),
-      outputContentType: v('outputContentType'),
-      outputBytes: v('outputBytes'),
-      outputEtag: v('outputEtag'),
-      runMs: v('runMs'),
-      seq: v('seq'),
-      startedAt: v('startedAt'),
-      finishedAt: v('finishedAt'),
-      claimedBy: v('claimedBy'),
-      claimToken: v('claimToken'),
-      leaseUntil: v('leaseUntil'),
-    })
+    .set(byColumn(savedJobColumns, v))
     .where(eq(jobs.id, p('id')));
   /** The event of the job `saveJob` writes: its id and seq, and `kind`, `snapshot`, `at`. */
   const eventOfSaved = db.insert(jobEvents).values({
@@ -78,27 +62,7 @@ export function prepareJobStatements(db: Db) {
     save: saveJob.prepare('job_save'),
     /** A job's save and its event (not `queued`: no queue read between them) in one round trip. */
     saveWithEvent: chained('job_save_event', saveJob, eventOfSaved),
-    insert: db
-      .insert(jobs)
-      .values({
-        id: p('id'),
-        userId: p('userId'),
-        model: p('model'),
-        modelVersion: p('modelVersion'),
-        status: p('status'),
-        progress: p('progress'),
-        input: p('input'),
-        cost: p('cost'),
-        idempotencyKey: p('idempotencyKey'),
-        requestHash: p('requestHash'),
-        attempts: p('attempts'),
-        webhookUrl: p('webhookUrl'),
-        webhookEvents: p('webhookEvents'),
-        seq: p('seq'),
-        createdAt: p('createdAt'),
-        deadlineAt: p('deadlineAt'),
-      })
-      .prepare('job_insert'),
+    insert: db.insert(jobs).values(byColumn(createdJobColumns, p)).prepare('job_insert'),
     insertEvent: db
       .insert(jobEvents)
       .values({

@@ -14,7 +14,7 @@ import {
   or,
 } from 'drizzle-orm';
 import type { JobEventKind } from '../../../shared/job-states.ts';
-import { fairOrder, fairPositions, heldByUser } from '../../jobs/fair-queue.ts';
+import { fairOrder, heldByUser, positionsIn } from '../../jobs/fair-queue.ts';
 import { countsProgress, eventOf } from '../../jobs/job-events.ts';
 import {
   abandon,
@@ -31,7 +31,7 @@ import {
 import { storedJob, toJob } from '../../jobs/view.ts';
 import { asBuffer } from '../../lib/as-buffer.ts';
 import type { JobRecord } from '../records.ts';
-import type { JobEvent, JobStore } from '../store.ts';
+import type { JobEvent, JobStore, QueueSnapshot } from '../store.ts';
 import type { Db, Tx } from './database.ts';
 import { type JobStatements, prepareJobStatements } from './job-statements.ts';
 import { writeLedger } from './ledger.ts';
@@ -43,16 +43,16 @@ const record = (row: JobRow): JobRecord => row;
 
 type Reader = Db | Tx;
 
-/** The queued jobs in id order, and one row per job holding a thread: the queue's facts. */
-async function queueFacts(q: JobStatements, r: Reader) {
+/** The queue now: queued jobs in the fair order, and one row per job holding a thread. */
+async function queueSnapshot(q: JobStatements, r: Reader): Promise<QueueSnapshot> {
   const [facts] = await on(r, q.queue);
-  return { queued: facts?.queued ?? [], held: facts?.held ?? [] };
+  const held = facts?.held ?? [];
+  return { queued: fairOrder(facts?.queued ?? [], heldByUser(held)), held };
 }
 
 /** Each queued job's position in the fair order (1 starts next). */
 async function positions(q: JobStatements, r: Reader): Promise<Map<string, number>> {
-  const { queued, held } = await queueFacts(q, r);
-  return fairPositions(queued, heldByUser(held));
+  return positionsIn((await queueSnapshot(q, r)).queued);
 }
 
 /** 1 for the next job to start; null once the job has left the queue. */
@@ -218,10 +218,9 @@ export function postgresJobs(
         await on(tx, q.insert, { ...job });
         if (debit) await writeLedger(tx, debit);
         // The queue with the new job in it: its position, and the answer's estimate.
-        const { queued: rows, held } = await queueFacts(q, tx);
-        const queue = { queued: fairOrder(rows, heldByUser(held)), held };
-        const position = queue.queued.findIndex((row) => row.id === job.id) + 1;
-        const event = await recordEvent(w, tx, job, 'queued', input.at, position || undefined);
+        const queue = await queueSnapshot(q, tx);
+        const position = positionsIn(queue.queued).get(job.id);
+        const event = await recordEvent(w, tx, job, 'queued', input.at, position);
         return { kind: 'event', event, queue } as const;
       });
       switch (result.kind) {
@@ -278,8 +277,7 @@ export function postgresJobs(
 
     async queue() {
       // One statement, so one snapshot: a job moving between its two reads is not seen twice.
-      const { queued, held } = await queueFacts(q, db);
-      return { queued: fairOrder(queued, heldByUser(held)), held };
+      return queueSnapshot(q, db);
     },
 
     async countRunning() {

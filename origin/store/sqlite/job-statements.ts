@@ -1,4 +1,5 @@
 import { and, asc, count, eq, gt, isNotNull, isNull, lt, lte, ne, or, sql } from 'drizzle-orm';
+import { byColumn, createdJobColumns, savedJobColumns } from '../job-columns.ts';
 import type { Db } from './database.ts';
 import { plainSelect } from './plain-select.ts';
 import { jobEvents, jobOutputs, jobs, users, webhookDeliveries } from './schema/index.ts';
@@ -111,48 +112,11 @@ export function prepareJobStatements(db: Db) {
       .from(users)
       .where(eq(users.id, p('userId')))
       .prepare(),
-    insert: db
-      .insert(jobs)
-      .values({
-        id: p('id'),
-        userId: p('userId'),
-        model: p('model'),
-        modelVersion: p('modelVersion'),
-        status: p('status'),
-        progress: p('progress'),
-        input: p('input'),
-        cost: p('cost'),
-        idempotencyKey: p('idempotencyKey'),
-        requestHash: p('requestHash'),
-        attempts: p('attempts'),
-        webhookUrl: p('webhookUrl'),
-        webhookEvents: p('webhookEvents'),
-        seq: p('seq'),
-        createdAt: p('createdAt'),
-        deadlineAt: p('deadlineAt'),
-      })
-      .prepare(),
+    insert: db.insert(jobs).values(byColumn(createdJobColumns, p)).prepare(),
     /** Writes every column a rule may change (`JobChange.set`) and the seq. */
     save: db
       .update(jobs)
-      .set({
-        status: v('status'),
-        progress: v('progress'),
-        attempts: v('attempts'),
-        errorCode: v('errorCode'),
-        errorMessage: v('errorMessage'),
-        outputFile: v('outputFile'),
-        outputContentType: v('outputContentType'),
-        outputBytes: v('outputBytes'),
-        outputEtag: v('outputEtag'),
-        runMs: v('runMs'),
-        seq: v('seq'),
-        startedAt: v('startedAt'),
-        finishedAt: v('finishedAt'),
-        claimedBy: v('claimedBy'),
-        claimToken: v('claimToken'),
-        leaseUntil: v('leaseUntil'),
-      })
+      .set(byColumn(savedJobColumns, v))
       .where(eq(jobs.id, p('id')))
       .prepare(),
     heartbeat: db

@@ -19,7 +19,7 @@ import {
 import { storedJob, toJob } from '../../jobs/view.ts';
 import { asBuffer } from '../../lib/as-buffer.ts';
 import type { JobRecord } from '../records.ts';
-import type { JobEvent, JobStore } from '../store.ts';
+import type { JobEvent, JobStore, QueueSnapshot } from '../store.ts';
 import type { Db } from './database.ts';
 import { type JobStatements, prepareJobStatements } from './job-statements.ts';
 import type { LedgerWriter } from './ledger.ts';
@@ -97,6 +97,8 @@ export function sqliteJobs(
   const q = prepareJobStatements(db);
   const queue = new QueueReads(q);
   const w: EventWriter = { q, queue, maxProgress };
+  /** The queue in the fair order, from the kept read. */
+  const queueNow = (): QueueSnapshot => ({ queued: queue.order(), held: queue.snapshot().held });
   const byId = (id: string) => {
     const row = q.byId.get({ id });
     return row && record(row);
@@ -160,7 +162,7 @@ export function sqliteJobs(
           return {
             kind: 'created',
             job: result.event.job,
-            queue: { queued: queue.order(), held: queue.snapshot().held },
+            queue: queueNow(),
           };
         case 'replayed':
           return { kind: 'replayed', job: toJob(result.job, queuePosition(queue, result.job)) };
@@ -205,7 +207,7 @@ export function sqliteJobs(
     },
 
     async queue() {
-      return { queued: queue.order(), held: queue.snapshot().held };
+      return queueNow();
     },
 
     async countRunning() {

@@ -13,7 +13,7 @@ interface BuiltSelect<Row> {
  * A select of plain text and number columns, with no placeholders (its values bound when
  * it is made), run by better-sqlite3 itself: drizzle builds the SQL (the schema stays its
  * one source) but its generic mapping of each row cost twice what SQLite's reading does (the queue read of 20 queued jobs:
- * 63 µs through drizzle's prepared statement, 21 µs raw; measured on this machine), and the
+ * 63 µs through drizzle's prepared statement, 21 µs raw; a scratch microbenchmark here), and the
  * queue is read for every create and claim. Columns whose values drizzle would convert
  * (JSON, booleans, timestamps) are refused when the statement is made, not misread.
  *

@@ -20,9 +20,10 @@ const maxWritesPerCommit = 64;
  * before the commit that holds it (then `committed` runs, in commit order, before the
  * promise resolves; `committed` must not throw). A commit writes each page it changed to
  * the WAL once, so under load the writes of many requests share one commit's frames, as the
- * WAL's fsync is already shared (GroupSync). Measured on this machine (a job row and two
- * event rows a write): 61 µs a write alone, 30 µs four to a commit, 23 µs eight; under the
- * bench's 16 clients a commit holds four writes on average.
+ * WAL's fsync is already shared (GroupSync). A scratch microbenchmark on this machine (a job
+ * row and two event rows a write): 61 µs a write alone, 30 µs four to a commit, 23 µs eight;
+ * under the bench's 16 clients a commit held about four (`npm run bench:compare` measures
+ * the job path with and without it).
  *
  * Synchronous statements outside a batch (reads, a heartbeat) run at once, between turns.
  *

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fairOrder, fairPositions, heldByUser } from '../../../origin/jobs/fair-queue.ts';
+import { fairOrder, heldByUser, positionsIn } from '../../../origin/jobs/fair-queue.ts';
 
 const job = (id: string, userId: string, userLastStartedAt: number | null = null) => ({
   id,
@@ -50,7 +50,9 @@ describe('the fair order', () => {
         ['b', 1],
       ]),
     );
-    const positions = fairPositions([job('j1', 'a'), job('j2', 'b'), job('j3', 'c')], held);
+    const positions = positionsIn(
+      fairOrder([job('j1', 'a'), job('j2', 'b'), job('j3', 'c')], held),
+    );
     expect(positions).toEqual(
       new Map([
         ['j3', 1],

@@ -8,7 +8,7 @@ import { createInferencePool } from '../../../origin/inference/pool.ts';
 import { LeaseSweeper } from '../../../origin/jobs/lease-sweeper.ts';
 import { Scheduler, type SchedulerOptions } from '../../../origin/jobs/scheduler.ts';
 import { type OutputFiles, outputFiles } from '../../../origin/outputs/files.ts';
-import type { JobEvent, JobStore } from '../../../origin/store/store.ts';
+import type { JobEvent, JobStore, Store } from '../../../origin/store/store.ts';
 import type { JobEventKind } from '../../../shared/schemas/jobs.ts';
 import {
   claimNext,
@@ -107,6 +107,33 @@ async function harness(
       return entries.filter((e) => e.reason === 'refund' && e.reference === jobId).length;
     },
   };
+}
+
+/** Outputs whose nth write waits for `gates[n]` first (past them: at once), and the keys removed. */
+function gatedOutputs(gates: readonly Promise<void>[]) {
+  let writes = 0;
+  const removed: string[] = [];
+  return {
+    removed,
+    writes: () => writes,
+    wrap: (outputs: OutputFiles): OutputFiles => ({
+      ...outputs,
+      async write(name, extension, bytes, contentType) {
+        await gates[writes++];
+        return outputs.write(name, extension, bytes, contentType);
+      },
+      async remove(key) {
+        await outputs.remove(key);
+        removed.push(key);
+      },
+    }),
+  };
+}
+
+/** Another origin's sweep, as if this one had stopped renewing: its running jobs go back. */
+function takeBack(store: Store) {
+  const at = Date.now();
+  return store.jobs.releaseExpired({ expiredBefore: at + 3_600_000, maxAttempts: 5, at });
 }
 
 describe('Scheduler', () => {
@@ -326,42 +353,23 @@ describe('Scheduler', () => {
   it('keeps the output of the attempt that won when an attempt taken back ends late', async () => {
     // The first attempt's write is held (its origin paused past its lease, say) while the job
     // is taken back and run again to success on the other thread.
-    let release: () => void = () => {};
-    const released = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let held = 0;
-    const removed: string[] = [];
-    const h = await harness({
-      threads: 2,
-      wrapOutputs: (outputs) => ({
-        ...outputs,
-        async write(name, extension, bytes, contentType) {
-          const file = await outputs.write(name, extension, bytes, contentType);
-          if (held++ === 0) await released;
-          return file;
-        },
-        async remove(key) {
-          await outputs.remove(key);
-          removed.push(key);
-        },
-      }),
-    });
+    const first = Promise.withResolvers<void>();
+    const outputs = gatedOutputs([first.promise]);
+    const h = await harness({ threads: 2, wrapOutputs: outputs.wrap });
     h.scheduler.start();
     const id = await h.submit({ steps: 2 });
-    await waitFor(() => held === 1, 10_000, 'the first attempt writing its output');
-    const at = Date.now();
-    const back = await h.store.jobs.releaseExpired({
-      expiredBefore: at + 3_600_000,
-      maxAttempts: 5,
-      at,
-    });
+    await waitFor(() => outputs.writes() === 1, 10_000, 'the first attempt writing its output');
+    const back = await takeBack(h.store);
     expect(back.map((e) => e.job.status)).toEqual(['queued']);
     await h.until(id, ['succeeded']);
     // The first attempt now ends: its end is refused, and it removes what it wrote.
-    release();
-    await waitFor(() => removed.length > 0, 10_000, 'the first attempt to remove its output');
-    expect(removed).toEqual([`${id}.1.txt`]);
+    first.resolve();
+    await waitFor(
+      () => outputs.removed.length > 0,
+      10_000,
+      'the first attempt to remove its output',
+    );
+    expect(outputs.removed).toEqual([`${id}.1.txt`]);
     const row = await h.store.jobs.record(id);
     expect(row).toMatchObject({ status: 'succeeded', attempts: 2, outputFile: `${id}.2.txt` });
     const expected = Buffer.from('done 2 steps\n');
@@ -372,30 +380,19 @@ describe('Scheduler', () => {
   it('still counts the later attempt of a job once an attempt taken back here ends', async () => {
     // Both attempts' writes are held: the first until it is released, the second until the end.
     const gates = [Promise.withResolvers<void>(), Promise.withResolvers<void>()];
-    let writes = 0;
-    const removed: string[] = [];
-    const h = await harness({
-      threads: 2,
-      wrapOutputs: (outputs) => ({
-        ...outputs,
-        async write(name, extension, bytes, contentType) {
-          await gates[writes++]?.promise;
-          return outputs.write(name, extension, bytes, contentType);
-        },
-        async remove(key) {
-          await outputs.remove(key);
-          removed.push(key);
-        },
-      }),
-    });
+    const outputs = gatedOutputs(gates.map((gate) => gate.promise));
+    const h = await harness({ threads: 2, wrapOutputs: outputs.wrap });
     h.scheduler.start();
     const id = await h.submit({ steps: 1 });
-    await waitFor(() => writes === 1, 10_000, 'the first attempt writing its output');
-    const at = Date.now();
-    await h.store.jobs.releaseExpired({ expiredBefore: at + 3_600_000, maxAttempts: 5, at });
-    await waitFor(() => writes === 2, 10_000, 'the second attempt, here, writing its output');
+    await waitFor(() => outputs.writes() === 1, 10_000, 'the first attempt writing its output');
+    await takeBack(h.store);
+    await waitFor(
+      () => outputs.writes() === 2,
+      10_000,
+      'the second attempt, here, writing its output',
+    );
     gates[0]?.resolve();
-    await waitFor(() => removed.length === 1, 10_000, 'the first attempt to end');
+    await waitFor(() => outputs.removed.length === 1, 10_000, 'the first attempt to end');
     // The second attempt is still under way: counted, as the scheduler's capacity needs it.
     expect(h.scheduler.active).toBe(1);
     gates[1]?.resolve();
