@@ -23,7 +23,8 @@ export interface OriginRequest {
 }
 
 export type Sent =
-  | { ok: true; answer: Response }
+  /** `retried`: the answer is of an origin after another one could not take the request. */
+  | { ok: true; answer: Response; retried?: boolean }
   | { ok: false; failure: 'not_ready'; answer: Response }
   | { ok: false; failure: 'unreachable' | 'timeout' };
 
@@ -110,7 +111,7 @@ export async function sendToOrigins(c: Context<EdgeEnv>, request: OriginRequest)
     sent = await sendToOrigin(c, origin, request);
     if (sent.ok) {
       originPool.restore(origin);
-      return sent;
+      return index > 0 ? { ...sent, retried: true } : sent;
     }
     originPool.skip(origin, config.ORIGIN_RETRY_AFTER_MS);
     console.warn(

@@ -38,7 +38,7 @@ const headerNames = { 'idempotency-key': 'Idempotency-Key', range: 'Range' } as 
 /** The client's request as the origins get it, and whether the edge added its Idempotency-Key. */
 export async function forwardedRequest(
   c: Context<EdgeEnv>,
-): Promise<{ request: OriginRequest; edgeKey: boolean }> {
+): Promise<{ request: OriginRequest; edgeKey: boolean; create: boolean }> {
   const method = c.req.method;
   const url = new URL(c.req.url);
   const rule = retryRule(method, url.pathname);
@@ -61,6 +61,8 @@ export async function forwardedRequest(
       timeoutMs: c.get('config').ORIGIN_TIMEOUT_MS,
     },
     edgeKey,
+    // A job creation: the one request the edge retries with an Idempotency-Key.
+    create: rule.attachesIdempotencyKey,
   };
 }
 
@@ -79,7 +81,7 @@ export function unsent(sent: Exclude<Sent, { ok: true }>): ApiError {
  * that was not retried is passed through.
  */
 export async function forwardToOrigin(c: Context<EdgeEnv>): Promise<Response> {
-  const { request, edgeKey } = await forwardedRequest(c);
+  const { request, edgeKey, create } = await forwardedRequest(c);
   const sent = await sendToOrigins(c, request);
   if (!sent.ok && sent.failure !== 'not_ready') throw unsent(sent);
   const res = sent.answer;
@@ -96,8 +98,10 @@ export async function forwardToOrigin(c: Context<EdgeEnv>): Promise<Response> {
     await res.body?.cancel();
     throw new ApiError('bad_gateway', `The origin failed (${res.status}).`, { retryAfter: 5 });
   }
-  // The client sent one request: the replay of the edge's own key, after a retry, is its 202.
-  if (edgeKey && res.status === 200) {
+  // The client sent one request: a create's replay after the edge's own retry (of the key the
+  // edge attached, or of the client's, which the first origin took) is its 202.
+  const replayOfRetry = edgeKey || (sent.ok && sent.retried === true);
+  if (create && replayOfRetry && res.status === 200) {
     return new Response(res.body, { status: 202, headers: res.headers });
   }
   return new Response(res.body, res);

@@ -200,6 +200,24 @@ describe('POST /v1/jobs', () => {
     }
   });
 
+  it("with the client's own key, timed out on an origin which took it, is 202 from the next", async () => {
+    await misbehaving(a, 'hang');
+    const send = edge([a, b], { ORIGIN_TIMEOUT_MS: '300' });
+    const tag = newTag();
+    const key = `client-${crypto.randomUUID()}`;
+    const answers = [
+      await createJob(send, tag, { 'idempotency-key': key }),
+      await createJob(send, tag, { 'idempotency-key': `${key}-2` }),
+    ];
+    // One of the two went to `a` first, which took it and hung; `b` replayed it (200).
+    const replayed = answers.find((r) => r.headers.get('x-echo-replayed') === 'true');
+    expect(replayed).toBeDefined();
+    for (const res of answers) {
+      expect(res.status).toBe(202);
+      await res.body?.cancel();
+    }
+  });
+
   it("keeps the client's own Idempotency-Key, and its replay stays a 200", async () => {
     const send = edge([a, b]);
     const tag = newTag();
