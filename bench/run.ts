@@ -165,11 +165,14 @@ const rows: [string, unknown, string][] = [
   [
     'edge_worker_added_ms_p50',
     results.edge_worker_added_ms_p50,
-    `the same past wrangler's proxy (${results.edge_worker_ms_p50} ms): the Worker's own`,
+    results.edge_worker_skipped
+      ? `the Worker's own, past wrangler's proxy: not measured (${results.edge_worker_skipped})`
+      : `the same past wrangler's proxy (${results.edge_worker_ms_p50} ms): the Worker's own`,
   ],
   [
     'edge_proxy_hop_ms_p50',
-    results.edge_proxy_hop_ms_p50,
+    // Left out with the Worker's own (its row says why).
+    results.edge_worker_skipped ? undefined : results.edge_proxy_hop_ms_p50,
     `wrangler's proxy; of the Worker's own: rate limit ${results.edge_rate_limit_ms_p50}, code ${results.edge_worker_code_ms_p50}, dev runtime ${results.edge_dev_runtime_ms_p50}`,
   ],
   [

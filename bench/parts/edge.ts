@@ -124,20 +124,26 @@ export async function edgeAddedLatency(options: { requests: number; downloads: n
       startEdgeProcess({ ...vars, RATE_LIMIT_ENABLED: 'false' }).then(kept),
       startEdgeProcess({ ORIGIN_URL: origin.url }, { config: floorConfig }).then(kept),
     ]);
-    const [entry, entryNoLimits, floorEntry] = await Promise.all([
+    const entries = await Promise.all([
       workerEntryOf(edge),
       workerEntryOf(edgeNoLimits),
       workerEntryOf(floor, 'edge-floor'),
     ]);
+    // Where the process table does not show the Worker entries, the rows past wrangler's proxy
+    // are left out (null), and `edge_worker_skipped` says why.
+    const entryMissing = entries.map((e) => ('missing' in e ? e.missing : undefined)).find(Boolean);
+    const [entry = '', entryNoLimits = '', floorEntry = ''] = entries.map((e) =>
+      'url' in e ? e.url : '',
+    );
     const single = await accountWithJob(edge.url, 'steps', { steps: 1, stepMs: 0 });
     const bearer = { authorization: `Bearer ${single.token}` };
-    const one: Way[] = [
-      {
-        name: 'edge, one origin',
-        times: [],
-        bytes: 0,
-        request: async (p) => [`${edge.url}${p}`, bearer],
-      },
+    const publicPortWay: Way = {
+      name: 'edge, one origin',
+      times: [],
+      bytes: 0,
+      request: async (p) => [`${edge.url}${p}`, bearer],
+    };
+    const entryWays: Way[] = [
       {
         name: "the edge's Worker entry",
         times: [],
@@ -160,13 +166,14 @@ export async function edgeAddedLatency(options: { requests: number; downloads: n
             headers,
           ]),
       },
-      {
-        name: 'direct',
-        times: [],
-        bytes: 0,
-        request: (p) => signedDirect(origin, secret, single.token, p),
-      },
     ];
+    const directWay: Way = {
+      name: 'direct',
+      times: [],
+      bytes: 0,
+      request: (p) => signedDirect(origin, secret, single.token, p),
+    };
+    const one: Way[] = [publicPortWay, ...(entryMissing ? [] : entryWays), directWay];
     const withTwo: Way[] = [];
     let twoPath = '';
     const downloads: Way[] = [];
@@ -234,21 +241,26 @@ export async function edgeAddedLatency(options: { requests: number; downloads: n
     const mbPerS = (way: Way | undefined) =>
       way && way.times.length > 0 ? round(way.bytes / 1e6 / (p50(way) / 1000)) : null;
     const [r2, disk, diskViaEdge] = downloads;
-    const [publicPort, worker, workerNoLimits, passThrough, direct] = one;
+    const [publicPort, direct] = [publicPortWay, directWay];
+    const [worker, workerNoLimits, passThrough] = entryWays;
+    /** `value`, or null where the Worker entries were not found. */
+    const past = (value: number) => (entryMissing ? null : round(value));
     return {
       edge_added_ms_p50: round(p50(publicPort) - p50(direct)),
       edge_ms_p50: round(p50(publicPort)),
       direct_ms_p50: round(p50(direct)),
       edge_ms_p99: round(percentile(publicPort?.times ?? [], 99)),
       direct_ms_p99: round(percentile(direct?.times ?? [], 99)),
-      // The Worker's own, past wrangler's proxy, and what makes it up (differences of p50s).
-      edge_worker_added_ms_p50: round(p50(worker) - p50(direct)),
-      edge_worker_ms_p50: round(p50(worker)),
-      edge_worker_ms_p99: round(percentile(worker?.times ?? [], 99)),
-      edge_proxy_hop_ms_p50: round(p50(publicPort) - p50(worker)),
-      edge_rate_limit_ms_p50: round(p50(worker) - p50(workerNoLimits)),
-      edge_worker_code_ms_p50: round(p50(workerNoLimits) - p50(passThrough)),
-      edge_dev_runtime_ms_p50: round(p50(passThrough) - p50(direct)),
+      // The Worker's own, past wrangler's proxy, and what makes it up (differences of p50s);
+      // null where the entries were not found (`edge_worker_skipped` says why).
+      edge_worker_skipped: entryMissing ?? null,
+      edge_worker_added_ms_p50: past(p50(worker) - p50(direct)),
+      edge_worker_ms_p50: past(p50(worker)),
+      edge_worker_ms_p99: past(percentile(worker?.times ?? [], 99)),
+      edge_proxy_hop_ms_p50: past(p50(publicPort) - p50(worker)),
+      edge_rate_limit_ms_p50: past(p50(worker) - p50(workerNoLimits)),
+      edge_worker_code_ms_p50: past(p50(workerNoLimits) - p50(passThrough)),
+      edge_dev_runtime_ms_p50: past(p50(passThrough) - p50(direct)),
       // Null where PostgreSQL is not installed (`edge_two_origins_skipped` says so).
       edge_two_origins_skipped: missing ?? null,
       edge_two_origins_added_ms_p50: missing ? null : round(p50(withTwo[0]) - p50(withTwo[1])),
