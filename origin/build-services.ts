@@ -1,5 +1,5 @@
 import { mkdirSync, readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -10,8 +10,9 @@ import { authenticate, endedPrincipals } from './auth/principal.ts';
 import { createTokenSigner } from './auth/tokens.ts';
 import { createBilling } from './billing/billing.ts';
 import type { Env, StoreEnv } from './env.ts';
+import { createModelPools } from './inference/model-pools.ts';
 import { loadModels } from './inference/models/registry.ts';
-import { createInferencePool } from './inference/pool.ts';
+import { planPools, readDeploymentFile } from './inference/pool-plan.ts';
 import { LeaseSweeper } from './jobs/lease-sweeper.ts';
 import { QueueEstimates } from './jobs/queue-estimates.ts';
 import { Scheduler } from './jobs/scheduler.ts';
@@ -121,12 +122,19 @@ export function buildServices(env: Env, store: Store, overrides: ServiceOverride
     });
   const pool =
     overrides.pool ??
-    createInferencePool({
-      models: models.list(),
-      threads: env.POOL_THREADS,
-      executionProvider: env.EXECUTION_PROVIDER,
-      onError: (error) => logger.error({ err: error }, 'inference worker died; it is replaced'),
-    });
+    createModelPools(
+      planPools(
+        models.list(),
+        env.MODELS_FILE ? readDeploymentFile(env.MODELS_FILE, models.list()) : { models: {} },
+        {
+          threads: env.POOL_THREADS,
+          device: env.EXECUTION_PROVIDER,
+          cores: availableParallelism(),
+          memoryBudget: env.MODEL_MEMORY_BUDGET,
+        },
+      ),
+      { onError: (error) => logger.error({ err: error }, 'inference worker died; it is replaced') },
+    );
   const edge =
     env.EDGE_SIGNATURE_CHECK === 'on' && env.EDGE_SIGNING_SECRET
       ? edgeTrust({
@@ -138,7 +146,7 @@ export function buildServices(env: Env, store: Store, overrides: ServiceOverride
   const estimates = new QueueEstimates({
     store: store.jobs,
     events: store.events,
-    threads: () => pool.size,
+    threadsOf: (model) => pool.threadsOf(model),
   });
   const hub = new WsHub({
     store: store.jobs,

@@ -19,6 +19,23 @@ const duration = (fallback: string) =>
     .pipe(z.string().regex(/^\d+[smhd]$/, 'a number and a unit: s, m, h or d (e.g. 3d)'))
     .transform((s) => Number(s.slice(0, -1)) * (unitMs[s.slice(-1)] ?? 1));
 
+const byteUnits: Record<string, number> = {
+  '': 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  tb: 1e12,
+  kib: 2 ** 10,
+  mib: 2 ** 20,
+  gib: 2 ** 30,
+  tib: 2 ** 40,
+};
+/** `8GB` → 8e9, `512MiB` → 536870912, `1000` → 1000. */
+function parseBytes(text: string): number {
+  const [, number = '0', unit = ''] = /^([\d.]+)\s*([a-z]*)$/i.exec(text) ?? [];
+  return Math.round(Number(number) * (byteUnits[unit.toLowerCase()] ?? 1));
+}
+
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
   z.coerce.number().int().min(min).max(max);
 
@@ -40,8 +57,24 @@ export const envSchema = z.object({
   DB_POOL_SIZE: int(1, 200).default(10),
   /** One or more folders of models, separated by the platform's path delimiter (`:`). */
   MODEL_DIR: z.string().min(1).default('./models'),
+  /**
+   * Threads of a model's pool when neither MODELS_FILE nor its manifest says: CPU models with
+   * ONNX sessions share them (`planPools`); a model without sessions takes them all.
+   */
   POOL_THREADS: int(1, cores).default(cores),
+  /** The device of a model's pool when neither MODELS_FILE nor its manifest says. */
   EXECUTION_PROVIDER: z.enum(['cpu', 'cuda']).default('cpu'),
+  /** A JSON file of pool settings per model (`deploymentFileSchema`), over their manifests'. */
+  MODELS_FILE: z.string().min(1).optional(),
+  /**
+   * The memory the models' pools may take together, estimated before they load (`planPools`):
+   * a deployment over it is refused at start. Bytes, or with a unit: `512MB`, `8GB`, `8GiB`.
+   */
+  MODEL_MEMORY_BUDGET: z
+    .string()
+    .regex(/^\d+(\.\d+)?\s*([KMGT]i?B)?$/i, 'bytes, or a number and a unit: 512MB, 8GB, 8GiB')
+    .transform(parseBytes)
+    .optional(),
   /** Queued jobs of every user together: the box's backstop (503 `overloaded` past it). */
   QUEUE_LIMIT: int(1).default(100),
   /**

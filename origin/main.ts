@@ -1,5 +1,6 @@
 import { loadEnv } from './env.ts';
 import { ModelFolderError } from './inference/models/registry.ts';
+import { PoolPlanError } from './inference/pool-plan.ts';
 import { startOrigin } from './start.ts';
 
 /** The origin process: validate the environment, start, and stop on SIGTERM/SIGINT. */
@@ -15,7 +16,10 @@ async function main(): Promise<void> {
   try {
     origin = await startOrigin(env);
   } catch (error) {
-    const message = error instanceof ModelFolderError ? error.message : String(error);
+    const message =
+      error instanceof ModelFolderError || error instanceof PoolPlanError
+        ? error.message
+        : String(error);
     console.error(`origin: failed to start: ${message}`);
     process.exit(1);
   }

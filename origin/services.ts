@@ -3,8 +3,8 @@ import type { ApiKeyTags } from '../shared/api-key.ts';
 import type { TokenSigner } from './auth/tokens.ts';
 import type { Billing } from './billing/billing.ts';
 import type { Env } from './env.ts';
+import type { ModelPools } from './inference/model-pools.ts';
 import type { ModelRegistry } from './inference/models/registry.ts';
-import type { InferencePool } from './inference/pool.ts';
 import type { QueueEstimates } from './jobs/queue-estimates.ts';
 import type { JobRunner } from './jobs/scheduler.ts';
 import type { Metrics } from './metrics/metrics.ts';
@@ -25,7 +25,8 @@ export interface Services {
   /** Mints API keys that name their user, under the JWT secret (the edge reads them). */
   apiKeyTags: ApiKeyTags;
   models: ModelRegistry;
-  pool: InferencePool;
+  /** One worker pool per model. */
+  pool: ModelPools;
   scheduler: JobRunner;
   /** Estimated starts of queued jobs (`etaSeconds`), from recent run times. */
   estimates: QueueEstimates;

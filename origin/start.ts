@@ -39,8 +39,9 @@ async function recover({ services, background }: Built, env: Env): Promise<void>
 const estimateSeedWindowMs = 10 * 60_000;
 
 /**
- * Builds every service, recovers, and starts listening at once; the inference pool warms
- * up behind it (health answers `starting` until it is done), then the scheduler starts.
+ * Builds every service, recovers, and starts listening at once; each model's pool warms up
+ * behind it (health answers `starting` until one is loaded), and the scheduler runs each
+ * model's jobs once its pool is.
  */
 export async function startOrigin(env: Env, overrides?: ServiceOverrides): Promise<RunningOrigin> {
   const logger = overrides?.logger ?? createLogger(env.LOG_LEVEL);
@@ -78,14 +79,26 @@ export async function startOrigin(env: Env, overrides?: ServiceOverrides): Promi
     'listening',
   );
 
-  const started = performance.now();
+  // Each model serves as soon as its own pool is loaded: the scheduler claims only jobs of
+  // models whose pools are ready, and is woken as each one is.
+  pool.onModelReady((model) => {
+    const state = pool.states().find((s) => s.id === model);
+    logger.info(
+      {
+        model,
+        device: state?.device,
+        threads: state?.threads,
+        ms: state?.loadMs,
+        rssGrowthBytes: state?.memory.measuredBytes,
+      },
+      'model loaded',
+    );
+    scheduler.wake();
+  });
+  if (services.accepting) scheduler.start();
   const failed = pool.ready.then(
     () => {
-      logger.info(
-        { device: pool.device, threads: pool.size, ms: Math.round(performance.now() - started) },
-        'models loaded',
-      );
-      if (services.accepting) scheduler.start();
+      logger.info({ device: pool.device, threads: pool.size }, 'models loaded');
       return new Promise<never>(() => {});
     },
     (error: unknown) => {

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { loadModels } from '../../origin/inference/models/registry.ts';
 import { createInferencePool } from '../../origin/inference/pool.ts';
+import { intraOpThreads } from '../../origin/inference/pool-plan.ts';
 import { removeDataDir, startOriginProcess } from '../../test/helpers/origin-process.ts';
 import { repoRoot } from '../../test/helpers/paths.ts';
 import { closedLoop, openClients } from '../lib/job-clients.ts';
@@ -34,7 +35,12 @@ export async function inferenceVsEndToEnd(options: {
   const loaded = registry.get(model);
   const checked = registry.check(model, input);
   if (!loaded || !checked.ok) throw new Error('the default model is missing');
-  const pool = createInferencePool({ models: [loaded], threads, executionProvider: 'cpu' });
+  const pool = createInferencePool({
+    models: [loaded],
+    threads,
+    intraOpThreads: intraOpThreads(threads),
+    executionProvider: 'cpu',
+  });
   await pool.ready;
   const origin = await startOriginProcess({
     env: {

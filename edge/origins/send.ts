@@ -25,18 +25,29 @@ export interface OriginRequest {
 export type Sent =
   /** `retried`: the answer is of an origin after another one could not take the request. */
   | { ok: true; answer: Response; retried?: boolean }
-  | { ok: false; failure: 'not_ready'; answer: Response }
+  /**
+   * `modelOnly`: the origin serves, but the job's model is still loading there (its error
+   * names the `model`): another origin is asked, and this one is not skipped for the rest.
+   */
+  | { ok: false; failure: 'not_ready'; answer: Response; modelOnly: boolean }
   | { ok: false; failure: 'unreachable' | 'timeout' };
 
 /** Whether an answer says it is JSON (the API's errors are; a proxy's error page is not). */
 export const isJson = (res: Response) =>
   (res.headers.get('content-type') ?? '').includes('application/json');
 
-function errorCode(text: string): unknown {
+/** An API error's code, and whether its details name the `model` (a model not loaded yet). */
+function errorOf(text: string): { code: unknown; namesModel: boolean } {
   try {
-    return (JSON.parse(text) as { error?: { code?: unknown } } | null)?.error?.code;
+    const error = (JSON.parse(text) as { error?: { code?: unknown; details?: unknown } } | null)
+      ?.error;
+    const details = Array.isArray(error?.details) ? (error.details as unknown[]) : [];
+    return {
+      code: error?.code,
+      namesModel: details.some((d) => (d as { path?: unknown } | null)?.path === 'model'),
+    };
   } catch {
-    return undefined;
+    return { code: undefined, namesModel: false };
   }
 }
 
@@ -82,8 +93,9 @@ export async function sendToOrigin(
     if (answer.status !== 503 || !isJson(answer)) return { ok: true, answer };
     const text = await answer.text();
     const copy = new Response(text, answer);
-    return errorCode(text) === 'not_ready'
-      ? { ok: false, failure: 'not_ready', answer: copy }
+    const error = errorOf(text);
+    return error.code === 'not_ready'
+      ? { ok: false, failure: 'not_ready', answer: copy, modelOnly: error.namesModel }
       : { ok: true, answer: copy };
   } catch {
     return { ok: false, failure: abort.signal.aborted ? 'timeout' : 'unreachable' };
@@ -113,6 +125,8 @@ export async function sendToOrigins(c: Context<EdgeEnv>, request: OriginRequest)
       originPool.restore(origin);
       return index > 0 ? { ...sent, retried: true } : sent;
     }
+    // An origin whose job's model is still loading serves the rest: not skipped.
+    if (sent.failure === 'not_ready' && sent.modelOnly) continue;
     originPool.skip(origin, config.ORIGIN_RETRY_AFTER_MS);
     console.warn(
       JSON.stringify({

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { availableParallelism } from 'node:os';
 import { BroadcastChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { LoadedModel } from './models/registry.ts';
@@ -11,13 +10,28 @@ import type {
   WorkerSetup,
 } from './task.ts';
 
+/** A pool's load as it stands: what `/v1/health` and `/v1/models` report of its model. */
+export interface PoolLoad {
+  status: 'loading' | 'ready' | 'failed';
+  /** When the load began, and (ready or failed) ended: `performance.now()` ms. */
+  startedAt: number;
+  endedAt: number | null;
+  /** The process's RSS growth from the pool's start to its last thread's warm-up. */
+  rssGrowthBytes: number | null;
+  /** Each thread that finished loading: the models it holds and the sessions it created. */
+  threads: { threadId: number; models: string[]; sessions: number }[];
+  error: string | null;
+}
+
 export interface InferencePool {
   readonly size: number;
-  /** Resolves once every worker thread has loaded every model and finished its warm-up. */
+  /** Resolves once every worker thread has loaded its models and finished its warm-up. */
   readonly ready: Promise<void>;
   readonly isReady: boolean;
   /** The execution provider the workers actually use (`cpu`, or `cuda`). */
   readonly device: string;
+  /** The load: under way, done or failed, how long, and what it took. */
+  load(): PoolLoad;
   /**
    * Runs one task; `onProgress` hears each step the processor reports. Aborting `signal`
    * ends the worker thread (it is replaced): the last resort for a stuck task.
@@ -31,16 +45,6 @@ export interface InferencePool {
 }
 
 /**
- * Piscina threads × onnxruntime intra-op threads never exceed the cores (invariant 6).
- *
- * @example
- * intraOpThreads(2, 2); // 1
- */
-export function intraOpThreads(poolThreads: number, cores = availableParallelism()): number {
-  return Math.max(1, Math.floor(cores / poolThreads));
-}
-
-/**
  * A Piscina pool of inference worker threads, each of which creates its sessions once.
  *
  * @example
@@ -50,14 +54,14 @@ export function intraOpThreads(poolThreads: number, cores = availableParallelism
 export function createInferencePool(options: {
   models: LoadedModel[];
   threads: number;
+  /** onnxruntime's intra-op threads per session (`planPools` decides them). */
+  intraOpThreads: number;
   executionProvider: 'cpu' | 'cuda';
+  /** The CUDA device (`cuda` only); 0 by default. */
+  deviceId?: number;
   /** Told of a thread that died outside a task (Piscina replaces it), e.g. to log it. */
   onError?: (error: unknown) => void;
 }): InferencePool {
-  const cores = availableParallelism();
-  if (options.threads > cores) {
-    throw new Error(`POOL_THREADS (${options.threads}) must not exceed the cores (${cores})`);
-  }
   const setup: WorkerSetup = {
     models: options.models.map(({ manifest, dir }) => ({
       id: manifest.id,
@@ -66,10 +70,20 @@ export function createInferencePool(options: {
       sessions: manifest.sessions,
       warmup: manifest.warmup,
     })),
-    intraOpThreads: intraOpThreads(options.threads, cores),
+    intraOpThreads: options.intraOpThreads,
     executionProvider: options.executionProvider,
+    deviceId: options.deviceId ?? 0,
     readyChannel: `overture-ready-${randomUUID()}`,
     progressChannel: `overture-progress-${randomUUID()}`,
+  };
+  const rssAtStart = process.memoryUsage.rss();
+  const load: PoolLoad = {
+    status: 'loading',
+    startedAt: performance.now(),
+    endedAt: null,
+    rssGrowthBytes: null,
+    threads: [],
+    error: null,
   };
   const progressListeners = new Map<number, (done: number, total: number) => void>();
   const ends = new Map<number, () => void>();
@@ -84,6 +98,10 @@ export function createInferencePool(options: {
 
   const channel = new BroadcastChannel(setup.readyChannel);
   const readyThreads = new Set<number>();
+  const fail = (error: string) => {
+    if (load.status !== 'loading') return;
+    Object.assign(load, { status: 'failed', endedAt: performance.now(), error });
+  };
   let device = options.executionProvider;
   let isReady = false;
   let failed: (error: Error) => void = () => {};
@@ -92,13 +110,21 @@ export function createInferencePool(options: {
     channel.onmessage = (event) => {
       const message = (event as { data: WorkerReadyMessage }).data;
       if (message.type === 'failed') {
+        fail(message.error);
         reject(new Error(`inference worker failed to load: ${message.error}`));
         return;
       }
       readyThreads.add(message.threadId);
+      const { threadId, models, sessions } = message;
+      if (!isReady) load.threads.push({ threadId, models, sessions });
       device = message.device as typeof device;
       if (readyThreads.size >= options.threads && !isReady) {
         isReady = true;
+        Object.assign(load, {
+          status: 'ready',
+          endedAt: performance.now(),
+          rssGrowthBytes: Math.max(0, process.memoryUsage.rss() - rssAtStart),
+        });
         resolve();
       }
     };
@@ -119,6 +145,7 @@ export function createInferencePool(options: {
   // on the pool; unheard, it would be an uncaught exception that takes the origin down.
   piscina.on('error', (error: unknown) => {
     const message = error instanceof Error ? error.message : String(error);
+    fail(message);
     failed(new Error(`inference worker failed to load: ${message}`));
     options.onError?.(error);
   });
@@ -132,6 +159,7 @@ export function createInferencePool(options: {
     get device() {
       return device;
     },
+    load: () => ({ ...load, threads: [...load.threads] }),
     async run(task, signal, onProgress) {
       const taskId = ++lastTaskId;
       if (onProgress) progressListeners.set(taskId, onProgress);

@@ -29,6 +29,8 @@ export interface WorkerSetup {
   }[];
   intraOpThreads: number;
   executionProvider: 'cpu' | 'cuda';
+  /** The CUDA device its sessions run on (`cuda` only). */
+  deviceId: number;
   /** BroadcastChannel on which each thread says it finished its warm-up. */
   readyChannel: string;
   /**
@@ -40,7 +42,8 @@ export interface WorkerSetup {
 }
 
 export type WorkerReadyMessage =
-  | { type: 'ready'; threadId: number; device: string }
+  /** `models`: the models this thread loaded; `sessions`: the ONNX sessions it created. */
+  | { type: 'ready'; threadId: number; device: string; models: string[]; sessions: number }
   | { type: 'failed'; threadId: number; error: string };
 
 /** A step of a task, or (`end`) its last message, sent as the task returns. */

@@ -51,7 +51,9 @@ async function createSessions(
   const sessions: Record<string, ort.InferenceSession> = {};
   for (const [name, file] of Object.entries(files)) {
     const options = (provider: string): ort.InferenceSession.SessionOptions => ({
-      executionProviders: [provider],
+      executionProviders: [
+        provider === 'cuda' ? { name: 'cuda', deviceId: setup.deviceId } : provider,
+      ],
       intraOpNumThreads: setup.intraOpThreads,
       interOpNumThreads: 1,
     });
@@ -67,7 +69,7 @@ async function createSessions(
   return { sessions, device };
 }
 
-/** Loads every model once for this thread and runs its warm-up input. */
+/** Loads its pool's models (one: a pool is a model's) for this thread and runs their warm-up. */
 async function load(): Promise<(task: InferenceTask) => Promise<InferenceResult>> {
   const channel = new BroadcastChannel(setup.readyChannel);
   const models = new Map<string, LoadedModel>();
@@ -88,7 +90,14 @@ async function load(): Promise<(task: InferenceTask) => Promise<InferenceResult>
         context(loaded.sessions, undefined, () => {}),
       );
     }
-    channel.postMessage({ type: 'ready', threadId, device } satisfies WorkerReadyMessage);
+    const sessions = [...models.values()].reduce((n, m) => n + Object.keys(m.sessions).length, 0);
+    channel.postMessage({
+      type: 'ready',
+      threadId,
+      device,
+      models: [...models.keys()],
+      sessions,
+    } satisfies WorkerReadyMessage);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     channel.postMessage({ type: 'failed', threadId, error: message } satisfies WorkerReadyMessage);

@@ -86,6 +86,24 @@ export async function createJob(
       details: [{ path: 'model', message: 'unknown model; see GET /v1/models' }],
     });
   }
+  if (!deps.pool.isModelReady(body.model)) {
+    // This model only: the others serve. The `model` detail tells the edge the origin is
+    // up (another origin may have the model loaded; this one is not skipped for the rest).
+    const state = deps.pool.states().find((s) => s.id === body.model);
+    throw new ApiError(
+      'not_ready',
+      `Model '${body.model}' is still loading on this server; try again shortly.`,
+      {
+        retryAfter: 5,
+        details: [
+          {
+            path: 'model',
+            message: `${state?.status ?? 'loading'} for ${Math.round((state?.loadMs ?? 0) / 1000)} s`,
+          },
+        ],
+      },
+    );
+  }
   const checked = deps.models.check(body.model, body.input);
   if (!checked.ok) {
     throw new ApiError('invalid_request', 'The input does not match the model.', {

@@ -7,10 +7,11 @@ export interface QueueEstimatesOptions {
   /** Every process's events: each job that ends teaches its model's run time. */
   events: EventFeed;
   /**
-   * Threads of one origin (its pool's size). A cluster's origins are counted from the jobs
-   * holding threads (each origin holding one is busy, so serving), assuming equal pools.
+   * Threads of a model's pool on one origin. A cluster's origins serving a model are counted
+   * from the jobs of that model holding threads (each origin holding one is busy, so
+   * serving), assuming equal pools.
    */
-  threads: () => number;
+  threadsOf: (model: string) => number;
   /** A snapshot of the queue is read again once older than this. */
   refreshMs?: number;
   /** A model's run time before any of its jobs was seen to end. */
@@ -68,11 +69,12 @@ export class QueueEstimates {
 
   /** ms from `now` until each job of `snapshot` starts. */
   starts(snapshot: QueueSnapshot, now = Date.now()): Map<string, number> {
-    const origins = new Set(snapshot.held.map((h) => h.claimedBy)).size;
+    const origins = (model: string) =>
+      new Set(snapshot.held.filter((h) => h.model === model).map((h) => h.claimedBy)).size;
     return estimateStarts({
       queued: snapshot.queued,
       held: snapshot.held,
-      threads: this.#o.threads() * Math.max(1, origins),
+      threadsOf: (model) => this.#o.threadsOf(model) * Math.max(1, origins(model)),
       meanRunMs: (model) => this.meanRunMs(model),
       now,
     });

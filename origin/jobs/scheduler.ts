@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
+import type { ModelPools } from '../inference/model-pools.ts';
 import type { ModelRegistry } from '../inference/models/registry.ts';
-import type { InferencePool } from '../inference/pool.ts';
 import type { InferenceResult } from '../inference/task.ts';
 import { inlineOutputKey } from '../outputs/inline-outputs.ts';
 import { attemptOutputName, type OutputStore } from '../outputs/output-store.ts';
@@ -12,7 +12,8 @@ export interface SchedulerOptions {
   store: JobStore;
   /** Every process's events: a job this process runs may be canceled or taken back elsewhere. */
   events: EventFeed;
-  pool: Pick<InferencePool, 'size' | 'run'>;
+  /** Each model's pool: a job is claimed only when its model's pool has a free thread. */
+  pool: Pick<ModelPools, 'run' | 'readyModels' | 'threadsOf'>;
   models: Pick<ModelRegistry, 'get'>;
   outputs: OutputStore;
   /** Outputs up to this many bytes are written with the job's end, in the database. */
@@ -79,7 +80,7 @@ export interface JobRunner {
 }
 
 /**
- * Moves queued jobs through the inference pool, at most one task per pool thread: one
+ * Moves queued jobs through their models' pools, at most one task per pool thread: one
  * `async` run per job, from its claim to its end. The store is the truth: each write of an
  * attempt is fenced by its claim's token, so a late result of a canceled job, or a job
  * another process took back, changes nothing and its file is removed.
@@ -89,6 +90,8 @@ export class Scheduler implements JobRunner {
   readonly #running = new Map<string, Running>();
   /** Tasks still holding a pool thread (a stopped task holds it until it ends or is killed). */
   #busy = 0;
+  /** The same, by model: each model's tasks hold its own pool's threads. */
+  readonly #busyByModel = new Map<string, number>();
   readonly #settled = new Set<() => void>();
   #pumping = false;
   #again = false;
@@ -185,12 +188,12 @@ export class Scheduler implements JobRunner {
 
   async #pump(): Promise<void> {
     const { store, pool, owner, leaseMs } = this.#o;
-    while (
-      !this.#stopped &&
-      this.#busy < pool.size &&
-      this.#running.size < pool.size * jobsPerThread
-    ) {
-      const claimed = await store.claim(owner, Date.now(), leaseMs, this.#o.maxQueueWaitMs);
+    while (!this.#stopped) {
+      const ready = pool.readyModels();
+      const threads = ready.reduce((sum, model) => sum + pool.threadsOf(model), 0);
+      const free = ready.filter((m) => (this.#busyByModel.get(m) ?? 0) < pool.threadsOf(m));
+      if (free.length === 0 || this.#running.size >= threads * jobsPerThread) return;
+      const claimed = await store.claim(owner, Date.now(), leaseMs, this.#o.maxQueueWaitMs, free);
       if (!claimed) return;
       this.#run(claimed.job, claimed.claim).catch((error: unknown) =>
         this.#o.logger.error({ jobId: claimed.job.id, err: error }, 'job run failed'),
@@ -268,6 +271,8 @@ export class Scheduler implements JobRunner {
     const abortFlag = new Int32Array(new SharedArrayBuffer(4));
     const kill = new AbortController();
     this.#busy++;
+    const model = job.model;
+    this.#busyByModel.set(model, (this.#busyByModel.get(model) ?? 0) + 1);
     const task = this.#o.pool.run(
       { modelId: job.model, input: job.input, abort: abortFlag },
       kill.signal,
@@ -282,6 +287,7 @@ export class Scheduler implements JobRunner {
       .catch(() => undefined)
       .finally(() => {
         this.#busy--;
+        this.#busyByModel.set(model, (this.#busyByModel.get(model) ?? 1) - 1);
         this.#freed();
       });
     try {

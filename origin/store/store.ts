@@ -241,6 +241,11 @@ export interface JobStore {
     leaseMs: number,
     /** Jobs overdue at `at` (`isOverdue`: past their deadline or this wait) are passed over. */
     maxQueueWaitMs?: number,
+    /**
+     * Only jobs of these models (those whose pools have a free thread here), the fair order
+     * taken among them; every model when undefined.
+     */
+    models?: readonly string[],
   ): Promise<{ job: JobRecord; claim: Claim } | undefined>;
   /** Extends the claim's lease; false once the claim is stale (the job ended or was taken back). */
   heartbeat(claim: Claim, at: number, leaseMs: number): Promise<boolean>;

@@ -20,10 +20,13 @@ import {
   testPassword,
   tokenOf,
 } from '../helpers/browser.ts';
+import { holdableModelDir } from '../helpers/holdable-model.ts';
 import { it } from '../helpers/ui-fixtures.ts';
 import { occupyThePool, type UiSystem } from '../helpers/ui-system.ts';
 
-it.override({ systemOptions: { originEnv: { POOL_THREADS: '1' } } });
+it.override({
+  systemOptions: { originEnv: { POOL_THREADS: '1', MODEL_DIR: holdableModelDir() } },
+});
 
 /** Creates an account through the form; free mode's welcome grant shows in the balance. */
 async function signUp(page: Page, email = uniqueEmail()): Promise<string> {

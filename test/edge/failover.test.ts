@@ -185,6 +185,31 @@ describe('POST /v1/jobs', () => {
     expect(await verified(retried)).toBe(true);
   });
 
+  it('whose model is still loading on one origin goes to the next, which stays in the turns', async () => {
+    await misbehaving(a, 'model_loading');
+    const log = skips();
+    const send = edge([a, b]);
+    const tag = newTag();
+    try {
+      const res = await createJob(send, tag);
+      expect(res.status).toBe(202);
+      await res.body?.cancel();
+      // `a` serves everything else: it takes its turns at once, not after ORIGIN_RETRY_AFTER_MS.
+      for (let i = 0; i < 4; i++) {
+        const read = await send('/v1/me', { headers: { 'x-echo-tag': tag } });
+        expect(read.status).toBe(200);
+        await read.body?.cancel();
+      }
+    } finally {
+      log.restore();
+    }
+    const atA = await seenAt(a, tag);
+    expect(atA.filter((r) => r.method === 'POST')).toHaveLength(1);
+    expect(atA.filter((r) => r.method === 'GET')).toHaveLength(2);
+    expect((await seenAt(b, tag)).filter((r) => r.method === 'POST')).toHaveLength(1);
+    expect(log.lines).toEqual([]);
+  });
+
   it('that timed out on an origin which took it is replayed by the next: one job, and 202', async () => {
     await misbehaving(a, 'hang');
     const send = edge([a, b], { ORIGIN_TIMEOUT_MS: '300' });

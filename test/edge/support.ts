@@ -160,7 +160,7 @@ export function signStripe(
 }
 
 /** How a cluster's echo origin behaves (`EchoBehaviour` in test/helpers/echo-origin.ts). */
-export type EchoBehaviour = 'serve' | 'degraded' | 'not_ready' | 'hang' | 'down';
+export type EchoBehaviour = 'serve' | 'degraded' | 'not_ready' | 'model_loading' | 'hang' | 'down';
 
 const controlOf = (originUrl: string, action: string) =>
   `${inject('echoControl')}/${new URL(originUrl).port}/${action}`;

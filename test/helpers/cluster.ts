@@ -10,6 +10,7 @@ import {
   type StartOptions,
   startOriginProcess,
 } from './origin-process.ts';
+import { everyModelLoaded } from './readiness.ts';
 
 export interface Cluster {
   server: PostgresServer;
@@ -103,7 +104,7 @@ export async function startCluster(
       );
       const deadline = Date.now() + 60_000;
       const through = apiClient(edge.url);
-      while ((await through.call('GET', '/v1/health').catch(() => undefined))?.status !== 200) {
+      while (!everyModelLoaded(await through.call('GET', '/v1/health').catch(() => undefined))) {
         if (Date.now() > deadline)
           throw new Error(`cluster not ready through the edge:\n${edge.output()}`);
         await sleep(100);

@@ -31,10 +31,18 @@ export const echoReplayedHeader = 'x-echo-replayed';
 /**
  * How an echo origin behaves until told otherwise: `serve` (as below), `degraded` (its health
  * says so, with a low disk; it serves), `not_ready` (starting: its health is 503 `starting`,
- * every other request 503 `not_ready`), `hang` (answers nothing) or `down` (closed: a
- * connection is refused).
+ * every other request 503 `not_ready`), `model_loading` (it serves, but its job's model is
+ * still loading: `POST /v1/jobs` is 503 `not_ready` naming the `model`), `hang` (answers
+ * nothing) or `down` (closed: a connection is refused).
  */
-export const echoBehaviours = ['serve', 'degraded', 'not_ready', 'hang', 'down'] as const;
+export const echoBehaviours = [
+  'serve',
+  'degraded',
+  'not_ready',
+  'model_loading',
+  'hang',
+  'down',
+] as const;
 export type EchoBehaviour = (typeof echoBehaviours)[number];
 
 export interface EchoOriginOptions {
@@ -97,6 +105,7 @@ function health(id: string, activeJobs: number, behaviour: EchoBehaviour): Healt
     originId: id,
     modelsLoaded: behaviour !== 'not_ready',
     device: 'cpu',
+    models: [],
     queueLength: echoQueueLength,
     activeJobs,
     version: '0.0.0-echo',
@@ -107,6 +116,14 @@ function health(id: string, activeJobs: number, behaviour: EchoBehaviour): Healt
 
 const notReady = JSON.stringify({
   error: { code: 'not_ready', message: 'the echo origin is starting' },
+});
+/** As an origin answers a job whose model's pool is still loading (`createJob`). */
+const modelLoading = JSON.stringify({
+  error: {
+    code: 'not_ready',
+    message: "Model 'steps' is still loading on this server; try again shortly.",
+    details: [{ path: 'model', message: 'loading for 3 s' }],
+  },
 });
 
 /**
@@ -186,10 +203,10 @@ export async function startEchoOrigin(options: EchoOriginOptions = {}): Promise<
         res.end(JSON.stringify(health(id, options.activeJobs ?? 0, behaviour)));
         return;
       }
-      if (behaviour === 'not_ready') {
+      if (behaviour === 'not_ready' || (behaviour === 'model_loading' && creates)) {
         res.statusCode = 503;
         res.setHeader('retry-after', '5');
-        res.end(notReady);
+        res.end(behaviour === 'not_ready' ? notReady : modelLoading);
         return;
       }
 

@@ -9,6 +9,7 @@ import {
   startOriginProcess,
   stopOriginProcess,
 } from './origin-process.ts';
+import { everyModelLoaded } from './readiness.ts';
 
 export interface EdgePair {
   origin: OriginProcess;
@@ -75,7 +76,7 @@ export async function startEdgePair(options: EdgePairOptions = {}): Promise<Edge
     );
     pair.api = apiClient(pair.edge.url);
     const deadline = Date.now() + 30_000;
-    while ((await pair.api.call('GET', '/v1/health').catch(() => undefined))?.status !== 200) {
+    while (!everyModelLoaded(await pair.api.call('GET', '/v1/health').catch(() => undefined))) {
       if (Date.now() > deadline || origin.child.exitCode !== null) {
         throw new Error(`not ready through the edge:\n${origin.output()}\n${pair.edge.output()}`);
       }

@@ -128,7 +128,13 @@ export async function startOriginProcess(options: StartOptions = {}): Promise<Or
   }
   const url = `http://127.0.0.1:${port}`;
   if (options.waitReady !== false) {
-    while ((await healthProbe(url, env).catch(() => undefined))?.status !== 200) {
+    // Serving (200) and every model's pool loaded: a model may serve before another has.
+    const loaded = async () => {
+      const res = await healthProbe(url, env).catch(() => undefined);
+      if (res?.status !== 200) return false;
+      return ((await res.json()) as { modelsLoaded?: boolean }).modelsLoaded === true;
+    };
+    while (!(await loaded())) {
       if (child.exitCode !== null) throw await failed(`origin exited early:\n${text}`);
       if (Date.now() > deadline) throw await failed(`origin did not get ready in time:\n${text}`);
       await sleep(25);

@@ -12,6 +12,7 @@ import {
   stopOriginProcess,
 } from './origin-process.ts';
 import { repoRoot } from './paths.ts';
+import { everyModelLoaded } from './readiness.ts';
 
 /** The whole system as `npm start` runs it: the edge in workerd before a signature-checking origin. */
 export interface UiSystem {
@@ -91,7 +92,7 @@ export async function startUiSystem(options: UiSystemOptions): Promise<UiSystem>
   const api = apiClient(edgeUrl);
   const ready = async (started: OriginProcess) => {
     const deadline = Date.now() + 30_000;
-    while ((await api.call('GET', '/v1/health').catch(() => undefined))?.status !== 200) {
+    while (!everyModelLoaded(await api.call('GET', '/v1/health').catch(() => undefined))) {
       if (Date.now() > deadline || started.child.exitCode !== null) {
         throw new Error(
           `not ready through the edge:\n${started.output().slice(-4000)}\n${edge.value.output().slice(-2000)}`,
@@ -130,16 +131,16 @@ export async function stopUiSystem(system: UiSystem): Promise<void> {
 }
 
 /**
- * Keeps the origin's only inference thread busy with another user's long `steps` job (the
- * test fixture model), so that jobs made meanwhile wait in the queue until `release()`
- * cancels it. Needs an origin with `POOL_THREADS=1`.
+ * Keeps the only thread of tone-diffusion's pool busy with another user's long job (`holdMs`,
+ * `holdableModelDir`), so that the page's jobs wait in the queue until `release()` cancels
+ * it. Needs an origin with `POOL_THREADS=1` and `MODEL_DIR=holdableModelDir()`.
  */
 export async function occupyThePool(system: UiSystem) {
   const { api } = system;
   const other = await api.signUp();
   const res = await api.call<Job>('POST', '/v1/jobs', {
     token: other.token,
-    body: { model: 'steps', input: { steps: 1000, stepMs: 50 } },
+    body: { model: 'tone-diffusion', input: { prompt: 'held', holdMs: 600_000 } },
   });
   if (res.status !== 202) throw new Error(`blocker refused: ${JSON.stringify(res.body)}`);
   const blocker = res.body;

@@ -1,5 +1,26 @@
 import { z } from 'zod';
 
+/**
+ * How a model's worker pool runs: on which device, with how many threads, and what a thread
+ * holds in memory. Every field is optional: what neither the deployment file nor the manifest
+ * says is decided by `planPools`.
+ */
+export const poolSettingsSchema = z.strictObject({
+  /** Worker threads, each with its own sessions: jobs of this model that run at once. */
+  threads: z.number().int().min(1).max(256).optional(),
+  /** onnxruntime's intra-op threads of each session. */
+  intraOpThreads: z.number().int().min(1).max(256).optional(),
+  device: z.enum(['cpu', 'cuda']).optional(),
+  /** The CUDA device (`cuda` only). */
+  deviceId: z.number().int().min(0).max(63).optional(),
+  /**
+   * What one thread holds once loaded, in bytes, when the model's author or operator knows it
+   * better than the estimate from its ONNX files' sizes.
+   */
+  memoryBytesPerThread: z.number().int().min(0).optional(),
+});
+export type PoolSettings = z.infer<typeof poolSettingsSchema>;
+
 const fileName = z
   .string()
   .min(1)
@@ -26,6 +47,11 @@ export const manifestSchema = z.strictObject({
   sessions: z.record(z.string(), fileName).default({}),
   /** An input run once by every worker before the origin reports ready. */
   warmup: z.record(z.string(), z.unknown()),
+  /**
+   * The model's own pool defaults, which a deployment file (`MODELS_FILE`) overrides: see
+   * `poolSettingsSchema` (`origin/inference/pool-plan.ts`).
+   */
+  pool: poolSettingsSchema.default({}),
 });
 
 export type Manifest = z.infer<typeof manifestSchema>;

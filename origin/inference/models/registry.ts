@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import type { ErrorObject } from 'ajv';
 import Ajv2020 from 'ajv/dist/2020.js';
-import type { ModelInfo } from '../../../shared/schemas/models.ts';
+import type { ModelInfo, ModelPool } from '../../../shared/schemas/models.ts';
 import { type Manifest, manifestSchema } from './manifest.ts';
 
 /** A model folder, checked at start. */
@@ -20,7 +20,8 @@ export interface ModelRegistry {
   get(id: string): LoadedModel | undefined;
   /** Checks a job input against the model's JSON Schema; the copy returned has defaults. */
   check(id: string, input: Record<string, unknown>): InputCheck;
-  info(ready: boolean): ModelInfo[];
+  /** Each model as `GET /v1/models` lists it, with its pool's state on this origin. */
+  info(pools: readonly (ModelPool & { id: string })[]): ModelInfo[];
 }
 
 const maxIssues = 20;
@@ -119,15 +120,23 @@ export function loadModels(modelDirs: string): ModelRegistry {
         })),
       };
     },
-    info: (ready) =>
-      [...models.values()].map(({ manifest }) => ({
-        id: manifest.id,
-        version: manifest.version,
-        description: manifest.description,
-        cost: manifest.cost,
-        input: manifest.input,
-        output: { contentType: manifest.output.contentType },
-        ready,
-      })),
+    info: (pools) =>
+      [...models.values()].flatMap(({ manifest }) => {
+        const found = pools.find((p) => p.id === manifest.id);
+        if (!found) return [];
+        const { id: _, ...pool } = found;
+        return [
+          {
+            id: manifest.id,
+            version: manifest.version,
+            description: manifest.description,
+            cost: manifest.cost,
+            input: manifest.input,
+            output: { contentType: manifest.output.contentType },
+            ready: pool.status === 'ready',
+            pool,
+          },
+        ];
+      }),
   };
 }

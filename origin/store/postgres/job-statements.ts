@@ -11,6 +11,8 @@ const v = (name: string) => sql`${sql.placeholder(name)}`;
 
 /** The jobs holding a thread of the user of each queued row, counted where it is ordered. */
 const heldByItsUser = sql`(select count(*) from jobs as holder where holder.claim_token is not null and holder.user_id = ${jobs.userId})`;
+/** The claim's models (`models`, a text array; null: every model). */
+const ofModels = sql`(${p('models')}::text[] is null or ${jobs.model} = any(${p('models')}::text[]))`;
 /** When a job of the user of each queued row last started; never: first. */
 const itsUserLastStart = sql`(select u.last_started_at from users as u where u.id = ${jobs.userId}) asc nulls first`;
 
@@ -30,6 +32,7 @@ export function prepareJobStatements(db: Db) {
         eq(jobs.status, 'queued'),
         or(isNull(jobs.deadlineAt), gt(jobs.deadlineAt, p('at'))),
         gt(jobs.createdAt, p('createdAfter')),
+        ofModels,
       ),
     )
     .as('ranked');

@@ -290,13 +290,14 @@ export function postgresJobs(
       return db.select({ id: jobs.id, seq: jobs.seq }).from(jobs).where(inArray(jobs.id, jobIds));
     },
 
-    async claim(owner, at, leaseMs, maxQueueWaitMs = 0) {
+    async claim(owner, at, leaseMs, maxQueueWaitMs = 0, models) {
       const token = randomUUID();
       const claimed = await db.transaction(async (tx) => {
-        // The first of the fair order (`q.next`), overdue jobs passed over.
+        // The first of the fair order (`q.next`) among `models`, overdue jobs passed over.
         const [found] = await on(tx, q.next, {
           at,
           createdAfter: maxQueueWaitMs > 0 ? at - maxQueueWaitMs : Number.MIN_SAFE_INTEGER,
+          models: models ? [...models] : null,
         });
         const job = found && record(found.job);
         const started = job && startAttempt(job, { owner, token, at, leaseUntil: at + leaseMs });

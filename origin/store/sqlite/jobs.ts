@@ -223,7 +223,8 @@ export function sqliteJobs(
         .all();
     },
 
-    async claim(owner, at, leaseMs, maxQueueWaitMs = 0) {
+    async claim(owner, at, leaseMs, maxQueueWaitMs = 0, models) {
+      const wanted = models && new Set(models);
       const token = randomUUID();
       const claimed = await transaction(
         () => {
@@ -231,7 +232,11 @@ export function sqliteJobs(
           // and a job it named that has left the queue is refused by startAttempt below.
           // The fair order of the jobs that may start, as PostgreSQL's claim ranks them.
           const [first] = fairOrder(
-            queue.snapshot().queued.filter((job) => !isOverdue(job, maxQueueWaitMs, at)),
+            queue
+              .snapshot()
+              .queued.filter(
+                (job) => !isOverdue(job, maxQueueWaitMs, at) && (!wanted || wanted.has(job.model)),
+              ),
             heldByUser(queue.snapshot().held),
           );
           const next = first && q.byId.get({ id: first.id });

@@ -4,7 +4,10 @@ import { buildServices } from '../../../origin/build-services.ts';
 import { loadEnv } from '../../../origin/env.ts';
 import { createApp } from '../../../origin/http/app.ts';
 import type { App } from '../../../origin/http/context.ts';
-import type { InferencePool } from '../../../origin/inference/pool.ts';
+import type { ModelPools } from '../../../origin/inference/model-pools.ts';
+import { createModelPools } from '../../../origin/inference/model-pools.ts';
+import { loadModels } from '../../../origin/inference/models/registry.ts';
+import { planPools } from '../../../origin/inference/pool-plan.ts';
 import { createLogger } from '../../../origin/logger.ts';
 import { openSqliteStore } from '../../../origin/store/sqlite/index.ts';
 import type { Store } from '../../../origin/store/store.ts';
@@ -13,16 +16,36 @@ import { fixtureModels } from '../support.ts';
 
 export const inProcessVersion = '9.9.9-test';
 
-/** A pool with no threads: `ready` as asked, but no task ever runs in it. */
-export function threadlessPool(ready: boolean): InferencePool {
-  return {
-    size: 1,
-    ready: ready ? Promise.resolve() : new Promise(() => {}),
-    isReady: ready,
-    device: 'cpu',
-    run: () => Promise.reject(new Error('in-process tests run no inference')),
-    close: async () => {},
-  };
+/** Pools with no threads, one per fixture model: `ready` as asked, but no task ever runs. */
+export function threadlessPool(ready: boolean): ModelPools {
+  const plans = planPools(
+    loadModels(fixtureModels).list(),
+    { models: {} },
+    {
+      threads: 1,
+      device: 'cpu',
+      cores: 1,
+    },
+  );
+  const startedAt = performance.now();
+  return createModelPools(plans, {
+    createPool: (options) => ({
+      size: options.threads,
+      ready: ready ? Promise.resolve() : new Promise(() => {}),
+      isReady: ready,
+      device: 'cpu',
+      load: () => ({
+        status: ready ? 'ready' : 'loading',
+        startedAt,
+        endedAt: ready ? startedAt : null,
+        rssGrowthBytes: ready ? 0 : null,
+        threads: [],
+        error: null,
+      }),
+      run: () => Promise.reject(new Error('in-process tests run no inference')),
+      close: async () => {},
+    }),
+  });
 }
 
 /**

@@ -1,40 +1,23 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { decodeWav } from '../../../models/tone-diffusion/wav.ts';
 import { loadModels } from '../../../origin/inference/models/registry.ts';
-import { createInferencePool, intraOpThreads } from '../../../origin/inference/pool.ts';
+import { createInferencePool } from '../../../origin/inference/pool.ts';
+import { intraOpThreads } from '../../../origin/inference/pool-plan.ts';
+import { jsModel } from '../../helpers/model-folders.ts';
 import { fixtureModels, shippedModels, tempDir, waitFor } from '../support.ts';
 
-type PoolOptions = Parameters<typeof createInferencePool>[0];
+type PoolOptions = Omit<Parameters<typeof createInferencePool>[0], 'intraOpThreads'>;
 
 function startPool(options: PoolOptions) {
-  const pool = createInferencePool(options);
+  const pool = createInferencePool({ intraOpThreads: 1, ...options });
   // A pool whose warm-up fails rejects `ready`; the test that expects it awaits it.
   pool.ready.catch(() => undefined);
   onTestFinished(() => pool.close());
   return pool;
-}
-
-/** A model folder whose processor is `source` (an ES module), with a given warm-up input. */
-function jsModel(root: string, id: string, source: string, warmup: Record<string, unknown>) {
-  const dir = join(root, id);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(
-    join(dir, 'manifest.json'),
-    JSON.stringify({
-      id,
-      version: '1',
-      cost: 0,
-      input: { type: 'object', properties: { markers: { type: 'string' } } },
-      output: { contentType: 'text/plain', extension: 'txt' },
-      processor: 'processor.mjs',
-      warmup,
-    }),
-  );
-  writeFileSync(join(dir, 'processor.mjs'), source);
 }
 
 /** Runs one task and collects every progress message it sent. */
@@ -72,17 +55,6 @@ describe('intraOpThreads', () => {
 });
 
 describe('createInferencePool', () => {
-  it('refuses more threads than cores', () => {
-    const models = loadModels(fixtureModels).list();
-    expect(() =>
-      createInferencePool({
-        models,
-        threads: availableParallelism() + 1,
-        executionProvider: 'cpu',
-      }),
-    ).toThrow(/POOL_THREADS .* must not exceed the cores/);
-  });
-
   it('resolves ready only once every thread has finished its warm-up', async () => {
     const root = tempDir();
     const markers = join(root, 'markers');

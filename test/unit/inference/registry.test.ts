@@ -54,8 +54,23 @@ describe('loadModels', () => {
     expect(models.get('missing')).toBeUndefined();
   });
 
-  it('describes its models for GET /v1/models', () => {
-    const info = loadModels(shippedModels).info(true);
+  it('describes its models for GET /v1/models, each with its pool', () => {
+    const pool = (status: 'loading' | 'ready') => ({
+      id: 'tone-diffusion',
+      status,
+      device: 'cpu',
+      threads: 2,
+      intraOpThreads: 1,
+      loadMs: 40,
+      memory: {
+        estimatedBytes: 1,
+        estimatedFrom: 'files' as const,
+        measuredBytes: null,
+        measuredAlone: true,
+      },
+      error: null,
+    });
+    const info = loadModels(shippedModels).info([pool('ready')]);
     expect(info).toEqual([
       expect.objectContaining({
         id: 'tone-diffusion',
@@ -63,10 +78,13 @@ describe('loadModels', () => {
         cost: 1,
         output: { contentType: 'audio/wav' },
         ready: true,
+        pool: expect.objectContaining({ status: 'ready', threads: 2, device: 'cpu' }),
       }),
     ]);
     expect(info[0]?.input).toMatchObject({ type: 'object', required: ['prompt'] });
-    expect(loadModels(shippedModels).info(false)[0]?.ready).toBe(false);
+    expect(loadModels(shippedModels).info([pool('loading')])[0]?.ready).toBe(false);
+    // A model without a pool on this origin is not listed.
+    expect(loadModels(shippedModels).info([])).toEqual([]);
   });
 
   it('hands workers the warm-up input with the schema defaults applied', () => {

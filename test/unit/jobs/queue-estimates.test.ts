@@ -52,7 +52,7 @@ function estimatesOver(snapshot: () => QueueSnapshot, readMs = 0) {
         return () => undefined;
       },
     },
-    threads: () => 1,
+    threadsOf: () => 1,
     defaultRunMs: 2_000,
   });
   const succeeded = (runMs: number) => {

@@ -3,8 +3,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { createModelPools } from '../../../origin/inference/model-pools.ts';
 import { loadModels } from '../../../origin/inference/models/registry.ts';
-import { createInferencePool } from '../../../origin/inference/pool.ts';
+import { planPools } from '../../../origin/inference/pool-plan.ts';
 import { LeaseSweeper } from '../../../origin/jobs/lease-sweeper.ts';
 import { Scheduler, type SchedulerOptions } from '../../../origin/jobs/scheduler.ts';
 import { type OutputFiles, outputFiles } from '../../../origin/outputs/files.ts';
@@ -49,7 +50,10 @@ async function harness(
   const dir = tempDir();
   const store = tempStore(join(dir, 'overture.sqlite'));
   const models = loadModels(fixtureModels);
-  const pool = createInferencePool({ models: models.list(), threads, executionProvider: 'cpu' });
+  // The fixture model has no ONNX session: its pool takes `threads`, whatever the cores.
+  const pool = createModelPools(
+    planPools(models.list(), { models: {} }, { threads, device: 'cpu', cores: threads }),
+  );
   const outputs = wrapOutputs(outputFiles(join(dir, 'outputs')));
   const logs: { level: number; msg: string; err?: { message: string } }[] = [];
   const logger = pino({ level: 'info' }, { write: (line: string) => logs.push(JSON.parse(line)) });

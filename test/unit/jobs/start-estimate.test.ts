@@ -9,7 +9,7 @@ describe('estimated starts', () => {
     const starts = estimateStarts({
       queued: ['a', 'b', 'c', 'd'].map((id) => ({ id, model: 'fast' })),
       held: [],
-      threads: 2,
+      threadsOf: () => 2,
       meanRunMs: mean,
       now,
     });
@@ -26,7 +26,7 @@ describe('estimated starts', () => {
         { model: 'fast', startedAt: now - 400 },
         { model: 'fast', startedAt: now - 5_000 },
       ],
-      threads: 2,
+      threadsOf: () => 2,
       meanRunMs: mean,
       now,
     });
@@ -34,25 +34,38 @@ describe('estimated starts', () => {
     expect(Object.fromEntries(starts)).toEqual({ q: 0, r: 600 });
   });
 
-  it('uses each model’s own run time; holders beyond the threads are outputs being stored', () => {
+  it('simulates each model on its own pool: its run time, its threads, its holders', () => {
     const starts = estimateStarts({
       queued: [
         { id: 'x', model: 'slow' },
         { id: 'y', model: 'fast' },
         { id: 'z', model: 'fast' },
       ],
-      // One thread, three holders: the one with the most left runs in it (1,000 ms: its start
-      // unknown, taken as now), the others are storing what they made.
+      // One thread per model. `fast`'s three holders: the one with the most left runs in it
+      // (1,000 ms: its start unknown, taken as now), the others are storing what they made.
+      // `slow`'s thread is free: its job waits for none of `fast`'s.
       held: [
         { model: 'fast', startedAt: now - 100 },
         { model: 'fast', startedAt: now - 2_000 },
         { model: 'fast', startedAt: null },
       ],
-      threads: 1,
+      threadsOf: () => 1,
       meanRunMs: mean,
       now,
     });
-    expect(Object.fromEntries(starts)).toEqual({ x: 1_000, y: 11_000, z: 12_000 });
+    expect(Object.fromEntries(starts)).toEqual({ x: 0, y: 1_000, z: 2_000 });
+    // With two threads for `fast` and one for `slow`, each as its pool has them.
+    const pools = estimateStarts({
+      queued: ['s1', 's2', 'f1', 'f2', 'f3'].map((id) => ({
+        id,
+        model: id[0] === 's' ? 'slow' : 'fast',
+      })),
+      held: [{ model: 'slow', startedAt: now - 4_000 }],
+      threadsOf: (model) => (model === 'fast' ? 2 : 1),
+      meanRunMs: mean,
+      now,
+    });
+    expect(Object.fromEntries(pools)).toEqual({ s1: 6_000, s2: 16_000, f1: 0, f2: 0, f3: 1_000 });
   });
 
   it('answers whole seconds, rounded up, never negative', () => {

@@ -47,6 +47,29 @@ export function jobsFairnessSuite(factory: StoreFactory): void {
       for (const id of order) expect((await claimNext(store)).job.id).toBe(id);
     });
 
+    it('a claim for some models takes the first of the fair order among their jobs only', async () => {
+      const store = await factory.open();
+      const [a, b] = [await makeUser(store, 50), await makeUser(store, 50)];
+      const slow = (userId: string) => createdJob(store, userId, { model: 'slow' });
+      const fast = (userId: string) => createdJob(store, userId, { model: 'fast' });
+      const a1 = await slow(a.id);
+      const a2 = await fast(a.id);
+      const b1 = await fast(b.id);
+      const b2 = await slow(b.id);
+      const claimOf = async (models?: string[]) =>
+        (await store.jobs.claim(testOwner, Date.now(), testLeaseMs, 0, models))?.job.id;
+      // Among `fast` jobs the fair order is a2 (A holds nothing yet, oldest), then b1.
+      expect(await claimOf(['fast'])).toBe(a2.id);
+      // A now holds a thread: B's fast job is next; no `fast` job is left after it.
+      expect(await claimOf(['fast'])).toBe(b1.id);
+      expect(await claimOf(['fast'])).toBeUndefined();
+      expect(await claimOf([])).toBeUndefined();
+      expect(await claimOf(['gone', 'slow'])).toBe(a1.id);
+      // Every model when none is named.
+      expect(await claimOf()).toBe(b2.id);
+      expect((await store.jobs.queue()).queued).toEqual([]);
+    });
+
     it('claims always take the first job of the queue snapshot (a seeded random run)', async () => {
       const store = await factory.open();
       const rand = prng(16);
