@@ -2,6 +2,11 @@
 export interface InferenceTask {
   modelId: string;
   input: unknown;
+  /**
+   * Encode the model's WAV as this before answering (`mp3`), in the worker thread; undefined
+   * or `wav`: the model's bytes as they are.
+   */
+  format?: string | undefined;
   /** Set to 1 (Atomics) by the scheduler when the job is canceled or times out. */
   abort: Int32Array;
   /** Names the task in its progress messages. */

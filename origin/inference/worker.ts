@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BroadcastChannel, threadId, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
+import { encodeMp3 } from '../audio/encode-mp3.ts';
+import { NotPcmWavError, readPcmWav } from '../audio/pcm-wav.ts';
 import type { ModelProcessor, ProcessorContext } from './processor.ts';
 import type {
   InferenceResult,
@@ -69,6 +71,20 @@ async function createSessions(
   return { sessions, device };
 }
 
+/**
+ * The model's WAV as `format` asks (MP3 encoded here, off the main thread); undefined when
+ * the model's bytes are not the 16-bit PCM WAV an encoding needs.
+ */
+function encoded(bytes: Uint8Array, format: string | undefined): Uint8Array | undefined {
+  if (format === undefined || format === 'wav') return bytes;
+  try {
+    return encodeMp3(readPcmWav(bytes));
+  } catch (error) {
+    if (error instanceof NotPcmWavError) return undefined;
+    throw error;
+  }
+}
+
 /** Loads its pool's models (one: a pool is a model's) for this thread and runs their warm-up. */
 async function load(): Promise<(task: InferenceTask) => Promise<InferenceResult>> {
   const channel = new BroadcastChannel(setup.readyChannel);
@@ -119,11 +135,13 @@ async function load(): Promise<(task: InferenceTask) => Promise<InferenceResult>
     try {
       const output = await model.processor.run(task.input, ctx);
       const runMs = performance.now() - started;
-      const bytes: unknown = output?.bytes;
+      const made: unknown = output?.bytes;
       // A model that answers garbage fails its job (invalid_output) rather than this thread.
-      if (!(bytes instanceof Uint8Array) || bytes.byteLength === 0) {
+      if (!(made instanceof Uint8Array) || made.byteLength === 0) {
         return { bytes: null, runMs, sha256: '' };
       }
+      const bytes = encoded(made, task.format);
+      if (!bytes) return { bytes: null, runMs, sha256: '' };
       return { bytes, runMs, sha256: createHash('sha256').update(bytes).digest('hex') };
     } finally {
       // After every step on the same channel: the pool waits for it, so no step is lost.

@@ -3,6 +3,7 @@ import { maxJobDeadlineMs, minCancelAfterMs, parseDuration } from '../../shared/
 import { ApiError } from '../../shared/errors.ts';
 import { type CreateJobBody, defaultWebhookEvents, type Job } from '../../shared/schemas/jobs.ts';
 import type { Principal } from '../auth/principal.ts';
+import { formatsOf } from '../inference/models/registry.ts';
 import { canonicalJson } from '../lib/canonical-json.ts';
 import { newId } from '../lib/ids.ts';
 import type { Services } from '../services.ts';
@@ -110,6 +111,20 @@ export async function createJob(
       details: checked.issues,
     });
   }
+  const formats = formatsOf(model.manifest);
+  if (body.format !== undefined && !formats.includes(body.format)) {
+    throw new ApiError('invalid_request', `Model '${body.model}' does not make ${body.format}.`, {
+      details: [
+        {
+          path: 'format',
+          message:
+            formats.length > 0
+              ? `one of ${formats.join(', ')}`
+              : 'this model offers no choice of format: leave it out',
+        },
+      ],
+    });
+  }
   const webhook = body.webhook && {
     url: checkedWebhookUrl(body.webhook.url, deps.env.WEBHOOK_ALLOW_INSECURE),
     events: [...new Set(body.webhook.events ?? defaultWebhookEvents)],
@@ -126,6 +141,8 @@ export async function createJob(
         webhook: body.webhook ?? null,
         ...(body.deadline === undefined ? {} : { deadline: deadlineAt }),
         ...(cancelAfter === undefined ? {} : { cancelAfter: cancelAfter.trim() }),
+        // Named only when asked for: keys of requests made before formats still match.
+        ...(body.format === undefined ? {} : { format: body.format }),
       }),
     )
     .digest('hex');
@@ -143,6 +160,8 @@ export async function createJob(
     userJobLimit: deps.env.USER_JOB_LIMIT,
     deadlineAt,
     webhook,
+    // A model that offers formats makes wav unless asked: the job says what it will get.
+    format: body.format ?? (formats.length > 0 ? 'wav' : undefined),
   });
   switch (result.kind) {
     case 'created':

@@ -104,6 +104,7 @@ export function decideCreate(input: NewJob, facts: CreateFacts): CreateDecision 
     startedAt: null,
     finishedAt: null,
     deadlineAt: input.deadlineAt ?? null,
+    outputFormat: input.format ?? null,
     ...released,
   };
   const debit: LedgerEntryInput | undefined =

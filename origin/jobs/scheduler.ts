@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { type OutputFormat, outputFormats } from '../../shared/output-formats.ts';
 import type { ModelPools } from '../inference/model-pools.ts';
 import type { ModelRegistry } from '../inference/models/registry.ts';
 import type { InferenceResult } from '../inference/task.ts';
@@ -274,7 +275,12 @@ export class Scheduler implements JobRunner {
     const model = job.model;
     this.#busyByModel.set(model, (this.#busyByModel.get(model) ?? 0) + 1);
     const task = this.#o.pool.run(
-      { modelId: job.model, input: job.input, abort: abortFlag },
+      {
+        modelId: job.model,
+        input: job.input,
+        format: job.outputFormat ?? undefined,
+        abort: abortFlag,
+      },
       kill.signal,
       (done, total) => progress.report(done / total),
     );
@@ -348,7 +354,9 @@ export class Scheduler implements JobRunner {
       return ended(await this.#end(claim, invalidOutput));
     }
     this.#o.onInference?.(job.model, result.runMs);
-    const { extension, contentType } = manifest.output;
+    // The format the job asked for, else the model's own output.
+    const asked = job.outputFormat as OutputFormat | null;
+    const { extension, contentType } = asked ? outputFormats[asked] : manifest.output;
     const { bytes } = result;
     // A small output is written by the job's end itself, durable with it.
     const max = this.#o.inlineOutputMaxBytes ?? 0;

@@ -25,6 +25,7 @@ export function toJob(row: JobRecord, queuePosition: number | null): Job {
     etaSeconds: null,
     deadline: iso(row.deadlineAt),
     input: row.input,
+    format: row.outputFormat,
     cost: row.cost,
     createdAt: new Date(row.createdAt).toISOString(),
     startedAt: iso(row.startedAt),
@@ -44,8 +45,13 @@ export function toJob(row: JobRecord, queuePosition: number | null): Job {
 
 /**
  * A job as an event stored it: snapshots written before a field existed get its empty value
- * (`etaSeconds`, `deadline`: none stored before fair scheduling), so every replay is a `Job`.
+ * (`etaSeconds`, `deadline`: none stored before fair scheduling; `format`: none before output formats), so every replay is a `Job`.
  */
 export function storedJob(snapshot: Job): Job {
-  return { ...snapshot, etaSeconds: null, deadline: snapshot.deadline ?? null };
+  return {
+    ...snapshot,
+    etaSeconds: null,
+    deadline: snapshot.deadline ?? null,
+    format: snapshot.format ?? null,
+  };
 }

@@ -18,6 +18,7 @@ export const createdJobColumns = [
   'seq',
   'createdAt',
   'deadlineAt',
+  'outputFormat',
 ] as const satisfies readonly (keyof JobRecord)[];
 
 /** Every column a rule may change (`JobChange.set`), and the seq: what a save writes. */

@@ -61,6 +61,8 @@ export interface JobRecord {
   finishedAt: number | null;
   /** Still queued at this time (epoch ms): the job ends canceled `deadline_exceeded`. */
   deadlineAt: number | null;
+  /** The output format asked for (`wav`, `mp3`); null: the model's own output. */
+  outputFormat: string | null;
   /**
    * The process running the job (its owner id), while its attempt holds a thread: while it
    * runs, and after a cancel of the running job until its task has left the thread.

@@ -156,6 +156,8 @@ export interface NewJob {
   /** Still queued at this time (epoch ms): canceled `deadline_exceeded`. */
   deadlineAt?: number | undefined;
   webhook?: { url: string; events: JobEventKind[] } | undefined;
+  /** The output format asked for (`POST /v1/jobs` `format`); undefined: the model's own. */
+  format?: string | undefined;
 }
 
 export type CreateJobResult =

@@ -7,6 +7,7 @@ import {
   jobStatuses,
   terminalStatuses,
 } from '../job-states.ts';
+import { outputFormatNames } from '../output-formats.ts';
 import { timestampSchema as timestamp } from './timestamp.ts';
 
 export {
@@ -47,6 +48,12 @@ export const createJobSchema = z
       .optional()
       .describe(
         'if the job is still queued at this time it ends canceled, code deadline_exceeded, refunded',
+      ),
+    format: z
+      .enum(outputFormatNames)
+      .optional()
+      .describe(
+        "the output's format, one the model offers (GET /v1/models `formats`); wav by default",
       ),
   })
   .meta({ id: 'CreateJobBody' });
@@ -105,6 +112,10 @@ export const jobSchema = z
       .describe('while queued: an estimate of the seconds until the job starts'),
     deadline: timestamp.nullable().describe('still queued at this time → canceled'),
     input: z.record(z.string(), z.unknown()),
+    format: z
+      .string()
+      .nullable()
+      .describe("the output's format asked for (wav, mp3); null for jobs made before formats"),
     cost: z.number().int().min(0),
     createdAt: timestamp,
     startedAt: timestamp.nullable(),

@@ -40,7 +40,10 @@ export const modelInfoSchema = z
     description: z.string(),
     cost: z.number().int().min(0).describe('credits per job'),
     input: z.record(z.string(), z.unknown()).describe("the model's input, as a JSON Schema"),
-    output: z.object({ contentType: z.string() }),
+    output: z.object({
+      contentType: z.string(),
+      formats: z.array(z.string()).describe('the formats a job may ask for (`format`)'),
+    }),
     ready: z.boolean(),
     pool: modelPoolSchema,
   })

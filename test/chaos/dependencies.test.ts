@@ -175,7 +175,10 @@ describe('an origin that stops answering (SIGSTOP)', () => {
           timeouts++;
         }
       }
-      expect(answers.map((r) => r.status)).toEqual(answers.map(() => 504));
+      expect(
+        answers.map((r) => r.status),
+        JSON.stringify(answers.map((r) => r.body)),
+      ).toEqual(answers.map(() => 504));
       // Bounded: the edge's timeout, not the origin's silence.
       expect(Math.max(...slowest)).toBeLessThan(originTimeoutMs + 3_000);
       expect(Math.min(...slowest)).toBeGreaterThanOrEqual(originTimeoutMs - 50);

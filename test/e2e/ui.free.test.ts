@@ -21,6 +21,7 @@ import {
   tokenOf,
 } from '../helpers/browser.ts';
 import { holdableModelDir } from '../helpers/holdable-model.ts';
+import { mp3Frames } from '../helpers/mp3-frames.ts';
 import { it } from '../helpers/ui-fixtures.ts';
 import { occupyThePool, type UiSystem } from '../helpers/ui-system.ts';
 
@@ -157,6 +158,46 @@ describe('the UI in free mode', () => {
     expect(bytes.length).toBe(job.output?.bytes);
     const wav = decodeWav(bytes);
     expect(wav.samples.length / wav.channels / wav.sampleRate).toBeCloseTo(duration, 1);
+  });
+
+  it('makes MP3 when asked: it plays, its waveform is drawn, and it downloads as .mp3', async ({
+    browser,
+    system,
+  }) => {
+    const { page } = await openPage(browser, system.url);
+    await signUp(page);
+    // The default model offers both formats; WAV first.
+    await page.getByLabel('Model').selectOption('tone-diffusion');
+    const format = page.getByLabel('Format');
+    await expect
+      .poll(() => format.locator('option').allTextContents())
+      .toEqual(['WAV (lossless)', 'MP3 (smaller)']);
+    await format.selectOption('mp3');
+    const duration = 3;
+    const card = await generate(page, 'a song for the road', duration);
+    await card.locator('.status', { hasText: 'succeeded' }).waitFor();
+    const jobId = (await card.getAttribute('data-job-id')) ?? '';
+    const job = await jobOf(system, page, jobId);
+    expect(job).toMatchObject({ format: 'mp3', output: { contentType: 'audio/mpeg' } });
+
+    const audio = card.locator('audio');
+    // The encoder's padding adds a few frames (26 ms each) at most.
+    const length = await audioDuration(audio);
+    expect(length).toBeGreaterThanOrEqual(duration - 0.05);
+    expect(length).toBeLessThan(duration + 0.2);
+    await card.locator('canvas[data-drawn="true"]').waitFor();
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      card.getByRole('link', { name: 'Download' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toBe(`${jobId}.mp3`);
+    const bytes = new Uint8Array(await readFile(await download.path()));
+    expect(bytes.length).toBe(job.output?.bytes);
+    expect(mp3Frames(bytes)).toMatchObject({ sampleRate: 22_050, channels: 1 });
+
+    // A model that offers no choice of format hides the field.
+    await page.getByLabel('Model').selectOption('steps');
+    expect(await format.isVisible()).toBe(false);
   });
 
   it('cancels a queued job: the credit comes back, and the job behind moves up', async ({

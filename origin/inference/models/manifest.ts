@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { outputFormatNames } from '../../../shared/output-formats.ts';
 
 /**
  * How a model's worker pool runs: on which device, with how many threads, and what a thread
@@ -40,6 +41,11 @@ export const manifestSchema = z.strictObject({
   output: z.strictObject({
     contentType: z.string().min(3),
     extension: z.string().regex(/^[a-z0-9]{1,10}$/),
+    /**
+     * The formats a job may ask for: the model's own (`wav`), and those the engine encodes
+     * from it (`mp3`). Only a model that makes WAV may offer others. Default: none to choose.
+     */
+    formats: z.array(z.enum(outputFormatNames)).min(1).optional(),
   }),
   /** The pre/post-processing module, default-exporting a `ModelProcessor`. */
   processor: fileName,

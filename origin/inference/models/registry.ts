@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import type { ErrorObject } from 'ajv';
 import Ajv2020 from 'ajv/dist/2020.js';
+import { type OutputFormat, outputFormats } from '../../../shared/output-formats.ts';
 import type { ModelInfo, ModelPool } from '../../../shared/schemas/models.ts';
 import { type Manifest, manifestSchema } from './manifest.ts';
 
@@ -50,8 +51,21 @@ function readManifest(dir: string): Manifest {
       throw new ModelFolderError(`model folder ${dir}: ${file} named in manifest.json is missing`);
     }
   }
+  const { formats, contentType } = manifest.output;
+  if (formats?.some((f) => f !== 'wav') && contentType !== outputFormats.wav.contentType) {
+    throw new ModelFolderError(
+      `model folder ${dir}: output.formats other than wav are encoded from WAV, and this model makes ${contentType}`,
+    );
+  }
   return manifest;
 }
+
+/**
+ * The formats a job of this model may ask for: the manifest's `output.formats`, or none to
+ * choose from (null: the model's own output, whatever it is).
+ */
+export const formatsOf = (manifest: Manifest): readonly OutputFormat[] =>
+  manifest.output.formats ?? [];
 
 /** `input.a.b` for an issue; a missing or unexpected property is named, not its parent. */
 function issuePath(error: ErrorObject): string {
@@ -132,7 +146,7 @@ export function loadModels(modelDirs: string): ModelRegistry {
             description: manifest.description,
             cost: manifest.cost,
             input: manifest.input,
-            output: { contentType: manifest.output.contentType },
+            output: { contentType: manifest.output.contentType, formats: [...formatsOf(manifest)] },
             ready: pool.status === 'ready',
             pool,
           },

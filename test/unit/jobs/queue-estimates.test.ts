@@ -19,6 +19,7 @@ const row = (id: string, userId = 'u'): QueuedRow => ({
 const queuedJob = (id: string): Job => ({
   id,
   model: 'm',
+  format: null,
   status: 'queued',
   progress: 0,
   queuePosition: 1,

@@ -4,11 +4,16 @@ import { byId, h } from '../dom.ts';
 import { showError } from '../notify.ts';
 import { api } from '../session.ts';
 
-/** The generate form: model (with its cost), prompt, seed and duration. */
+/** A format's name as the form shows it. */
+const formatLabels: Record<string, string> = { wav: 'WAV (lossless)', mp3: 'MP3 (smaller)' };
+
+/** The generate form: model (with its cost), prompt, seed, duration and output format. */
 export function setUpGenerate(onCreated: (job: Job) => void): { load(): Promise<void> } {
   const form = byId<HTMLFormElement>('generate-form');
   const select = form.elements.namedItem('model') as HTMLSelectElement;
   const cost = byId('model-cost');
+  const format = form.elements.namedItem('format') as HTMLSelectElement;
+  const formatField = byId('format-field');
   const button = form.querySelector<HTMLButtonElement>('button[type=submit]');
   let models: ModelInfo[] = [];
   // No job can be asked for before there is a model to ask it of.
@@ -17,6 +22,12 @@ export function setUpGenerate(onCreated: (job: Job) => void): { load(): Promise<
   const describe = () => {
     const model = models.find((m) => m.id === select.value);
     cost.textContent = model ? `${model.cost} credit${model.cost === 1 ? '' : 's'} per job` : '';
+    // The formats this model offers; none to choose: the field goes.
+    const formats = model?.output.formats ?? [];
+    format.replaceChildren(
+      ...formats.map((f) => h('option', { value: f }, formatLabels[f] ?? f.toUpperCase())),
+    );
+    formatField.hidden = formats.length === 0;
   };
   select.addEventListener('change', describe);
 
@@ -31,7 +42,10 @@ export function setUpGenerate(onCreated: (job: Job) => void): { load(): Promise<
     if (button) button.disabled = true;
     try {
       // One key per press: a retried request never makes (or charges) a second job.
-      onCreated(await api.createJob({ model: select.value, input }, crypto.randomUUID()));
+      const body = formatField.hidden
+        ? { model: select.value, input }
+        : { model: select.value, input, format: format.value as 'wav' | 'mp3' };
+      onCreated(await api.createJob(body, crypto.randomUUID()));
     } catch (error) {
       showError(error, 'Could not start the job');
     } finally {

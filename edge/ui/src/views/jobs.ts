@@ -1,10 +1,16 @@
 import { terminalStatuses } from '../../../../shared/job-states.ts';
+import { outputFormats } from '../../../../shared/output-formats.ts';
 import type { Job } from '../../../../shared/schemas/jobs.ts';
 import { byId, h } from '../dom.ts';
 import { showError } from '../notify.ts';
 import { api } from '../session.ts';
 import { queueLine } from './queue-line.ts';
 import { drawWaveform } from './waveform.ts';
+
+/** A download's file extension, from the output's content type. */
+const extensionOf = (contentType: string): string =>
+  Object.values(outputFormats).find((f) => contentType.startsWith(f.contentType))?.extension ??
+  'bin';
 
 const terminal = new Set<string>(terminalStatuses);
 
@@ -199,7 +205,7 @@ export class JobList {
         'aria-label': 'Waveform of the result',
       });
       const audio = h('audio', { controls: true, preload: 'metadata', src: url });
-      const extension = (card.job.output?.contentType ?? '').includes('wav') ? 'wav' : 'bin';
+      const extension = extensionOf(card.job.output?.contentType ?? '');
       const link = h(
         'a',
         { href: url, download: `${card.job.id}.${extension}`, class: 'button secondary' },

@@ -49,6 +49,8 @@ export const jobs = pgTable(
     startedAt: epochMs('started_at'),
     finishedAt: epochMs('finished_at'),
     deadlineAt: epochMs('deadline_at'),
+    /** The output format asked for (`wav`, `mp3`); null: the model's own output. */
+    outputFormat: text('output_format'),
     claimedBy: text('claimed_by'),
     claimToken: text('claim_token'),
     leaseUntil: epochMs('lease_until'),

@@ -45,6 +45,8 @@ export const jobs = sqliteTable(
     finishedAt: integer('finished_at'),
     /** Still queued at this time (epoch ms): canceled `deadline_exceeded`. */
     deadlineAt: integer('deadline_at'),
+    /** The output format asked for (`wav`, `mp3`); null: the model's own output. */
+    outputFormat: text('output_format'),
     /** The running attempt's owner, fence and lease (see JobRecord). */
     claimedBy: text('claimed_by'),
     claimToken: text('claim_token'),

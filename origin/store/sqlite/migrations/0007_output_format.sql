@@ -1,0 +1,1 @@
+ALTER TABLE `jobs` ADD `output_format` text;
