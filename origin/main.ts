@@ -23,20 +23,22 @@ async function main(): Promise<void> {
     console.error(`origin: failed to start: ${message}`);
     process.exit(1);
   }
-  origin.failed.catch(() => process.exit(1));
   let stopping = false;
-  const stop = (signal: string) => {
+  const stop = (signal: string, code = 0) => {
     if (stopping) return;
     stopping = true;
     origin.services.logger.info({ signal }, 'stopping');
     origin.stop().then(
-      () => process.exit(0),
+      () => process.exit(code),
       (error: unknown) => {
         origin.services.logger.error({ err: error }, 'stop failed');
         process.exit(1);
       },
     );
   };
+  // A model that fails to load ends the origin (exit 1), but as a stop does: the other
+  // models' jobs already running finish within the grace, or go back to the queue.
+  origin.failed.catch(() => stop('a model failed to load', 1));
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 }

@@ -137,7 +137,8 @@ export function createModelPools(
       });
     },
     threads: () => entries().flatMap(({ pool }) => pool.load().threads),
-    run: (task, signal, onProgress) => poolOf(task.modelId).run(task, signal, onProgress),
+    // Async: a model without a pool here is a rejected task, as any failed task is.
+    run: async (task, signal, onProgress) => poolOf(task.modelId).run(task, signal, onProgress),
     async close() {
       await Promise.all(entries().map(({ pool }) => pool.close()));
     },

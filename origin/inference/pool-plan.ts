@@ -127,13 +127,27 @@ export function planPools(
   const computeOnCpu = settings.filter(
     ({ model, set }) => deviceOf(set) === 'cpu' && hasSessions(model),
   );
-  const setThreads = computeOnCpu.reduce((sum, { set }) => sum + (set.threads ?? 0), 0);
+  // POOL_THREADS left once the pools whose threads are set take theirs (× their intra-op
+  // threads where set), shared by the others.
+  const setThreads = computeOnCpu.reduce(
+    (sum, { set }) => sum + (set.threads ?? 0) * (set.intraOpThreads ?? 1),
+    0,
+  );
   const unset = computeOnCpu.filter(({ set }) => set.threads === undefined).length;
   const share = Math.max(1, Math.floor(Math.max(0, defaults.threads - setThreads) / (unset || 1)));
 
   const threadsOf = ({ model, set }: (typeof settings)[number]) =>
     set.threads ?? (deviceOf(set) === 'cuda' ? 1 : hasSessions(model) ? share : defaults.threads);
-  const cpuComputeThreads = computeOnCpu.reduce((sum, s) => sum + threadsOf(s), 0);
+  // The cores left once the pools whose intra-op threads are set take theirs, divided
+  // between the threads of the others.
+  const coresLeft =
+    defaults.cores -
+    computeOnCpu
+      .filter(({ set }) => set.intraOpThreads !== undefined)
+      .reduce((sum, s) => sum + threadsOf(s) * (s.set.intraOpThreads ?? 1), 0);
+  const defaultedIntraThreads = computeOnCpu
+    .filter(({ set }) => set.intraOpThreads === undefined)
+    .reduce((sum, s) => sum + threadsOf(s), 0);
   const plans = settings.map((s): PoolPlan => {
     const { model, set } = s;
     const device = deviceOf(set);
@@ -145,9 +159,7 @@ export function planPools(
       threads,
       intraOpThreads:
         set.intraOpThreads ??
-        (device === 'cuda'
-          ? 1
-          : Math.max(1, Math.floor(defaults.cores / (cpuComputeThreads || 1)))),
+        (device === 'cuda' ? 1 : intraOpThreads(defaultedIntraThreads, Math.max(1, coresLeft))),
       device,
       deviceId: set.deviceId ?? 0,
       memory: {
@@ -162,8 +174,13 @@ export function planPools(
   const used = cpuCompute.reduce((sum, p) => sum + p.threads * p.intraOpThreads, 0);
   if (used > defaults.cores) {
     const each = cpuCompute.map((p) => `${p.model.manifest.id} ${p.threads} × ${p.intraOpThreads}`);
+    // Each such pool needs a core at least: more of them than cores cannot run here.
+    const advice =
+      cpuCompute.length > defaults.cores
+        ? `${cpuCompute.length} CPU models with ONNX sessions need ${cpuCompute.length} cores at least: run some on CUDA (device in MODELS_FILE) or on another origin`
+        : 'lower them in MODELS_FILE';
     throw new PoolPlanError(
-      `the CPU pools would run ${used} inference threads on ${defaults.cores} cores (threads × intra-op threads: ${each.join(', ')}); lower them in MODELS_FILE`,
+      `the CPU pools would run ${used} inference threads on ${defaults.cores} cores (threads × intra-op threads: ${each.join(', ')}); ${advice}`,
     );
   }
   const budget = defaults.memoryBudget;

@@ -72,16 +72,17 @@ async function createSessions(
 }
 
 /**
- * The model's WAV as `format` asks (MP3 encoded here, off the main thread); undefined when
- * the model's bytes are not the 16-bit PCM WAV an encoding needs.
+ * The model's WAV as `format` asks (MP3 encoded here, off the main thread). Bytes that are not
+ * the 16-bit PCM WAV an encoding needs throw, saying so: the job fails `model_error`, and the
+ * reason is in the origin's log.
  */
-function encoded(bytes: Uint8Array, format: string | undefined): Uint8Array | undefined {
+function encoded(bytes: Uint8Array, format: string | undefined): Uint8Array {
   if (format === undefined || format === 'wav') return bytes;
   try {
     return encodeMp3(readPcmWav(bytes));
   } catch (error) {
-    if (error instanceof NotPcmWavError) return undefined;
-    throw error;
+    const reason = error instanceof NotPcmWavError ? error.message : String(error);
+    throw new Error(`the model's output could not be encoded as ${format}: ${reason}`);
   }
 }
 
@@ -141,7 +142,6 @@ async function load(): Promise<(task: InferenceTask) => Promise<InferenceResult>
         return { bytes: null, runMs, sha256: '' };
       }
       const bytes = encoded(made, task.format);
-      if (!bytes) return { bytes: null, runMs, sha256: '' };
       return { bytes, runMs, sha256: createHash('sha256').update(bytes).digest('hex') };
     } finally {
       // After every step on the same channel: the pool waits for it, so no step is lost.

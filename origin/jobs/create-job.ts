@@ -141,8 +141,9 @@ export async function createJob(
         webhook: body.webhook ?? null,
         ...(body.deadline === undefined ? {} : { deadline: deadlineAt }),
         ...(cancelAfter === undefined ? {} : { cancelAfter: cancelAfter.trim() }),
-        // Named only when asked for: keys of requests made before formats still match.
-        ...(body.format === undefined ? {} : { format: body.format }),
+        // Named only when not the default (wav): a key used with and without `format: "wav"`
+        // is one request, and keys of requests made before formats still match.
+        ...(body.format === undefined || body.format === 'wav' ? {} : { format: body.format }),
       }),
     )
     .digest('hex');

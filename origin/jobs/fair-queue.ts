@@ -53,9 +53,20 @@ export function heldByUser(holders: readonly { userId: string }[]): Map<string, 
   return held;
 }
 
-/** The 1-based position of each job of an order already made (`fairOrder`'s answer). */
-export function positionsIn(order: readonly { id: string }[]): Map<string, number> {
-  return new Map(order.map((job, index) => [job.id, index + 1]));
+/**
+ * The 1-based position of each job of an order already made (`fairOrder`'s answer) among the
+ * jobs of its own model: each model has a pool of its own, so 1 is the next of its model to
+ * start, whatever other models have queued.
+ */
+export function positionsIn(order: readonly { id: string; model: string }[]): Map<string, number> {
+  const ahead = new Map<string, number>();
+  return new Map(
+    order.map((job) => {
+      const position = (ahead.get(job.model) ?? 0) + 1;
+      ahead.set(job.model, position);
+      return [job.id, position];
+    }),
+  );
 }
 
 /** Ids sort by creation time (`newId`): plain code-unit order, as both databases sort text. */

@@ -17,7 +17,8 @@ export const healthSchema = z
     modelsLoaded: z.boolean(),
     device: z.string(),
     /** Each model's pool on this origin; a `loading` one refuses its jobs, the others serve. */
-    models: z.array(modelPoolSchema.extend({ id: z.string() })),
+    // Default: an origin of an older release, read by the edge during a rolling deploy.
+    models: z.array(modelPoolSchema.extend({ id: z.string() })).default([]),
     /** Jobs waiting, in the whole cluster (the queue is the database's). */
     queueLength: z.number().int().min(0),
     /** Jobs this origin is running now. */

@@ -103,7 +103,9 @@ export const jobSchema = z
       .int()
       .min(1)
       .nullable()
-      .describe('1 for the next job to start, in the fair order across users'),
+      .describe(
+        'among the queued jobs of its model (each model has its own pool): 1 for the next to start, in the fair order across users',
+      ),
     etaSeconds: z
       .number()
       .int()
@@ -115,7 +117,7 @@ export const jobSchema = z
     format: z
       .string()
       .nullable()
-      .describe("the output's format asked for (wav, mp3); null for jobs made before formats"),
+      .describe("the output's format (wav, mp3); null for a model that offers no choice"),
     cost: z.number().int().min(0),
     createdAt: timestamp,
     startedAt: timestamp.nullable(),

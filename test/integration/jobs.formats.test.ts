@@ -52,6 +52,30 @@ describe('output formats', () => {
     expect(mp3.output?.bytes ?? 0).toBeLessThan((wav.output?.bytes ?? 0) / 4);
   });
 
+  it('takes a retry that spells the default format as the same request; another format is a conflict', async ({
+    api,
+  }) => {
+    const { token } = await api.signUp();
+    const key = { 'idempotency-key': `format-${Date.now()}` };
+    const body = { model: 'tone-diffusion', input: { prompt: 'once', duration: 1 } };
+    const first = await api.call<Job>('POST', '/v1/jobs', { token, body, headers: key });
+    expect(first.status).toBe(202);
+    const spelled = await api.call<Job>('POST', '/v1/jobs', {
+      token,
+      body: { ...body, format: 'wav' },
+      headers: key,
+    });
+    expect(spelled.status).toBe(200);
+    expect(spelled.body.id).toBe(first.body.id);
+    const other = await api.call('POST', '/v1/jobs', {
+      token,
+      body: { ...body, format: 'mp3' },
+      headers: key,
+    });
+    expectApiError(other, 409, 'conflict');
+    expect(await creditsOf(api, token)).toBe(19);
+  });
+
   it('refuses a format the model does not offer, or none that exists, charging nothing', async ({
     api,
   }) => {

@@ -14,7 +14,7 @@ import type { Health } from '../../shared/schemas/health.ts';
 import type { Job } from '../../shared/schemas/jobs.ts';
 import type { ModelList } from '../../shared/schemas/models.ts';
 import { apiClient } from '../helpers/api.ts';
-import { expectApiError, submitJob } from '../helpers/expectations.ts';
+import { creditsOf, expectApiError, submitJob } from '../helpers/expectations.ts';
 import { it } from '../helpers/fixtures.ts';
 import { jsModel } from '../helpers/model-folders.ts';
 import { testModelDir } from '../helpers/origin-process.ts';
@@ -144,6 +144,60 @@ describe('a pool per model', () => {
     expect(loaded?.loadMs).toBeGreaterThanOrEqual(4_000);
     const late = await submitJob(api, token, 'slow-load', {});
     expect((await api.waitForJob(token, late.id)).status).toBe('succeeded');
+  });
+});
+
+describe('a model that fails to load while the others serve', () => {
+  it("stops the origin as a stop does: the others' running jobs go back to the queue, exit 1", async ({
+    origins,
+  }) => {
+    const dir = origins.dataDir();
+    const models = join(dir, 'models');
+    jsModel(
+      models,
+      'late-failure',
+      `import { setTimeout as sleep } from 'node:timers/promises';
+       export default {
+         async run(input) {
+           if (input.markers === 'warm-up') {
+             await sleep(2_500);
+             throw new Error('weights corrupt');
+           }
+           return { bytes: new Uint8Array([1]) };
+         },
+       };`,
+      { markers: 'warm-up' },
+    );
+    const env = { MODEL_DIR: `${models}:${testModelDir}`, SHUTDOWN_GRACE_MS: '200' };
+    const origin = await origins.start({ waitReady: false, env });
+    const exited = new Promise<number | null>((resolve) =>
+      origin.child.once('exit', (code) => resolve(code)),
+    );
+    const api = apiClient(origin.url);
+    for (let i = 0; i < 400 && (await api.call('GET', '/v1/health')).status !== 200; i++) {
+      await sleep(25);
+    }
+    const { token } = await api.signUp();
+    // Runs about 6 s: still running when the other model fails.
+    const job = await submitJob(api, token, 'steps', { steps: 60, stepMs: 100 });
+    await api.waitForJob(token, job.id, (j) => j.status === 'running');
+    expect(await exited).toBe(1);
+    const said = origin.output();
+    expect(said).toMatch(/weights corrupt/);
+    // Stopped as SIGTERM stops: the running job was put back in the queue before the exit.
+    expect(said).toMatch(/"signal":"a model failed to load"/);
+    expect(said).toMatch(/"requeued":1,"msg":"grace period over: running jobs re-queued"/);
+    expect(said).toMatch(/"msg":"stopped"/);
+
+    // Back without the broken model: the job, put back in the queue, runs to its end once.
+    const again = await origins.start({
+      dataDir: origin.dataDir,
+      env: { SHUTDOWN_GRACE_MS: '200' },
+    });
+    const back = apiClient(again.url);
+    const ended = await back.waitForJob(token, job.id, undefined, 30_000);
+    expect(ended).toMatchObject({ status: 'succeeded' });
+    expect(await creditsOf(back, token)).toBe(20 - 1);
   });
 });
 

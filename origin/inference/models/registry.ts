@@ -52,9 +52,9 @@ function readManifest(dir: string): Manifest {
     }
   }
   const { formats, contentType } = manifest.output;
-  if (formats?.some((f) => f !== 'wav') && contentType !== outputFormats.wav.contentType) {
+  if (formats && contentType !== outputFormats.wav.contentType) {
     throw new ModelFolderError(
-      `model folder ${dir}: output.formats other than wav are encoded from WAV, and this model makes ${contentType}`,
+      `model folder ${dir}: output.formats are wav and what is encoded from it, and this model makes ${contentType}`,
     );
   }
   return manifest;

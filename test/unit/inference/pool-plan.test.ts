@@ -59,6 +59,27 @@ describe('planPools', () => {
     expect(pools['tone-diffusion']).toMatchObject({ threads: 3, intraOpThreads: 1 });
   });
 
+  it("leaves the others what one model's own threads and intra-op threads do not take", () => {
+    // 4 cores: tone-diffusion takes 1 × 2; other-onnx, unset, the 2 cores left.
+    const pools = byId(
+      plan([toneDiffusion, other], {
+        models: { 'tone-diffusion': { threads: 1, intraOpThreads: 2 } },
+      }),
+    );
+    expect(pools['other-onnx']).toMatchObject({ threads: 2, intraOpThreads: 1 });
+    expect(pools['tone-diffusion']).toMatchObject({ threads: 1, intraOpThreads: 2 });
+  });
+
+  it('says when there are more CPU models with sessions than cores', () => {
+    const third: LoadedModel = { ...other, manifest: { ...other.manifest, id: 'third-onnx' } };
+    expect(() => plan([toneDiffusion, other, third], none, { cores: 2, threads: 2 })).toThrow(
+      'the CPU pools would run 3 inference threads on 2 cores (threads × intra-op threads: tone-diffusion 1 × 1, other-onnx 1 × 1, third-onnx 1 × 1); 3 CPU models with ONNX sessions need 3 cores at least: run some on CUDA (device in MODELS_FILE) or on another origin',
+    );
+    // One of them on CUDA: it runs.
+    const cuda = { models: { 'third-onnx': { device: 'cuda' as const } } };
+    expect(plan([toneDiffusion, other, third], cuda, { cores: 2, threads: 2 })).toHaveLength(3);
+  });
+
   it('refuses CPU pools whose threads × intra-op threads exceed the cores, naming them', () => {
     const deployment = {
       models: {

@@ -76,7 +76,7 @@ describe('loadModels', () => {
         id: 'tone-diffusion',
         version: '1.0.0',
         cost: 1,
-        output: { contentType: 'audio/wav' },
+        output: { contentType: 'audio/wav', formats: ['wav', 'mp3'] },
         ready: true,
         pool: expect.objectContaining({ status: 'ready', threads: 2, device: 'cpu' }),
       }),
@@ -155,6 +155,21 @@ describe('loadModels', () => {
     expect(folderError(root).message).toBe(
       `model folder ${dir}: processor.ts named in manifest.json is missing`,
     );
+  });
+
+  it('refuses output formats on a model that does not make WAV, and a format that is none', () => {
+    const root = tempDir();
+    const dir = modelFolder(root, 'texty', {
+      output: { contentType: 'text/plain', extension: 'txt', formats: ['wav'] },
+    });
+    expect(folderError(root).message).toBe(
+      `model folder ${dir}: output.formats are wav and what is encoded from it, and this model makes text/plain`,
+    );
+    const other = tempDir();
+    modelFolder(other, 'oggy', {
+      output: { contentType: 'audio/wav', extension: 'wav', formats: ['ogg'] },
+    });
+    expect(folderError(other).message).toMatch(/bad manifest\.json: output\.formats\.0: /);
   });
 
   it('refuses a missing ONNX file', () => {

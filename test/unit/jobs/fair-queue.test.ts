@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { fairOrder, heldByUser, positionsIn } from '../../../origin/jobs/fair-queue.ts';
 
-const job = (id: string, userId: string, userLastStartedAt: number | null = null) => ({
+const job = (id: string, userId: string, userLastStartedAt: number | null = null, model = 'm') => ({
   id,
   userId,
   userLastStartedAt,
+  model,
 });
 
 describe('the fair order', () => {
@@ -58,6 +59,21 @@ describe('the fair order', () => {
         ['j3', 1],
         ['j2', 2],
         ['j1', 3],
+      ]),
+    );
+  });
+
+  it("numbers positions within each model's own jobs: each model has its own pool", () => {
+    const order = [
+      job('a1', 'a', null, 'slow'),
+      job('b1', 'b', null, 'fast'),
+      job('a2', 'a', null, 'slow'),
+    ];
+    expect(positionsIn(order)).toEqual(
+      new Map([
+        ['a1', 1],
+        ['b1', 1],
+        ['a2', 2],
       ]),
     );
   });
