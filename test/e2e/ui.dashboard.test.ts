@@ -248,6 +248,7 @@ describe('the operator dashboard', () => {
     await page.goto('/dashboard');
     await page.getByText('The dashboard is for administrators.').waitFor();
     expect(await page.locator('#dashboard-content').isHidden()).toBe(true);
+    expect(await page.getByRole('radio').count()).toBe(0);
     expect(await page.locator('[data-chart] canvas').count()).toBe(0);
     expect(asked).not.toContain('/v1/stats');
     await screenshot(page, 'dashboard-refused');

@@ -161,9 +161,10 @@ export function setUpDashboard(): { open(admin: boolean): void; close(): void } 
     timer = undefined;
   };
 
-  const refuse = () => {
-    refused.hidden = false;
-    content.hidden = true;
+  /** Shows the figures and their controls, or (`false`) only why there are none. */
+  const allow = (allowed: boolean) => {
+    refused.hidden = allowed;
+    for (const part of [content, controls, updated]) part.hidden = !allowed;
   };
 
   const poll = async (): Promise<void> => {
@@ -183,7 +184,7 @@ export function setUpDashboard(): { open(admin: boolean): void; close(): void } 
       if (error instanceof ApiClientError && error.status === 403) {
         // No longer an administrator (an operator revoked it): nothing more to ask for.
         stop();
-        refuse();
+        allow(false);
       } else if (!failing) {
         // Once per run of failures: a dashboard left open must not stack an error every 5 s.
         failing = true;
@@ -221,12 +222,8 @@ export function setUpDashboard(): { open(admin: boolean): void; close(): void } 
   return {
     open(admin) {
       view.hidden = false;
-      if (!admin) {
-        refuse();
-        return;
-      }
-      refused.hidden = true;
-      content.hidden = false;
+      allow(admin);
+      if (!admin) return;
       stop();
       timer = setInterval(() => void poll(), dashboardPollMs);
       void poll();
