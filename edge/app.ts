@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { requestId } from 'hono/request-id';
 import { ApiError } from '../shared/errors.ts';
 import { stripeEventLimitBytes } from '../shared/limits.ts';
+import { isUiPage } from '../shared/ui-pages.ts';
 import { readConfig } from './config.ts';
 import type { EdgeEnv } from './context.ts';
 import { errorResponse, handleError } from './errors.ts';
@@ -63,7 +64,10 @@ export function createEdgeApp(): Hono<EdgeEnv> {
 
   app.notFound(async (c) => {
     if (c.env.ASSETS && (c.req.method === 'GET' || c.req.method === 'HEAD')) {
-      const asset = await c.env.ASSETS.fetch(c.req.raw);
+      // A page of the UI (`/dashboard`) is its index.html; the page reads its own path.
+      const url = new URL(c.req.url);
+      if (isUiPage(url.pathname)) url.pathname = '/';
+      const asset = await c.env.ASSETS.fetch(new Request(url, c.req.raw));
       return new Response(asset.body, asset);
     }
     return errorResponse(

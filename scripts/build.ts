@@ -24,5 +24,7 @@ const result = await build({
 });
 for (const file of ['index.html', 'styles.css'])
   copyFileSync(join(root, 'edge/ui', file), join(out, file));
+// The charts' own stylesheet (positions of the canvas and cursor layers), as uPlot ships it.
+copyFileSync(join(root, 'node_modules/uplot/dist/uPlot.min.css'), join(out, 'uplot.css'));
 const bytes = Object.values(result.metafile.outputs).reduce((sum, o) => sum + (o.bytes ?? 0), 0);
 console.log(`build: dist/ui (app.js and its map: ${(bytes / 1024).toFixed(1)} KiB)`);

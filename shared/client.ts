@@ -220,9 +220,16 @@ export class OvertureClient {
   ledger() {
     return this.call('getLedger');
   }
-  /** Per-model quality over a window (`24h`, `7d`, …); `scope: 'all'` for administrators. */
+  /**
+   * Per-model quality over a window (`24h`, `7d`, …); `scope: 'all'` for administrators;
+   * `bucket` (`1h`, `auto`, …) adds a series per interval.
+   */
   stats(query: Parts<'getStats'>['query'] = {}) {
     return this.call('getStats', { query });
+  }
+  /** The caller's jobs and credits per day (`days`, 30 by default), days from `utcOffset`. */
+  usage(query: Parts<'getUsage'>['query'] = {}) {
+    return this.call('getUsage', { query });
   }
   createApiKey(name: string) {
     return this.call('createApiKey', { body: { name } });

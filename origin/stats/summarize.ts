@@ -1,4 +1,4 @@
-import type { ModelStats, Percentiles } from '../../shared/schemas/stats.ts';
+import type { ModelStats, Percentiles, Quality } from '../../shared/schemas/stats.ts';
 import type { JobSample } from '../store/store.ts';
 import { sigmaLevel } from './sigma.ts';
 
@@ -23,8 +23,8 @@ export function percentiles(values: readonly number[]): Percentiles {
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
-/** The quality of one model over its sampled jobs. */
-export function summarize(model: string, samples: readonly JobSample[]): ModelStats {
+/** The quality of some sampled jobs: outcomes, rates, waits and run times. */
+export function quality(samples: readonly JobSample[]): Quality {
   let succeeded = 0;
   let failed = 0;
   let canceled = 0;
@@ -49,7 +49,6 @@ export function summarize(model: string, samples: readonly JobSample[]): ModelSt
   const opportunities = succeeded + failed;
   const dpmo = opportunities === 0 ? null : (failed / opportunities) * 1_000_000;
   return {
-    model,
     jobs: samples.length,
     succeeded,
     failed,
@@ -64,13 +63,23 @@ export function summarize(model: string, samples: readonly JobSample[]): ModelSt
   };
 }
 
+/** The quality of one model over its sampled jobs. */
+export function summarize(model: string, samples: readonly JobSample[]): ModelStats {
+  return { model, ...quality(samples) };
+}
+
+/** The samples of each model, ordered by model id. */
+export function byModel(samples: readonly JobSample[]): [model: string, JobSample[]][] {
+  const models = new Map<string, JobSample[]>();
+  for (const job of samples) {
+    const list = models.get(job.model);
+    if (list) list.push(job);
+    else models.set(job.model, [job]);
+  }
+  return [...models].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
 /** One summary per model, ordered by model id. */
 export function summarizeByModel(samples: readonly JobSample[]): ModelStats[] {
-  const byModel = new Map<string, JobSample[]>();
-  for (const job of samples) {
-    const list = byModel.get(job.model);
-    if (list) list.push(job);
-    else byModel.set(job.model, [job]);
-  }
-  return [...byModel.keys()].sort().map((model) => summarize(model, byModel.get(model) ?? []));
+  return byModel(samples).map(([model, jobs]) => summarize(model, jobs));
 }

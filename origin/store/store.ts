@@ -6,6 +6,7 @@ import type {
   JobRecord,
   LedgerEntry,
   LedgerEntryInput,
+  LedgerReason,
   PurchaseRecord,
   UserRecord,
   WebhookDelivery,
@@ -377,8 +378,31 @@ export interface JobSample {
   finishedAt: number | null;
 }
 
-/** Reads for operations' statistics. */
+/** What credit statistics need of one ledger row. */
+export interface LedgerSample {
+  reason: LedgerReason;
+  delta: number;
+  createdAt: number;
+}
+
+/** Jobs queued and running now, counted by the store. */
+export interface JobLoad {
+  /** Queued jobs per model. */
+  queued: { model: string; jobs: number }[];
+  /** Running jobs per model and per origin holding their claim (null: none holds it). */
+  running: { model: string; originId: string | null; jobs: number }[];
+}
+
+/**
+ * Reads for operations' statistics and a user's usage. Windows are read by creation time
+ * through indexes (per user, and overall), so a window costs its own rows, however long the
+ * tables.
+ */
 export interface StatsStore {
   /** Jobs created in [from, to], of one user, or of every user when `userId` is undefined. */
   jobSamples(query: { from: number; to: number; userId?: string }): Promise<JobSample[]>;
+  /** Ledger rows written in [from, to], of one user, or of every user when `userId` is undefined. */
+  ledgerSamples(query: { from: number; to: number; userId?: string }): Promise<LedgerSample[]>;
+  /** Every user's queued and running jobs, counted through an index on status. */
+  load(): Promise<JobLoad>;
 }

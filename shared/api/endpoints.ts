@@ -28,6 +28,7 @@ export const endpoints = {
   getLedger: { method: 'get', path: '/v1/billing/ledger' },
   receiveStripeEvent: { method: 'post', path: '/v1/webhooks/stripe' },
   getStats: { method: 'get', path: '/v1/stats' },
+  getUsage: { method: 'get', path: '/v1/usage' },
 } as const satisfies Record<string, { method: 'get' | 'post' | 'delete'; path: `/v1/${string}` }>;
 
 export type OperationId = keyof typeof endpoints;

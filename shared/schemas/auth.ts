@@ -40,7 +40,13 @@ export type SessionAnswer = z.infer<typeof sessionAnswerSchema>;
 
 /** Answer of `GET /v1/me`. */
 export const meAnswerSchema = z
-  .object({ user: userSchema, credits: z.number().int() })
+  .object({
+    user: userSchema,
+    credits: z.number().int(),
+    admin: z
+      .boolean()
+      .describe('an operator made the account an administrator (`GET /v1/stats?scope=all`)'),
+  })
   .meta({ id: 'MeAnswer' });
 export type MeAnswer = z.infer<typeof meAnswerSchema>;
 

@@ -200,6 +200,7 @@ const getRoutes = [
   `/v1/jobs/${missingJob}/output`,
   '/v1/openapi.json',
   '/v1/stats',
+  '/v1/usage',
   '/v1/webhooks/secret',
 ];
 

@@ -192,6 +192,7 @@ const routes = (): { method: string; path: string; body?: unknown }[] => [
   { method: 'POST', path: '/v1/billing/checkout', body: { pack: 'starter' } },
   { method: 'GET', path: '/v1/webhooks/secret' },
   { method: 'GET', path: '/v1/stats' },
+  { method: 'GET', path: '/v1/usage' },
   { method: 'POST', path: '/v1/auth/login', body: { email: uniqueEmail(), password } },
   { method: 'POST', path: '/v1/auth/register', body: { email: uniqueEmail(), password } },
   { method: 'GET', path: '/v1/nope' },
@@ -311,6 +312,7 @@ describe("another user's ids, through the edge", () => {
       await viaEdge(pair, 'GET', '/v1/api-keys', { token: bob.token }),
       await viaEdge(pair, 'GET', '/v1/billing/ledger', { token: bob.token }),
       await viaEdge(pair, 'GET', '/v1/stats', { token: bob.token }),
+      await viaEdge(pair, 'GET', '/v1/usage', { token: bob.token }),
     ];
     for (const list of lists) {
       const text = list.text;

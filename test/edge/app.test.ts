@@ -38,6 +38,29 @@ describe('the edge app', () => {
     expect(res.status).toBe(202);
     await res.body?.cancel();
   });
+
+  it("answers the UI's pages (/dashboard) with its index.html, and other paths as they are", async () => {
+    const asked: string[] = [];
+    const assets = {
+      fetch: async (input: RequestInfo | URL) => {
+        const path = new URL(input instanceof Request ? input.url : input).pathname;
+        asked.push(path);
+        return path === '/' || path === '/app.js'
+          ? new Response(`asset ${path}`, { headers: { 'content-type': 'text/html' } })
+          : new Response('not found', { status: 404 });
+      },
+    } as unknown as Fetcher;
+    const app = createEdgeApp();
+    const withAssets = { ...bindings({}), ASSETS: assets };
+    const dashboard = await app.fetch(request(`/dashboard`), withAssets);
+    expect(dashboard.status).toBe(200);
+    expect(await dashboard.text()).toBe('asset /');
+    // The Worker's own headers on the page as on every answer.
+    expect(dashboard.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(await (await app.fetch(request('/app.js'), withAssets)).text()).toBe('asset /app.js');
+    expect((await app.fetch(request('/dashboard/x'), withAssets)).status).toBe(404);
+    expect(asked).toEqual(['/', '/app.js', '/dashboard/x']);
+  });
 });
 
 describe('bodyLimit', () => {

@@ -41,7 +41,7 @@ describe('register and login', () => {
     });
     const me = await api.call('GET', '/v1/me', { token: res.body.token });
     expect(me.status).toBe(200);
-    expect(me.body).toEqual({ user: res.body.user, credits: 20 });
+    expect(me.body).toEqual({ user: res.body.user, credits: 20, admin: false });
   });
 
   it('normalises the email (case, spaces) and refuses a duplicate with 409', async ({ api }) => {

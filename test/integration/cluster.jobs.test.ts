@@ -8,6 +8,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { describe, expect } from 'vitest';
 import type { Job } from '../../shared/schemas/jobs.ts';
+import type { StatsAnswer } from '../../shared/schemas/stats.ts';
+import { runAdmin } from '../helpers/admin-command.ts';
 import { type Cluster, idOf, jobsStartedBy } from '../helpers/cluster.ts';
 import { creditsOf, submitJob } from '../helpers/expectations.ts';
 import { it } from '../helpers/fixtures.ts';
@@ -127,6 +129,58 @@ describe('a cluster of three origins on one PostgreSQL', () => {
       next.push(await submitJob(api, token, 'steps', { steps: 1, stepMs: 0 }));
     for (const j of next) expect((await api.waitForJob(token, j.id)).status).toBe('succeeded');
     expect(await creditsOf(api, token)).toBe(grant - 3);
+  });
+
+  it("answers an administrator's stats on any origin with the cluster's load: running jobs per origin, the queue", async ({
+    cluster,
+  }) => {
+    const admin = await cluster.api(0).signUp();
+    const granted = await runAdmin(['grant', admin.email], { DATABASE_URL: cluster.databaseUrl });
+    expect(granted.code, granted.stderr).toBe(0);
+    // One thread per origin: three long jobs run one on each origin, a fourth waits.
+    const users = await Promise.all([0, 1, 2, 3].map((i) => cluster.api(i % 3).signUp()));
+    const jobs: { token: string; job: Job }[] = [];
+    for (const [i, user] of users.entries()) {
+      const job = await submitJob(cluster.api(i % 3), user.token, 'steps', {
+        steps: 400,
+        stepMs: 25,
+      });
+      jobs.push({ token: user.token, job });
+    }
+    const states = async () =>
+      Promise.all(
+        jobs.map(
+          async ({ token, job }) =>
+            (await cluster.api(0).call<Job>('GET', `/v1/jobs/${job.id}`, { token })).body.status,
+        ),
+      );
+    for (let i = 0; i < 500 && (await states()).filter((s) => s === 'running').length < 3; i++) {
+      await sleep(20);
+    }
+    expect((await states()).sort()).toEqual(['queued', 'running', 'running', 'running']);
+    for (let i = 0; i < 3; i++) {
+      const res = await cluster
+        .api(i)
+        .call<StatsAnswer>('GET', '/v1/stats?window=1h&scope=all&bucket=auto', {
+          token: admin.token,
+        });
+      expect(res.status).toBe(200);
+      expect(res.body.now, `asked origin-${i}`).toMatchObject({
+        queued: 1,
+        running: 3,
+        models: [{ model: 'steps', queued: 1, running: 3 }],
+        origins: [
+          { originId: 'origin-0', running: 1 },
+          { originId: 'origin-1', running: 1 },
+          { originId: 'origin-2', running: 1 },
+        ],
+      });
+    }
+    for (const { token, job } of jobs) {
+      expect(
+        (await cluster.api(1).call<Job>('POST', `/v1/jobs/${job.id}/cancel`, { token })).status,
+      ).toBe(200);
+    }
   });
 });
 

@@ -111,6 +111,8 @@ describe('the OpenAPI document describes a running origin', () => {
     );
     check('get', '/v1/jobs/{id}', await api.call('GET', `/v1/jobs/${failed.id}`));
     check('get', '/v1/stats', await api.call('GET', '/v1/stats?window=1h', { token }));
+    check('get', '/v1/stats', await api.call('GET', '/v1/stats?window=1h&bucket=5m', { token }));
+    check('get', '/v1/usage', await api.call('GET', '/v1/usage?days=7', { token }));
   });
 
   it('webhook deliveries and the signing secret', async ({ api }) => {

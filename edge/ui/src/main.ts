@@ -1,14 +1,20 @@
 import { ApiClientError } from '../../../shared/client.ts';
+import { uiPages } from '../../../shared/ui-pages.ts';
 import { byId } from './dom.ts';
 import { LiveSocket } from './live.ts';
 import { clearErrors, showError, unreachableCodes } from './notify.ts';
 import { api, session } from './session.ts';
 import { setUpAuth } from './views/auth.ts';
 import { setUpBilling } from './views/billing.ts';
+import { setUpDashboard } from './views/dashboard.ts';
 import { setUpGenerate } from './views/generate.ts';
 import { JobList } from './views/jobs.ts';
 import { setUpKeys } from './views/keys.ts';
 import { setUpPassword } from './views/password.ts';
+import { setUpUsage } from './views/usage.ts';
+
+/** This page's view: the operator dashboard at its path, else the main page. */
+const onDashboard = location.pathname === uiPages.dashboard;
 
 const jobs = new JobList();
 const live = new LiveSocket(() => session.token, {
@@ -32,9 +38,11 @@ jobs.onFinished = (job) => {
   live.unfollow(job.id);
   void refreshBalance();
   void billing.refreshLedger();
+  void usage.refresh();
 };
 
-async function refreshBalance(): Promise<number | undefined> {
+/** The account from `/v1/me`: its balance and address shown, the dashboard link for admins. */
+async function refreshMe(): Promise<{ credits: number; admin: boolean } | undefined> {
   try {
     const me = await api.me();
     const who = byId('who');
@@ -42,7 +50,8 @@ async function refreshBalance(): Promise<number | undefined> {
     who.textContent = me.user.email;
     who.title = me.user.email; // the whole address, where a narrow screen cuts it short
     byId('balance').textContent = `${me.credits} credit${me.credits === 1 ? '' : 's'}`;
-    return me.credits;
+    byId('dashboard-link').hidden = !me.admin || onDashboard;
+    return me;
   } catch (error) {
     if (error instanceof ApiClientError && error.status === 401) signOut();
     else showError(error, 'Could not load your balance');
@@ -50,11 +59,18 @@ async function refreshBalance(): Promise<number | undefined> {
   }
 }
 
+async function refreshBalance(): Promise<number | undefined> {
+  return (await refreshMe())?.credits;
+}
+
 const billing = setUpBilling(refreshBalance);
+const usage = setUpUsage();
+const dashboard = setUpDashboard();
 const generate = setUpGenerate((job) => {
   jobs.upsert(job);
   void refreshBalance();
   void billing.refreshLedger();
+  void usage.refresh();
 });
 const keys = setUpKeys();
 setUpPassword({
@@ -66,16 +82,33 @@ setUpPassword({
 
 function show(signedIn: boolean): void {
   byId('auth-view').hidden = signedIn;
-  byId('app-view').hidden = !signedIn;
+  byId('app-view').hidden = !signedIn || onDashboard;
   byId('account').hidden = !signedIn;
+  byId('home-link').hidden = !onDashboard;
+  if (!signedIn) {
+    byId('dashboard-link').hidden = true;
+    dashboard.close();
+  }
 }
 
 async function enter(): Promise<void> {
   show(true);
+  if (onDashboard) {
+    // The dashboard polls every user's figures; it follows no job of this user's.
+    const me = await refreshMe();
+    if (me) dashboard.open(me.admin);
+    return;
+  }
   live.connect();
   const credits = await refreshBalance();
   if (credits === undefined && !session.token) return;
-  await Promise.all([generate.load(), jobs.loadFirstPage(), billing.load(), keys.load()]);
+  await Promise.all([
+    generate.load(),
+    jobs.loadFirstPage(),
+    billing.load(),
+    keys.load(),
+    usage.refresh(),
+  ]);
 }
 
 /** Forgets the session on this page (the server refused it, or it was ended). */

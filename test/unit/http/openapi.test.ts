@@ -253,6 +253,11 @@ describe('the OpenAPI document', () => {
     );
 
     check('get', '/v1/stats', await call(app, 'GET', '/v1/stats?window=7d', { token }));
+    check('get', '/v1/stats', await call(app, 'GET', '/v1/stats?window=7d&bucket=auto', { token }));
+    check('get', '/v1/stats', await call(app, 'GET', '/v1/stats?window=7d&bucket=1m', { token }));
+    check('get', '/v1/usage', await call(app, 'GET', '/v1/usage', { token }));
+    check('get', '/v1/usage', await call(app, 'GET', '/v1/usage?days=0', { token }));
+    check('get', '/v1/usage', await call(app, 'GET', '/v1/usage'));
     check(
       'post',
       '/v1/auth/logout',
@@ -298,6 +303,12 @@ describe('the OpenAPI document', () => {
     const all = await call(app, 'GET', '/v1/stats?scope=all', { token: admin.body.token });
     expect(all.status).toBe(200);
     check('get', '/v1/stats', all);
+    const series = await call(app, 'GET', '/v1/stats?scope=all&window=1h&bucket=5m', {
+      token: admin.body.token,
+    });
+    expect(series.status).toBe(200);
+    expect(series.body.now).toBeDefined();
+    check('get', '/v1/stats', series);
   });
 
   it('leaves answers open to new fields, but lists every field the app writes today', async () => {

@@ -129,7 +129,9 @@ async function seeded() {
   insert(b.id, ofB);
   await store.accounts.setAdmin(admin.email, true);
   const stats = (who: Principal, query: StatsQuery) =>
-    readStats({ store }, who, query, now).then((answer) => statsAnswerSchema.parse(answer));
+    readStats({ store, originId: 'origin-test' }, who, query, now).then((answer) =>
+      statsAnswerSchema.parse(answer),
+    );
   return { a: { userId: a.id }, b: { userId: b.id }, admin: { userId: admin.id }, stats };
 }
 

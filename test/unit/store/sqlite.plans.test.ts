@@ -3,7 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../../origin/store/sqlite/database.ts';
-import { jobSamplesQuery } from '../../../origin/store/sqlite/stats.ts';
+import {
+  jobSamplesQuery,
+  ledgerSamplesQuery,
+  loadQuery,
+} from '../../../origin/store/sqlite/stats.ts';
 import { dueInTurns } from '../../../origin/store/sqlite/webhooks.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'overture-stats-'));
@@ -13,14 +17,17 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** SQLite's plan for a stats window: what it searches and scans. */
-function plan(userId?: string): string {
-  const { sql, params } = jobSamplesQuery(db, { from: 1, to: 2, userId }).toSQL();
+/** SQLite's plan for a query: what it searches and scans. */
+function planOf(query: { toSQL(): { sql: string; params: unknown[] } }): string {
+  const { sql, params } = query.toSQL();
   const rows = db.$client.prepare(`explain query plan ${sql}`).all(...params) as {
     detail: string;
   }[];
   return rows.map((r) => r.detail).join('; ');
 }
+
+/** SQLite's plan for a stats window of jobs. */
+const plan = (userId?: string) => planOf(jobSamplesQuery(db, { from: 1, to: 2, userId }));
 
 describe('a stats window', () => {
   it("reads one user's window through the (user_id, created_at) index", () => {
@@ -35,6 +42,31 @@ describe('a stats window', () => {
       /SEARCH jobs USING INDEX jobs_created \(created_at>\? AND created_at<\?\)/,
     );
     expect(detail).not.toMatch(/SCAN jobs/);
+  });
+});
+
+describe('a window of ledger rows (stats credits, a user’s usage)', () => {
+  it("reads one user's rows through the (user_id, created_at) index", () => {
+    expect(planOf(ledgerSamplesQuery(db, { from: 1, to: 2, userId: 'usr_1' }))).toMatch(
+      /SEARCH credit_ledger USING INDEX credit_ledger_user_created \(user_id=\? AND created_at>\? AND created_at<\?\)/,
+    );
+  });
+
+  it("reads every user's rows through the created_at index, not a scan of the ledger", () => {
+    const detail = planOf(ledgerSamplesQuery(db, { from: 1, to: 2 }));
+    expect(detail).toMatch(
+      /SEARCH credit_ledger USING INDEX credit_ledger_created \(created_at>\? AND created_at<\?\)/,
+    );
+    expect(detail).not.toMatch(/SCAN credit_ledger/);
+  });
+});
+
+describe('the load now (stats scope=all)', () => {
+  it('counts queued and running jobs through an index on status, not a scan of every job', () => {
+    const detail = planOf(loadQuery(db));
+    // (status, id) or (status, lease_until): either reads only the two statuses' rows.
+    expect(detail).toMatch(/SEARCH jobs USING INDEX jobs_status_(id|lease) \(status=\?\)/);
+    expect(detail).not.toMatch(/SCAN jobs(?! USING)/);
   });
 });
 

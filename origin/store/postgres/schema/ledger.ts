@@ -22,5 +22,8 @@ export const creditLedger = pgTable(
   (t) => [
     uniqueIndex('credit_ledger_reason_reference').on(t.reason, t.reference),
     index('credit_ledger_user').on(t.userId, t.id),
+    // Stats and usage windows, by creation time: one user's, and every user's.
+    index('credit_ledger_user_created').on(t.userId, t.createdAt),
+    index('credit_ledger_created').on(t.createdAt),
   ],
 );

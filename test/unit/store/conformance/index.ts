@@ -9,6 +9,7 @@ import { jobsLifecycleSuite } from './jobs-lifecycle.ts';
 import { ledgerSuite } from './ledger.ts';
 import { ledgerPropertySuite } from './ledger-property.ts';
 import { sessionsSuite } from './sessions.ts';
+import { statsSuite } from './stats.ts';
 import type { StoreFactory } from './store-factory.ts';
 import { webhooksSuite } from './webhooks.ts';
 
@@ -35,5 +36,6 @@ export function storeConformance(name: string, factory: StoreFactory): void {
     ledgerSuite(factory);
     ledgerPropertySuite(factory);
     webhooksSuite(factory);
+    statsSuite(factory);
   });
 }
