@@ -167,7 +167,7 @@ describe('the UI in free mode', () => {
     const { page } = await openPage(browser, system.url);
     await signUp(page);
     // The default model offers both formats; WAV first.
-    await page.getByLabel('Model').selectOption('tone-diffusion');
+    await page.locator('#generate-form').getByLabel('Model').selectOption('tone-diffusion');
     const format = page.getByLabel('Format');
     await expect
       .poll(() => format.locator('option').allTextContents())
@@ -196,7 +196,7 @@ describe('the UI in free mode', () => {
     expect(mp3Frames(bytes)).toMatchObject({ sampleRate: 22_050, channels: 1 });
 
     // A model that offers no choice of format hides the field.
-    await page.getByLabel('Model').selectOption('steps');
+    await page.locator('#generate-form').getByLabel('Model').selectOption('steps');
     expect(await format.isVisible()).toBe(false);
   });
 
