@@ -12,11 +12,20 @@ import { decodeWav } from '../../models/tone-diffusion/wav.ts';
 import type { Job } from '../../shared/schemas/jobs.ts';
 import { audioDuration, openPage, signUpInPage, tokenOf } from '../helpers/browser.ts';
 import type { Cluster } from '../helpers/cluster.ts';
+import { holdableModelDir } from '../helpers/holdable-model.ts';
 import type { OriginProcess } from '../helpers/origin-process.ts';
 import { scrape } from '../helpers/prometheus.ts';
 import { it } from '../helpers/ui-fixtures.ts';
 
-it.override({ clusterOptions: { origins: 2, env: { POOL_THREADS: '1' }, edge: {} } });
+// Each model has a pool of its own: the page's tone-diffusion job waits behind another
+// user's holdable tone-diffusion jobs (`holdMs`), one on each origin's one thread.
+it.override({
+  clusterOptions: {
+    origins: 2,
+    env: { POOL_THREADS: '1', MODEL_DIR: holdableModelDir() },
+    edge: {},
+  },
+});
 
 /** The origin whose hub holds an open socket now (its `overture_ws_connections` gauge). */
 async function socketHolder(cluster: Cluster): Promise<OriginProcess> {
@@ -37,7 +46,7 @@ async function holdBothThreads(cluster: Cluster) {
   for (let i = 0; i < 2; i++) {
     const res = await api.call<Job>('POST', '/v1/jobs', {
       token,
-      body: { model: 'steps', input: { steps: 1_000, stepMs: 40 } },
+      body: { model: 'tone-diffusion', input: { prompt: 'held', holdMs: 600_000 } },
     });
     expect(res.status).toBe(202);
     jobs.push(res.body);
