@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { requestId } from 'hono/request-id';
+import { endpoints } from '../shared/api/endpoints.ts';
 import { ApiError } from '../shared/errors.ts';
 import { stripeEventLimitBytes } from '../shared/limits.ts';
 import { isUiPage } from '../shared/ui-pages.ts';
@@ -56,7 +57,16 @@ export function createEdgeApp(): Hono<EdgeEnv> {
   app.use('/v1/webhooks/stripe', bodyLimit({ maxSize: stripeEventLimitBytes }));
   registerStripeWebhook(app);
 
-  app.use('/v1/*', bodyLimit({ maxSize: (c) => c.get('config').BODY_LIMIT_BYTES }));
+  // An upload has its own limit; every other API body BODY_LIMIT_BYTES.
+  app.use(
+    '/v1/*',
+    bodyLimit({
+      maxSize: (c) =>
+        c.req.path === endpoints.uploadFile.path
+          ? c.get('config').UPLOAD_LIMIT_BYTES
+          : c.get('config').BODY_LIMIT_BYTES,
+    }),
+  );
   // Health probes and Stripe's retries must never be turned away by a client budget.
   app.use('/v1/*', rateLimit({ exempt: ['/v1/health', '/v1/webhooks/stripe'] }));
   registerHealth(app);

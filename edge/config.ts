@@ -16,6 +16,7 @@ export interface Bindings {
   RATE_LIMIT_DEFAULT?: string;
   RATE_LIMIT_UPGRADES?: string;
   BODY_LIMIT_BYTES?: string;
+  UPLOAD_LIMIT_BYTES?: string;
   ORIGIN_TIMEOUT_MS?: string;
   ORIGIN_RETRY_AFTER_MS?: string;
   ORIGIN_HEALTH_TIMEOUT_MS?: string;
@@ -94,6 +95,8 @@ const configSchema = z
     RATE_LIMIT_DEFAULT: bindingBudget('300/60'),
     RATE_LIMIT_UPGRADES: budget('30/60'),
     BODY_LIMIT_BYTES: intString(64 * 1024, 256),
+    /** An upload's body (`POST /v1/files`): the origins' FILE_MAX_AUDIO_BYTES, by default 20 MiB. */
+    UPLOAD_LIMIT_BYTES: intString(20 * 1024 * 1024, 1024),
     ORIGIN_TIMEOUT_MS: intString(30_000, 100),
     ORIGIN_RETRY_AFTER_MS: intString(5_000, 100),
     ORIGIN_HEALTH_TIMEOUT_MS: intString(2_000, 100),

@@ -10,6 +10,7 @@ import { authenticate, endedPrincipals } from './auth/principal.ts';
 import { createTokenSigner } from './auth/tokens.ts';
 import { createBilling } from './billing/billing.ts';
 import type { Env, StoreEnv } from './env.ts';
+import { fileInputResolver } from './files/file-inputs.ts';
 import { createModelPools } from './inference/model-pools.ts';
 import { loadModels } from './inference/models/registry.ts';
 import { planPools, readDeploymentFile } from './inference/pool-plan.ts';
@@ -179,6 +180,7 @@ export function buildServices(env: Env, store: Store, overrides: ServiceOverride
     pool,
     models,
     outputs,
+    resolveInput: fileInputResolver({ models, files: store.files, outputs }),
     inlineOutputMaxBytes: env.INLINE_OUTPUT_MAX_BYTES,
     owner: originId,
     leaseMs: env.LEASE_MS,
@@ -220,6 +222,7 @@ export function buildServices(env: Env, store: Store, overrides: ServiceOverride
   const outputSweeper = new OutputSweeper({
     store: store.jobs,
     outputs,
+    files: store.files,
     ttlMs: env.OUTPUT_TTL,
     intervalMs: env.RETENTION_SWEEP_MS,
     logger,

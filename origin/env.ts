@@ -189,6 +189,12 @@ export const envSchema = z.object({
    */
   INLINE_OUTPUT_MAX_BYTES: int(0, 1024 * 1024).default(64 * 1024),
   RETENTION_SWEEP_MS: int(1_000).default(600_000),
+  /** An uploaded audio file (`POST /v1/files`) may have at most this many bytes: past it, 413. */
+  FILE_MAX_AUDIO_BYTES: int(1024, 512 * 1024 * 1024).default(20 * 1024 * 1024),
+  /** How long an uploaded file is kept; then it is gone (404), and its bytes removed. */
+  FILE_TTL: duration('7d'),
+  /** Files one user may keep at once: past it, 429 `too_many_files`. */
+  FILE_MAX_PER_USER: int(1, 100_000).default(50),
   /** Below either free-space threshold new jobs get 503 `disk_full` and health says degraded. */
   DISK_MIN_FREE_BYTES: int(0).default(512 * 1024 * 1024),
   DISK_MIN_FREE_PERCENT: z.coerce.number().min(0).max(100).default(5),

@@ -135,13 +135,15 @@ export class OvertureClient {
     for (const [k, v] of Object.entries(headers)) if (v !== undefined) all[k] = v;
     const token = this.#token();
     if (token) all.authorization = `Bearer ${token}`;
-    if (body !== undefined) all['content-type'] = 'application/json';
+    // Bytes (an upload) go as they are, with the content type the caller gave; else JSON.
+    const bytes = body instanceof Blob || body instanceof ArrayBuffer || ArrayBuffer.isView(body);
+    if (body !== undefined && !bytes) all['content-type'] = 'application/json';
     let res: Response;
     try {
       res = await this.#fetch(`${this.#base}${url}${qs ? `?${qs}` : ''}`, {
         method: method.toUpperCase(),
         headers: all,
-        body: body === undefined ? undefined : JSON.stringify(body),
+        body: body === undefined ? undefined : bytes ? (body as BodyInit) : JSON.stringify(body),
       });
     } catch (error) {
       throw new ApiClientError(0, 'network', `The server could not be reached (${String(error)}).`);
@@ -185,6 +187,17 @@ export class OvertureClient {
   }
   health() {
     return this.call('getHealth');
+  }
+  /** Uploads a file's bytes (`POST /v1/files`) as `contentType`, under `name`. */
+  uploadFile(bytes: Blob | ArrayBuffer | Uint8Array, contentType: string, name?: string) {
+    return this.call('uploadFile', {
+      query: { name },
+      headers: { 'content-type': contentType },
+      body: bytes as never,
+    } as unknown as InputArgs<'uploadFile'>[0]);
+  }
+  file(id: string) {
+    return this.call('getFile', { params: { id } });
   }
   models() {
     return this.call('listModels');

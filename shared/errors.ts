@@ -17,9 +17,13 @@ export const errorCodes = [
   'gone',
   'payload_too_large',
   'unsupported_media_type',
+  /** An upload that is not what its content type says (a WAV that does not parse as one). */
+  'invalid_file',
   'range_not_satisfiable',
   'rate_limited',
   'too_many_jobs',
+  /** A user's files at the most one account may keep. */
+  'too_many_files',
   'internal',
   'bad_gateway',
   'gateway_timeout',
@@ -41,6 +45,7 @@ export function codeToStatus(code: ErrorCode): number {
   switch (code) {
     case 'invalid_request':
     case 'invalid_signature':
+    case 'invalid_file':
       return 400;
     case 'unauthorized':
       return 401;
@@ -63,6 +68,7 @@ export function codeToStatus(code: ErrorCode): number {
       return 416;
     case 'rate_limited':
     case 'too_many_jobs':
+    case 'too_many_files':
       return 429;
     case 'internal':
     case 'misconfigured':
@@ -132,7 +138,8 @@ export function fromHttpException(error: { status: number; message: string }): A
  * no output; `timeout`: it ran longer than the job timeout; `interrupted`: restarts
  * interrupted it on every attempt; `internal`: the origin could not finish the job;
  * `deadline_exceeded` (on a `canceled` job): it was still queued at its deadline, or had
- * waited `MAX_QUEUE_WAIT_MS`.
+ * waited `MAX_QUEUE_WAIT_MS`; `file_gone`: a file its input names was deleted or expired
+ * before it ran.
  */
 export const jobErrorCodes = [
   'model_error',
@@ -141,6 +148,7 @@ export const jobErrorCodes = [
   'interrupted',
   'internal',
   'deadline_exceeded',
+  'file_gone',
 ] as const;
 export type JobErrorCode = (typeof jobErrorCodes)[number];
 

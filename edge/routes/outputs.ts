@@ -48,7 +48,8 @@ function keyOf(c: Context<EdgeEnv>): string {
  * signed with the origins' scheme, `shared/origin-signature.ts`): `PUT` stores a job's
  * output and answers 201 once R2's `put` resolved (the origin marks the job succeeded only
  * then), streaming the body to R2 with its declared SHA-256, which R2 checks; `GET`
- * describes one (for operators and tests, never its bytes); `DELETE` removes one (retention).
+ * describes one (for operators and tests); `GET …/bytes` answers one's bytes (an uploaded file
+ * a job reads); `DELETE` removes one (retention).
  * Registered outside `/v1`: no client budget or body limit applies (`OUTPUT_MAX_BYTES` does).
  */
 export function registerOutputRoutes(app: EdgeApp): void {
@@ -83,6 +84,21 @@ export function registerOutputRoutes(app: EdgeApp): void {
     const head = await bucketOf(c).head(key);
     if (!head) throw new ApiError('not_found', 'No such output.');
     return c.json({ key, size: head.size, contentType: head.httpMetadata?.contentType ?? null });
+  });
+
+  // The bytes of one: what an origin reads back of an uploaded file (`POST /v1/files`) that a
+  // job takes as input, wherever it was uploaded.
+  app.get('/internal/outputs/:key/bytes', async function readOutput(c) {
+    const key = keyOf(c);
+    await requireOrigin(c);
+    const object = await bucketOf(c).get(key);
+    if (!object) throw new ApiError('not_found', 'No such output.');
+    return new Response(object.body, {
+      headers: {
+        'content-type': object.httpMetadata?.contentType ?? 'application/octet-stream',
+        'content-length': String(object.size),
+      },
+    });
   });
 
   app.delete('/internal/outputs/:key', async function removeOutput(c) {

@@ -11,14 +11,14 @@ import type {
 } from '../../origin/inference/processor.ts';
 import {
   BEATS,
-  BEATS_PER_SECOND,
   COND_SIZE,
   LATENT_SIZE,
   promptToCond,
   SAMPLE_RATE,
   seedToNoise,
 } from './conditioning.ts';
-import { encodeWav } from './wav.ts';
+import { DEFAULT_BPS, referenceTempo } from './tempo.ts';
+import { decodeWav, encodeWav } from './wav.ts';
 
 /** Denoiser runs per job. */
 export const DENOISE_STEPS = 12;
@@ -34,6 +34,31 @@ export interface ToneInput {
   readonly prompt: string;
   readonly seed: number;
   readonly duration: number;
+  /** Beats per second: the reference clip's tempo, or the model's own (120 bpm). */
+  readonly beatsPerSecond: number;
+}
+
+/** The reference clip as the engine hands it over: the uploaded file's type and bytes. */
+interface ReferenceFile {
+  contentType: string;
+  bytes: Uint8Array;
+}
+
+/** The tempo of a reference WAV (its channels mixed), in beats per second. */
+function tempoOfReference(reference: unknown): number {
+  if (reference === undefined) return DEFAULT_BPS;
+  const file = reference as ReferenceFile;
+  if (!(file?.bytes instanceof Uint8Array)) {
+    throw new TypeError('reference must be an uploaded file (the engine passes its bytes)');
+  }
+  const wav = decodeWav(file.bytes);
+  const mono = new Float32Array(Math.floor(wav.samples.length / wav.channels));
+  for (let i = 0; i < mono.length; i++) {
+    let sum = 0;
+    for (let c = 0; c < wav.channels; c++) sum += wav.samples[i * wav.channels + c] ?? 0;
+    mono[i] = sum / wav.channels;
+  }
+  return referenceTempo(mono, wav.sampleRate);
 }
 
 /**
@@ -55,7 +80,7 @@ export function parseInput(input: unknown): ToneInput {
   if (typeof duration !== 'number' || !(duration >= 1 && duration <= 30)) {
     throw new RangeError('duration must be a number of seconds in [1, 30]');
   }
-  return { prompt, seed, duration };
+  return { prompt, seed, duration, beatsPerSecond: tempoOfReference(raw.reference) };
 }
 
 /** Total progress steps of a job of `duration` seconds: denoiser runs + decoder chunks. */
@@ -65,7 +90,7 @@ export function totalSteps(duration: number): number {
 
 const processor: ModelProcessor = {
   async run(input: unknown, ctx: ProcessorContext): Promise<ProcessorOutput> {
-    const { prompt, seed, duration } = parseInput(input);
+    const { prompt, seed, duration, beatsPerSecond } = parseInput(input);
     const sampleCount = Math.round(duration * SAMPLE_RATE);
     const total = totalSteps(duration);
     const denoiser = session(ctx, 'denoiser');
@@ -83,7 +108,7 @@ const processor: ModelProcessor = {
     const audio = new Float32Array(sampleCount);
     for (let start = 0, done = DENOISE_STEPS; start < sampleCount; start += CHUNK_SAMPLES) {
       const count = Math.min(CHUNK_SAMPLES, sampleCount - start);
-      const timing = chunkTiming(start, count);
+      const timing = chunkTiming(start, count, beatsPerSecond);
       const feeds = {
         latent,
         t: new ctx.Tensor('float32', timing.t, [count]),
@@ -113,16 +138,16 @@ type OrtTensor = InstanceType<ProcessorContext['Tensor']>;
  * looping phrase is playing, and the time since that beat began. Computed in float64 and only
  * then rounded to float32, so beat boundaries land on the same sample in every chunk.
  */
-function chunkTiming(start: number, count: number) {
+function chunkTiming(start: number, count: number, beatsPerSecond: number) {
   const t = new Float32Array(count);
   const beatIndex = new BigInt64Array(count);
   const localT = new Float32Array(count);
   for (let i = 0; i < count; i++) {
     const seconds = (start + i) / SAMPLE_RATE;
-    const beat = Math.floor(seconds * BEATS_PER_SECOND);
+    const beat = Math.floor(seconds * beatsPerSecond);
     t[i] = seconds;
     beatIndex[i] = BigInt(beat % BEATS);
-    localT[i] = seconds - beat / BEATS_PER_SECOND;
+    localT[i] = seconds - beat / beatsPerSecond;
   }
   return { t, beatIndex, localT };
 }

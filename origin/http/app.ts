@@ -12,6 +12,7 @@ import { requireEdgeSignature, screenEdgeSignature } from './middleware/require-
 import { registerApiKeys } from './routes/api-keys.ts';
 import { registerAuth } from './routes/auth.ts';
 import { registerBilling } from './routes/billing.ts';
+import { registerFiles } from './routes/files.ts';
 import { registerHealth } from './routes/health.ts';
 import { registerJobs } from './routes/jobs.ts';
 import { registerMe } from './routes/me.ts';
@@ -39,9 +40,14 @@ export function createApp(services: Services, edge: EdgeTrust | undefined): App 
   // Unsigned, malformed and stale requests are refused on their headers: no body is read.
   const exempt = ['/healthz'];
   app.use(screenEdgeSignature(edge, exempt));
-  // Stripe's events can be larger than API requests; they are signed, and bounded too.
+  // Stripe's events and uploads can be larger than API requests; they are signed, and
+  // bounded too (an upload by FILE_MAX_AUDIO_BYTES).
   const apiLimit = services.env.BODY_LIMIT_BYTES;
-  app.use(limitBody((path) => (path === '/v1/webhooks/stripe' ? stripeEventLimitBytes : apiLimit)));
+  const limits: Record<string, number> = {
+    '/v1/webhooks/stripe': stripeEventLimitBytes,
+    '/v1/files': services.env.FILE_MAX_AUDIO_BYTES,
+  };
+  app.use(limitBody((path) => limits[path] ?? apiLimit));
   // A well-formed, fresh signature is checked against the body, read within its limit.
   app.use(requireEdgeSignature(edge, exempt));
   app.use(durableAnswers());
@@ -58,6 +64,7 @@ export function createApp(services: Services, edge: EdgeTrust | undefined): App 
   registerWebhooks(app);
   registerBilling(app);
   registerStats(app);
+  registerFiles(app);
   registerOpenApi(app);
 
   app.notFound(handleNotFound);

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { type OutputFormat, outputFormats } from '../../shared/output-formats.ts';
+import { FileGoneError } from '../files/file-inputs.ts';
 import type { ModelPools } from '../inference/model-pools.ts';
 import type { ModelRegistry } from '../inference/models/registry.ts';
 import type { InferenceResult } from '../inference/task.ts';
@@ -30,6 +31,11 @@ export interface SchedulerOptions {
   abortGraceMs: number;
   progressIntervalMs: number;
   logger: Logger;
+  /**
+   * The input a job's task gets (`fileInputResolver`: file ids replaced by the files); its
+   * stored input when unset. A `FileGoneError` fails the job `file_gone`.
+   */
+  resolveInput?: (job: JobRecord) => Promise<Record<string, unknown>>;
   /** Hears the inference time the worker measured for each succeeded job. */
   onInference?: (model: string, ms: number) => void;
 }
@@ -274,15 +280,15 @@ export class Scheduler implements JobRunner {
     this.#busy++;
     const model = job.model;
     this.#busyByModel.set(model, (this.#busyByModel.get(model) ?? 0) + 1);
-    const task = this.#o.pool.run(
-      {
-        modelId: job.model,
-        input: job.input,
-        format: job.outputFormat ?? undefined,
-        abort: abortFlag,
-      },
-      kill.signal,
-      (done, total) => progress.report(done / total),
+    // The files its input names are read first (their bytes go to the task), the thread
+    // counted as taken from the start: a slow read holds no other job's place.
+    const resolve = this.#o.resolveInput ?? (async (j: JobRecord) => j.input);
+    const task = resolve(job).then((input) =>
+      this.#o.pool.run(
+        { modelId: job.model, input, format: job.outputFormat ?? undefined, abort: abortFlag },
+        kill.signal,
+        (done, total) => progress.report(done / total),
+      ),
     );
     const untilStopped = AbortSignal.any([stopped, AbortSignal.timeout(this.#o.jobTimeoutMs)]);
     const { promise: halted, resolve: halt } = Promise.withResolvers<Outcome>();
@@ -339,6 +345,10 @@ export class Scheduler implements JobRunner {
           // A stop is no model failure: failing (and refunding) the job here would lose it.
           logger.warn({ jobId: job.id }, 'job interrupted by the stop; its lease will end');
           return true;
+        }
+        if (outcome.error instanceof FileGoneError) {
+          logger.warn({ jobId: job.id, err: outcome.error }, 'job input file gone');
+          return ended(await this.#end(claim, fileGone));
         }
         // The model's own words are for operators: the client hears the code.
         logger.warn({ jobId: job.id, err: outcome.error }, 'model failed');
@@ -432,6 +442,13 @@ function stopOf(signal: AbortSignal): Stop {
 const modelFailure: JobEnding = {
   status: 'failed',
   error: { code: 'model_error', message: 'The model failed while running this job.' },
+};
+const fileGone: JobEnding = {
+  status: 'failed',
+  error: {
+    code: 'file_gone',
+    message: 'A file the job takes was deleted or expired before the job ran.',
+  },
 };
 const invalidOutput: JobEnding = {
   status: 'failed',

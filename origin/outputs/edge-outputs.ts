@@ -31,8 +31,13 @@ const maxRetryMs = 2_000;
 export function edgeOutputs(options: EdgeOutputsOptions): OutputStore {
   const send = options.fetch ?? fetch;
   const base = options.edgeUrl.replace(/\/+$/, '');
-  const call = async (method: 'PUT' | 'DELETE', key: string, body?: Uint8Array, type?: string) => {
-    const path = `${internalOutputsPath}${encodeURIComponent(key)}`;
+  const call = async (
+    method: 'PUT' | 'DELETE' | 'GET',
+    key: string,
+    body?: Uint8Array,
+    type?: string,
+  ) => {
+    const path = `${internalOutputsPath}${encodeURIComponent(key)}${method === 'GET' ? '/bytes' : ''}`;
     const sha256 = body && createHash('sha256').update(body).digest('hex');
     const signed = await signOriginRequest(options.secret, {
       method,
@@ -83,6 +88,18 @@ export function edgeOutputs(options: EdgeOutputsOptions): OutputStore {
     removeTemporary() {},
     async locate(key) {
       return { at: 'edge', key };
+    },
+    async read(key) {
+      const res = await call('GET', key);
+      if (res.status === 404) {
+        await res.body?.cancel();
+        return undefined;
+      }
+      if (res.status !== 200) {
+        await res.body?.cancel();
+        throw new Error(`the edge answered ${res.status} for ${key}`);
+      }
+      return new Uint8Array(await res.arrayBuffer());
     },
   };
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { rename, rm, stat, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GroupSync } from '../lib/group-sync.ts';
 import type { OutputStore } from './output-store.ts';
@@ -42,6 +42,15 @@ export function outputFiles(dir: string): OutputFiles {
       return size === undefined ? undefined : { at: 'file', path, size };
     },
     remove: (file) => rm(join(dir, file), { force: true }),
+    async read(file) {
+      return readFile(join(dir, file)).then(
+        (bytes) => new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+        (error: NodeJS.ErrnoException) => {
+          if (error.code === 'ENOENT') return undefined;
+          throw error;
+        },
+      );
+    },
     removeTemporary(before = Number.POSITIVE_INFINITY) {
       for (const name of readdirSync(dir)) {
         if (!name.startsWith(tempPrefix)) continue;

@@ -26,6 +26,7 @@ export function withInlineOutputs(
       return jobId === undefined ? outputs.remove(key) : jobs.removeInlineOutput(jobId);
     },
     removeTemporary: (before) => outputs.removeTemporary(before),
+    read: (key) => outputs.read(key),
     async locate(key): Promise<OutputLocation | undefined> {
       const jobId = jobOf(key);
       if (jobId === undefined) return outputs.locate(key);

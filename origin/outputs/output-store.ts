@@ -26,6 +26,8 @@ export interface OutputStore {
   removeTemporary(before?: number): void;
   /** Where a stored output is read from; undefined when it is gone. */
   locate(key: string): Promise<OutputLocation | undefined>;
+  /** A stored object's bytes (an uploaded file a job reads); undefined when it is gone. */
+  read(key: string): Promise<Uint8Array | undefined>;
 }
 
 /** A file this origin streams, an object the edge streams from its bucket, or bytes kept with the job. */

@@ -1,10 +1,12 @@
 import type { Logger } from 'pino';
-import type { JobStore } from '../store/store.ts';
+import type { FileStore, JobStore } from '../store/store.ts';
 import type { OutputStore } from './output-store.ts';
 
 export interface SweeperOptions {
   store: Pick<JobStore, 'outputsToExpire' | 'markOutputExpired'>;
   outputs: Pick<OutputStore, 'remove'>;
+  /** Uploaded files: each one past its expiry is taken out of the store, then its bytes removed. */
+  files?: Pick<FileStore, 'takeExpired'>;
   ttlMs: number;
   intervalMs: number;
   logger: Logger;
@@ -52,6 +54,23 @@ export class OutputSweeper {
       if (due.length < batch) break;
     }
     if (expired > 0) this.#o.logger.info({ expired }, 'expired outputs');
-    return expired;
+    const files = await this.#sweepFiles(now);
+    if (files > 0) this.#o.logger.info({ files }, 'expired files');
+    return expired + files;
+  }
+
+  /**
+   * Expires uploaded files: the record first (from then on the file is gone: 404, no job
+   * takes it), then its bytes. A crash in between leaves bytes nothing names.
+   */
+  async #sweepFiles(now: number): Promise<number> {
+    if (!this.#o.files) return 0;
+    let expired = 0;
+    for (;;) {
+      const due = await this.#o.files.takeExpired(now, batch);
+      for (const file of due) await this.#o.outputs.remove(file.storageKey);
+      expired += due.length;
+      if (due.length < batch) return expired;
+    }
   }
 }

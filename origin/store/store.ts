@@ -29,6 +29,7 @@ export interface Store {
   readonly webhooks: WebhookStore;
   readonly billing: BillingStore;
   readonly stats: StatsStore;
+  readonly files: FileStore;
   /** Every job event committed by any process sharing this database. */
   readonly events: EventFeed;
   /**
@@ -42,6 +43,33 @@ export interface Store {
    */
   durable(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** A file a user uploaded (`POST /v1/files`), as stored; its bytes are in the outputs' store. */
+export interface FileRecord {
+  id: string;
+  userId: string;
+  name: string | null;
+  /** What it was checked to be, canonical (`audio/wav`, `audio/mpeg`, `audio/flac`, `audio/ogg`). */
+  contentType: string;
+  bytes: number;
+  sha256: string;
+  storageKey: string;
+  createdAt: number;
+  expiresAt: number;
+}
+
+export interface FileStore {
+  /** Records the file unless its user keeps `maxFiles` already (then false), in one transaction. */
+  create(file: FileRecord, maxFiles: number): Promise<boolean>;
+  /** The file if it exists, belongs to `userId` and has not expired at `at`. */
+  get(userId: string, id: string, at: number): Promise<FileRecord | undefined>;
+  /** The user's files not expired at `at`, newest first, at most `limit`. */
+  list(userId: string, at: number, limit: number): Promise<FileRecord[]>;
+  /** Removes the user's file and answers it (its bytes are the caller's to remove), or undefined. */
+  remove(userId: string, id: string): Promise<FileRecord | undefined>;
+  /** Removes up to `limit` files expired at `at`, oldest first, and answers them. */
+  takeExpired(at: number, limit: number): Promise<FileRecord[]>;
 }
 
 /** A committed state change of a job, as the WebSocket hub delivers it. */

@@ -29,6 +29,10 @@ export const endpoints = {
   receiveStripeEvent: { method: 'post', path: '/v1/webhooks/stripe' },
   getStats: { method: 'get', path: '/v1/stats' },
   getUsage: { method: 'get', path: '/v1/usage' },
+  uploadFile: { method: 'post', path: '/v1/files' },
+  listFiles: { method: 'get', path: '/v1/files' },
+  getFile: { method: 'get', path: '/v1/files/{id}' },
+  deleteFile: { method: 'delete', path: '/v1/files/{id}' },
 } as const satisfies Record<string, { method: 'get' | 'post' | 'delete'; path: `/v1/${string}` }>;
 
 export type OperationId = keyof typeof endpoints;

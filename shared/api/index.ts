@@ -2,6 +2,7 @@ import * as apiKeys from './api-keys.ts';
 import * as auth from './auth.ts';
 import * as billing from './billing.ts';
 import type { OperationId } from './endpoints.ts';
+import * as files from './files.ts';
 import * as health from './health.ts';
 import * as jobs from './jobs.ts';
 import * as me from './me.ts';
@@ -26,6 +27,7 @@ export const contracts = {
   ...webhooks,
   ...billing,
   ...stats,
+  ...files,
 } satisfies { [Id in OperationId]: { operationId: Id } };
 
 export type Contracts = typeof contracts;

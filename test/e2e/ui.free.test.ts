@@ -12,6 +12,7 @@ import { describe, expect, onTestFinished } from 'vitest';
 import { decodeWav } from '../../models/tone-diffusion/wav.ts';
 import type { Job } from '../../shared/schemas/jobs.ts';
 import { uniqueEmail } from '../helpers/api.ts';
+import { clickTrack } from '../helpers/audio-fixtures.ts';
 import {
   audioDuration,
   openPage,
@@ -198,6 +199,56 @@ describe('the UI in free mode', () => {
     // A model that offers no choice of format hides the field.
     await page.locator('#generate-form').getByLabel('Model').selectOption('steps');
     expect(await format.isVisible()).toBe(false);
+  });
+
+  it('uploads a reference clip, generates MP3 that follows it, plays and downloads it', async ({
+    browser,
+    system,
+  }) => {
+    const { page } = await openPage(browser, system.url);
+    await signUp(page);
+    const form = page.locator('#generate-form');
+    await form.getByLabel('Model').selectOption('tone-diffusion');
+    const clip = form.getByLabel(/Reference clip/);
+    await clip.waitFor();
+    await clip.setInputFiles({
+      name: 'four-clicks.wav',
+      mimeType: 'audio/wav',
+      buffer: Buffer.from(clickTrack(4)),
+    });
+    await form.getByLabel('Format').selectOption('mp3');
+    const card = await generate(page, 'following the clicks', 4);
+    await card.getByText('Reference: four-clicks.wav').waitFor();
+    await card.locator('.status', { hasText: 'succeeded' }).waitFor();
+    const jobId = (await card.getAttribute('data-job-id')) ?? '';
+    const job = await jobOf(system, page, jobId);
+    const token = (await tokenOf(page)) ?? '';
+    const files = await system.api.call('GET', '/v1/files', { token });
+    expect(files.body.data).toEqual([
+      expect.objectContaining({ name: 'four-clicks.wav', contentType: 'audio/wav' }),
+    ]);
+    expect(job).toMatchObject({
+      format: 'mp3',
+      input: { reference: files.body.data[0].id },
+      output: { contentType: 'audio/mpeg' },
+    });
+    const length = await audioDuration(card.locator('audio'));
+    expect(length).toBeGreaterThanOrEqual(4 - 0.05);
+    expect(length).toBeLessThan(4 + 0.2);
+    await card.locator('canvas[data-drawn="true"]').waitFor();
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      card.getByRole('link', { name: 'Download' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toBe(`${jobId}.mp3`);
+    const bytes = new Uint8Array(await readFile(await download.path()));
+    expect(mp3Frames(bytes).seconds).toBeGreaterThanOrEqual(4);
+    // After a reload the card still names its clip, read from the API.
+    await page.reload();
+    await page
+      .locator(`[data-job-id="${jobId}"]`)
+      .getByText('Reference: four-clicks.wav')
+      .waitFor();
   });
 
   it('cancels a queued job: the credit comes back, and the job behind moves up', async ({

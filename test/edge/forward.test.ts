@@ -313,6 +313,37 @@ describe('at the edge only', () => {
     expect(echoedBody((await res.json()) as Echoed)).toHaveLength(limit);
   });
 
+  it('gives an upload (POST /v1/files) its own limit, UPLOAD_LIMIT_BYTES, and forwards its bytes signed', async () => {
+    const send = edgeWith({ BODY_LIMIT_BYTES: '1024', UPLOAD_LIMIT_BYTES: '4096' });
+    const tag = newTag();
+    const bytes = new Uint8Array(3000).map((_, i) => i % 251);
+    const upload = await send('/v1/files?name=a.wav', {
+      method: 'POST',
+      headers: { 'content-type': 'audio/wav', 'x-echo-tag': tag },
+      body: bytes,
+    });
+    expect(upload.status).toBe(200);
+    const echoed = (await upload.json()) as Echoed;
+    expect(echoed.path).toBe('/v1/files?name=a.wav');
+    expect(echoed.headers['content-type']).toBe('audio/wav');
+    expect([...echoedBody(echoed)]).toEqual([...bytes]);
+    expect((await verifyEchoed(echoed)).ok).toBe(true);
+    // Past its own limit, refused at the edge; the same bytes elsewhere are past BODY_LIMIT_BYTES.
+    const big = await send('/v1/files', {
+      method: 'POST',
+      headers: { 'x-echo-tag': tag },
+      body: new Uint8Array(5000),
+    });
+    await expectError(big, 413, 'payload_too_large');
+    const elsewhere = await send('/v1/jobs', {
+      method: 'POST',
+      headers: { 'x-echo-tag': tag },
+      body: bytes,
+    });
+    await expectError(elsewhere, 413, 'payload_too_large');
+    expect((await seenByOrigin(tag)).map((r) => r.path)).toEqual(['/v1/files?name=a.wav']);
+  });
+
   it('does not forward /metrics (the origin keeps it to itself)', async () => {
     const tag = newTag();
     const res = await edgeFetch('/metrics', { headers: { 'x-echo-tag': tag } });

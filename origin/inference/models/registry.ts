@@ -4,6 +4,7 @@ import type { ErrorObject } from 'ajv';
 import Ajv2020 from 'ajv/dist/2020.js';
 import { type OutputFormat, outputFormats } from '../../../shared/output-formats.ts';
 import type { ModelInfo, ModelPool } from '../../../shared/schemas/models.ts';
+import { fileFormat, fileIdPattern } from '../../files/file-inputs.ts';
 import { type Manifest, manifestSchema } from './manifest.ts';
 
 /** A model folder, checked at start. */
@@ -85,6 +86,8 @@ function issuePath(error: ErrorObject): string {
  */
 export function loadModels(modelDirs: string): ModelRegistry {
   const ajv = new Ajv2020.default({ allErrors: true, useDefaults: true, strict: true });
+  // A field that takes an uploaded file's id (`POST /v1/files`); the file is checked at create.
+  ajv.addFormat(fileFormat, fileIdPattern);
   const models = new Map<string, LoadedModel>();
   const validators = new Map<string, ReturnType<typeof ajv.compile>>();
 

@@ -5,6 +5,7 @@ import { postgresAccounts } from './accounts.ts';
 import { postgresBilling } from './billing.ts';
 import { connect, migrateUnderLock } from './database.ts';
 import { PostgresEventFeed } from './event-feed.ts';
+import { postgresFiles } from './files.ts';
 import { postgresJobs } from './jobs.ts';
 import { postgresLedger } from './ledger.ts';
 import { postgresSessions } from './sessions.ts';
@@ -104,6 +105,7 @@ export async function openPostgresStore(
     webhooks: postgresWebhooks(db),
     billing: postgresBilling(db),
     stats: postgresStats(db),
+    files: postgresFiles(db),
     events: feed,
     exclusive: false,
     durable: () => Promise.resolve(),

@@ -4,6 +4,7 @@ import type { JobEvent, Store } from '../store.ts';
 import { sqliteAccounts } from './accounts.ts';
 import { sqliteBilling } from './billing.ts';
 import { openDatabase } from './database.ts';
+import { sqliteFiles } from './files.ts';
 import { sqliteJobs } from './jobs.ts';
 import { ledgerWriter, sqliteLedger } from './ledger.ts';
 import { sqliteSessions } from './sessions.ts';
@@ -67,6 +68,7 @@ export function openSqliteStore(
     webhooks: sqliteWebhooks(db),
     billing: sqliteBilling(db, ledger),
     stats: sqliteStats(db),
+    files: sqliteFiles(db),
     events: { listen: listen(everyone) },
     exclusive: true,
     durable: () => wal?.sync() ?? Promise.resolve(),

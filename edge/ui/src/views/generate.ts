@@ -3,6 +3,7 @@ import type { ModelInfo } from '../../../../shared/schemas/models.ts';
 import { byId, h } from '../dom.ts';
 import { showError } from '../notify.ts';
 import { api } from '../session.ts';
+import { rememberFileName } from './file-names.ts';
 
 /** A format's name as the form shows it. */
 const formatLabels: Record<string, string> = { wav: 'WAV (lossless)', mp3: 'MP3 (smaller)' };
@@ -14,6 +15,13 @@ export function setUpGenerate(onCreated: (job: Job) => void): { load(): Promise<
   const cost = byId('model-cost');
   const format = form.elements.namedItem('format') as HTMLSelectElement;
   const formatField = byId('format-field');
+  const reference = form.elements.namedItem('reference') as HTMLInputElement;
+  const referenceField = byId('reference-field');
+  /** The input field of the chosen model that takes an uploaded file, if it has one. */
+  const fileField = (model: ModelInfo | undefined) =>
+    Object.entries((model?.input.properties ?? {}) as Record<string, { format?: string }>).find(
+      ([, p]) => p.format === 'overture-file',
+    )?.[0];
   const button = form.querySelector<HTMLButtonElement>('button[type=submit]');
   let models: ModelInfo[] = [];
   // No job can be asked for before there is a model to ask it of.
@@ -28,6 +36,7 @@ export function setUpGenerate(onCreated: (job: Job) => void): { load(): Promise<
       ...formats.map((f) => h('option', { value: f }, formatLabels[f] ?? f.toUpperCase())),
     );
     formatField.hidden = formats.length === 0;
+    referenceField.hidden = fileField(model) === undefined;
   };
   select.addEventListener('change', describe);
 
@@ -41,6 +50,14 @@ export function setUpGenerate(onCreated: (job: Job) => void): { load(): Promise<
     if (duration !== '') input.duration = Number(duration);
     if (button) button.disabled = true;
     try {
+      // The clip goes up first; the job names it by its id.
+      const field = fileField(models.find((m) => m.id === select.value));
+      const clip = reference.files?.[0];
+      if (field && clip && !referenceField.hidden) {
+        const uploaded = await api.uploadFile(clip, clip.type || 'audio/wav', clip.name);
+        input[field] = uploaded.id;
+        rememberFileName(uploaded.id, clip.name);
+      }
       // One key per press: a retried request never makes (or charges) a second job.
       const body = formatField.hidden
         ? { model: select.value, input }

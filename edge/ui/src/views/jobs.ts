@@ -4,6 +4,7 @@ import type { Job } from '../../../../shared/schemas/jobs.ts';
 import { byId, h } from '../dom.ts';
 import { showError } from '../notify.ts';
 import { api } from '../session.ts';
+import { fileName } from './file-names.ts';
 import { queueLine } from './queue-line.ts';
 import { drawWaveform } from './waveform.ts';
 
@@ -135,11 +136,22 @@ export class JobList {
     const error = h('p', { class: 'job-error' });
     const cancel = h('button', { type: 'button', class: 'secondary' }, 'Cancel');
     const actions = h('div', { class: 'job-actions' }, cancel);
+    // The reference clip a job follows, by the name it was uploaded under.
+    const reference = h('p', { class: 'meta reference' });
+    const referenceId = job.input.reference;
+    reference.hidden = typeof referenceId !== 'string';
+    if (typeof referenceId === 'string') {
+      reference.textContent = `Reference: ${referenceId}`;
+      void fileName(referenceId).then((name) => {
+        reference.textContent = `Reference: ${name ?? 'a file that is gone'}`;
+      });
+    }
     const el = h(
       'li',
       { class: 'job', 'data-job-id': job.id },
       h('div', { class: 'job-head' }, status, meta),
       h('p', { class: 'prompt' }, prompt),
+      reference,
       queue,
       bar,
       result,

@@ -1,6 +1,7 @@
 export { apiKeys } from './api-keys.ts';
 export { purchases, stripeEvents, stripeReversals } from './billing.ts';
 export { endedSessions } from './ended-sessions.ts';
+export { files } from './files.ts';
 export { jobEvents } from './job-events.ts';
 export { jobOutputs } from './job-outputs.ts';
 export { type JobRow, jobs } from './jobs.ts';

@@ -1,6 +1,7 @@
 import { describe } from 'vitest';
 import { accountsSuite } from './accounts.ts';
 import { billingSuite } from './billing.ts';
+import { filesSuite } from './files.ts';
 import { jobsClaimsSuite } from './jobs-claims.ts';
 import { jobsCreateSuite } from './jobs-create.ts';
 import { jobsEventsSuite } from './jobs-events.ts';
@@ -37,5 +38,6 @@ export function storeConformance(name: string, factory: StoreFactory): void {
     ledgerPropertySuite(factory);
     webhooksSuite(factory);
     statsSuite(factory);
+    filesSuite(factory);
   });
 }
