@@ -13,6 +13,7 @@ import { signEdgeRequest } from '../../shared/edge-signature.ts';
 import { signOriginRequest } from '../../shared/origin-signature.ts';
 import { readOutputLocation } from '../../shared/output-location.ts';
 import type { Job } from '../../shared/schemas/jobs.ts';
+import { clickTrack } from '../helpers/audio-fixtures.ts';
 import { expectApiError, submitJob } from '../helpers/expectations.ts';
 import { it } from '../helpers/fixtures.ts';
 import { readAnswer } from '../helpers/http.ts';
@@ -26,6 +27,41 @@ it.override({
 });
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+describe('uploaded files in the edge bucket', () => {
+  it('are kept there, read back by the origin for the job that takes one, and removed on delete', async ({
+    pair,
+  }) => {
+    const { api } = pair;
+    const { token } = await api.signUp();
+    const clip = clickTrack(4);
+    const made = await api.call('POST', '/v1/files?name=clicks.wav', {
+      token,
+      body: clip,
+      headers: { 'content-type': 'audio/wav' },
+    });
+    expect(made.status, JSON.stringify(made.body)).toBe(201);
+    // The bucket holds the bytes (asked on the origins' own signed route).
+    const key = `${made.body.id}.wav`;
+    const path = `/internal/outputs/${key}`;
+    const head = await fetch(`${pair.edge.url}${path}`, {
+      headers: await signOriginRequest(pair.secret, { method: 'GET', path }),
+    });
+    expect(await head.json()).toMatchObject({ key, size: clip.length });
+    const job = await submitJob(api, token, 'tone-diffusion', {
+      prompt: 'follow the bucket',
+      duration: 2,
+      reference: made.body.id,
+    });
+    expect((await api.waitForJob(token, job.id, undefined, 25_000)).status).toBe('succeeded');
+    expect((await api.call('DELETE', `/v1/files/${made.body.id}`, { token })).status).toBe(204);
+    const gone = await fetch(`${pair.edge.url}${path}`, {
+      headers: await signOriginRequest(pair.secret, { method: 'GET', path }),
+    });
+    expect(gone.status).toBe(404);
+    await gone.body?.cancel();
+  });
+});
 
 describe('outputs in the edge bucket', () => {
   it('are stored at the edge before the job succeeds, and downloaded from there', async ({
