@@ -7,7 +7,7 @@
  * <timestamp, Unix seconds>
  * <METHOD>
  * <path with its query, as the origin sees it>
- * <hex SHA-256 of the body (of no bytes for GET, HEAD, OPTIONS)>
+ * <hex SHA-256 of the body (of no bytes for GET, HEAD, OPTIONS), or `stream:<bytes>`>
  * <client IP>
  * <request id>
  * <Authorization>
@@ -20,6 +20,13 @@
  * second job) or another range. The header is `x-edge-signature: v2=<base64url MAC>`; both
  * ends run the same version (a `v1` signature, which covered none of the three, is
  * refused as malformed). Web Crypto only, so the same code runs in Workers and in Node.
+ *
+ * An upload (`POST /v1/files`, up to 20 MiB) is streamed through the edge rather than held
+ * whole to be hashed first: its body field is `stream:<Content-Length>`, and the request
+ * says so with `x-edge-body: stream` (a request that says so with another body field, or
+ * the reverse, fails its MAC). The MAC then covers the body's length, not its bytes: what
+ * keeps them is the connection's TLS and the replay cache (a MAC is taken once), and the
+ * origin accepts the mode on the upload route alone (`streamedBodyPaths`).
  */
 
 import { encoder, fromBase64Url, hmacKey, toBase64Url, toHex } from './hmac.ts';
@@ -69,11 +76,19 @@ export function hasSignedBody(method: string): boolean {
   return !(bodilessMethods as readonly string[]).includes(method.toUpperCase());
 }
 
+/** `x-edge-body: stream`: the body is signed by its length (`{ streamedBytes }`), not its hash. */
+export const streamedBodyHeader = 'x-edge-body';
+/** The paths whose POST body may be streamed (signed by its length): uploads. */
+export const streamedBodyPaths = ['/v1/files'] as const;
+
+/** A body as signed: its bytes (hashed), none, or a stream of this many bytes. */
+export type SignedBody = ArrayBuffer | Uint8Array | undefined | { streamedBytes: number };
+
 export interface SignedParts {
   method: string;
   /** `pathname + search` exactly as the origin will see it. */
   pathWithQuery: string;
-  body: ArrayBuffer | Uint8Array | undefined;
+  body: SignedBody;
   clientIp: string;
   requestId: string;
   /** The headers the request travels with: those named in `signedHeaders` are signed. */
@@ -119,7 +134,10 @@ async function canonical(
   const fields = freeFields(parts.clientIp, parts.requestId, header);
   if (fields.some(breaksLines)) throw new TypeError('a signed field holds a line break');
   const body = parts.body ?? new Uint8Array(0);
-  const bodyHash = toHex(await crypto.subtle.digest('SHA-256', body as BufferSource));
+  const bodyHash =
+    'streamedBytes' in body
+      ? `stream:${body.streamedBytes}`
+      : toHex(await crypto.subtle.digest('SHA-256', body as BufferSource));
   return new Uint8Array(
     encoder.encode(
       [
@@ -230,7 +248,7 @@ export async function verifyEdgeRequest(
   request: {
     method: string;
     pathWithQuery: string;
-    body: ArrayBuffer | Uint8Array | undefined;
+    body: SignedBody;
     header: HeaderLookup;
   },
   options: { maxAgeSeconds: number; now?: number },

@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import { signEdgeRequest } from '../../shared/edge-signature.ts';
+import { signEdgeRequest, streamedBodyHeader } from '../../shared/edge-signature.ts';
 import type { EdgeEnv } from '../context.ts';
 import { originPool } from './pool.ts';
 import type { RetryRule } from './retry-rule.ts';
@@ -12,15 +12,25 @@ export interface OriginRequest {
   /** What travels besides the signature (the client's forwardable headers, or none). */
   headers: Headers;
   /**
-   * Always buffered, never a stream: a request sent again must carry the same bytes (and the
-   * signature hashes them), and a stream can be read only once.
+   * Buffered, so that a request sent again carries the same bytes (and the signature hashes
+   * them); or, for an upload (`streamedBodyPaths`), the client's stream of `bytes` bytes,
+   * passed on as it arrives and signed by its length: sent once, never retried.
    */
-  body: ArrayBuffer | undefined;
+  body: ArrayBuffer | StreamedBody | undefined;
   /** Whether `sendToOrigins` may give it to another origin when one could not take it, and why. */
   retry: Pick<RetryRule, 'retried' | 'why'>;
   /** How long to wait for an origin's answer to begin (its status and headers). */
   timeoutMs: number;
 }
+
+/** An upload's body, streamed from the client to one origin. */
+export interface StreamedBody {
+  stream: ReadableStream<Uint8Array>;
+  bytes: number;
+}
+
+const isStreamed = (body: OriginRequest['body']): body is StreamedBody =>
+  body !== undefined && 'stream' in body;
 
 export type Sent =
   /** `retried`: the answer is of an origin after another one could not take the request. */
@@ -52,6 +62,17 @@ function errorOf(text: string): { code: unknown; namesModel: boolean } {
 }
 
 /**
+ * The client's stream as a body of its declared length: the origin gets a `Content-Length`
+ * (its signature covers it) while the bytes pass through as they arrive, none held whole.
+ */
+function fixedLength(body: StreamedBody): ReadableStream<Uint8Array> {
+  const { readable, writable } = new FixedLengthStream(body.bytes);
+  // A client that stops short of its length fails the origin's read, not this Worker.
+  void body.stream.pipeTo(writable).catch(() => undefined);
+  return readable;
+}
+
+/**
  * One attempt on one origin, signed for it: the path signed is the one this URL sends, the
  * headers signed are the ones it sends, and the timestamp is this attempt's, so a retry
  * after a long timeout is not stale. An origin that answered is done with, except for a 503
@@ -68,10 +89,12 @@ export async function sendToOrigin(
 ): Promise<Sent> {
   const url = new URL(request.pathWithQuery, origin);
   const headers = new Headers(request.headers);
+  const streamed = isStreamed(request.body) ? request.body : undefined;
+  if (streamed) headers.set(streamedBodyHeader, 'stream');
   const signed = await signEdgeRequest(c.get('config').EDGE_SIGNING_SECRET, {
     method: request.method,
     pathWithQuery: url.pathname + url.search,
-    body: request.body,
+    body: streamed ? { streamedBytes: streamed.bytes } : (request.body as ArrayBuffer | undefined),
     clientIp: c.get('clientIp'),
     requestId: c.get('requestId'),
     // What this attempt sends: the client's Authorization and Range, and the Idempotency-Key,
@@ -86,7 +109,7 @@ export async function sendToOrigin(
     const answer = await fetch(url, {
       method: request.method,
       headers,
-      body: request.body,
+      body: streamed ? fixedLength(streamed) : (request.body as ArrayBuffer | undefined),
       redirect: 'manual',
       signal: abort.signal,
     });

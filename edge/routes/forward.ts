@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import { hasSignedBody, unsignableHeader } from '../../shared/edge-signature.ts';
+import { hasSignedBody, streamedBodyPaths, unsignableHeader } from '../../shared/edge-signature.ts';
 import { ApiError } from '../../shared/errors.ts';
 import { readOutputLocation } from '../../shared/output-location.ts';
 import type { EdgeEnv } from '../context.ts';
@@ -35,6 +35,29 @@ function forwardableHeaders(incoming: Headers): Headers {
 
 const headerNames = { 'idempotency-key': 'Idempotency-Key', range: 'Range' } as const;
 
+/**
+ * What the origin gets of the client's body: an upload with a Content-Length streamed as it
+ * arrives (bounded by UPLOAD_LIMIT_BYTES before it is forwarded); any other read whole
+ * (bounded by bodyLimit): signed, and the same bytes on a retry.
+ */
+async function bodyOf(c: Context<EdgeEnv>): Promise<OriginRequest['body']> {
+  if (!hasSignedBody(c.req.method)) return undefined;
+  const length = c.req.header('content-length');
+  const stream = c.req.raw.body;
+  const upload =
+    c.req.method === 'POST' && (streamedBodyPaths as readonly string[]).includes(c.req.path);
+  if (
+    upload &&
+    stream &&
+    length !== undefined &&
+    /^\d{1,12}$/.test(length) &&
+    !c.req.header('transfer-encoding')
+  ) {
+    return { stream, bytes: Number(length) };
+  }
+  return c.req.arrayBuffer();
+}
+
 /** The client's request as the origins get it, and whether the edge added its Idempotency-Key. */
 export async function forwardedRequest(
   c: Context<EdgeEnv>,
@@ -55,8 +78,7 @@ export async function forwardedRequest(
       method,
       pathWithQuery: url.pathname + url.search,
       headers,
-      // Read whole (API bodies are bounded by bodyLimit): signed, and the same bytes on a retry.
-      body: hasSignedBody(method) ? await c.req.arrayBuffer() : undefined,
+      body: await bodyOf(c),
       retry: rule,
       timeoutMs: c.get('config').ORIGIN_TIMEOUT_MS,
     },

@@ -1,6 +1,7 @@
 import {
   type EdgeCheck,
   type EdgeScreen,
+  type SignedBody,
   screenEdgeRequest,
   verifyEdgeRequest,
 } from '../../shared/edge-signature.ts';
@@ -15,7 +16,7 @@ export const refusalLogIntervalMs = 10_000;
 interface SignedRequest {
   method: string;
   pathWithQuery: string;
-  body: ArrayBuffer | Uint8Array | undefined;
+  body: SignedBody;
   header(name: string): string | undefined | null;
 }
 

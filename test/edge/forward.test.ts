@@ -313,13 +313,13 @@ describe('at the edge only', () => {
     expect(echoedBody((await res.json()) as Echoed)).toHaveLength(limit);
   });
 
-  it('gives an upload (POST /v1/files) its own limit, UPLOAD_LIMIT_BYTES, and forwards its bytes signed', async () => {
+  it('gives an upload (POST /v1/files) its own limit, UPLOAD_LIMIT_BYTES, and streams its bytes on, signed', async () => {
     const send = edgeWith({ BODY_LIMIT_BYTES: '1024', UPLOAD_LIMIT_BYTES: '4096' });
     const tag = newTag();
     const bytes = new Uint8Array(3000).map((_, i) => i % 251);
     const upload = await send('/v1/files?name=a.wav', {
       method: 'POST',
-      headers: { 'content-type': 'audio/wav', 'x-echo-tag': tag },
+      headers: { 'content-type': 'audio/wav', 'content-length': '3000', 'x-echo-tag': tag },
       body: bytes,
     });
     expect(upload.status).toBe(200);
@@ -327,6 +327,10 @@ describe('at the edge only', () => {
     expect(echoed.path).toBe('/v1/files?name=a.wav');
     expect(echoed.headers['content-type']).toBe('audio/wav');
     expect([...echoedBody(echoed)]).toEqual([...bytes]);
+    // Streamed, signed by its length: the echo origin's own check took it.
+    expect(echoed.headers['x-edge-body']).toBe('stream');
+    expect(echoed.headers['content-length']).toBe('3000');
+    expect(echoed.edgeCheck).toBe('ok');
     expect((await verifyEchoed(echoed)).ok).toBe(true);
     // Past its own limit, refused at the edge; the same bytes elsewhere are past BODY_LIMIT_BYTES.
     const big = await send('/v1/files', {

@@ -9,7 +9,11 @@ import { expect, inject, onTestFinished } from 'vitest';
 import { createEdgeApp } from '../../edge/app.ts';
 import type { Bindings } from '../../edge/config.ts';
 import { apiKeyTags } from '../../shared/api-key.ts';
-import { hasSignedBody, verifyEdgeRequest } from '../../shared/edge-signature.ts';
+import {
+  hasSignedBody,
+  streamedBodyHeader,
+  verifyEdgeRequest,
+} from '../../shared/edge-signature.ts';
 import type { ErrorBody } from '../../shared/errors.ts';
 
 export { awayFromWindowEnd } from '../helpers/rate-limit-window.ts';
@@ -122,7 +126,11 @@ export const verifyEchoed = (echoed: Echoed, secret = env.EDGE_SIGNING_SECRET as
     {
       method: echoed.method,
       pathWithQuery: echoed.path,
-      body: hasSignedBody(echoed.method) ? echoedBody(echoed) : undefined,
+      body: !hasSignedBody(echoed.method)
+        ? undefined
+        : echoed.headers[streamedBodyHeader] === 'stream'
+          ? { streamedBytes: Number(echoed.headers['content-length']) }
+          : echoedBody(echoed),
       header: (name) => echoed.headers[name],
     },
     { maxAgeSeconds: 30 },

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { edgeTrust } from '../../origin/auth/edge-trust.ts';
-import { hasSignedBody } from '../../shared/edge-signature.ts';
+import { hasSignedBody, streamedBodyHeader } from '../../shared/edge-signature.ts';
 import type { Health } from '../../shared/schemas/health.ts';
 
 /** One request as the echo origin received it. */
@@ -161,10 +161,14 @@ export async function startEchoOrigin(options: EchoOriginOptions = {}): Promise<
       : edgeTrust({ secret: options.secret, maxAgeSeconds: 30, logger: { warn() {} } });
   const check = async (req: IncomingMessage, body: Buffer | undefined) => {
     if (!trust) return 'unchecked';
+    // An upload the edge streamed is signed by its length: the bytes that came must be it.
+    const streamed = req.headers[streamedBodyHeader] === 'stream';
+    const length = Number(req.headers['content-length']);
+    if (streamed && body?.length !== length) return 'length';
     const result = await trust.check({
       method: req.method ?? 'GET',
       pathWithQuery: req.url ?? '/',
-      body,
+      body: streamed ? { streamedBytes: length } : body,
       header: (name) => req.headersDistinct[name]?.join(', '),
     });
     return result.ok ? 'ok' : result.reason;

@@ -9,9 +9,11 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect } from 'vitest';
 import { refusalLogIntervalMs } from '../../origin/auth/edge-trust.ts';
+import { signEdgeRequest, streamedBodyHeader } from '../../shared/edge-signature.ts';
 import { stripeEventLimitBytes } from '../../shared/limits.ts';
 import type { Job } from '../../shared/schemas/jobs.ts';
 import { uniqueEmail } from '../helpers/api.ts';
+import { clickTrack } from '../helpers/audio-fixtures.ts';
 import {
   type CapturedRequest,
   captureCall,
@@ -21,6 +23,7 @@ import {
 } from '../helpers/edge-signing.ts';
 import { expectApiError } from '../helpers/expectations.ts';
 import { it } from '../helpers/fixtures.ts';
+import { readAnswer } from '../helpers/http.ts';
 import { logLines } from '../helpers/logs.ts';
 import type { OriginProcess } from '../helpers/origin-process.ts';
 import { partialPost } from '../helpers/partial-post.ts';
@@ -128,6 +131,67 @@ it.beforeAll(async ({ origin }) => {
 const credits = async (origin: OriginProcess, token: string) =>
   (await send(origin, await captureCall(secret, 'GET', '/v1/me', { token }))).body
     .credits as number;
+
+describe('a body signed by its length (an upload the edge streams)', () => {
+  /** A request signed over `stream:<length>` (or, `hashed`, over the bytes' hash). */
+  const streamed = async (
+    path: string,
+    bytes: Uint8Array,
+    options: { contentType?: string; header?: boolean; hashed?: boolean } = {},
+  ) => {
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${alice.token}`,
+      'content-type': options.contentType ?? 'audio/wav',
+    };
+    const signed = await signEdgeRequest(secret, {
+      method: 'POST',
+      pathWithQuery: path,
+      body: options.hashed ? bytes : { streamedBytes: bytes.length },
+      clientIp: '203.0.113.7',
+      requestId: crypto.randomUUID(),
+      headers,
+    });
+    if (options.header ?? true) headers[streamedBodyHeader] = 'stream';
+    const request = {
+      method: 'POST',
+      headers: { ...headers, ...signed },
+      body: bytes as Uint8Array<ArrayBuffer>,
+    };
+    return (base: string) => fetch(`${base}${path}`, request).then((r) => readAnswer(r));
+  };
+
+  it('is taken on the upload route, once, and nowhere else', async ({ origin }) => {
+    const wav = clickTrack(2, 1);
+    const upload = await streamed('/v1/files', wav);
+    const made = await upload(origin.url);
+    expect(made.status, JSON.stringify(made.body)).toBe(201);
+    expect(made.body).toMatchObject({ contentType: 'audio/wav', bytes: wav.length });
+    // The same request again: its MAC was taken.
+    edgeRefusal(await upload(origin.url));
+    // Signed by length elsewhere: refused, the job not made.
+    const before = await credits(origin, alice.token);
+    const job = new TextEncoder().encode(JSON.stringify(jobBody));
+    edgeRefusal(
+      await (await streamed('/v1/jobs', job, { contentType: 'application/json' }))(origin.url),
+    );
+    expect(await credits(origin, alice.token)).toBe(before);
+  });
+
+  it('does not pass for the other mode: the header and the signed field must agree', async ({
+    origin,
+  }) => {
+    const wav = clickTrack(2, 1);
+    // Signed by length, but not saying so: the origin hashes the bytes, and they differ.
+    edgeRefusal(await (await streamed('/v1/files', wav, { header: false }))(origin.url));
+    // Saying it is streamed, but signed over the hash.
+    edgeRefusal(await (await streamed('/v1/files', wav, { hashed: true }))(origin.url));
+    // Signed over the hash, not saying so: a buffered upload, taken.
+    const buffered = await (await streamed('/v1/files', wav, { hashed: true, header: false }))(
+      origin.url,
+    );
+    expect(buffered.status).toBe(201);
+  });
+});
 
 describe('a captured, validly signed request', () => {
   it('sent again with its signature re-spelled is refused as the replay it is', async ({

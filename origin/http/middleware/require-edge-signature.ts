@@ -1,5 +1,10 @@
 import type { Context, MiddlewareHandler } from 'hono';
-import { hasSignedBody } from '../../../shared/edge-signature.ts';
+import {
+  hasSignedBody,
+  type SignedBody,
+  streamedBodyHeader,
+  streamedBodyPaths,
+} from '../../../shared/edge-signature.ts';
 import { ApiError } from '../../../shared/errors.ts';
 import type { EdgeTrust } from '../../auth/edge-trust.ts';
 import type { AppEnv } from '../context.ts';
@@ -42,6 +47,23 @@ export function screenEdgeSignature(
 }
 
 /**
+ * The body as its signature covers it: an upload the edge streamed (`x-edge-body: stream`,
+ * on `streamedBodyPaths` only) by its declared length, left unread for its route; any other
+ * by its bytes.
+ */
+async function signedBodyOf(c: Context<AppEnv>): Promise<SignedBody> {
+  if (!hasSignedBody(c.req.method)) return undefined;
+  if (c.req.header(streamedBodyHeader) !== 'stream') return c.req.arrayBuffer();
+  const length = c.req.header('content-length');
+  const declared =
+    length !== undefined && /^\d{1,12}$/.test(length) && !c.req.header('transfer-encoding');
+  const streamable =
+    c.req.method === 'POST' && (streamedBodyPaths as readonly string[]).includes(c.req.path);
+  if (!declared || !streamable) throw refusal(c);
+  return { streamedBytes: Number(length) };
+}
+
+/**
  * Refuses (401) every request without a valid, fresh, unreplayed edge signature, but the
  * paths in `exempt` (the origin's own liveness probe). `trust` undefined turns the check off
  * (a development setting; production refuses to start with it). Refusals are logged by
@@ -59,7 +81,7 @@ export function requireEdgeSignature(
     const result = await trust.check({
       method: c.req.method,
       pathWithQuery: pathWithQuery(c),
-      body: hasSignedBody(c.req.method) ? await c.req.arrayBuffer() : undefined,
+      body: await signedBodyOf(c),
       header: (name) => c.req.header(name),
     });
     if (!result.ok) throw refusal(c);
