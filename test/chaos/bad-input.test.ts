@@ -201,6 +201,7 @@ const getRoutes = [
   '/v1/openapi.json',
   '/v1/stats',
   '/v1/usage',
+  '/v1/files',
   '/v1/webhooks/secret',
 ];
 

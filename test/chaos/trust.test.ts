@@ -193,6 +193,9 @@ const routes = (): { method: string; path: string; body?: unknown }[] => [
   { method: 'GET', path: '/v1/webhooks/secret' },
   { method: 'GET', path: '/v1/stats' },
   { method: 'GET', path: '/v1/usage' },
+  { method: 'GET', path: '/v1/files' },
+  { method: 'GET', path: '/v1/files/file_01M8000000000000000000000Z' },
+  { method: 'DELETE', path: '/v1/files/file_01M8000000000000000000000Z' },
   { method: 'POST', path: '/v1/auth/login', body: { email: uniqueEmail(), password } },
   { method: 'POST', path: '/v1/auth/register', body: { email: uniqueEmail(), password } },
   { method: 'GET', path: '/v1/nope' },
@@ -313,6 +316,7 @@ describe("another user's ids, through the edge", () => {
       await viaEdge(pair, 'GET', '/v1/billing/ledger', { token: bob.token }),
       await viaEdge(pair, 'GET', '/v1/stats', { token: bob.token }),
       await viaEdge(pair, 'GET', '/v1/usage', { token: bob.token }),
+      await viaEdge(pair, 'GET', '/v1/files', { token: bob.token }),
     ];
     for (const list of lists) {
       const text = list.text;
