@@ -10,6 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { SAMPLE_RATE } from '../../../models/tone-diffusion/conditioning.ts';
 import processor, { DENOISE_STEPS, totalSteps } from '../../../models/tone-diffusion/processor.ts';
 import { decodeWav } from '../../../models/tone-diffusion/wav.ts';
+import { fileFormat, fileIdPattern } from '../../../origin/files/file-inputs.ts';
 import type { ProcessorContext } from '../../../origin/inference/processor.ts';
 
 const modelDir = fileURLToPath(new URL('../../../models/tone-diffusion/', import.meta.url));
@@ -233,12 +234,16 @@ describe('tone-diffusion manifest', () => {
     ['2020-12', Ajv2020],
   ] as const) {
     it(`validates inputs and applies defaults (${draft})`, () => {
-      const validate = new AjvClass({ useDefaults: true, strict: true }).compile(manifest.input);
+      const ajv = new AjvClass({ useDefaults: true, strict: true });
+      // The engine's format for a field that takes an uploaded file's id (`reference`).
+      ajv.addFormat(fileFormat, fileIdPattern);
+      const validate = ajv.compile(manifest.input);
       const input: Record<string, unknown> = { prompt: 'lofi beat' };
       expect(validate(input)).toBe(true);
       expect(input).toEqual({ prompt: 'lofi beat', seed: 0, duration: 8 });
       expect(validate({ ...manifest.warmup })).toBe(true);
       expect(validate({ prompt: 'x', seed: 2 ** 31 - 1, duration: 30 })).toBe(true);
+      expect(validate({ prompt: 'x', reference: 'file_01M8000000000000000000000Z' })).toBe(true);
       for (const bad of [
         {},
         { prompt: '' },
@@ -248,6 +253,7 @@ describe('tone-diffusion manifest', () => {
         { prompt: 'x', duration: 0.5 },
         { prompt: 'x', duration: 31 },
         { prompt: 'x', style: 'jazz' },
+        { prompt: 'x', reference: 'not-a-file-id' },
       ]) {
         expect(validate(bad), JSON.stringify(bad)).toBe(false);
       }
