@@ -85,7 +85,9 @@ const pageWidths = (page: Page) =>
     innerWidth: window.innerWidth,
   }));
 
-describe('the UI in free mode', () => {
+// Its first test pays for the system's start (wrangler dev, the origin, Chromium): on 2 busy
+// cores that alone has taken 20 s (measured with two CPU hogs beside it).
+describe('the UI in free mode', { timeout: 60_000 }, () => {
   it('generates music: the bar moves, the result plays and downloads as a WAV', async ({
     browser,
     system,
