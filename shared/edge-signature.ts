@@ -81,6 +81,26 @@ export const streamedBodyHeader = 'x-edge-body';
 /** The paths whose POST body may be streamed (signed by its length): uploads. */
 export const streamedBodyPaths = ['/v1/files'] as const;
 
+/**
+ * The declared length of a body that may be streamed (signed by its length): a POST to one of
+ * `streamedBodyPaths` with a `Content-Length` and no `Transfer-Encoding`; undefined otherwise.
+ * The edge streams exactly these, and the origin takes the mode for exactly these.
+ *
+ * @example
+ * streamableLength('POST', '/v1/files', (n) => headers.get(n)); // 3000
+ */
+export function streamableLength(
+  method: string,
+  path: string,
+  header: HeaderLookup,
+): number | undefined {
+  const length = header('content-length');
+  const upload =
+    method.toUpperCase() === 'POST' && (streamedBodyPaths as readonly string[]).includes(path);
+  if (!upload || typeof length !== 'string' || !/^\d{1,12}$/.test(length)) return undefined;
+  return header('transfer-encoding') ? undefined : Number(length);
+}
+
 /** A body as signed: its bytes (hashed), none, or a stream of this many bytes. */
 export type SignedBody = ArrayBuffer | Uint8Array | undefined | { streamedBytes: number };
 

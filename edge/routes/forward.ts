@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import { hasSignedBody, streamedBodyPaths, unsignableHeader } from '../../shared/edge-signature.ts';
+import { hasSignedBody, streamableLength, unsignableHeader } from '../../shared/edge-signature.ts';
 import { ApiError } from '../../shared/errors.ts';
 import { readOutputLocation } from '../../shared/output-location.ts';
 import type { EdgeEnv } from '../context.ts';
@@ -42,19 +42,9 @@ const headerNames = { 'idempotency-key': 'Idempotency-Key', range: 'Range' } as 
  */
 async function bodyOf(c: Context<EdgeEnv>): Promise<OriginRequest['body']> {
   if (!hasSignedBody(c.req.method)) return undefined;
-  const length = c.req.header('content-length');
+  const bytes = streamableLength(c.req.method, c.req.path, (name) => c.req.header(name));
   const stream = c.req.raw.body;
-  const upload =
-    c.req.method === 'POST' && (streamedBodyPaths as readonly string[]).includes(c.req.path);
-  if (
-    upload &&
-    stream &&
-    length !== undefined &&
-    /^\d{1,12}$/.test(length) &&
-    !c.req.header('transfer-encoding')
-  ) {
-    return { stream, bytes: Number(length) };
-  }
+  if (bytes !== undefined && stream) return { stream, bytes };
   return c.req.arrayBuffer();
 }
 

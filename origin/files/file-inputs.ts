@@ -96,8 +96,7 @@ export function fileInputResolver(deps: {
     userId: string;
     input: Record<string, unknown>;
   }): Promise<Record<string, unknown>> => {
-    const manifest = deps.models.get(job.model)?.manifest;
-    const fields = manifest ? fileFields(manifest.input) : [];
+    const fields = deps.models.get(job.model)?.fileFields ?? [];
     if (fields.every((f) => typeof job.input[f.name] !== 'string')) return job.input;
     const input = { ...job.input };
     for (const field of fields) {

@@ -3,7 +3,7 @@ import { maxJobDeadlineMs, minCancelAfterMs, parseDuration } from '../../shared/
 import { ApiError } from '../../shared/errors.ts';
 import { type CreateJobBody, defaultWebhookEvents, type Job } from '../../shared/schemas/jobs.ts';
 import type { Principal } from '../auth/principal.ts';
-import { checkFileInputs, fileFields } from '../files/file-inputs.ts';
+import { checkFileInputs } from '../files/file-inputs.ts';
 import { formatsOf } from '../inference/models/registry.ts';
 import { canonicalJson } from '../lib/canonical-json.ts';
 import { newId } from '../lib/ids.ts';
@@ -112,12 +112,7 @@ export async function createJob(
       details: checked.issues,
     });
   }
-  await checkFileInputs(
-    deps.store.files,
-    fileFields(model.manifest.input),
-    principal.userId,
-    checked.input,
-  );
+  await checkFileInputs(deps.store.files, model.fileFields, principal.userId, checked.input);
   const formats = formatsOf(model.manifest);
   if (body.format !== undefined && !formats.includes(body.format)) {
     throw new ApiError('invalid_request', `Model '${body.model}' does not make ${body.format}.`, {

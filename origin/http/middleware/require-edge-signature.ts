@@ -2,8 +2,8 @@ import type { Context, MiddlewareHandler } from 'hono';
 import {
   hasSignedBody,
   type SignedBody,
+  streamableLength,
   streamedBodyHeader,
-  streamedBodyPaths,
 } from '../../../shared/edge-signature.ts';
 import { ApiError } from '../../../shared/errors.ts';
 import type { EdgeTrust } from '../../auth/edge-trust.ts';
@@ -54,13 +54,9 @@ export function screenEdgeSignature(
 async function signedBodyOf(c: Context<AppEnv>): Promise<SignedBody> {
   if (!hasSignedBody(c.req.method)) return undefined;
   if (c.req.header(streamedBodyHeader) !== 'stream') return c.req.arrayBuffer();
-  const length = c.req.header('content-length');
-  const declared =
-    length !== undefined && /^\d{1,12}$/.test(length) && !c.req.header('transfer-encoding');
-  const streamable =
-    c.req.method === 'POST' && (streamedBodyPaths as readonly string[]).includes(c.req.path);
-  if (!declared || !streamable) throw refusal(c);
-  return { streamedBytes: Number(length) };
+  const length = streamableLength(c.req.method, c.req.path, (name) => c.req.header(name));
+  if (length === undefined) throw refusal(c);
+  return { streamedBytes: length };
 }
 
 /**

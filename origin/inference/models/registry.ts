@@ -4,13 +4,15 @@ import type { ErrorObject } from 'ajv';
 import Ajv2020 from 'ajv/dist/2020.js';
 import { type OutputFormat, outputFormats } from '../../../shared/output-formats.ts';
 import type { ModelInfo, ModelPool } from '../../../shared/schemas/models.ts';
-import { fileFormat, fileIdPattern } from '../../files/file-inputs.ts';
+import { type FileField, fileFields, fileFormat, fileIdPattern } from '../../files/file-inputs.ts';
 import { type Manifest, manifestSchema } from './manifest.ts';
 
 /** A model folder, checked at start. */
 export interface LoadedModel {
   manifest: Manifest;
   dir: string;
+  /** The input fields that take an uploaded file (`fileFields` of its schema), read at load. */
+  fileFields: readonly FileField[];
 }
 
 export type InputCheck =
@@ -114,7 +116,11 @@ export function loadModels(modelDirs: string): ModelRegistry {
           `model folder ${dir}: warmup input does not match the input schema: ${ajv.errorsText(validate.errors)}`,
         );
       }
-      models.set(manifest.id, { manifest: { ...manifest, warmup }, dir });
+      models.set(manifest.id, {
+        manifest: { ...manifest, warmup },
+        dir,
+        fileFields: fileFields(manifest.input),
+      });
       validators.set(manifest.id, validate);
     }
   }
